@@ -1,0 +1,73 @@
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+from pydantic import StrictStr
+
+from groupbill.api.auth import actor
+from groupbill.api.common import PageQuery, StrictBody, changes, paginate
+from groupbill.clients import actions
+from groupbill.clients.models import ClientGroup
+from groupbill.clients.queries import get_group, groups_with_counts
+from groupbill.companies.queries import get_company
+
+router = Router(tags=["client groups"])
+
+
+class GroupIn(StrictBody):
+    name: StrictStr
+    color: StrictStr | None = None
+    description: StrictStr = ""
+
+
+class GroupPatch(StrictBody):
+    name: StrictStr | None = None
+    color: StrictStr | None = None
+    description: StrictStr | None = None
+
+
+class GroupOut(Schema):
+    id: int
+    company_id: int
+    name: str
+    color: str
+    description: str
+    is_default: bool
+    client_count: int
+
+    @staticmethod
+    def resolve_is_default(group: ClientGroup) -> bool:
+        return group.pk == group.default_id
+
+
+class GroupList(Schema):
+    items: list[GroupOut]
+    count: int
+
+
+@router.get("/companies/{company_id}/client-groups", response=GroupList)
+def list_groups(request: HttpRequest, company_id: int, page: PageQuery):
+    company = get_company(company_id)
+    return paginate(groups_with_counts(company.client_groups.all()), page, lambda g: g)
+
+
+@router.post("/companies/{company_id}/client-groups", response={201: GroupOut})
+def create_group(request: HttpRequest, company_id: int, body: GroupIn):
+    company = get_company(company_id)
+    group = actions.create_group(company, body.model_dump(), actor=actor(request))
+    return Status(201, get_group(group.pk))
+
+
+@router.get("/client-groups/{group_id}", response=GroupOut)
+def read_group(request: HttpRequest, group_id: int):
+    return get_group(group_id)
+
+
+@router.patch("/client-groups/{group_id}", response=GroupOut)
+def update_group(request: HttpRequest, group_id: int, body: GroupPatch):
+    actions.update_group(get_group(group_id), changes(body), actor=actor(request))
+    return get_group(group_id)
+
+
+@router.delete("/client-groups/{group_id}", response={204: None})
+def delete_group(request: HttpRequest, group_id: int):
+    actions.delete_group(get_group(group_id), actor=actor(request))
+    return Status(204, None)

@@ -1,0 +1,158 @@
+from datetime import date, datetime
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+from pydantic import StrictBool, StrictInt, StrictStr, create_model
+
+from groupbill.api.auth import actor
+from groupbill.api.common import PageQuery, StrictBody, changes, paginate
+from groupbill.clients import actions
+from groupbill.clients.contact_fields import CONTACT_FIELD_NAMES
+from groupbill.clients.models import Client, ClientStatus, Contact, ContactRole
+from groupbill.clients.queries import clients_with_primary, get_client, primary_contact
+from groupbill.companies.queries import get_company
+
+router = Router(tags=["clients"])
+
+StatusValue = Literal[tuple(ClientStatus.values)]  # type: ignore[valid-type]
+Role = Literal[tuple(ContactRole.values)]  # type: ignore[valid-type]
+
+_ATTRIBUTES: dict[str, Any] = {
+    "status": (StatusValue | None, None),
+    "autosuspend": (StrictBool | None, None),
+    "suspension_delayed_until": (date | None, None),
+    "tax_exempt": (StrictBool | None, None),
+    "tax_id": (StrictStr | None, None),
+    "default_currency": (StrictStr | None, None),
+    "language": (StrictStr | None, None),
+}
+_CONTACT_IN: dict[str, Any] = {name: (StrictStr | None, None) for name in CONTACT_FIELD_NAMES}
+_CONTACT_OUT: dict[str, Any] = {name: (str, ...) for name in CONTACT_FIELD_NAMES}
+
+ClientIn = create_model(
+    "ClientIn",
+    __base__=StrictBody,
+    company_id=(StrictInt, ...),
+    group_id=(StrictInt | None, None),
+    **_ATTRIBUTES,
+    **_CONTACT_IN,
+)
+ClientPatch = create_model(
+    "ClientPatch", __base__=StrictBody, group_id=(StrictInt, None), **_ATTRIBUTES, **_CONTACT_IN
+)
+ClientOut = create_model(
+    "ClientOut",
+    __base__=Schema,
+    id=(int, ...),
+    company_id=(int, ...),
+    group_id=(int, ...),
+    status=(str, ...),
+    autosuspend=(bool, ...),
+    suspension_delayed_until=(date | None, ...),
+    tax_exempt=(bool, ...),
+    tax_id=(str, ...),
+    default_currency=(str, ...),
+    language=(str, ...),
+    created_at=(datetime, ...),
+    **_CONTACT_OUT,
+)
+ContactIn = create_model("ContactIn", __base__=StrictBody, role=(Role, "other"), **_CONTACT_IN)
+ContactOut = create_model(
+    "ContactOut",
+    __base__=Schema,
+    id=(int, ...),
+    client_id=(int, ...),
+    role=(str, ...),
+    created_at=(datetime, ...),
+    **_CONTACT_OUT,
+)
+
+
+class ClientList(Schema):
+    items: list[ClientOut]  # type: ignore[valid-type]
+    count: int
+
+
+class ContactList(Schema):
+    items: list[ContactOut]  # type: ignore[valid-type]
+    count: int
+
+
+def _contact_fields(contact: Contact | None) -> dict[str, str]:
+    return {name: getattr(contact, name) if contact else "" for name in CONTACT_FIELD_NAMES}
+
+
+def client_out(client: Client) -> dict[str, Any]:
+    return {
+        "id": client.pk,
+        "company_id": client.company_id,
+        "group_id": client.group_id,
+        "created_at": client.created_at,
+        **{name: getattr(client, name) for name in actions.CLIENT_ATTRIBUTES},
+        **_contact_fields(primary_contact(client)),
+    }
+
+
+def contact_out(contact: Contact) -> dict[str, Any]:
+    return {
+        "id": contact.pk,
+        "client_id": contact.client_id,
+        "role": contact.role,
+        "created_at": contact.created_at,
+        **_contact_fields(contact),
+    }
+
+
+@router.get("/clients", response=ClientList)
+def list_clients(
+    request: HttpRequest,
+    page: PageQuery,
+    group_id: int | None = None,
+    company_id: int | None = None,
+):
+    queryset = clients_with_primary().order_by("pk")
+    if group_id is not None:
+        queryset = queryset.filter(group_id=group_id)
+    if company_id is not None:
+        queryset = queryset.filter(company_id=company_id)
+    return paginate(queryset, page, client_out)
+
+
+@router.post("/clients", response={201: ClientOut})
+def create_client(request: HttpRequest, body: ClientIn):  # type: ignore[valid-type]
+    data = changes(body)
+    company = get_company(data.pop("company_id"))
+    client = actions.create_client(company, data, actor=actor(request))
+    return Status(201, client_out(get_client(client.pk)))
+
+
+@router.get("/clients/{client_id}", response=ClientOut)
+def read_client(request: HttpRequest, client_id: int):
+    return client_out(get_client(client_id))
+
+
+@router.patch("/clients/{client_id}", response=ClientOut)
+def update_client(request: HttpRequest, client_id: int, body: ClientPatch):  # type: ignore[valid-type]
+    actions.update_client(get_client(client_id), changes(body), actor=actor(request))
+    return client_out(get_client(client_id))
+
+
+@router.delete("/clients/{client_id}", response={204: None})
+def delete_client(request: HttpRequest, client_id: int):
+    actions.delete_client(get_client(client_id), actor=actor(request))
+    return Status(204, None)
+
+
+@router.get("/clients/{client_id}/contacts", response=ContactList)
+def list_contacts(request: HttpRequest, client_id: int, page: PageQuery):
+    client = get_client(client_id)
+    return paginate(client.contacts.order_by("pk"), page, contact_out)
+
+
+@router.post("/clients/{client_id}/contacts", response={201: ContactOut})
+def add_contact(request: HttpRequest, client_id: int, body: ContactIn):  # type: ignore[valid-type]
+    contact = actions.add_contact(
+        get_client(client_id), changes(body) | {"role": body.role}, actor=actor(request)
+    )
+    return Status(201, contact_out(contact))

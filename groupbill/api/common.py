@@ -1,0 +1,33 @@
+"""What every resource module shares: strict request bodies and list pagination."""
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from django.db.models import QuerySet
+from ninja import Query, Schema
+from pydantic import ConfigDict, Field
+
+
+class StrictBody(Schema):
+    """Request bodies refuse unknown fields, so a typo is an error, not a silent no-op."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Page(Schema):
+    limit: Annotated[int, Field(ge=1, le=500)] = 50
+    offset: Annotated[int, Field(ge=0)] = 0
+
+
+PageQuery = Query[Page]
+
+
+def paginate(queryset: QuerySet, page: Page, serialize: Callable[[Any], Any]) -> dict:
+    count = queryset.count()
+    items = [serialize(o) for o in queryset[page.offset : page.offset + page.limit]]
+    return {"items": items, "count": count}
+
+
+def changes(body: Schema) -> dict[str, Any]:
+    """The fields a PATCH body actually sent."""
+    return body.model_dump(exclude_unset=True)

@@ -1,0 +1,40 @@
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+
+KEY_PREFIX = "gb_"
+
+
+def hash_key(raw: str) -> str:
+    # Keys are 256-bit random tokens, so a fast unsalted hash is enough to make a leaked
+    # table useless while keeping the per-request lookup a single indexed query.
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def new_raw_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+class ApiKey(models.Model):
+    name = models.CharField(max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True)
+    # The first characters, shown in lists so staff can tell keys apart.
+    prefix = models.CharField(max_length=12)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def actor(self) -> str:
+        return f"apikey:{self.name}"

@@ -1,0 +1,59 @@
+"""Reads about groups and clients that several callers share."""
+
+from django.db.models import Count, Min, OuterRef, QuerySet, Subquery
+
+from groupbill.clients.models import Client, ClientGroup, Contact, ContactRole
+from groupbill.errors import NotFound
+
+
+def default_group_id(company_id: int) -> int | None:
+    """The company's default group: its first group, by id."""
+    return ClientGroup.objects.filter(company_id=company_id).aggregate(first=Min("pk"))["first"]
+
+
+def groups_with_counts(queryset: QuerySet[ClientGroup] | None = None) -> QuerySet[ClientGroup]:
+    """Groups annotated with `client_count` and `default_id` (their company's first group)."""
+    queryset = ClientGroup.objects.all() if queryset is None else queryset
+    first_of_company = (
+        ClientGroup.objects.filter(company_id=OuterRef("company_id"))
+        .order_by("pk")
+        .values("pk")[:1]
+    )
+    return queryset.annotate(
+        client_count=Count("clients", distinct=True), default_id=Subquery(first_of_company)
+    ).select_related("company")
+
+
+def get_group(group_id: int) -> ClientGroup:
+    group = groups_with_counts(ClientGroup.objects.filter(pk=group_id)).first()
+    if group is None:
+        raise NotFound(f"Client group {group_id} does not exist.")
+    return group
+
+
+def clients_with_primary(queryset: QuerySet[Client] | None = None) -> QuerySet[Client]:
+    """Clients with their primary contact prefetched as `primary_contacts` (0 or 1 item)."""
+    from django.db.models import Prefetch
+
+    queryset = Client.objects.all() if queryset is None else queryset
+    return queryset.select_related("group", "company").prefetch_related(
+        Prefetch(
+            "contacts",
+            queryset=Contact.objects.filter(role=ContactRole.PRIMARY),
+            to_attr="primary_contacts",
+        )
+    )
+
+
+def get_client(client_id: int) -> Client:
+    client = clients_with_primary(Client.objects.filter(pk=client_id)).first()
+    if client is None:
+        raise NotFound(f"Client {client_id} does not exist.")
+    return client
+
+
+def primary_contact(client: Client) -> Contact | None:
+    contacts = getattr(client, "primary_contacts", None)
+    if contacts is None:
+        return client.contacts.filter(role=ContactRole.PRIMARY).first()
+    return contacts[0] if contacts else None

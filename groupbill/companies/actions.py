@@ -1,0 +1,93 @@
+"""Company use cases: creation (with its default client group) and edits, audited."""
+
+import functools
+import zoneinfo
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from groupbill import validation as v
+from groupbill.audit.actions import record, wrap
+from groupbill.companies.currencies import clean_currency
+from groupbill.companies.models import Company, RoundingMode
+
+DEFAULT_GROUP_NAME = "General"
+
+
+@functools.cache
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def clean_timezone(value: Any) -> str:
+    if not isinstance(value, str) or value not in _timezones():
+        raise ValueError("must be an IANA time zone name, e.g. Europe/Berlin or America/New_York")
+    return value
+
+
+def clean_email_or_blank(value: Any) -> str:
+    value = v.text(value, max_length=254)
+    if value:
+        try:
+            validate_email(value)
+        except DjangoValidationError:
+            raise ValueError("must be a valid email address") from None
+    return value
+
+
+CLEANERS = {
+    "name": lambda x: v.text(x, max_length=128, required=True),
+    "timezone": clean_timezone,
+    "default_currency": clean_currency,
+    "notify_email": clean_email_or_blank,
+    "rounding_mode": lambda x: v.choice(x, RoundingMode.values),
+}
+
+
+def create_company(data: dict[str, Any], *, actor: str) -> Company:
+    """A new company, with its default client group named "General"."""
+    from groupbill.clients.actions import create_group
+
+    cleaned, errors = v.collect(data, CLEANERS)
+    if "name" not in data:
+        errors.append(v.FieldError("name", "is required"))
+    v.raise_if(errors)
+    with transaction.atomic():
+        company = Company.objects.create(**cleaned)
+        record(
+            actor=actor,
+            company_id=company.pk,
+            level="company",
+            object_id=company.pk,
+            object_label=company.name,
+            action="company.create",
+            new=wrap({f: getattr(company, f) for f in CLEANERS}),
+        )
+        create_group(company, {"name": DEFAULT_GROUP_NAME}, actor=actor)
+    return company
+
+
+def update_company(company: Company, changes: dict[str, Any], *, actor: str) -> Company:
+    cleaned, errors = v.collect(changes, CLEANERS)
+    v.raise_if(errors)
+    with transaction.atomic():
+        for field, value in cleaned.items():
+            old = getattr(company, field)
+            if old == value:
+                continue
+            setattr(company, field, value)
+            record(
+                actor=actor,
+                company_id=company.pk,
+                level="company",
+                object_id=company.pk,
+                object_label=company.name,
+                action="company.update",
+                key=field,
+                old=wrap(old),
+                new=wrap(value),
+            )
+        company.save()
+    return company

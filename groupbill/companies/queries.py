@@ -1,0 +1,19 @@
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from groupbill.companies.models import Company
+from groupbill.errors import NotFound
+
+
+def companies() -> QuerySet[Company]:
+    """Companies annotated with `default_group_id` (their first client group)."""
+    from groupbill.clients.models import ClientGroup
+
+    first_group = ClientGroup.objects.filter(company=OuterRef("pk")).order_by("pk").values("pk")[:1]
+    return Company.objects.annotate(default_group_id=Subquery(first_group)).order_by("pk")
+
+
+def get_company(company_id: int) -> Company:
+    company = companies().filter(pk=company_id).first()
+    if company is None:
+        raise NotFound(f"Company {company_id} does not exist.")
+    return company
