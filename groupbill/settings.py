@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",
     "groupbill.audit",
     "groupbill.companies",
     "groupbill.settings_catalog",

@@ -1,3 +1,5 @@
+import json
+
 from django.db import models
 
 
@@ -24,3 +26,16 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_label} {self.key}"
+
+    def _display(self, side: dict | None) -> str:
+        if side is None:
+            return "(inherit)" if self.action.startswith("setting.") else "—"
+        return json.dumps(side["value"], default=str)
+
+    @property
+    def old_display(self) -> str:
+        return self._display(self.old)
+
+    @property
+    def new_display(self) -> str:
+        return self._display(self.new)

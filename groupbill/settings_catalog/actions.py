@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import JSONField, Value
 
 from groupbill.audit.actions import record, wrap
 from groupbill.clients.models import Client, ClientGroup
@@ -23,6 +24,12 @@ from groupbill.settings_catalog.resolver import (
 from groupbill.settings_catalog.types import InvalidValue
 
 UNSET = object()  # "delete the explicit value at this level": inherit again
+
+
+def _db_value(value: Any) -> Any:
+    """JSON null is a value (e.g. a notice switched off); Django would store a bare None
+    as SQL NULL, which the NOT NULL column refuses."""
+    return Value(None, JSONField()) if value is None else value
 
 
 def get_setting(key: str) -> Setting:
@@ -166,7 +173,7 @@ def _change(level: _Level, changes: dict[str, Any], actor: str) -> None:
             elif key in rows:
                 if rows[key].value == value:
                     continue
-                rows[key].value = value
+                rows[key].value = _db_value(value)
                 rows[key].save(update_fields=["value", "updated_at"])
                 action, new = "setting.set", wrap(value)
             else:
@@ -175,7 +182,7 @@ def _change(level: _Level, changes: dict[str, Any], actor: str) -> None:
                     group=level.group,
                     client=level.client,
                     key=key,
-                    value=value,
+                    value=_db_value(value),
                 )
                 action, new = "setting.set", wrap(value)
             record(

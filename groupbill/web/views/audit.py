@@ -1,0 +1,23 @@
+from django.core.paginator import Paginator
+from django.shortcuts import render
+
+from groupbill.audit.models import AuditEntry
+from groupbill.companies.queries import companies
+from groupbill.web.views.common import staff_required
+
+
+@staff_required
+def audit_log(request):
+    entries = AuditEntry.objects.all()
+    company_id = request.GET.get("company")
+    if company_id and company_id.isdigit():
+        entries = entries.filter(company_id=int(company_id))
+    key = request.GET.get("key", "").strip()
+    if key:
+        entries = entries.filter(key=key)
+    page = Paginator(entries, 100).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "web/audit.html",
+        {"page": page, "companies": companies(), "company_id": company_id, "key": key},
+    )
