@@ -111,10 +111,15 @@ def _parent_resolved(level: _Level) -> Resolved:
     return defaults()
 
 
-def _check_rules(level: _Level, proposed: dict[str, Any], cleaned: dict[str, Any]) -> None:
-    changed = set(cleaned)
+def _check_rules(level: _Level, current: dict[str, Any], proposed: dict[str, Any]) -> None:
+    # Only what really changes is checked (and blamed): a form posts every key.
+    changed = {
+        k
+        for k in current.keys() | proposed.keys()
+        if current.get(k, UNSET) != proposed.get(k, UNSET)
+    }
     rules = [r for r in RULES if changed & set(r.keys)]
-    check_method = "invoice_method" in cleaned and cleaned["invoice_method"] is not UNSET
+    check_method = "invoice_method" in changed and "invoice_method" in proposed
     if not rules and not check_method:
         return
     here = layer(_parent_resolved(level), proposed, level.source)
@@ -162,7 +167,7 @@ def _change(level: _Level, changes: dict[str, Any], actor: str) -> None:
         rows = {r.key: r for r in SettingValue.objects.filter(**level.owner_filter)}
         current = {k: r.value for k, r in rows.items()}
         proposed = _proposed(current, cleaned)
-        _check_rules(level, proposed, cleaned)
+        _check_rules(level, current, proposed)
         for key, value in cleaned.items():
             old = wrap(current[key]) if key in current else None
             if value is UNSET:
