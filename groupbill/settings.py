@@ -77,7 +77,10 @@ TEMPLATES = [
 def _database() -> dict:
     url = os.environ.get("DATABASE_URL")
     if url:
-        return dj_database_url.parse(url, conn_max_age=60)
+        # Persistent connections are opt-in: a kept-open connection in a server thread
+        # would, for one, block dropping the test database.
+        max_age = int(os.environ.get("GROUPBILL_DB_CONN_MAX_AGE", "0"))
+        return dj_database_url.parse(url, conn_max_age=max_age)
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     return {
         "ENGINE": "django.db.backends.sqlite3",
