@@ -121,6 +121,11 @@ def browser_page(live_server):
         try:
             yield page
         finally:
+            # ORM calls made while Playwright's loop runs use connections local to its
+            # context; close them here, or PostgreSQL cannot drop the test database.
+            from django.db import connections
+
+            connections.close_all()
             browser.close()
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
