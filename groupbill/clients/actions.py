@@ -32,7 +32,7 @@ _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 def clean_color(value: Any) -> str:
     if value is None or value == "":
         return DEFAULT_GROUP_COLOR
-    if not isinstance(value, str) or not _COLOR.match(value):
+    if not isinstance(value, str) or not _COLOR.fullmatch(value):
         raise ValueError("must be a hex colour like #1E88E5")
     return value.upper()
 
@@ -233,7 +233,7 @@ _LANGUAGE = re.compile(r"^[a-z]{2,3}([_-][A-Za-z]{2})?$")
 
 
 def clean_language(value: Any) -> str:
-    if not isinstance(value, str) or not _LANGUAGE.match(value):
+    if not isinstance(value, str) or not _LANGUAGE.fullmatch(value):
         raise ValueError("must be a language code such as en, de or pt_BR")
     return value
 
