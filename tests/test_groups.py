@@ -224,6 +224,15 @@ def test_name_unique_case_insensitive_within_company(api, company, group):
     assert r.status_code == 201
 
 
+def test_name_unique_case_insensitive_beyond_ascii(api, company):
+    url = f"/companies/{company.pk}/client-groups"
+    assert api.post(url, {"name": "Ärzte"}).status_code == 201
+    for dup in ("ärzte", "ÄRZTE"):
+        r = api.post(url, {"name": dup})
+        assert r.status_code == 422, dup
+        assert list(field_errors(r)) == ["name"]
+
+
 def test_duplicate_name_via_actions(company, group):
     with pytest.raises(ValidationFailed) as exc_info:
         create_group(company, {"name": "RESELLERS"}, actor=ACTOR)

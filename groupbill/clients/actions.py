@@ -45,10 +45,12 @@ GROUP_CLEANERS = {
 
 
 def _name_taken(company_id: int, name: str, exclude_id: int | None = None) -> bool:
-    qs = ClientGroup.objects.filter(company_id=company_id, name__iexact=name)
+    # Compared in Python: SQLite's LIKE/LOWER fold ASCII only ("Ärzte" vs "ärzte").
+    qs = ClientGroup.objects.filter(company_id=company_id)
     if exclude_id is not None:
         qs = qs.exclude(pk=exclude_id)
-    return qs.exists()
+    folded = name.casefold()
+    return any(n.casefold() == folded for n in qs.values_list("name", flat=True))
 
 
 def _duplicate_name(name: str) -> ValidationFailed:
