@@ -7,6 +7,18 @@ from typing import Any
 
 from groupbill.errors import FieldError, ValidationFailed
 
+# Database ids are signed 64-bit; anything larger cannot name a row (and SQLite refuses it).
+MAX_ID = 2**63 - 1
+
+
+def parse_id(value: Any) -> int | None:
+    """An id from a query string or form, or None when it cannot be one."""
+    if isinstance(value, str) and value.isdigit() and len(value) <= 19:
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID:
+        return value
+    return None
+
 
 def text(value: Any, *, max_length: int, required: bool = False) -> str:
     if value is None:

@@ -3,7 +3,7 @@ from ninja import Router, Schema, Status
 from pydantic import StrictStr
 
 from groupbill.api.auth import actor
-from groupbill.api.common import PageQuery, StrictBody, changes, paginate
+from groupbill.api.common import Id, PageQuery, StrictBody, changes, paginate
 from groupbill.clients import actions
 from groupbill.clients.models import ClientGroup
 from groupbill.clients.queries import get_group, groups_with_counts
@@ -26,7 +26,7 @@ class GroupPatch(StrictBody):
 
 class GroupOut(Schema):
     id: int
-    company_id: int
+    company_id: Id
     name: str
     color: str
     description: str
@@ -44,30 +44,30 @@ class GroupList(Schema):
 
 
 @router.get("/companies/{company_id}/client-groups", response=GroupList)
-def list_groups(request: HttpRequest, company_id: int, page: PageQuery):
+def list_groups(request: HttpRequest, company_id: Id, page: PageQuery):
     company = get_company(company_id)
     return paginate(groups_with_counts(company.client_groups.all()), page, lambda g: g)
 
 
 @router.post("/companies/{company_id}/client-groups", response={201: GroupOut})
-def create_group(request: HttpRequest, company_id: int, body: GroupIn):
+def create_group(request: HttpRequest, company_id: Id, body: GroupIn):
     company = get_company(company_id)
     group = actions.create_group(company, body.model_dump(), actor=actor(request))
     return Status(201, get_group(group.pk))
 
 
 @router.get("/client-groups/{group_id}", response=GroupOut)
-def read_group(request: HttpRequest, group_id: int):
+def read_group(request: HttpRequest, group_id: Id):
     return get_group(group_id)
 
 
 @router.patch("/client-groups/{group_id}", response=GroupOut)
-def update_group(request: HttpRequest, group_id: int, body: GroupPatch):
+def update_group(request: HttpRequest, group_id: Id, body: GroupPatch):
     actions.update_group(get_group(group_id), changes(body), actor=actor(request))
     return get_group(group_id)
 
 
 @router.delete("/client-groups/{group_id}", response={204: None})
-def delete_group(request: HttpRequest, group_id: int):
+def delete_group(request: HttpRequest, group_id: Id):
     actions.delete_group(get_group(group_id), actor=actor(request))
     return Status(204, None)

@@ -3,10 +3,10 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import StrictBool, StrictInt, StrictStr, create_model
+from pydantic import StrictBool, StrictStr, create_model
 
 from groupbill.api.auth import actor
-from groupbill.api.common import PageQuery, StrictBody, changes, paginate
+from groupbill.api.common import BodyId, Id, PageQuery, StrictBody, changes, paginate
 from groupbill.clients import actions
 from groupbill.clients.contact_fields import CONTACT_FIELD_NAMES
 from groupbill.clients.models import Client, ClientStatus, Contact, ContactRole
@@ -33,13 +33,13 @@ _CONTACT_OUT: dict[str, Any] = {name: (str, ...) for name in CONTACT_FIELD_NAMES
 ClientIn = create_model(
     "ClientIn",
     __base__=StrictBody,
-    company_id=(StrictInt, ...),
-    group_id=(StrictInt | None, None),
+    company_id=(BodyId, ...),
+    group_id=(BodyId | None, None),
     **_ATTRIBUTES,
     **_CONTACT_IN,
 )
 ClientPatch = create_model(
-    "ClientPatch", __base__=StrictBody, group_id=(StrictInt, None), **_ATTRIBUTES, **_CONTACT_IN
+    "ClientPatch", __base__=StrictBody, group_id=(BodyId | None, None), **_ATTRIBUTES, **_CONTACT_IN
 )
 ClientOut = create_model(
     "ClientOut",
@@ -108,8 +108,8 @@ def contact_out(contact: Contact) -> dict[str, Any]:
 def list_clients(
     request: HttpRequest,
     page: PageQuery,
-    group_id: int | None = None,
-    company_id: int | None = None,
+    group_id: Id | None = None,
+    company_id: Id | None = None,
 ):
     queryset = clients_with_primary().order_by("pk")
     if group_id is not None:
@@ -128,30 +128,30 @@ def create_client(request: HttpRequest, body: ClientIn):  # type: ignore[valid-t
 
 
 @router.get("/clients/{client_id}", response=ClientOut)
-def read_client(request: HttpRequest, client_id: int):
+def read_client(request: HttpRequest, client_id: Id):
     return client_out(get_client(client_id))
 
 
 @router.patch("/clients/{client_id}", response=ClientOut)
-def update_client(request: HttpRequest, client_id: int, body: ClientPatch):  # type: ignore[valid-type]
+def update_client(request: HttpRequest, client_id: Id, body: ClientPatch):  # type: ignore[valid-type]
     actions.update_client(get_client(client_id), changes(body), actor=actor(request))
     return client_out(get_client(client_id))
 
 
 @router.delete("/clients/{client_id}", response={204: None})
-def delete_client(request: HttpRequest, client_id: int):
+def delete_client(request: HttpRequest, client_id: Id):
     actions.delete_client(get_client(client_id), actor=actor(request))
     return Status(204, None)
 
 
 @router.get("/clients/{client_id}/contacts", response=ContactList)
-def list_contacts(request: HttpRequest, client_id: int, page: PageQuery):
+def list_contacts(request: HttpRequest, client_id: Id, page: PageQuery):
     client = get_client(client_id)
     return paginate(client.contacts.order_by("pk"), page, contact_out)
 
 
 @router.post("/clients/{client_id}/contacts", response={201: ContactOut})
-def add_contact(request: HttpRequest, client_id: int, body: ContactIn):  # type: ignore[valid-type]
+def add_contact(request: HttpRequest, client_id: Id, body: ContactIn):  # type: ignore[valid-type]
     contact = actions.add_contact(
         get_client(client_id), changes(body) | {"role": body.role}, actor=actor(request)
     )

@@ -7,6 +7,13 @@ from django.db.models import QuerySet
 from ninja import Query, Schema
 from pydantic import ConfigDict, Field
 
+from groupbill.validation import MAX_ID
+
+# Ids in paths and queries (parsed from text) and in JSON bodies (strict: 5, not "5").
+# Out-of-range numbers are a 422, never a database overflow.
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+BodyId = Annotated[int, Field(ge=1, le=MAX_ID, strict=True)]
+
 
 class StrictBody(Schema):
     """Request bodies refuse unknown fields, so a typo is an error, not a silent no-op."""
@@ -16,7 +23,7 @@ class StrictBody(Schema):
 
 class Page(Schema):
     limit: Annotated[int, Field(ge=1, le=500)] = 50
-    offset: Annotated[int, Field(ge=0)] = 0
+    offset: Annotated[int, Field(ge=0, le=MAX_ID // 2)] = 0
 
 
 PageQuery = Query[Page]

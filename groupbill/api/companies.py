@@ -6,7 +6,7 @@ from ninja import Router, Schema, Status
 from pydantic import StrictStr
 
 from groupbill.api.auth import actor
-from groupbill.api.common import PageQuery, StrictBody, changes, paginate
+from groupbill.api.common import Id, PageQuery, StrictBody, changes, paginate
 from groupbill.companies import actions
 from groupbill.companies.models import Company
 from groupbill.companies.queries import companies, get_company
@@ -60,12 +60,12 @@ def create_company(request: HttpRequest, body: CompanyIn):
 
 
 @router.get("/companies/{company_id}", response=CompanyOut)
-def read_company(request: HttpRequest, company_id: int):
+def read_company(request: HttpRequest, company_id: Id):
     return get_company(company_id)
 
 
 @router.patch("/companies/{company_id}", response=CompanyOut)
-def update_company(request: HttpRequest, company_id: int, body: CompanyPatch):
+def update_company(request: HttpRequest, company_id: Id, body: CompanyPatch):
     company = get_company(company_id)
     actions.update_company(company, changes(body), actor=actor(request))
     return get_company(company_id)

@@ -4,7 +4,7 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from groupbill.api.auth import actor
-from groupbill.api.common import changes
+from groupbill.api.common import Id, changes
 from groupbill.api.settings_schemas import (
     ClientSettingsOut,
     CompanySettingsOut,
@@ -22,60 +22,60 @@ router = Router(tags=["settings"])
 
 
 @router.get("/companies/{company_id}/settings", response=CompanySettingsOut)
-def company_settings(request: HttpRequest, company_id: int):
+def company_settings(request: HttpRequest, company_id: Id):
     return serialize(resolve_company(get_company(company_id).pk))
 
 
 @router.patch("/companies/{company_id}/settings", response=CompanySettingsOut)
-def patch_company_settings(request: HttpRequest, company_id: int, body: CompanySettingsPatch):
+def patch_company_settings(request: HttpRequest, company_id: Id, body: CompanySettingsPatch):
     company = get_company(company_id)
     actions.set_company_settings(company, changes(body), actor=actor(request))
     return serialize(resolve_company(company.pk))
 
 
 @router.delete("/companies/{company_id}/settings/{key}", response={204: None})
-def reset_company_setting(request: HttpRequest, company_id: int, key: str):
+def reset_company_setting(request: HttpRequest, company_id: Id, key: str):
     actions.reset_company_setting(get_company(company_id), key, actor=actor(request))
     return Status(204, None)
 
 
 @router.get("/client-groups/{group_id}/settings", response=GroupSettingsOut)
-def group_settings(request: HttpRequest, group_id: int):
+def group_settings(request: HttpRequest, group_id: Id):
     return serialize(resolve_group(get_group(group_id).pk))
 
 
 @router.delete("/client-groups/{group_id}/settings", response={204: None})
-def clear_group_settings(request: HttpRequest, group_id: int):
+def clear_group_settings(request: HttpRequest, group_id: Id):
     actions.clear_group_settings(get_group(group_id), actor=actor(request))
     return Status(204, None)
 
 
 @router.put("/client-groups/{group_id}/settings/{key}", response=GroupSettingsOut)
-def override_group_setting(request: HttpRequest, group_id: int, key: str, body: SettingValueIn):
+def override_group_setting(request: HttpRequest, group_id: Id, key: str, body: SettingValueIn):
     group = get_group(group_id)
     actions.set_group_setting(group, key, body.value, actor=actor(request))
     return serialize(resolve_group(group.pk))
 
 
 @router.delete("/client-groups/{group_id}/settings/{key}", response={204: None})
-def inherit_group_setting(request: HttpRequest, group_id: int, key: str):
+def inherit_group_setting(request: HttpRequest, group_id: Id, key: str):
     actions.unset_group_setting(get_group(group_id), key, actor=actor(request))
     return Status(204, None)
 
 
 @router.get("/clients/{client_id}/settings", response=ClientSettingsOut)
-def client_settings(request: HttpRequest, client_id: int):
+def client_settings(request: HttpRequest, client_id: Id):
     return serialize(resolve_client(get_client(client_id).pk))
 
 
 @router.put("/clients/{client_id}/settings/{key}", response=ClientSettingsOut)
-def override_client_setting(request: HttpRequest, client_id: int, key: str, body: SettingValueIn):
+def override_client_setting(request: HttpRequest, client_id: Id, key: str, body: SettingValueIn):
     client = get_client(client_id)
     actions.set_client_setting(client, key, body.value, actor=actor(request))
     return serialize(resolve_client(client.pk))
 
 
 @router.delete("/clients/{client_id}/settings/{key}", response={204: None})
-def inherit_client_setting(request: HttpRequest, client_id: int, key: str):
+def inherit_client_setting(request: HttpRequest, client_id: Id, key: str):
     actions.unset_client_setting(get_client(client_id), key, actor=actor(request))
     return Status(204, None)

@@ -271,7 +271,7 @@ def _split_client_data(data: dict[str, Any], errors: list[FieldError]):
 def _group_of_company(company: Company, group_id: Any, errors: list[FieldError]) -> int | None:
     if group_id is None:
         return default_group_id(company.pk)
-    if not isinstance(group_id, int) or isinstance(group_id, bool):
+    if v.parse_id(group_id) is None:
         errors.append(FieldError("group_id", "must be a client group id"))
         return None
     if not ClientGroup.objects.filter(pk=group_id, company=company).exists():

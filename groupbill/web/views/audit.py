@@ -3,15 +3,16 @@ from django.shortcuts import render
 
 from groupbill.audit.models import AuditEntry
 from groupbill.companies.queries import companies
+from groupbill.validation import parse_id
 from groupbill.web.views.common import staff_required
 
 
 @staff_required
 def audit_log(request):
     entries = AuditEntry.objects.all()
-    company_id = request.GET.get("company")
-    if company_id and company_id.isdigit():
-        entries = entries.filter(company_id=int(company_id))
+    company_id = parse_id(request.GET.get("company"))
+    if company_id:
+        entries = entries.filter(company_id=company_id)
     key = request.GET.get("key", "").strip()
     if key:
         entries = entries.filter(key=key)

@@ -10,6 +10,7 @@ from groupbill.errors import DomainError
 from groupbill.settings_catalog.actions import set_client_settings
 from groupbill.settings_catalog.catalog import CLIENT_KEYS, Source
 from groupbill.settings_catalog.resolver import resolve_client, resolve_group
+from groupbill.validation import parse_id
 from groupbill.web.forms import ClientForm, ContactFieldsForm, ContactForm, add_domain_errors
 from groupbill.web.settings_form import build_rows
 from groupbill.web.views.common import actor, save_with_settings, staff_required
@@ -22,12 +23,12 @@ def _required(group_id: int) -> list[str]:
 @staff_required
 def client_list(request):
     queryset = clients_with_primary().order_by("pk")
-    company_id = request.GET.get("company")
-    group_id = request.GET.get("group")
-    if company_id and company_id.isdigit():
-        queryset = queryset.filter(company_id=int(company_id))
-    if group_id and group_id.isdigit():
-        queryset = queryset.filter(group_id=int(group_id))
+    company_id = parse_id(request.GET.get("company"))
+    group_id = parse_id(request.GET.get("group"))
+    if company_id:
+        queryset = queryset.filter(company_id=company_id)
+    if group_id:
+        queryset = queryset.filter(group_id=group_id)
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))
     rows = [(c, primary_contact(c)) for c in page]
     return render(
