@@ -40,6 +40,9 @@ INSTALLED_APPS = [
     "groupbill.companies",
     "groupbill.settings_catalog",
     "groupbill.clients",
+    "groupbill.catalog",
+    "groupbill.services",
+    "groupbill.billing",
     "groupbill.api",
     "groupbill.web",
 ]

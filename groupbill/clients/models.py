@@ -119,3 +119,18 @@ class ClientHistory(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+class ClientNote(models.Model):
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="notes")
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.CharField(max_length=128)
+    text = models.TextField()
+    # Idempotency for notes written by automation (e.g. "account disabled for auto debit").
+    key = models.CharField(max_length=128, null=True, blank=True, unique=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return self.text[:60]

@@ -22,3 +22,27 @@ class Company(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class TaxRule(models.Model):
+    """A tax rate by country and state at level 1 or 2. An empty state matches the whole
+    country; the most specific rule of each level wins."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="tax_rules")
+    level = models.PositiveSmallIntegerField(choices=[(1, "Level 1"), (2, "Level 2")])
+    name = models.CharField(max_length=64)
+    country = models.CharField(max_length=2)
+    state = models.CharField(max_length=128, blank=True, default="")
+    rate = models.DecimalField(max_digits=7, decimal_places=4)  # percent
+    inclusive = models.BooleanField(default=False)  # prices already include this tax
+
+    class Meta:
+        ordering = ["level", "country", "state"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "level", "country", "state"], name="one_tax_rule_per_place"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.rate}% ({self.country}{'-' + self.state if self.state else ''})"

@@ -1,0 +1,256 @@
+"""The ledger: invoices and their lines, transactions (payments, credits, refunds), the
+amounts applied from transactions to invoices, and payment accounts.
+
+Invariants (actions keep them, tests check them): an invoice's `amount_paid` is the sum of
+the amounts applied to it; a transaction never has more applied or refunded than its
+amount, so a client's loose credit is never negative.
+"""
+
+from django.db import models
+from django.db.models import Q
+
+from groupbill.catalog.models import PricingUnit
+from groupbill.clients.models import Client
+from groupbill.companies.models import Company
+
+
+class InvoiceSequence(models.Model):
+    """Per-company invoice numbers, taken under a row lock inside the issuing transaction:
+    a rolled-back issue gives its number back, so numbering has no gaps."""
+
+    company = models.OneToOneField(Company, on_delete=models.CASCADE, related_name="+")
+    next_number = models.PositiveBigIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return f"{self.company}: next {self.next_number}"
+
+
+class InvoiceStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    OPEN = "open", "Open"
+    PAID = "paid", "Paid"
+    VOID = "void", "Void"
+
+
+class Invoice(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="invoices")
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="invoices")
+    currency = models.CharField(max_length=3)
+    number = models.PositiveBigIntegerField(null=True, blank=True)  # given when issued
+    status = models.CharField(
+        max_length=8, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT
+    )
+    issued_on = models.DateField(null=True, blank=True)
+    due_on = models.DateField(null=True, blank=True)
+    subtotal = models.BigIntegerField(default=0)
+    tax_total = models.BigIntegerField(default=0)
+    total = models.BigIntegerField(default=0)
+    amount_paid = models.BigIntegerField(default=0)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    delivery_method = models.CharField(max_length=16, blank=True, default="")
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    notes = models.TextField(blank=True, default="")
+    recurring = models.ForeignKey(
+        "RecurringInvoice", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "number"],
+                condition=Q(number__isnull=False),
+                name="invoice_number_unique_per_company",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_paid__gte=0), name="invoice_paid_not_negative"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["client", "status", "due_on"]),
+            models.Index(fields=["status", "due_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invoice {self.number}" if self.number else f"Draft invoice #{self.pk}"
+
+    @property
+    def balance_due(self) -> int:
+        return self.total - self.amount_paid
+
+
+class LineKind(models.TextChoices):
+    SERVICE = "service", "Service"
+    OPTION = "option", "Configurable option"
+    SETUP = "setup", "Setup fee"
+    PRORATION = "proration", "Proration"
+    CUSTOM = "custom", "Custom"
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    service = models.ForeignKey(
+        "services.Service", on_delete=models.PROTECT, null=True, blank=True, related_name="lines"
+    )
+    kind = models.CharField(max_length=16, choices=LineKind.choices, default=LineKind.CUSTOM)
+    description = models.CharField(max_length=500)
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)  # exclusive
+    quantity = models.PositiveIntegerField(default=1)
+    unit_amount = models.BigIntegerField()
+    amount = models.BigIntegerField()  # quantity x unit_amount, stored as billed
+    taxable = models.BooleanField(default=True)
+    tax_inclusive = models.BooleanField(default=False)
+    tax1_rate = models.DecimalField(max_digits=7, decimal_places=4, default=0)
+    tax1_amount = models.BigIntegerField(default=0)
+    tax2_rate = models.DecimalField(max_digits=7, decimal_places=4, default=0)
+    tax2_amount = models.BigIntegerField(default=0)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class TransactionKind(models.TextChoices):
+    PAYMENT = "payment", "Payment"
+    CREDIT = "credit", "Credit"
+    REFUND = "refund", "Refund"
+
+
+class TransactionStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    DECLINED = "declined", "Declined"
+    ERROR = "error", "Error"
+    VOID = "void", "Void"
+
+
+class Transaction(models.Model):
+    """Money in (payment), granted (credit) or given back (refund, of a payment).
+    Approved payments and credits are the client's funds; what is not applied to invoices
+    nor refunded is loose credit."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="transactions")
+    kind = models.CharField(max_length=8, choices=TransactionKind.choices)
+    status = models.CharField(max_length=8, choices=TransactionStatus.choices)
+    currency = models.CharField(max_length=3)
+    amount = models.BigIntegerField()  # positive, minor units
+    method = models.CharField(max_length=32)  # manual, test, credit, ...
+    reference = models.CharField(max_length=128, blank=True, default="")
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True, unique=True)
+    payment_account = models.ForeignKey(
+        "PaymentAccount", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    refund_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="refunds"
+    )
+    note = models.CharField(max_length=500, blank=True, default="")
+    actor = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="transaction_amount_positive")
+        ]
+        indexes = [models.Index(fields=["client", "currency", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} {self.currency} ({self.status})"
+
+
+class Application(models.Model):
+    """An amount of a transaction applied to an invoice."""
+
+    transaction = models.ForeignKey(
+        Transaction, on_delete=models.PROTECT, related_name="applications"
+    )
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="applications")
+    amount = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["transaction", "invoice"], name="one_application_row"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="application_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} of {self.transaction_id} to {self.invoice_id}"
+
+
+class AccountKind(models.TextChoices):
+    CARD = "card", "Card"
+    BANK = "bank", "Bank account"
+
+
+class PaymentAccount(models.Model):
+    """A tokenised card or bank account: the gateway's reference and the last digits only,
+    never a full number."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="payment_accounts")
+    kind = models.CharField(max_length=8, choices=AccountKind.choices)
+    gateway = models.CharField(max_length=32)
+    reference = models.CharField(max_length=128)
+    last4 = models.CharField(max_length=4)
+    label = models.CharField(max_length=64, blank=True, default="")
+    expires_on = models.DateField(null=True, blank=True)
+    is_autodebit = models.BooleanField(default=False)
+    failure_count = models.PositiveIntegerField(default=0)
+    autodebit_disabled = models.BooleanField(default=False)
+    disabled_reason = models.CharField(max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client"], condition=Q(is_autodebit=True), name="one_autodebit_account"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ending {self.last4}"
+
+
+class RecurringInvoice(models.Model):
+    """A staff-defined invoice the engine issues every term (anchored like services)."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="recurring_invoices")
+    currency = models.CharField(max_length=3)
+    unit = models.CharField(max_length=8, choices=PricingUnit.choices)
+    count = models.PositiveSmallIntegerField(default=1)
+    anchor_date = models.DateField()
+    next_period = models.IntegerField(default=0)
+    renew_date = models.DateField(db_index=True)
+    active = models.BooleanField(default=True)
+    notes = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"Recurring invoice #{self.pk}"
+
+
+class RecurringInvoiceLine(models.Model):
+    recurring = models.ForeignKey(RecurringInvoice, on_delete=models.CASCADE, related_name="lines")
+    description = models.CharField(max_length=500)
+    quantity = models.PositiveIntegerField(default=1)
+    unit_amount = models.BigIntegerField()
+    taxable = models.BooleanField(default=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.description

@@ -1,0 +1,138 @@
+"""Services: what a client has, its anchored periods, its status history and changes."""
+
+from datetime import date
+
+from django.db import models
+from django.db.models import Q
+
+from groupbill.catalog.models import ConfigOption, ConfigOptionValue, Package, PackagePrice
+from groupbill.clients.models import Client
+from groupbill.periods import period_start
+
+
+class ServiceStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACTIVE = "active", "Active"
+    SUSPENDED = "suspended", "Suspended"
+    CANCELED = "canceled", "Canceled"
+
+
+class SuspendedBy(models.TextChoices):
+    AUTOMATIC = "automatic", "Automatically (past due)"
+    STAFF = "staff", "Staff"
+
+
+class Service(models.Model):
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="services")
+    package = models.ForeignKey(Package, on_delete=models.PROTECT, related_name="services")
+    pricing = models.ForeignKey(PackagePrice, on_delete=models.PROTECT, related_name="+")
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="addons"
+    )
+    quantity = models.PositiveIntegerField(default=1)
+    status = models.CharField(
+        max_length=16, choices=ServiceStatus.choices, default=ServiceStatus.PENDING
+    )
+    # Period n starts at anchor + n terms; `renew_date` is the start of the next period not
+    # yet invoiced (kept in the row so the engine can select due services in SQL).
+    anchor_date = models.DateField(null=True, blank=True)
+    next_period = models.IntegerField(default=0)
+    renew_date = models.DateField(null=True, blank=True, db_index=True)
+    last_renewed_on = models.DateField(null=True, blank=True)
+    suspension_reason = models.CharField(max_length=255, blank=True, default="")
+    suspended_by = models.CharField(max_length=16, choices=SuspendedBy.choices, blank=True)
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    cancel_at = models.DateField(null=True, blank=True)  # scheduled cancellation
+    cancel_reason = models.CharField(max_length=255, blank=True, default="")
+    canceled_at = models.DateTimeField(null=True, blank=True)
+    renewal_attempts = models.PositiveIntegerField(default=0)
+    renewal_failed = models.BooleanField(default=False)
+    last_renewal_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["status", "renew_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.package} #{self.pk}"
+
+    @property
+    def recurring(self) -> bool:
+        return self.pricing.recurring
+
+    def period(self, n: int) -> tuple[date, date]:
+        term = self.pricing.term
+        return period_start(self.anchor_date, term, n), period_start(self.anchor_date, term, n + 1)
+
+
+class ServiceOption(models.Model):
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="options")
+    option = models.ForeignKey(ConfigOption, on_delete=models.PROTECT, related_name="+")
+    value = models.ForeignKey(ConfigOptionValue, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "option"], name="one_value_per_option")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.option}: {self.value}"
+
+
+class ServiceEvent(models.Model):
+    """The service's history: every status change with when, why and by whom."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="history")
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.CharField(max_length=128)  # staff:NAME, apikey:NAME, client:ID, engine
+    event = models.CharField(max_length=32)
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, blank=True)
+    reason = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.event}: {self.from_status} -> {self.to_status}"
+
+
+class ChangeStatus(models.TextChoices):
+    QUEUED = "queued", "Queued until paid"
+    APPLIED = "applied", "Applied"
+    CANCELED = "canceled", "Canceled"
+
+
+class ServiceChange(models.Model):
+    """A change of package, term or options. It is applied at once, or queued until its
+    invoice is paid when `queue_service_changes_until_paid` holds."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="changes")
+    status = models.CharField(max_length=16, choices=ChangeStatus.choices)
+    old = (
+        models.JSONField()
+    )  # {"package_id", "pricing_id", "options": {option_id: [value_id, qty]}}
+    new = models.JSONField()
+    invoice = models.ForeignKey(
+        "billing.Invoice", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    credit_amount = models.BigIntegerField(default=0)  # prorated downgrade credit, minor units
+    actor = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service"],
+                condition=Q(status="queued"),
+                name="one_queued_change_per_service",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Change of {self.service} ({self.status})"
