@@ -254,3 +254,21 @@ class RecurringInvoiceLine(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+
+class SandboxCharge(models.Model):
+    """What the `test` gateway has done, by idempotency key: the same key never charges
+    twice, and the outcome of a key can be asked for after a crash."""
+
+    idempotency_key = models.CharField(max_length=128, unique=True)
+    operation = models.CharField(max_length=8)  # charge | refund
+    account_reference = models.CharField(max_length=128, blank=True, default="")
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    outcome = models.CharField(max_length=8)  # approved | declined | error
+    reference = models.CharField(max_length=64)
+    message = models.CharField(max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.idempotency_key}: {self.outcome}"
