@@ -1,0 +1,163 @@
+"""The `test` gateway: deterministic, no network, every operation kept in `SandboxCharge`.
+
+The outcome of a charge is chosen by the end of the payment account's reference:
+
+    ...0002  declined
+    ...9995  declined, insufficient funds
+    ...0119  error (processing error)
+    else     approved
+
+A refund is approved when it names a charge the sandbox approved, in the same currency, and
+does not exceed what is left of it; otherwise it is declined.
+
+Each idempotency key is stored once (unique), so the same key never charges twice, even
+from two processes at the same moment: a second call returns the first result. The row is
+written in the caller's database transaction, so if the caller rolls back, the sandbox
+"never saw" the call, which is what `outcome` then answers.
+"""
+
+import hashlib
+from typing import TYPE_CHECKING
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+
+from groupbill.billing.gateways.base import (
+    ChargeOutcome,
+    GatewayResult,
+    IdempotencyKeyReused,
+    check_key,
+    check_request,
+)
+from groupbill.billing.models import SandboxCharge
+
+if TYPE_CHECKING:
+    from groupbill.billing.models import PaymentAccount
+
+CHARGE = "charge"
+REFUND = "refund"
+
+APPROVED_MESSAGE = "Approved"
+INSUFFICIENT_FUNDS_MESSAGE = "Declined: insufficient funds"
+
+# account reference ending -> (outcome, message, insufficient funds)
+ENDINGS: dict[str, tuple[ChargeOutcome, str, bool]] = {
+    "0002": (ChargeOutcome.DECLINED, "Declined by the card issuer", False),
+    "9995": (ChargeOutcome.DECLINED, INSUFFICIENT_FUNDS_MESSAGE, True),
+    "0119": (ChargeOutcome.ERROR, "Processing error, try again later", False),
+}
+
+
+def charge_outcome(account_reference: str) -> tuple[ChargeOutcome, str, bool]:
+    for ending, result in ENDINGS.items():
+        if account_reference.endswith(ending):
+            return result
+    return ChargeOutcome.APPROVED, APPROVED_MESSAGE, False
+
+
+def reference_for(idempotency_key: str) -> str:
+    return "sbx_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
+
+
+class SandboxGateway:
+    name = "test"
+    live = False
+
+    def charge(
+        self, account: "PaymentAccount", amount: int, currency: str, idempotency_key: str
+    ) -> GatewayResult:
+        check_request(amount, currency, idempotency_key)
+        if account.gateway != self.name:
+            raise ValueError(
+                f"payment account {account.pk} belongs to gateway {account.gateway!r}, "
+                f"not {self.name!r}"
+            )
+
+        def decide() -> tuple[ChargeOutcome, str]:
+            outcome, message, _ = charge_outcome(account.reference)
+            return outcome, message
+
+        return self._once(CHARGE, idempotency_key, account.reference, amount, currency, decide)
+
+    def refund(
+        self, reference: str, amount: int, currency: str, idempotency_key: str
+    ) -> GatewayResult:
+        check_request(amount, currency, idempotency_key)
+
+        def decide() -> tuple[ChargeOutcome, str]:
+            # Locked so that two refunds of one charge cannot both take what is left.
+            original = (
+                SandboxCharge.objects.select_for_update()
+                .filter(operation=CHARGE, reference=reference, outcome=ChargeOutcome.APPROVED)
+                .first()
+            )
+            if original is None:
+                return ChargeOutcome.DECLINED, "No approved charge with this reference"
+            if original.currency != currency:
+                return ChargeOutcome.DECLINED, f"The charge was in {original.currency}"
+            refunded = SandboxCharge.objects.filter(
+                operation=REFUND, account_reference=reference, outcome=ChargeOutcome.APPROVED
+            ).aggregate(total=Sum("amount"))["total"]
+            left = original.amount - (refunded or 0)
+            if amount > left:
+                return ChargeOutcome.DECLINED, f"Only {left} is left to refund"
+            return ChargeOutcome.APPROVED, APPROVED_MESSAGE
+
+        # A refund row keeps the charge's reference where a charge keeps the account's.
+        return self._once(REFUND, idempotency_key, reference, amount, currency, decide)
+
+    def outcome(self, idempotency_key: str) -> GatewayResult | None:
+        check_key(idempotency_key)
+        row = _find(idempotency_key)
+        return None if row is None else _result(row)
+
+    def _once(self, operation, key, account_reference, amount, currency, decide) -> GatewayResult:
+        """The first result for `key`: decided and stored now, or read back when stored
+        already (also when another process stores it between our read and our insert)."""
+        request = (operation, account_reference, amount, currency)
+        row = _find(key)
+        if row is None:
+            try:
+                with transaction.atomic():
+                    outcome, message = decide()
+                    row = SandboxCharge.objects.create(
+                        idempotency_key=key,
+                        operation=operation,
+                        account_reference=account_reference,
+                        amount=amount,
+                        currency=currency,
+                        outcome=outcome,
+                        reference=reference_for(key),
+                        message=message,
+                    )
+                return _result(row)
+            except IntegrityError:
+                row = _find(key)
+                if row is None:  # not our unique key that failed
+                    raise
+        stored = (row.operation, row.account_reference, row.amount, row.currency)
+        if stored != request:
+            raise IdempotencyKeyReused(
+                f"idempotency key {key!r} was sent for {_describe(stored)}, "
+                f"now for {_describe(request)}"
+            )
+        return _result(row)
+
+
+def _find(key: str) -> SandboxCharge | None:
+    return SandboxCharge.objects.filter(idempotency_key=key).first()
+
+
+def _result(row: SandboxCharge) -> GatewayResult:
+    outcome = ChargeOutcome(row.outcome)
+    insufficient = (
+        row.operation == CHARGE
+        and outcome == ChargeOutcome.DECLINED
+        and row.message == INSUFFICIENT_FUNDS_MESSAGE
+    )
+    return GatewayResult(outcome, row.reference, row.message, insufficient_funds=insufficient)
+
+
+def _describe(request: tuple) -> str:
+    operation, account_reference, amount, currency = request
+    return f"{operation} of {amount} {currency} ({account_reference})"
