@@ -7,6 +7,7 @@ import threading
 import time
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -437,3 +438,22 @@ def test_unresolvable_host_is_not_ok(hooked):
     result = WebhookModule(timeout=2).add(hooked, "a")
     assert not result.ok
     assert result.message.startswith("webhook unreachable")
+
+
+def test_the_readme_verification_example_works(hooked, receiver):
+    """The receiver-side example in README.md accepts what the module sends, only that."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Provisioning webhooks", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    exec(code, namespace)
+    verify = namespace["verify"]
+
+    assert WebhookModule().renew(hooked, "r").ok
+    [request] = receiver.requests
+    header, body = request["headers"]["Groupbill-Signature"], request["body"]
+    assert verify(SECRET, header, body)
+    assert not verify("whsec_wrong", header, body)
+    assert not verify(SECRET, header, body + b"\n")
+    old = signature_header(SECRET, body, int(time.time()) - 301)
+    assert not verify(SECRET, old, body)
