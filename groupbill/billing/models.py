@@ -102,11 +102,12 @@ class InvoiceLine(models.Model):
     unit_amount = models.BigIntegerField()
     amount = models.BigIntegerField()  # quantity x unit_amount, stored as billed
     taxable = models.BooleanField(default=True)
-    tax_inclusive = models.BooleanField(default=False)
     tax1_rate = models.DecimalField(max_digits=7, decimal_places=4, default=0)
     tax1_amount = models.BigIntegerField(default=0)
     tax2_rate = models.DecimalField(max_digits=7, decimal_places=4, default=0)
     tax2_amount = models.BigIntegerField(default=0)
+    # amount + the taxes of exclusive rates (inclusive taxes are inside `amount`).
+    total = models.BigIntegerField(default=0)
     position = models.PositiveIntegerField(default=0)
 
     class Meta:

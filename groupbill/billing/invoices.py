@@ -1,0 +1,267 @@
+"""Invoice use cases: drafts, lines with their taxes, issuing with a gap-free number,
+voiding. Money moves through `ledger`; every change is audited."""
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max, Sum
+from django.utils import timezone
+
+from groupbill import validation as v
+from groupbill.audit.actions import record, wrap
+from groupbill.billing import ledger, taxes
+from groupbill.billing.models import (
+    Invoice,
+    InvoiceLine,
+    InvoiceSequence,
+    InvoiceStatus,
+    LineKind,
+)
+from groupbill.clients.models import Client
+from groupbill.companies.currencies import clean_currency
+from groupbill.errors import Conflict, FieldError, ValidationFailed
+
+MAX_AMOUNT = 10**15  # minor units; keeps sums far inside 64 bits
+
+
+@dataclass(frozen=True)
+class NewLine:
+    description: str
+    unit_amount: int
+    quantity: int = 1
+    kind: str = LineKind.CUSTOM
+    service_id: int | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+    taxable: bool = True
+    extra: dict = field(default_factory=dict)
+
+
+def _amount(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or abs(value) > MAX_AMOUNT:
+        raise ValueError("must be a whole number of minor units (e.g. 1250 for 12.50)")
+    return value
+
+
+def _quantity(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 1_000_000:
+        raise ValueError("must be a whole number from 1 to 1000000")
+    return value
+
+
+LINE_CLEANERS = {
+    "description": lambda x: v.text(x, max_length=500, required=True),
+    "unit_amount": _amount,
+    "quantity": _quantity,
+    "taxable": v.boolean,
+}
+
+
+def clean_lines(items: list[dict[str, Any]], prefix: str = "lines") -> list[NewLine]:
+    """Lines as sent by people (API, UI) to NewLines; errors name `lines.N.field`."""
+    errors: list[FieldError] = []
+    out = []
+    for i, item in enumerate(items):
+        cleaned, item_errors = v.collect(item, LINE_CLEANERS)
+        for name in ("description", "unit_amount"):
+            if name not in item:
+                item_errors.append(FieldError(name, "is required"))
+        errors += [FieldError(f"{prefix}.{i}.{e.field}", e.message) for e in item_errors]
+        if not item_errors:
+            out.append(NewLine(**cleaned))
+    v.raise_if(errors)
+    return out
+
+
+def _editable(invoice: Invoice) -> None:
+    if invoice.status not in (InvoiceStatus.DRAFT, InvoiceStatus.OPEN):
+        raise Conflict(f"{invoice} is {invoice.status}; its lines can no longer change.")
+
+
+def _build(invoice: Invoice, line: NewLine, rates, mode: str, position: int) -> InvoiceLine:
+    amount = line.quantity * line.unit_amount
+    applied = rates if line.taxable else []
+    line_taxes = taxes.line_taxes(amount, applied, mode)
+    exclusive = sum(t for t, r in zip(line_taxes, applied, strict=True) if not r.inclusive)
+    row = InvoiceLine(
+        invoice=invoice,
+        service_id=line.service_id,
+        kind=line.kind,
+        description=line.description,
+        period_start=line.period_start,
+        period_end=line.period_end,
+        quantity=line.quantity,
+        unit_amount=line.unit_amount,
+        amount=amount,
+        taxable=line.taxable,
+        total=amount + exclusive,
+        position=position,
+    )
+    for level_rate, tax in zip(applied, line_taxes, strict=True):
+        setattr(row, f"tax{level_rate.level}_rate", level_rate.rate)
+        setattr(row, f"tax{level_rate.level}_amount", tax)
+    return row
+
+
+def recalculate(invoice: Invoice) -> Invoice:
+    """Totals are sums of the stored (already rounded) lines."""
+    sums = invoice.lines.aggregate(
+        subtotal=Sum("amount"), tax1=Sum("tax1_amount"), tax2=Sum("tax2_amount"), total=Sum("total")
+    )
+    invoice.subtotal = sums["subtotal"] or 0
+    invoice.tax_total = (sums["tax1"] or 0) + (sums["tax2"] or 0)
+    invoice.total = sums["total"] or 0
+    invoice.save(update_fields=["subtotal", "tax_total", "total"])
+    return invoice
+
+
+def _insert_lines(invoice: Invoice, lines: list[NewLine]) -> None:
+    rates = taxes.rates_for(invoice.client)
+    mode = invoice.company.rounding_mode
+    start = (invoice.lines.aggregate(last=Max("position"))["last"] or 0) + 1
+    InvoiceLine.objects.bulk_create(
+        _build(invoice, line, rates, mode, start + i) for i, line in enumerate(lines)
+    )
+
+
+def create_invoice(
+    client: Client,
+    lines: list[NewLine],
+    *,
+    actor: str,
+    currency: str | None = None,
+    notes: str = "",
+) -> Invoice:
+    """A draft invoice (no number yet) with its lines taxed for the client."""
+    try:
+        currency = clean_currency(currency or client.default_currency)
+    except ValueError as exc:
+        raise ValidationFailed.one("currency", str(exc)) from None
+    with transaction.atomic():
+        invoice = Invoice.objects.create(
+            company_id=client.company_id, client=client, currency=currency, notes=notes
+        )
+        _insert_lines(invoice, lines)
+        recalculate(invoice)
+        _audit(invoice, actor, "invoice.create", new={"total": invoice.total})
+    return invoice
+
+
+def add_lines(invoice: Invoice, lines: list[NewLine], *, actor: str) -> Invoice:
+    with transaction.atomic():
+        ledger.lock_client(invoice.client_id)
+        invoice.refresh_from_db()
+        _editable(invoice)
+        old = invoice.total
+        _insert_lines(invoice, lines)
+        recalculate(invoice)
+        ledger.settle(invoice)
+        _audit(invoice, actor, "invoice.lines_add", old={"total": old},
+               new={"total": invoice.total})  # fmt: skip
+    return invoice
+
+
+def remove_lines(invoice: Invoice, line_ids: list[int], *, actor: str, reason: str = "") -> Invoice:
+    """Remove lines from a draft or open invoice. Payments beyond the new total go back to
+    the client as credit; an invoice left without lines is voided."""
+    with transaction.atomic():
+        ledger.lock_client(invoice.client_id)
+        invoice.refresh_from_db()
+        _editable(invoice)
+        deleted, _ = invoice.lines.filter(pk__in=line_ids).delete()
+        if not deleted:
+            return invoice
+        old = invoice.total
+        recalculate(invoice)
+        if not invoice.lines.exists():
+            return _void(invoice, actor, reason or "all its lines were removed")
+        excess = invoice.amount_paid - invoice.total
+        if excess > 0:
+            ledger.remove_applications(invoice, excess)
+        ledger.settle(invoice)
+        _audit(invoice, actor, "invoice.lines_remove", old={"total": old},
+               new={"total": invoice.total, "reason": reason})  # fmt: skip
+    return invoice
+
+
+def _next_number(company_id: int) -> int:
+    InvoiceSequence.objects.get_or_create(company_id=company_id)
+    sequence = InvoiceSequence.objects.select_for_update().get(company_id=company_id)
+    number = sequence.next_number
+    sequence.next_number = number + 1
+    sequence.save(update_fields=["next_number"])
+    return number
+
+
+def issue_invoice(
+    invoice: Invoice, *, issued_on: date, due_on: date | None = None, actor: str
+) -> Invoice:
+    """Give a draft its number (gap-free: taken inside this transaction) and open it."""
+    due_on = due_on or issued_on
+    if due_on < issued_on:
+        raise ValidationFailed.one("due_on", "must not be before the issue date")
+    with transaction.atomic():
+        ledger.lock_client(invoice.client_id)
+        invoice.refresh_from_db()
+        if invoice.status != InvoiceStatus.DRAFT:
+            raise Conflict(f"{invoice} is already {invoice.status}.")
+        if not invoice.lines.exists():
+            raise ValidationFailed.one("lines", "an invoice needs at least one line")
+        if invoice.total < 0:
+            raise ValidationFailed.one("lines", "the total must not be negative")
+        invoice.number = _next_number(invoice.company_id)
+        invoice.status = InvoiceStatus.OPEN
+        invoice.issued_on = issued_on
+        invoice.due_on = due_on
+        invoice.save(update_fields=["number", "status", "issued_on", "due_on"])
+        ledger.settle(invoice)
+        _audit(invoice, actor, "invoice.issue",
+               new={"number": invoice.number, "total": invoice.total,
+                    "due_on": due_on.isoformat()})  # fmt: skip
+    return invoice
+
+
+def _void(invoice: Invoice, actor: str, reason: str) -> Invoice:
+    returned = ledger.remove_applications(invoice)
+    invoice.status = InvoiceStatus.VOID
+    invoice.voided_at = timezone.now()
+    invoice.paid_at = None
+    invoice.save(update_fields=["status", "voided_at", "paid_at"])
+    ledger.settle(invoice)
+    _audit(invoice, actor, "invoice.void", new={"credited": returned, "reason": reason})
+    return invoice
+
+
+def void_invoice(invoice: Invoice, *, actor: str, reason: str = "") -> Invoice:
+    """Void an invoice; what was paid on it goes back to the client as loose credit."""
+    with transaction.atomic():
+        ledger.lock_client(invoice.client_id)
+        invoice.refresh_from_db()
+        if invoice.status == InvoiceStatus.VOID:
+            raise Conflict(f"{invoice} is already void.")
+        return _void(invoice, actor, reason)
+
+
+def delete_draft(invoice: Invoice, *, actor: str) -> None:
+    with transaction.atomic():
+        invoice.refresh_from_db()
+        if invoice.status != InvoiceStatus.DRAFT:
+            raise Conflict(f"{invoice} has been issued; void it instead.")
+        _audit(invoice, actor, "invoice.delete_draft")
+        invoice.lines.all().delete()
+        invoice.delete()
+
+
+def _audit(invoice: Invoice, actor: str, action: str, old=None, new=None) -> None:
+    record(
+        actor=actor,
+        company_id=invoice.company_id,
+        level="invoice",
+        object_id=invoice.pk,
+        object_label=str(invoice),
+        action=action,
+        old=wrap(old) if old is not None else None,
+        new=wrap(new) if new is not None else None,
+    )

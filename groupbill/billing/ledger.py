@@ -1,0 +1,133 @@
+"""Moving money between transactions and invoices, keeping the ledger's invariants:
+
+- an invoice's `amount_paid` is the sum of the amounts applied to it (recomputed from the
+  rows after every change, never incremented blindly);
+- a transaction never has more applied plus refunded than its amount, so loose credit is
+  never negative;
+- every change runs under the client's row lock, so concurrent payments for one client are
+  serialised (PostgreSQL; SQLite serialises all writers anyway).
+
+Callers hold a transaction (`transaction.atomic`) around these functions.
+"""
+
+from collections import defaultdict
+
+from django.db.models import Sum
+from django.utils import timezone
+
+from groupbill.billing.models import (
+    Application,
+    Invoice,
+    InvoiceStatus,
+    Transaction,
+    TransactionKind,
+    TransactionStatus,
+)
+from groupbill.clients.models import Client
+
+FUNDS = (TransactionKind.PAYMENT, TransactionKind.CREDIT)
+
+
+def lock_client(client_id: int) -> None:
+    Client.objects.select_for_update().filter(pk=client_id).first()
+
+
+def _sums(rows) -> dict[int, int]:
+    return {k: v or 0 for k, v in rows}
+
+
+def used_amounts(transaction_ids: list[int]) -> dict[int, int]:
+    """Applied plus refunded, per transaction id."""
+    applied = _sums(
+        Application.objects.filter(transaction_id__in=transaction_ids)
+        .values("transaction_id")
+        .annotate(total=Sum("amount"))
+        .values_list("transaction_id", "total")
+    )
+    refunded = _sums(
+        Transaction.objects.filter(
+            refund_of_id__in=transaction_ids,
+            kind=TransactionKind.REFUND,
+            status=TransactionStatus.APPROVED,
+        )
+        .values("refund_of_id")
+        .annotate(total=Sum("amount"))
+        .values_list("refund_of_id", "total")
+    )
+    used: dict[int, int] = defaultdict(int)
+    for source in (applied, refunded):
+        for pk, amount in source.items():
+            used[pk] += amount
+    return used
+
+
+def available(txn: Transaction) -> int:
+    if txn.status != TransactionStatus.APPROVED or txn.kind not in FUNDS:
+        return 0
+    return txn.amount - used_amounts([txn.pk]).get(txn.pk, 0)
+
+
+def funds(client_id: int, currency: str) -> list[Transaction]:
+    """Approved payments and credits with money left, oldest first, each with `available`
+    set. Three queries whatever the number of transactions."""
+    rows = list(
+        Transaction.objects.filter(
+            client_id=client_id,
+            currency=currency,
+            kind__in=FUNDS,
+            status=TransactionStatus.APPROVED,
+        ).order_by("created_at", "pk")
+    )
+    used = used_amounts([t.pk for t in rows])
+    out = []
+    for txn in rows:
+        txn.available = txn.amount - used.get(txn.pk, 0)
+        if txn.available > 0:
+            out.append(txn)
+    return out
+
+
+def settle(invoice: Invoice) -> Invoice:
+    """Recompute `amount_paid` from the applications and move the invoice between open and
+    paid accordingly (drafts and voids keep their status)."""
+    paid = Application.objects.filter(invoice=invoice).aggregate(total=Sum("amount"))["total"]
+    invoice.amount_paid = paid or 0
+    if invoice.status in (InvoiceStatus.OPEN, InvoiceStatus.PAID):
+        if invoice.amount_paid >= invoice.total:
+            if invoice.status != InvoiceStatus.PAID:
+                invoice.status = InvoiceStatus.PAID
+                invoice.paid_at = timezone.now()
+        else:
+            invoice.status = InvoiceStatus.OPEN
+            invoice.paid_at = None
+    invoice.save(update_fields=["amount_paid", "status", "paid_at"])
+    return invoice
+
+
+def add_application(txn: Transaction, invoice: Invoice, amount: int) -> None:
+    row, created = Application.objects.get_or_create(
+        transaction=txn, invoice=invoice, defaults={"amount": amount}
+    )
+    if not created:
+        row.amount += amount
+        row.save(update_fields=["amount"])
+
+
+def remove_applications(invoice: Invoice, amount: int | None = None) -> int:
+    """Take back `amount` (all when None) applied to the invoice, newest first. The money
+    returns to its transactions as loose credit. Returns the amount taken back."""
+    remaining = amount
+    taken = 0
+    for row in Application.objects.filter(invoice=invoice).order_by("-created_at", "-pk"):
+        part = row.amount if remaining is None else min(row.amount, remaining)
+        if part <= 0:
+            break
+        if part == row.amount:
+            row.delete()
+        else:
+            row.amount -= part
+            row.save(update_fields=["amount"])
+        taken += part
+        if remaining is not None:
+            remaining -= part
+    return taken

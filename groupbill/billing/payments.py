@@ -1,0 +1,250 @@
+"""Payments, credits and refunds, and applying them to invoices. Every function runs in
+one transaction under the client's lock and is audited."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Sum
+
+from groupbill.audit.actions import record, wrap
+from groupbill.billing import ledger
+from groupbill.billing.models import (
+    Invoice,
+    InvoiceStatus,
+    PaymentAccount,
+    Transaction,
+    TransactionKind,
+    TransactionStatus,
+)
+from groupbill.clients.models import Client
+from groupbill.companies.currencies import clean_currency
+from groupbill.errors import Conflict, ValidationFailed
+
+
+def _positive(amount: Any, field: str = "amount") -> int:
+    if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount <= 10**15:
+        raise ValidationFailed.one(field, "must be a positive whole number of minor units")
+    return amount
+
+
+def _currency(currency: Any) -> str:
+    try:
+        return clean_currency(currency)
+    except ValueError as exc:
+        raise ValidationFailed.one("currency", str(exc)) from None
+
+
+def _audit(txn: Transaction, actor: str, action: str, **data: Any) -> None:
+    record(
+        actor=actor,
+        company_id=txn.company_id,
+        level="transaction",
+        object_id=txn.pk,
+        object_label=f"{txn.kind} #{txn.pk} of client #{txn.client_id}",
+        action=action,
+        new=wrap({"amount": txn.amount, "currency": txn.currency, **data}),
+    )
+
+
+def _create(client: Client, kind: str, amount: int, currency: str, actor: str, **fields):
+    txn = Transaction.objects.create(
+        company_id=client.company_id,
+        client=client,
+        kind=kind,
+        status=fields.pop("status", TransactionStatus.APPROVED),
+        amount=amount,
+        currency=currency,
+        actor=actor,
+        **fields,
+    )
+    _audit(txn, actor, f"{kind}.record", method=txn.method, status=txn.status)
+    return txn
+
+
+def record_payment(
+    client: Client,
+    *,
+    amount: int,
+    currency: str,
+    actor: str,
+    method: str = "manual",
+    reference: str = "",
+    note: str = "",
+    payment_account: PaymentAccount | None = None,
+    idempotency_key: str | None = None,
+) -> Transaction:
+    """An approved payment; until applied it is loose credit."""
+    amount, currency = _positive(amount), _currency(currency)
+    with transaction.atomic():
+        ledger.lock_client(client.pk)
+        return _create(client, TransactionKind.PAYMENT, amount, currency, actor, method=method,
+                       reference=reference, note=note, payment_account=payment_account,
+                       idempotency_key=idempotency_key)  # fmt: skip
+
+
+def add_credit(client: Client, *, amount: int, currency: str, actor: str, note: str = ""):
+    """Credit granted by staff (or by a downgrade), usable on any invoice of the currency."""
+    amount, currency = _positive(amount), _currency(currency)
+    with transaction.atomic():
+        ledger.lock_client(client.pk)
+        return _create(client, TransactionKind.CREDIT, amount, currency, actor,
+                       method="credit", note=note)  # fmt: skip
+
+
+def _check_open(invoice: Invoice) -> None:
+    if invoice.status != InvoiceStatus.OPEN:
+        raise Conflict(f"{invoice} is {invoice.status}; only open invoices take payments.")
+
+
+def apply(txn: Transaction, invoice: Invoice, amount: int, *, actor: str) -> None:
+    """Apply part of a payment or credit to an open invoice of the same client and currency."""
+    amount = _positive(amount)
+    with transaction.atomic():
+        ledger.lock_client(invoice.client_id)
+        invoice.refresh_from_db()
+        txn.refresh_from_db()
+        _check_open(invoice)
+        if txn.client_id != invoice.client_id or txn.currency != invoice.currency:
+            raise ValidationFailed.one(
+                "transaction_id", "must be a payment or credit of the invoice's client and currency"
+            )
+        if amount > ledger.available(txn):
+            raise ValidationFailed.one("amount", "is more than is left on the payment or credit")
+        if amount > invoice.balance_due:
+            raise ValidationFailed.one("amount", "is more than the invoice's balance due")
+        ledger.add_application(txn, invoice, amount)
+        ledger.settle(invoice)
+        _audit(txn, actor, "apply", invoice_id=invoice.pk, applied=amount)
+
+
+def pay_invoice(
+    invoice: Invoice,
+    *,
+    amount: int,
+    actor: str,
+    method: str = "manual",
+    reference: str = "",
+    note: str = "",
+) -> Transaction:
+    """Record a payment and apply it to this invoice; any excess stays as loose credit."""
+    amount = _positive(amount)
+    with transaction.atomic():
+        ledger.lock_client(invoice.client_id)
+        invoice.refresh_from_db()
+        _check_open(invoice)
+        txn = _create(invoice.client, TransactionKind.PAYMENT, amount, invoice.currency, actor,
+                      method=method, reference=reference, note=note)  # fmt: skip
+        part = min(amount, invoice.balance_due)
+        ledger.add_application(txn, invoice, part)
+        ledger.settle(invoice)
+        _audit(txn, actor, "apply", invoice_id=invoice.pk, applied=part)
+        return txn
+
+
+def apply_credit(
+    client: Client, currency: str, *, actor: str, invoice_ids: list[int] | None = None
+) -> int:
+    """Apply the client's loose credit in `currency` to open invoices, oldest due date first
+    (then lowest id), spending the oldest funds first. Returns the amount applied."""
+    with transaction.atomic():
+        ledger.lock_client(client.pk)
+        funds = ledger.funds(client.pk, currency)
+        if not funds:
+            return 0
+        invoices = Invoice.objects.filter(
+            client=client, currency=currency, status=InvoiceStatus.OPEN
+        ).order_by(F("due_on").asc(nulls_last=True), "pk")
+        if invoice_ids is not None:
+            invoices = invoices.filter(pk__in=invoice_ids)
+        applied_total = 0
+        for invoice in invoices:
+            due = invoice.balance_due
+            while due > 0 and funds:
+                txn = funds[0]
+                part = min(due, txn.available)
+                ledger.add_application(txn, invoice, part)
+                _audit(txn, actor, "apply", invoice_id=invoice.pk, applied=part)
+                txn.available -= part
+                due -= part
+                applied_total += part
+                if txn.available == 0:
+                    funds.pop(0)
+            ledger.settle(invoice)
+            if not funds:
+                break
+        return applied_total
+
+
+def unapply(invoice: Invoice, *, actor: str, amount: int | None = None) -> int:
+    """Take payments back off an invoice (all, or `amount`, newest first); the money becomes
+    loose credit again. Returns the amount taken back."""
+    with transaction.atomic():
+        ledger.lock_client(invoice.client_id)
+        invoice.refresh_from_db()
+        if invoice.status == InvoiceStatus.VOID:
+            raise Conflict(f"{invoice} is void; nothing is applied to it.")
+        if amount is not None:
+            amount = _positive(amount)
+            if amount > invoice.amount_paid:
+                raise ValidationFailed.one("amount", "is more than is applied to the invoice")
+        taken = ledger.remove_applications(invoice, amount)
+        ledger.settle(invoice)
+        record(actor=actor, company_id=invoice.company_id, level="invoice",
+               object_id=invoice.pk, object_label=str(invoice), action="invoice.unapply",
+               new=wrap({"unapplied": taken}))  # fmt: skip
+        return taken
+
+
+def refund(payment: Transaction, *, amount: int, actor: str, reference: str = "") -> Transaction:
+    """Give back part of a payment that is not applied to any invoice (unapply first)."""
+    amount = _positive(amount)
+    with transaction.atomic():
+        ledger.lock_client(payment.client_id)
+        payment.refresh_from_db()
+        if payment.kind != TransactionKind.PAYMENT:
+            raise ValidationFailed.one("transaction_id", "only payments can be refunded")
+        if amount > ledger.available(payment):
+            raise ValidationFailed.one(
+                "amount", "is more than the unapplied part of the payment (unapply it first)"
+            )
+        return _create(payment.client, TransactionKind.REFUND, amount, payment.currency, actor,
+                       method=payment.method, reference=reference, refund_of=payment)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Balance:
+    currency: str
+    due: int  # open invoices' balance due
+    credit: int  # loose credit
+
+
+def balances(client_ids: list[int]) -> dict[int, list[Balance]]:
+    """Per client and currency: what is due and what loose credit there is. A constant
+    number of queries for any number of clients."""
+    due: dict[tuple[int, str], int] = defaultdict(int)
+    for client_id, currency, total, paid in (
+        Invoice.objects.filter(client_id__in=client_ids, status=InvoiceStatus.OPEN)
+        .values("client_id", "currency")
+        .annotate(total=Sum("total"), paid=Sum("amount_paid"))
+        .values_list("client_id", "currency", "total", "paid")
+    ):
+        due[(client_id, currency)] += (total or 0) - (paid or 0)
+    credit: dict[tuple[int, str], int] = defaultdict(int)
+    fund_rows = list(
+        Transaction.objects.filter(
+            client_id__in=client_ids, kind__in=ledger.FUNDS, status=TransactionStatus.APPROVED
+        ).values_list("pk", "client_id", "currency", "amount")
+    )
+    used = ledger.used_amounts([pk for pk, *_ in fund_rows])
+    for pk, client_id, currency, amount in fund_rows:
+        credit[(client_id, currency)] += amount - used.get(pk, 0)
+    out: dict[int, list[Balance]] = {cid: [] for cid in client_ids}
+    for client_id, currency in sorted(due.keys() | credit.keys()):
+        out[client_id].append(
+            Balance(
+                currency, due.get((client_id, currency), 0), credit.get((client_id, currency), 0)
+            )
+        )
+    return out
