@@ -1,0 +1,92 @@
+"""Payment accounts: tokenised cards and bank accounts, one of them the auto-debit account."""
+
+import re
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+
+from groupbill import validation as v
+from groupbill.audit.actions import record, wrap
+from groupbill.billing.gateways import get_gateway
+from groupbill.billing.models import AccountKind, PaymentAccount
+from groupbill.clients.models import Client
+from groupbill.errors import FieldError
+
+_LAST4 = re.compile(r"\d{4}")
+# A gateway token never looks like a card or account number; refuse one that does, so a
+# full number cannot be stored by mistake.
+_NUMBER_LIKE = re.compile(r"[\d\s-]{12,}")
+
+
+def _reference(value: Any) -> str:
+    value = v.text(value, max_length=128, required=True)
+    if _NUMBER_LIKE.fullmatch(value):
+        raise ValueError("must be the gateway's token, never a card or account number")
+    return value
+
+
+def _last4(value: Any) -> str:
+    if not isinstance(value, str) or not _LAST4.fullmatch(value):
+        raise ValueError("must be the last four digits")
+    return value
+
+
+def _gateway(value: Any) -> str:
+    get_gateway(value)
+    return value
+
+
+CLEANERS = {
+    "kind": lambda x: v.choice(x, AccountKind.values),
+    "gateway": _gateway,
+    "reference": _reference,
+    "last4": _last4,
+    "label": lambda x: v.text(x, max_length=64),
+    "expires_on": v.optional_date,
+    "is_autodebit": v.boolean,
+}
+REQUIRED = ("kind", "gateway", "reference", "last4")
+
+
+def add_payment_account(client: Client, data: dict[str, Any], *, actor: str) -> PaymentAccount:
+    cleaned, errors = v.collect(data, CLEANERS)
+    errors += [FieldError(f, "is required") for f in REQUIRED if f not in data]
+    v.raise_if(errors)
+    with transaction.atomic():
+        if cleaned.get("is_autodebit"):
+            client.payment_accounts.filter(is_autodebit=True).update(is_autodebit=False)
+        account = PaymentAccount.objects.create(client=client, **cleaned)
+        _audit(account, actor, "payment_account.add", label=str(account))
+    return account
+
+
+def set_autodebit(account: PaymentAccount, *, actor: str) -> PaymentAccount:
+    """Make this the client's auto-debit account (and re-enable it for auto debit)."""
+    with transaction.atomic():
+        PaymentAccount.objects.filter(client_id=account.client_id, is_autodebit=True).exclude(
+            pk=account.pk
+        ).update(is_autodebit=False)
+        account.is_autodebit = True
+        account.autodebit_disabled = False
+        account.disabled_reason = ""
+        account.failure_count = 0
+        account.save()
+        _audit(account, actor, "payment_account.autodebit", label=str(account))
+    return account
+
+
+def remove_payment_account(account: PaymentAccount, *, actor: str) -> None:
+    with transaction.atomic():
+        _audit(account, actor, "payment_account.remove", label=str(account))
+        account.delete()
+
+
+def expired(account: PaymentAccount, today: date) -> bool:
+    return account.expires_on is not None and account.expires_on < today
+
+
+def _audit(account: PaymentAccount, actor: str, action: str, **data: Any) -> None:
+    record(actor=actor, company_id=account.client.company_id, level="payment_account",
+           object_id=account.pk, object_label=f"{account} of client #{account.client_id}",
+           action=action, new=wrap(data))  # fmt: skip

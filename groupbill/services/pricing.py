@@ -1,0 +1,135 @@
+"""What a service costs per period, and the invoice lines of a period.
+
+A service's recurring price is its package price x quantity plus each configurable
+option's price (x the option's quantity) for the same term and currency. A partial period
+is prorated on the total, rounded once, and split back over the lines with the remainder
+on the last one, so the lines add up to exactly the prorated total.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from babel.dates import format_date
+
+from groupbill import money
+from groupbill.billing.invoices import NewLine
+from groupbill.billing.models import LineKind
+from groupbill.catalog.models import (
+    ConfigOption,
+    ConfigOptionPrice,
+    ConfigOptionValue,
+    Package,
+    PackagePrice,
+)
+from groupbill.errors import FieldError, ValidationFailed
+
+# {option_id: (value_id, quantity)}
+OptionChoice = dict[int, tuple[int, int]]
+
+
+@dataclass(frozen=True)
+class Part:
+    kind: str  # LineKind.SERVICE or LineKind.OPTION
+    label: str
+    unit_amount: int
+    quantity: int
+    setup_fee: int
+
+    @property
+    def amount(self) -> int:
+        return self.unit_amount * self.quantity
+
+
+def parts(
+    package: Package, pricing: PackagePrice, quantity: int, options: OptionChoice
+) -> list[Part]:
+    """The priced pieces of a configuration; refuses options the package does not have or
+    that have no price for the pricing's term and currency."""
+    out = [Part(LineKind.SERVICE, package.name, pricing.price, quantity, pricing.setup_fee)]
+    if not options:
+        return out
+    known = {o.pk: o for o in ConfigOption.objects.filter(package=package, pk__in=options)}
+    values = {
+        v.pk: v
+        for v in ConfigOptionValue.objects.filter(pk__in=[val for val, _ in options.values()])
+    }
+    prices = {
+        p.value_id: p
+        for p in ConfigOptionPrice.objects.filter(
+            value_id__in=values, unit=pricing.unit, count=pricing.count, currency=pricing.currency
+        )
+    }
+    errors: list[FieldError] = []
+    for option_id, (value_id, qty) in sorted(options.items()):
+        field = f"options.{option_id}"
+        option, value = known.get(option_id), values.get(value_id)
+        if option is None:
+            errors.append(FieldError(field, f"{package.name} has no option {option_id}"))
+        elif value is None or value.option_id != option_id:
+            errors.append(FieldError(field, f'"{option.name}" has no value {value_id}'))
+        elif value_id not in prices:
+            term = f"{pricing.term_label()} {pricing.currency}"
+            errors.append(FieldError(field, f'"{option.name}: {value.name}" has no {term} price'))
+        elif qty < 1 or (option.kind == "select" and qty != 1):
+            errors.append(FieldError(field, "quantity must be 1 (or more for quantity options)"))
+        else:
+            price = prices[value_id]
+            out.append(Part(LineKind.OPTION, f"{option.name}: {value.name}", price.price, qty,
+                            price.setup_fee))  # fmt: skip
+    if errors:
+        raise ValidationFailed(errors)
+    return out
+
+
+def per_period(priced: list[Part]) -> int:
+    return sum(p.amount for p in priced)
+
+
+def date_range(start: date, end: date, language: str) -> str:
+    """[start, end) as people read it: both days inclusive, in the client's language."""
+    locale = language.replace("-", "_")
+    try:
+        first = format_date(start, format="medium", locale=locale)
+        last = format_date(end - timedelta(days=1), format="medium", locale=locale)
+    except (ValueError, LookupError):
+        first, last = start.isoformat(), (end - timedelta(days=1)).isoformat()
+    return f"{first} \u2013 {last}"  # en dash
+
+
+def period_lines(
+    priced: list[Part],
+    *,
+    service_id: int | None,
+    start: date | None,
+    end: date | None,
+    language: str,
+    show_option_dates: bool,
+    fraction: tuple[int, int] | None = None,
+    mode: str = money.HALF_UP,
+) -> list[NewLine]:
+    """Invoice lines for one period (or one-time charge when start is None). `fraction`
+    (part, whole) in days prorates the period."""
+    dates = date_range(start, end, language) if start and end else ""
+    amounts = [p.amount for p in priced]
+    if fraction is not None:
+        total = money.prorate(sum(amounts), fraction[0], fraction[1], mode)
+        amounts = money.split(total, amounts, mode) if any(amounts) else [0] * len(amounts)
+    lines = []
+    for part, amount in zip(priced, amounts, strict=True):
+        show = dates and (part.kind == LineKind.SERVICE or show_option_dates)
+        label = f"{part.label} ({dates})" if show else part.label
+        if fraction is None:
+            unit, qty = part.unit_amount, part.quantity
+        else:
+            unit, qty = amount, 1
+            label += f", prorated {fraction[0]}/{fraction[1]} days"
+        lines.append(NewLine(label, unit, qty, part.kind, service_id, start, end))
+    return lines
+
+
+def setup_lines(priced: list[Part], service_id: int) -> list[NewLine]:
+    return [
+        NewLine(f"Setup: {p.label}", p.setup_fee, 1, LineKind.SETUP, service_id)
+        for p in priced
+        if p.setup_fee
+    ]
