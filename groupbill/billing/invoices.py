@@ -198,10 +198,10 @@ def _next_number(company_id: int) -> int:
 def issue_invoice(
     invoice: Invoice, *, issued_on: date, due_on: date | None = None, actor: str
 ) -> Invoice:
-    """Give a draft its number (gap-free: taken inside this transaction) and open it."""
+    """Give a draft its number (gap-free: taken inside this transaction) and open it.
+    A due date before the issue date is allowed: a caught-up renewal period is due on its
+    start, which may have passed."""
     due_on = due_on or issued_on
-    if due_on < issued_on:
-        raise ValidationFailed.one("due_on", "must not be before the issue date")
     with transaction.atomic():
         ledger.lock_client(invoice.client_id)
         invoice.refresh_from_db()
