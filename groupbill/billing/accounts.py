@@ -76,6 +76,29 @@ def set_autodebit(account: PaymentAccount, *, actor: str) -> PaymentAccount:
     return account
 
 
+def disable_for_autodebit(account: PaymentAccount, *, reason: str, actor: str) -> PaymentAccount:
+    """Stop auto debit on this account and say so on the client's account (a keyed note:
+    written once however often this runs)."""
+    from groupbill.clients.notes import add_note
+
+    with transaction.atomic():
+        account = PaymentAccount.objects.select_for_update().get(pk=account.pk)
+        if account.autodebit_disabled:
+            return account
+        account.autodebit_disabled = True
+        account.disabled_reason = reason[:255]
+        account.save(update_fields=["autodebit_disabled", "disabled_reason"])
+        disabled = account.client.notes.filter(key__startswith=f"autodebit-disabled:{account.pk}:")
+        add_note(
+            account.client,
+            f"{account} was disabled for auto debit: {reason}",
+            actor=actor,
+            key=f"autodebit-disabled:{account.pk}:{disabled.count() + 1}",
+        )
+        _audit(account, actor, "payment_account.autodebit_disabled", reason=reason)
+    return account
+
+
 def remove_payment_account(account: PaymentAccount, *, actor: str) -> None:
     with transaction.atomic():
         _audit(account, actor, "payment_account.remove", label=str(account))

@@ -10,6 +10,7 @@ from django.db.models import F, Sum
 
 from groupbill.audit.actions import record, wrap
 from groupbill.billing import ledger
+from groupbill.billing.gateways import get_gateway
 from groupbill.billing.models import (
     Invoice,
     InvoiceStatus,
@@ -198,7 +199,9 @@ def unapply(invoice: Invoice, *, actor: str, amount: int | None = None) -> int:
 
 
 def refund(payment: Transaction, *, amount: int, actor: str, reference: str = "") -> Transaction:
-    """Give back part of a payment that is not applied to any invoice (unapply first)."""
+    """Give back part of a payment that is not applied to any invoice (unapply first).
+    A payment taken through a gateway is refunded through it, keyed by the payment and the
+    refund's ordinal, so a retried refund is sent once; a declined refund records nothing."""
     amount = _positive(amount)
     with transaction.atomic():
         ledger.lock_client(payment.client_id)
@@ -209,6 +212,14 @@ def refund(payment: Transaction, *, amount: int, actor: str, reference: str = ""
             raise ValidationFailed.one(
                 "amount", "is more than the unapplied part of the payment (unapply it first)"
             )
+        if payment.payment_account_id is not None:
+            ordinal = payment.refunds.count() + 1
+            result = get_gateway(payment.method).refund(
+                payment.reference, amount, payment.currency, f"refund:{payment.pk}:{ordinal}"
+            )
+            if not result.approved:
+                raise Conflict(f"The {payment.method} gateway refused the refund: {result.message}")
+            reference = result.reference
         return _create(payment.client, TransactionKind.REFUND, amount, payment.currency, actor,
                        method=payment.method, reference=reference, refund_of=payment)  # fmt: skip
 
