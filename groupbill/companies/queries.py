@@ -1,7 +1,11 @@
+from datetime import date
+
 from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils import timezone
 
 from groupbill.companies.models import Company
 from groupbill.errors import NotFound
+from groupbill.periods import local_date
 
 
 def companies() -> QuerySet[Company]:
@@ -17,3 +21,9 @@ def get_company(company_id: int) -> Company:
     if company is None:
         raise NotFound(f"Company {company_id} does not exist.")
     return company
+
+
+def company_today(company: Company) -> date:
+    """The company's calendar day now: what staff and API actions mean by "today". (The
+    engine never calls this: it is given its `as_of`.)"""
+    return local_date(timezone.now(), company.timezone)
