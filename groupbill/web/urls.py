@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from groupbill.web.views import audit, clients, companies, groups, home
+from groupbill.web.views import audit, clients, companies, groups, home, packages
 
 app_name = "web"
 urlpatterns = [
@@ -25,4 +25,14 @@ urlpatterns = [
     path("clients/<int:client_id>/contacts/add/", clients.contact_add, name="contact_add"),
     path("contacts/<int:contact_id>/edit/", clients.contact_edit, name="contact_edit"),
     path("audit/", audit.audit_log, name="audit_log"),
+    path("companies/<int:company_id>/packages/", packages.package_list, name="package_list"),
+    path("companies/<int:company_id>/packages/add/", packages.package_add, name="package_add"),
+    path("packages/<int:package_id>/", packages.package_edit, name="package_edit"),
+    path("packages/<int:package_id>/deactivate/", packages.package_deactivate,
+         name="package_deactivate"),
+    path("packages/<int:package_id>/activate/", packages.package_activate,
+         name="package_activate"),
+    path("packages/<int:package_id>/options/add/", packages.option_add, name="option_add"),
+    path("package-options/<int:option_id>/", packages.option_edit, name="option_edit"),
+    path("package-options/<int:option_id>/delete/", packages.option_delete, name="option_delete"),
 ]  # fmt: skip
