@@ -826,3 +826,24 @@ def test_openapi_lists_the_package_paths(api):
     assert {"put"} <= set(paths["/api/v1/packages/{package_id}/prices"])
     assert {"get", "post"} <= set(paths["/api/v1/packages/{package_id}/options"])
     assert {"patch", "delete"} <= set(paths["/api/v1/package-options/{option_id}"])
+
+
+def test_package_list_reads_in_constant_queries(api, company, make_package):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def list_queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert api.get(f"/companies/{company.pk}/packages").status_code == 200
+        return len(ctx.captured_queries)
+
+    def add(name):
+        package = make_package(name=name, prices=[MONTH_EUR, YEAR_EUR])
+        actions.add_option(package, RAM, actor=ACTOR)
+
+    list_queries()  # the key's first use writes last_used_at once
+    add("A")
+    one = list_queries()
+    for name in ("B", "C", "D"):
+        add(name)
+    assert list_queries() == one
