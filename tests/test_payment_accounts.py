@@ -5,7 +5,7 @@ import pytest
 from groupbill.billing import accounts, charges, invoices, payments
 from groupbill.billing.invoices import NewLine
 from groupbill.billing.models import SandboxCharge
-from groupbill.errors import ValidationFailed
+from groupbill.errors import Conflict, ValidationFailed
 from tests.conftest import ACTOR
 
 CARD = {"kind": "card", "gateway": "test", "reference": "tok_visa", "last4": "4242"}
@@ -60,3 +60,19 @@ def test_card_payments_are_refunded_through_the_gateway(make_client):
     rows = SandboxCharge.objects.order_by("pk").values_list("operation", "amount")
     assert list(rows) == [("charge", 1000), ("refund", 400)]
     assert payments.balances([client.pk])[client.pk][0].credit == 0
+
+
+def test_a_declined_refund_is_kept_and_the_next_attempt_has_its_own_key(make_client):
+    client = make_client()
+    account = accounts.add_payment_account(client, CARD, actor=ACTOR)
+    payment = charges.charge(account, amount=1000, currency="EUR", idempotency_key="c1",
+                             actor=ACTOR)  # fmt: skip
+    # The sandbox declines refunds of a charge it never approved: make it forget this one.
+    SandboxCharge.objects.filter(operation="charge").update(outcome="declined")
+    with pytest.raises(Conflict, match="refused the refund"):
+        payments.refund(payment, amount=300, actor=ACTOR)
+    SandboxCharge.objects.filter(operation="charge").update(outcome="approved")
+    payments.refund(payment, amount=400, actor=ACTOR)  # another amount, a new key: fine
+    statuses = list(payment.refunds.order_by("pk").values_list("status", "amount"))
+    assert statuses == [("declined", 300), ("approved", 400)]
+    assert payments.balances([client.pk])[client.pk][0].credit == 600

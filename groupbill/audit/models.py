@@ -12,10 +12,10 @@ class AuditEntry(models.Model):
     company = models.ForeignKey(
         "companies.Company", on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    level = models.CharField(max_length=16)  # company | group | client | contact | api_key
+    level = models.CharField(max_length=32)  # company | group | client | contact | api_key
     object_id = models.BigIntegerField(null=True)
     object_label = models.CharField(max_length=200, blank=True, default="")
-    action = models.CharField(max_length=32)  # e.g. setting.set, setting.unset, group.delete
+    action = models.CharField(max_length=64)  # e.g. setting.set, setting.unset, group.delete
     key = models.CharField(max_length=64, blank=True, default="")
     old = models.JSONField(null=True)
     new = models.JSONField(null=True)

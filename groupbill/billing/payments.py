@@ -200,8 +200,9 @@ def unapply(invoice: Invoice, *, actor: str, amount: int | None = None) -> int:
 
 def refund(payment: Transaction, *, amount: int, actor: str, reference: str = "") -> Transaction:
     """Give back part of a payment that is not applied to any invoice (unapply first).
-    A payment taken through a gateway is refunded through it, keyed by the payment and the
-    refund's ordinal, so a retried refund is sent once; a declined refund records nothing."""
+    A payment taken through a gateway is refunded through it with a key naming the payment
+    and the attempt; a declined attempt is kept (status declined, no money moved), so the
+    next attempt has a key of its own, and the refusal is raised after it is recorded."""
     amount = _positive(amount)
     with transaction.atomic():
         ledger.lock_client(payment.client_id)
@@ -212,16 +213,23 @@ def refund(payment: Transaction, *, amount: int, actor: str, reference: str = ""
             raise ValidationFailed.one(
                 "amount", "is more than the unapplied part of the payment (unapply it first)"
             )
+        status, note = TransactionStatus.APPROVED, ""
         if payment.payment_account_id is not None:
-            ordinal = payment.refunds.count() + 1
+            attempt = payment.refunds.count() + 1
             result = get_gateway(payment.method).refund(
-                payment.reference, amount, payment.currency, f"refund:{payment.pk}:{ordinal}"
+                payment.reference, amount, payment.currency, f"refund:{payment.pk}:{attempt}"
             )
-            if not result.approved:
-                raise Conflict(f"The {payment.method} gateway refused the refund: {result.message}")
-            reference = result.reference
-        return _create(payment.client, TransactionKind.REFUND, amount, payment.currency, actor,
-                       method=payment.method, reference=reference, refund_of=payment)  # fmt: skip
+            status, reference, note = (
+                TransactionStatus(result.outcome.value),
+                result.reference,
+                result.message,
+            )
+        txn = _create(payment.client, TransactionKind.REFUND, amount, payment.currency, actor,
+                      method=payment.method, reference=reference, refund_of=payment,
+                      status=status, note=note[:500])  # fmt: skip
+    if status != TransactionStatus.APPROVED:
+        raise Conflict(f"The {payment.method} gateway refused the refund: {note}")
+    return txn
 
 
 @dataclass(frozen=True)
