@@ -1,12 +1,20 @@
 """A demo book: two companies, groups with different colours and overrides, clients with
 contacts. Built only through the actions, like any real data."""
 
+from datetime import timedelta
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from groupbill.billing.accounts import add_payment_account
+from groupbill.billing.charges import pay_with_account
+from groupbill.billing.payments import add_credit, apply_credit, pay_invoice
+from groupbill.catalog.actions import add_option, create_package
 from groupbill.clients.actions import add_contact, create_client, create_group
 from groupbill.companies.actions import create_company
-from groupbill.companies.models import Company
+from groupbill.companies.models import Company, TaxRule
+from groupbill.companies.queries import company_today
+from groupbill.services.actions import add_service, provision
 from groupbill.settings_catalog.actions import (
     set_client_settings,
     set_company_settings,
@@ -71,6 +79,7 @@ def _northwind() -> None:
         if group is not None:
             data = {**data, "group_id": group.pk}
         clients.append(create_client(company, data, actor=ACTOR))
+    _northwind_ledger(company, clients)
     add_contact(
         clients[1],
         {"role": "billing", "first_name": "Accounts", "last_name": "Payable",
@@ -78,6 +87,54 @@ def _northwind() -> None:
         actor=ACTOR,
     )  # fmt: skip
     set_client_settings(clients[2], {"autodebit_enabled": False}, actor=ACTOR)
+
+
+def _monthly(price: int, setup: int = 0, unit: str = "month") -> dict:
+    return {"unit": unit, "count": 1, "currency": "EUR", "price": price, "setup_fee": setup}
+
+
+def _northwind_ledger(company, clients) -> None:
+    """A catalogue, German VAT and a few services in different states, dated around the
+    company's today so the book looks alive whenever it is loaded."""
+    TaxRule.objects.create(company=company, level=1, name="USt", country="DE", rate=19)
+    hosting = create_package(
+        company, {"name": "Shared Hosting", "description": "10 GB web space, 5 sites",
+                  "prices": [_monthly(990), _monthly(9900, unit="year")]}, actor=ACTOR,
+    )  # fmt: skip
+    vps = create_package(
+        company, {"name": "VPS", "module": "none", "prices": [_monthly(2900, 1500)]}, actor=ACTOR
+    )
+    add_option(
+        vps, {"name": "Extra RAM", "kind": "quantity", "values": [
+            {"name": "2 GB", "prices": [_monthly(500)]}]}, actor=ACTOR,
+    )  # fmt: skip
+    backup = create_package(
+        company, {"name": "Daily Backup", "addon_of": [hosting.pk, vps.pk],
+                  "prices": [_monthly(300)]}, actor=ACTOR,
+    )  # fmt: skip
+    today = company_today(company)
+    month_ago = today - timedelta(days=20)
+    monthly_hosting = hosting.prices.get(unit="month")
+    # Maria: hosting, paid by card, active, with a synchronised backup addon.
+    site = add_service(clients[0], pricing=monthly_hosting, start_on=month_ago, actor=ACTOR)
+    card = add_payment_account(clients[0], {"kind": "card", "gateway": "test",
+                                            "reference": "tok_demo_4242", "last4": "4242",
+                                            "is_autodebit": True}, actor=ACTOR)  # fmt: skip
+    pay_with_account(site.first_invoice, card, actor=ACTOR, key="demo:maria:1")
+    provision(site, actor=ACTOR)
+    addon = add_service(clients[0], pricing=backup.prices.get(), parent=site,
+                        start_on=today - timedelta(days=5), actor=ACTOR)  # fmt: skip
+    pay_invoice(addon.first_invoice, amount=addon.first_invoice.total, actor=ACTOR)
+    provision(addon, actor=ACTOR)
+    # Tom (reseller): a VPS with 2 x 2 GB RAM, invoice still open.
+    ram = vps.options.get()
+    add_service(clients[1], pricing=vps.prices.get(), start_on=today - timedelta(days=2),
+                options={ram.pk: (ram.values.get().pk, 2)}, actor=ACTOR)  # fmt: skip
+    # Lena: yearly hosting paid partly from credit.
+    add_credit(clients[2], amount=5000, currency="EUR", actor=ACTOR, note="Migration discount")
+    add_service(clients[2], pricing=hosting.prices.get(unit="year"), start_on=today,
+                actor=ACTOR)  # fmt: skip
+    apply_credit(clients[2], "EUR", actor=ACTOR)
 
 
 def _contoso() -> None:

@@ -18,6 +18,16 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def _reset_test_module():
+    """The scripted `test` provisioning module is process-wide; ids repeat between tests."""
+    from groupbill.services.modules import test as test_module
+
+    test_module.reset()
+    yield
+    test_module.reset()
+
+
 @pytest.fixture
 def company(db):
     return create_company(

@@ -6,6 +6,8 @@ the amounts applied to it; a transaction never has more applied or refunded than
 amount, so a client's loose credit is never negative.
 """
 
+from datetime import timedelta
+
 from django.db import models
 from django.db.models import Q
 
@@ -115,6 +117,11 @@ class InvoiceLine(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+    @property
+    def period_last_day(self):
+        """Periods are stored half-open [start, end); people read the last day included."""
+        return self.period_end - timedelta(days=1) if self.period_end else None
 
 
 class TransactionKind(models.TextChoices):

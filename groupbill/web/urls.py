@@ -1,7 +1,17 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from groupbill.web.views import audit, clients, companies, groups, home, packages
+from groupbill.web.views import (
+    audit,
+    client_money,
+    clients,
+    companies,
+    groups,
+    home,
+    invoices,
+    packages,
+    services,
+)
 
 app_name = "web"
 urlpatterns = [
@@ -35,4 +45,13 @@ urlpatterns = [
     path("packages/<int:package_id>/options/add/", packages.option_add, name="option_add"),
     path("package-options/<int:option_id>/", packages.option_edit, name="option_edit"),
     path("package-options/<int:option_id>/delete/", packages.option_delete, name="option_delete"),
+    path("clients/<int:client_id>/notes/add/", client_money.note_add, name="client_note_add"),
+    path("clients/<int:client_id>/payment-accounts/add/", client_money.account_add,
+         name="client_account_add"),
+    path("clients/<int:client_id>/apply-credit/", client_money.apply_credit,
+         name="client_apply_credit"),
+    path("clients/<int:client_id>/services/order/", services.service_order, name="service_order"),
+    path("clients/<int:client_id>/invoices/new/", invoices.invoice_new, name="invoice_new"),
+    path("services/<int:service_id>/", services.service_detail, name="service_detail"),
+    path("invoices/<int:invoice_id>/", invoices.invoice_detail, name="invoice_detail"),
 ]  # fmt: skip

@@ -2,6 +2,8 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 
+from groupbill.billing import payments
+from groupbill.catalog.models import PackagePrice
 from groupbill.clients import actions
 from groupbill.clients.models import Client, Contact
 from groupbill.clients.queries import clients_with_primary, get_client, primary_contact
@@ -125,6 +127,7 @@ def client_detail(request, client_id: int):
             "primary": primary_contact(client),
             "contacts": client.contacts.all(),
             "history": client.history.all()[:50],
+            **_ledger(client),
             "effective": build_rows(resolved, group_resolved, Source.CLIENT),
             "sections": build_rows(
                 resolved, group_resolved, Source.CLIENT, set(keys), posted, errors
@@ -134,6 +137,20 @@ def client_detail(request, client_id: int):
         },
         status=422 if errors else 200,
     )
+
+
+def _ledger(client: Client) -> dict:
+    """The money side of the overview: services, invoices, balances, accounts, notes, and
+    the prices that can be ordered."""
+    return {
+        "services": client.services.select_related("package", "pricing").order_by("-pk"),
+        "invoices": client.invoices.order_by("-pk")[:50],
+        "balances": payments.balances([client.pk])[client.pk],
+        "accounts": client.payment_accounts.all(),
+        "notes": client.notes.all()[:50],
+        "prices": PackagePrice.objects.filter(package__company_id=client.company_id,
+                                              package__active=True).select_related("package"),
+    }  # fmt: skip
 
 
 @staff_required

@@ -1,0 +1,47 @@
+"""Money-side actions from a client's overview: notes, payment accounts, applying credit."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect
+
+from groupbill.billing import accounts, payments
+from groupbill.clients.models import Client
+from groupbill.clients.notes import add_note
+from groupbill.errors import DomainError
+from groupbill.money import format_plain
+from groupbill.web.views.common import actor, staff_required
+
+
+def _post_only(view):
+    def wrapper(request, client_id: int):
+        client = get_object_or_404(Client, pk=client_id)
+        if request.method == "POST":
+            try:
+                messages.success(request, view(request, client))
+            except DomainError as exc:
+                messages.error(request, exc.message)
+        return redirect("web:client_detail", client_id=client.pk)
+
+    return staff_required(wrapper)
+
+
+@_post_only
+def note_add(request, client: Client) -> str:
+    add_note(client, request.POST.get("text", ""), actor=actor(request))
+    return "Note added."
+
+
+@_post_only
+def account_add(request, client: Client) -> str:
+    data = {k: request.POST.get(k, "") for k in ("kind", "gateway", "reference", "last4", "label")}
+    data["is_autodebit"] = bool(request.POST.get("is_autodebit"))
+    account = accounts.add_payment_account(client, data, actor=actor(request))
+    return f"{account} added."
+
+
+@_post_only
+def apply_credit(request, client: Client) -> str:
+    currency = request.POST.get("currency", "")
+    applied = payments.apply_credit(client, currency, actor=actor(request))
+    if not applied:
+        return f"No {currency} credit could be applied."
+    return f"{format_plain(applied, currency)} {currency} of credit applied to open invoices."

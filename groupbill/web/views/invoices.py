@@ -1,0 +1,110 @@
+"""The invoice page: lines, taxes, totals, payments; issue, pay, void, edit lines."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+
+from groupbill import money
+from groupbill.billing import charges, invoices, payments
+from groupbill.billing.models import Invoice, InvoiceStatus, PaymentAccount
+from groupbill.clients.models import Client
+from groupbill.companies.queries import company_today
+from groupbill.errors import DomainError, ValidationFailed
+from groupbill.web.views.common import actor, staff_required
+
+
+def _amount(request, currency: str, field: str = "amount") -> int:
+    try:
+        return money.parse(request.POST.get(field, ""), currency)
+    except ValueError as exc:
+        raise ValidationFailed.one(field, str(exc)) from None
+
+
+def _act(request, invoice: Invoice) -> str:
+    """Carry out the posted action; returns the message to show."""
+    who = actor(request)
+    action = request.POST.get("action")
+    today = company_today(invoice.company)
+    if action == "issue":
+        invoices.issue_invoice(invoice, issued_on=today, actor=who)
+        invoice.refresh_from_db()
+        return f"Issued as invoice {invoice.number}."
+    if action == "void":
+        invoices.void_invoice(invoice, actor=who, reason=request.POST.get("reason", ""))
+        return "Invoice voided; payments on it are now loose credit."
+    if action == "pay":
+        amount = _amount(request, invoice.currency)
+        reference = request.POST.get("reference", "")
+        txn = payments.pay_invoice(invoice, amount=amount, actor=who, reference=reference)
+        return f"Payment #{txn.pk} recorded."
+    if action == "charge":
+        account = get_object_or_404(PaymentAccount, pk=request.POST.get("account"),
+                                    client_id=invoice.client_id)  # fmt: skip
+        key = f"staff-charge:{invoice.pk}:{request.POST.get('nonce', '')}"
+        txn = charges.pay_with_account(invoice, account, actor=who, key=key)
+        return f"Charge of {account}: {txn.status}."
+    if action == "unapply":
+        taken = payments.unapply(invoice, actor=who)
+        return f"{money.format_plain(taken, invoice.currency)} {invoice.currency} unapplied."
+    if action == "add_line":
+        unit_amount = _amount(request, invoice.currency, "unit_amount")
+        line = {"description": request.POST.get("description", ""), "unit_amount": unit_amount}
+        invoices.add_lines(invoice, invoices.clean_lines([line]), actor=who)
+        return "Line added."
+    if action == "remove_line":
+        invoices.remove_lines(invoice, [int(request.POST.get("line", 0) or 0)], actor=who)
+        return "Line removed."
+    raise ValidationFailed.one("action", "unknown action")
+
+
+@staff_required
+def invoice_detail(request, invoice_id: int):
+    invoice = get_object_or_404(Invoice.objects.select_related("client", "company"), pk=invoice_id)
+    if request.method == "POST":
+        if request.POST.get("action") == "delete":
+            try:
+                invoices.delete_draft(invoice, actor=actor(request))
+            except DomainError as exc:
+                messages.error(request, exc.message)
+                return redirect("web:invoice_detail", invoice_id=invoice.pk)
+            messages.success(request, "Draft deleted.")
+            return redirect("web:client_detail", client_id=invoice.client_id)
+        try:
+            messages.success(request, _act(request, invoice))
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        return redirect("web:invoice_detail", invoice_id=invoice.pk)
+    invoice.refresh_from_db()
+    return render(
+        request,
+        "web/invoices/detail.html",
+        {
+            "invoice": invoice,
+            "client": invoice.client,
+            "lines": invoice.lines.select_related("service"),
+            "applications": invoice.applications.select_related("transaction"),
+            "accounts": invoice.client.payment_accounts.all(),
+            "editable": invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.OPEN),
+            "nonce": invoice.applications.count(),
+        },
+    )
+
+
+@staff_required
+def invoice_new(request, client_id: int):
+    """A draft with a first line; more lines and issuing happen on the invoice page."""
+    client = get_object_or_404(Client, pk=client_id)
+    if request.method == "POST":
+        currency = request.POST.get("currency") or client.default_currency
+        try:
+            amount = _amount(request, currency, "unit_amount")
+            lines = invoices.clean_lines(
+                [{"description": request.POST.get("description", ""), "unit_amount": amount}]
+            )
+            invoice = invoices.create_invoice(client, lines, actor=actor(request),
+                                              currency=currency)  # fmt: skip
+        except (DomainError, KeyError) as exc:
+            messages.error(request, getattr(exc, "message", "Unknown currency."))
+            return redirect("web:client_detail", client_id=client.pk)
+        messages.success(request, "Draft invoice created.")
+        return redirect("web:invoice_detail", invoice_id=invoice.pk)
+    return redirect("web:client_detail", client_id=client.pk)

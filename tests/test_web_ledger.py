@@ -1,0 +1,113 @@
+"""The ledger pages as staff use them: the client overview, the invoice page, the service
+page; every action through its form."""
+
+import os
+
+import pytest
+
+from groupbill.billing.models import Invoice
+from groupbill.catalog.models import Package, PackagePrice
+from groupbill.services.models import Service
+from tests.conftest import ARTIFACTS, login
+
+
+@pytest.fixture
+def hosting(company):
+    package = Package.objects.create(company=company, name="Hosting")
+    return PackagePrice.objects.create(package=package, unit="month", count=1, currency="EUR",
+                                       price=1250)  # fmt: skip
+
+
+@pytest.fixture
+def staff(client, staff_user):
+    client.force_login(staff_user)
+    return client
+
+
+def post(http, url, **data):
+    response = http.post(url, data, follow=True)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_order_pay_and_void_from_the_pages(staff, make_client, hosting):
+    ada = make_client()
+    page = post(staff, f"/clients/{ada.pk}/services/order/", pricing=hosting.pk, quantity=2,
+                start_on="2026-03-31")  # fmt: skip
+    service = Service.objects.get(client=ada)
+    assert "ordered; invoice 1 is open" in page
+    invoice = Invoice.objects.get(client=ada)
+    assert invoice.total == 2500
+
+    page = post(staff, f"/invoices/{invoice.pk}/", action="pay", amount="10.005")
+    assert "at most 2 decimal place" in page
+    page = post(staff, f"/invoices/{invoice.pk}/", action="pay", amount="10.00", reference="wire")
+    invoice.refresh_from_db()
+    assert (invoice.amount_paid, invoice.status) == (1000, "open")
+    assert "€15.00" in page  # balance due
+
+    page = post(staff, f"/invoices/{invoice.pk}/", action="void", reason="ordered twice")
+    invoice.refresh_from_db()
+    assert invoice.status == "void"
+    overview = staff.get(f"/clients/{ada.pk}/").content.decode()
+    assert "€10.00" in overview  # the payment is loose credit now
+    assert f"/services/{service.pk}/" in overview
+
+
+def test_service_actions_from_its_page(staff, make_client, hosting):
+    ada = make_client()
+    post(staff, f"/clients/{ada.pk}/services/order/", pricing=hosting.pk)
+    service = Service.objects.get(client=ada)
+    url = f"/services/{service.pk}/"
+    post(staff, url, action="provision")
+    page = post(staff, url, action="suspend", reason="")
+    assert "Say why the service is suspended." in page
+    post(staff, url, action="suspend", reason="abuse report")
+    service.refresh_from_db()
+    assert (service.status, service.suspended_by) == ("suspended", "staff")
+    post(staff, url, action="unsuspend")
+    page = post(staff, url, action="cancel_end", reason="moving")
+    service.refresh_from_db()
+    assert service.cancel_at == service.renew_date
+    assert "Cancellation scheduled" in page
+    post(staff, url, action="cancel_now", reason="moving now")
+    service.refresh_from_db()
+    assert service.status == "canceled"
+    history = staff.get(url).content.decode()
+    for event in ("order", "add", "suspend", "unsuspend", "cancel_scheduled", "cancel"):
+        assert f"<td>{event}</td>" in history
+
+
+def test_notes_accounts_and_credit_from_the_overview(staff, make_client, hosting):
+    ada = make_client()
+    post(staff, f"/clients/{ada.pk}/notes/add/", text="Called about invoice")
+    page = post(staff, f"/clients/{ada.pk}/payment-accounts/add/", kind="card", gateway="test",
+                reference="4111111111111111", last4="1111")  # fmt: skip
+    assert "never a card or account number" in page
+    post(staff, f"/clients/{ada.pk}/payment-accounts/add/", kind="card", gateway="test",
+         reference="tok_ok", last4="4242", is_autodebit="1")  # fmt: skip
+    page = staff.get(f"/clients/{ada.pk}/").content.decode()
+    assert "Called about invoice" in page and "Card ending 4242" in page
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_staff_member_charges_an_invoice_in_the_browser(browser_page, staff_user, make_client,
+                                                         hosting):  # fmt: skip
+    page = browser_page
+    ada = make_client()
+    login(page)
+    page.goto(f"/clients/{ada.pk}/")
+    page.get_by_role("button", name="Order service").click()
+    page.get_by_text("ordered; invoice 1 is open").wait_for()
+    page.goto(f"/clients/{ada.pk}/")
+    page.fill('input[name="reference"]', "tok_browser")
+    page.fill('input[name="last4"]', "4242")
+    page.get_by_role("button", name="Add account").click()
+    page.get_by_role("link", name="Invoice 1").click()
+    page.get_by_role("button", name="Charge").click()
+    page.get_by_text("Charge of Card ending 4242: approved.").wait_for()
+    assert page.locator("#balance").inner_text() == "€0.00"
+    page.screenshot(path=os.path.join(ARTIFACTS, "invoice-paid.png"), full_page=True)
+    page.goto(f"/clients/{ada.pk}/")
+    page.screenshot(path=os.path.join(ARTIFACTS, "client-overview.png"), full_page=True)
