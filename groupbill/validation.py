@@ -25,6 +25,8 @@ def text(value: Any, *, max_length: int, required: bool = False) -> str:
         value = ""
     if not isinstance(value, str):
         raise ValueError("must be text")
+    if "\x00" in value:  # PostgreSQL text cannot hold it
+        raise ValueError("must not contain NUL characters")
     value = value.strip()
     if required and not value:
         raise ValueError("is required")

@@ -320,3 +320,11 @@ def test_group_create_and_update_are_audited(api, company):
     assert created.new["value"]["name"] == "VIP"
     (renamed,) = AuditEntry.objects.filter(action="group.update", object_id=gid)
     assert (renamed.key, renamed.old, renamed.new) == ("name", {"value": "VIP"}, {"value": "VIP2"})
+
+
+def test_nul_characters_are_refused_not_a_server_error(api, company):
+    r = api.post(f"/companies/{company.pk}/client-groups", {"name": "Bad\x00name"})
+    assert r.status_code == 422
+    assert r.json()["errors"] == [{"field": "name", "message": "must not contain NUL characters"}]
+    r = api.post("/clients", {"company_id": company.pk, "first_name": "A\x00"})
+    assert r.status_code == 422

@@ -44,6 +44,8 @@ def clean_contact_value(name: str, value: object) -> str:
         return ""
     if not isinstance(value, str):
         raise ValueError("must be text")
+    if "\x00" in value:  # PostgreSQL text cannot hold it
+        raise ValueError("must not contain NUL characters")
     value = value.strip()
     if len(value) > spec.max_length:
         raise ValueError(f"must be at most {spec.max_length} characters")
