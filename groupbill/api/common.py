@@ -1,12 +1,13 @@
 """What every resource module shares: strict request bodies and list pagination."""
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from django.db.models import QuerySet
 from ninja import Query, Schema
 from pydantic import ConfigDict, Field
 
+from groupbill.errors import NotFound, ValidationFailed
 from groupbill.validation import MAX_ID
 
 # Ids in paths and queries (parsed from text) and in JSON bodies (strict: 5, not "5").
@@ -38,3 +39,15 @@ def paginate(queryset: QuerySet, page: Page, serialize: Callable[[Any], Any]) ->
 def changes(body: Schema) -> dict[str, Any]:
     """The fields a PATCH body actually sent."""
     return body.model_dump(exclude_unset=True)
+
+
+T = TypeVar("T")
+
+
+def referenced(get: Callable[[int], T], field: str, object_id: int) -> T:
+    """An object a body names by id. Unknown is a 422 on that field (the URL exists; the
+    body is wrong), where an unknown id in the path is a 404."""
+    try:
+        return get(object_id)
+    except NotFound as exc:
+        raise ValidationFailed.one(field, exc.message) from None

@@ -5,7 +5,7 @@ from django.urls import re_path
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 
-from groupbill.api import client_groups, clients, companies, packages, problems, settings
+from groupbill.api import client_groups, clients, companies, packages, problems, services, settings
 from groupbill.api.auth import BearerKey
 
 
@@ -49,5 +49,5 @@ api = ProblemNinjaAPI(
     urls_namespace="api",
 )
 problems.install(api)
-for module in (companies, client_groups, clients, settings, packages):
+for module in (companies, client_groups, clients, settings, packages, services):
     api.add_router("", module.router)

@@ -41,6 +41,13 @@ def get_package(package_id: int) -> Package:
     return package
 
 
+def get_price(price_id: int) -> PackagePrice:
+    price = PackagePrice.objects.select_related("package").filter(pk=price_id).first()
+    if price is None:
+        raise NotFound(f"Price {price_id} does not exist.")
+    return price
+
+
 def options(package: Package) -> QuerySet[ConfigOption]:
     return _options().filter(package=package)
 
