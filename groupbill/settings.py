@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "groupbill.catalog",
     "groupbill.services",
     "groupbill.billing",
+    "groupbill.notices",
+    "groupbill.automation",
     "groupbill.api",
     "groupbill.web",
 ]

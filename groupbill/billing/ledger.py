@@ -13,8 +13,8 @@ Callers hold a transaction (`transaction.atomic`) around these functions.
 from collections import defaultdict
 
 from django.db.models import Sum
-from django.utils import timezone
 
+from groupbill import clock
 from groupbill.billing.models import (
     Application,
     Invoice,
@@ -23,6 +23,7 @@ from groupbill.billing.models import (
     TransactionKind,
     TransactionStatus,
 )
+from groupbill.billing.signals import invoice_paid
 from groupbill.clients.models import Client
 
 FUNDS = (TransactionKind.PAYMENT, TransactionKind.CREDIT)
@@ -92,15 +93,19 @@ def settle(invoice: Invoice) -> Invoice:
     paid accordingly (drafts and voids keep their status)."""
     paid = Application.objects.filter(invoice=invoice).aggregate(total=Sum("amount"))["total"]
     invoice.amount_paid = paid or 0
+    became_paid = False
     if invoice.status in (InvoiceStatus.OPEN, InvoiceStatus.PAID):
         if invoice.amount_paid >= invoice.total:
             if invoice.status != InvoiceStatus.PAID:
                 invoice.status = InvoiceStatus.PAID
-                invoice.paid_at = timezone.now()
+                invoice.paid_at = clock.now()
+                became_paid = True
         else:
             invoice.status = InvoiceStatus.OPEN
             invoice.paid_at = None
     invoice.save(update_fields=["amount_paid", "status", "paid_at"])
+    if became_paid:
+        invoice_paid.send(sender=Invoice, invoice=invoice)
     return invoice
 
 

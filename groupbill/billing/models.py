@@ -56,11 +56,18 @@ class Invoice(models.Model):
     recurring = models.ForeignKey(
         "RecurringInvoice", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    recurring_period = models.IntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
         constraints = [
+            # A recurring template's period is invoiced once, even if that invoice is voided.
+            models.UniqueConstraint(
+                fields=["recurring", "recurring_period"],
+                condition=Q(recurring__isnull=False),
+                name="one_invoice_per_recurring_period",
+            ),
             models.UniqueConstraint(
                 fields=["company", "number"],
                 condition=Q(number__isnull=False),

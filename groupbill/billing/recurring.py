@@ -112,7 +112,8 @@ def issue_period(template: RecurringInvoice, n: int, *, today: date, actor: str)
             template.client, lines, actor=actor, currency=template.currency, notes=template.notes
         )
         invoice.recurring = template
-        invoice.save(update_fields=["recurring"])
+        invoice.recurring_period = n  # unique per template: a period is invoiced once
+        invoice.save(update_fields=["recurring", "recurring_period"])
         # Due on the period's start, as renewals are: a caught-up period is due already.
         invoices.issue_invoice(invoice, issued_on=today, due_on=start, actor=actor)
         template.next_period = n + 1

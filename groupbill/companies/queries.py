@@ -1,8 +1,8 @@
 from datetime import date
 
 from django.db.models import OuterRef, QuerySet, Subquery
-from django.utils import timezone
 
+from groupbill import clock
 from groupbill.companies.models import Company
 from groupbill.errors import NotFound
 from groupbill.periods import local_date
@@ -24,6 +24,6 @@ def get_company(company_id: int) -> Company:
 
 
 def company_today(company: Company) -> date:
-    """The company's calendar day now: what staff and API actions mean by "today". (The
-    engine never calls this: it is given its `as_of`.)"""
-    return local_date(timezone.now(), company.timezone)
+    """The company's calendar day now: what staff and API actions mean by "today" (inside
+    an engine run, the run's `as_of`)."""
+    return local_date(clock.now(), company.timezone)

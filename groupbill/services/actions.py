@@ -14,7 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from groupbill import money
+from groupbill import clock, money
 from groupbill.billing import invoices, ledger, payments
 from groupbill.billing.models import Invoice, InvoiceStatus
 from groupbill.catalog.models import Package, PackagePrice, PricingUnit
@@ -23,6 +23,7 @@ from groupbill.errors import Conflict, FieldError, ValidationFailed
 from groupbill.periods import period, period_index
 from groupbill.services import pricing as prices
 from groupbill.services.models import (
+    BilledPeriod,
     ChangeStatus,
     Service,
     ServiceChange,
@@ -167,6 +168,13 @@ def add_service(
         ) + prices.setup_lines(priced, service.pk)
         invoice = invoices.create_invoice(client, lines, actor=actor, currency=pricing.currency)
         invoices.issue_invoice(invoice, issued_on=start_on, due_on=start_on, actor=actor)
+        BilledPeriod.objects.create(
+            service=service,
+            period=start.first,
+            invoice=invoice,
+            start=start.start or start_on,
+            end=start.end or start_on,
+        )
     service.first_invoice = invoice
     return service
 
@@ -184,6 +192,10 @@ def provision(service: Service, *, actor: str) -> Service:
         _event(service, actor, "add", ServiceStatus.ACTIVE, "provisioned")
         service.status = ServiceStatus.ACTIVE
         service.save(update_fields=["status"])
+        # Periods billed before the service existed are covered by provisioning it.
+        BilledPeriod.objects.filter(service=service, renewed_at__isnull=True).update(
+            renewed_at=clock.now()
+        )
     return service
 
 
@@ -437,3 +449,98 @@ def cancel_queued_change(change: ServiceChange, *, actor: str, reason: str) -> S
             invoices.void_invoice(change.invoice, actor=actor, reason=reason)
         _event(change.service, actor, "change_canceled", reason=reason)
     return change
+
+
+# --- Renewals ----------------------------------------------------------------------------
+
+
+def renew(service: Service, billed: BilledPeriod, *, at, today: date, actor: str) -> bool:
+    """Ask the module to renew a paid period. The key names the period, so every attempt
+    at it is the same effect. Returns whether it succeeded; failures are counted on the
+    service for the attempt spacing and the "renewal failed" flag."""
+    with transaction.atomic():
+        service = Service.objects.select_for_update().select_related("package").get(pk=service.pk)
+        billed = BilledPeriod.objects.select_for_update().get(pk=billed.pk)
+        if billed.renewed_at is not None:
+            return True
+        result = get_module(service.package.module).renew(
+            service, f"service:{service.pk}:renew:{billed.period}"
+        )
+        service.last_renewal_attempt_at = at
+        if result.ok:
+            billed.renewed_at = at
+            billed.save(update_fields=["renewed_at"])
+            service.renewal_attempts = 0
+            service.last_renewed_on = today
+            _event(service, actor, "renew", reason=f"period {billed.start} - {billed.end}")
+        else:
+            service.renewal_attempts += 1
+            _event(service, actor, "renew_failed",
+                   reason=f"attempt {service.renewal_attempts}: {result.message}")  # fmt: skip
+        service.save(update_fields=["renewal_attempts", "last_renewal_attempt_at",
+                                    "last_renewed_on"])  # fmt: skip
+    return result.ok
+
+
+def flag_renewal_failed(service: Service, *, actor: str) -> Service:
+    with transaction.atomic():
+        service = Service.objects.select_for_update().get(pk=service.pk)
+        if not service.renewal_failed:
+            service.renewal_failed = True
+            service.save(update_fields=["renewal_failed"])
+            _event(service, actor, "renewal_failed",
+                   reason=f"after {service.renewal_attempts} failed attempts")  # fmt: skip
+    return service
+
+
+def clear_renewal_failed(service: Service, *, actor: str) -> Service:
+    """Staff: clear the flag and the count; the engine tries again on its next pass."""
+    with transaction.atomic():
+        service = Service.objects.select_for_update().get(pk=service.pk)
+        service.renewal_failed = False
+        service.renewal_attempts = 0
+        service.save(update_fields=["renewal_failed", "renewal_attempts"])
+        _event(service, actor, "renewal_cleared")
+    return service
+
+
+def retry_renewal(service: Service, *, actor: str, at, today: date) -> bool:
+    """Staff: clear the flag and try the oldest paid, unrenewed period now."""
+    service = clear_renewal_failed(service, actor=actor)
+    pending = (
+        BilledPeriod.objects.filter(service=service, renewed_at__isnull=True, skipped=False,
+                                    invoice__status=InvoiceStatus.PAID)
+        .exclude(period=service.billed_periods.order_by("period").values("period")[:1])
+        .order_by("period").first()
+    )  # fmt: skip
+    if pending is None:
+        raise Conflict(f"{service} has no paid period waiting to be renewed.")
+    return renew(service, pending, at=at, today=today, actor=actor)
+
+
+# --- Unsuspension when paid --------------------------------------------------------------
+
+
+def past_due_service_ids(client_id: int, today: date) -> set[int]:
+    """Services of the client with a line on an open invoice past its due date (invoices of
+    queued service changes do not count)."""
+    queued = ServiceChange.objects.filter(status=ChangeStatus.QUEUED, invoice__isnull=False)
+    return set(
+        Invoice.objects.filter(client_id=client_id, status=InvoiceStatus.OPEN, due_on__lt=today)
+        .exclude(pk__in=queued.values("invoice_id"))
+        .filter(lines__service__isnull=False)
+        .values_list("lines__service_id", flat=True)
+    )
+
+
+def unsuspend_cleared(client_id: int, *, today: date, actor: str) -> list[int]:
+    """Unsuspend the client's automatically suspended services that no longer have a
+    past-due open invoice. Returns their ids."""
+    still_due = past_due_service_ids(client_id, today)
+    done = []
+    for service in Service.objects.filter(client_id=client_id, status=ServiceStatus.SUSPENDED,
+                                          suspended_by=SuspendedBy.AUTOMATIC):  # fmt: skip
+        if service.pk not in still_due:
+            unsuspend(service, actor=actor, reason="no past-due invoice left")
+            done.append(service.pk)
+    return done

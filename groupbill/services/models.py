@@ -136,3 +136,30 @@ class ServiceChange(models.Model):
 
     def __str__(self) -> str:
         return f"Change of {self.service} ({self.status})"
+
+
+class BilledPeriod(models.Model):
+    """A period of a service that has been dealt with: invoiced (with the invoice) or
+    skipped (suspended and not invoiced). The unique (service, period) pair is what makes a
+    second invoice for a period impossible, whoever runs the engine and however often; a
+    voided invoice keeps its row, so a voided period is never invoiced again."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="billed_periods")
+    period = models.IntegerField()
+    start = models.DateField()
+    end = models.DateField()
+    invoice = models.ForeignKey(
+        "billing.Invoice", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    skipped = models.BooleanField(default=False)
+    renewed_at = models.DateTimeField(null=True, blank=True)  # the module's renew succeeded
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["service", "period"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "period"], name="one_row_per_period")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} period {self.period}"

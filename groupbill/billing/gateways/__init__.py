@@ -1,6 +1,9 @@
 """Payment gateways, by name. `get_gateway(PaymentAccount.gateway)` is the only way billing
 code reaches one; see `base.Gateway` for the contract."""
 
+import contextlib
+from contextvars import ContextVar
+
 from groupbill.billing.gateways.base import (
     ChargeOutcome,
     Gateway,
@@ -15,7 +18,23 @@ GATEWAYS: dict[str, Gateway] = {g.name: g for g in (ManualGateway(), SandboxGate
 GATEWAY_NAMES: tuple[str, ...] = tuple(GATEWAYS)
 
 
+_override: ContextVar = ContextVar("gateway_override", default=None)
+
+
+@contextlib.contextmanager
+def override(factory):
+    """Within the block, every get_gateway(name) answers factory(name) (dry runs)."""
+    token = _override.set(factory)
+    try:
+        yield
+    finally:
+        _override.reset(token)
+
+
 def get_gateway(name: str) -> Gateway:
+    factory = _override.get()
+    if factory is not None and isinstance(name, str) and name in GATEWAYS:
+        return factory(name)
     gateway = GATEWAYS.get(name) if isinstance(name, str) else None
     if gateway is None:
         raise ValidationFailed.one(
@@ -32,4 +51,5 @@ __all__ = [
     "GatewayResult",
     "IdempotencyKeyReused",
     "get_gateway",
+    "override",
 ]

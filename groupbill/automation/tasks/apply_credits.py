@@ -1,0 +1,56 @@
+"""apply_credits: with `auto_apply_credits`, loose credit goes to open invoices, oldest due
+date first, per currency."""
+
+from groupbill.automation.plan import Action
+from groupbill.automation.tasks.common import ENGINE, client_groups
+from groupbill.automation.view import CompanyView
+from groupbill.billing import ledger, payments
+from groupbill.billing.models import Invoice, InvoiceStatus, Transaction, TransactionStatus
+from groupbill.clients.models import Client
+
+NAME = "apply_credits"
+
+
+def plan(view: CompanyView) -> list[Action]:
+    groups = client_groups(view)
+    open_pairs = set(
+        Invoice.objects.filter(company=view.company, status=InvoiceStatus.OPEN)
+        .values_list("client_id", "currency")
+        .distinct()
+    )
+    if not open_pairs:
+        return []
+    funds = list(
+        Transaction.objects.filter(
+            company=view.company, kind__in=ledger.FUNDS, status=TransactionStatus.APPROVED
+        ).values_list("pk", "client_id", "currency", "amount")
+    )
+    used = ledger.used_amounts([pk for pk, *_ in funds])
+    credit: dict[tuple[int, str], int] = {}
+    for pk, client_id, currency, amount in funds:
+        left = amount - used.get(pk, 0)
+        if left > 0:
+            credit[(client_id, currency)] = credit.get((client_id, currency), 0) + left
+    actions = []
+    for (client_id, currency), amount in sorted(credit.items()):
+        if (client_id, currency) not in open_pairs:
+            continue
+        if not view.value("auto_apply_credits", groups[client_id]):
+            continue
+
+        def apply(client_id=client_id, currency=currency):
+            client = Client.objects.get(pk=client_id)
+            applied = payments.apply_credit(client, currency, actor=ENGINE)
+            return {"amount": applied} if applied else False
+
+        actions.append(
+            Action(
+                f"credit:{client_id}:{currency}:{view.today}",
+                f"Apply up to {amount} {currency} of loose credit",
+                apply,
+                client_id,
+                amount,
+                currency,
+            )
+        )
+    return actions

@@ -1,0 +1,28 @@
+"""Which services have an open invoice past due, and since when: one query per company.
+Invoices of queued service changes do not count (their own rule cancels them)."""
+
+from datetime import date
+
+from groupbill.billing.models import InvoiceLine, InvoiceStatus
+from groupbill.companies.models import Company
+from groupbill.services.models import ChangeStatus, ServiceChange
+
+
+def oldest_past_due(company: Company, today: date) -> dict[int, tuple[date, int]]:
+    """service id -> (due date, invoice number) of its oldest past-due open invoice."""
+    queued = ServiceChange.objects.filter(status=ChangeStatus.QUEUED, invoice__isnull=False)
+    rows = (
+        InvoiceLine.objects.filter(
+            invoice__company=company,
+            invoice__status=InvoiceStatus.OPEN,
+            invoice__due_on__lt=today,
+            service__isnull=False,
+        )
+        .exclude(invoice_id__in=queued.values("invoice_id"))
+        .values_list("service_id", "invoice__due_on", "invoice__number")
+    )
+    out: dict[int, tuple[date, int]] = {}
+    for service_id, due_on, number in rows:
+        if service_id not in out or due_on < out[service_id][0]:
+            out[service_id] = (due_on, number)
+    return out

@@ -1,0 +1,104 @@
+"""payment_notices: the first, second and third notices of an open invoice go on the day
+`notice_*_days` after its due date (negative: before), once each, to the billing contacts
+(else the primary contact). A missed day is caught up on the next run unless a later
+notice of that invoice is due already (then only the latest goes), or the invoice was not
+issued yet on that day. A notice that falls due while `send_payment_notices` (a client key)
+is off is recorded as suppressed and never sent later. The auto-debit pending notice goes
+`notice_autodebit_pending_days` before the invoice's auto-debit day, when the client will
+be auto debited."""
+
+from datetime import timedelta
+
+from groupbill.automation.plan import Action
+from groupbill.automation.tasks.autodebit import autodebit_accounts, autodebit_day
+from groupbill.automation.tasks.common import client_groups
+from groupbill.automation.tasks.deliver_invoices import invoice_context
+from groupbill.automation.view import CompanyView
+from groupbill.billing.models import Invoice, InvoiceStatus
+from groupbill.notices import outbox
+from groupbill.notices.models import MessageStatus, OutboxMessage
+
+NAME = "payment_notices"
+NOTICES = (
+    ("notice_first_days", "notice_first"),
+    ("notice_second_days", "notice_second"),
+    ("notice_third_days", "notice_third"),
+)
+
+
+def _latest_due(view: CompanyView, invoice: Invoice, group_id: int) -> str | None:
+    latest = None
+    for key, template in NOTICES:
+        days = view.value(key, group_id)
+        if days is None:
+            continue
+        day = invoice.due_on + timedelta(days=days)
+        if invoice.issued_on <= day <= view.today:
+            latest = template
+    return latest
+
+
+def plan(view: CompanyView) -> list[Action]:
+    groups = client_groups(view)
+    invoices = list(
+        Invoice.objects.filter(
+            company=view.company, status=InvoiceStatus.OPEN, issued_on__isnull=False
+        ).order_by("pk")
+    )
+    if not invoices:
+        return []
+    queued = set(
+        OutboxMessage.objects.filter(invoice__in=invoices, key__startswith="notice:").values_list(
+            "key", flat=True
+        )
+    )
+    accounts = autodebit_accounts(view)
+    recipients = outbox.recipients_for(sorted({i.client_id for i in invoices}))
+    wanted: list[tuple[Invoice, str]] = []
+    for invoice in invoices:
+        group_id = groups[invoice.client_id]
+        latest = _latest_due(view, invoice, group_id)
+        if latest:
+            wanted.append((invoice, latest))
+        lead = view.value("notice_autodebit_pending_days", group_id)
+        if (
+            lead is not None
+            and invoice.client_id in accounts
+            and view.value("autodebit_enabled", group_id, invoice.client_id)
+        ):
+            charge_day = autodebit_day(view, invoice.due_on, group_id)
+            if charge_day - timedelta(days=lead) <= view.today < charge_day:
+                wanted.append((invoice, "autodebit_pending"))
+    actions = []
+    for invoice, template in wanted:
+        key = f"notice:{invoice.pk}:{template}"
+        if key in queued:
+            continue
+        on = view.value("send_payment_notices", groups[invoice.client_id], invoice.client_id)
+        status = MessageStatus.PENDING if on else MessageStatus.SUPPRESSED
+
+        def apply(invoice=invoice, template=template, key=key, status=status) -> bool:
+            return outbox.queue(
+                key=key,
+                company_id=invoice.company_id,
+                client_id=invoice.client_id,
+                invoice_id=invoice.pk,
+                template=template,
+                recipients=recipients[invoice.client_id],
+                context=invoice_context(invoice),
+                status=status,
+            )
+
+        verb = "Send" if on else "Suppress (notices off)"
+        actions.append(
+            Action(
+                key,
+                f"{verb} {template} for {invoice}",
+                apply,
+                invoice.client_id,
+                invoice.balance_due,
+                invoice.currency,
+                {"template": template, "status": status},
+            )
+        )
+    return actions

@@ -1,0 +1,43 @@
+"""provision_pending: with `auto_provision_paid_pending`, a pending service whose order
+invoice is paid is provisioned through its module and activated. A module failure is
+reported and tried again on the next run."""
+
+from groupbill.automation.plan import Action
+from groupbill.automation.tasks.common import ENGINE, client_groups
+from groupbill.automation.view import CompanyView
+from groupbill.billing.models import InvoiceStatus
+from groupbill.services import actions as services
+from groupbill.services.models import Service, ServiceStatus
+
+NAME = "provision_pending"
+
+
+def plan(view: CompanyView) -> list[Action]:
+    groups = client_groups(view)
+    paid_pending = (
+        Service.objects.filter(
+            client__company=view.company,
+            status=ServiceStatus.PENDING,
+            billed_periods__invoice__status=InvoiceStatus.PAID,
+        )
+        .distinct()
+        .order_by("pk")
+    )
+
+    def provision(service_id: int) -> bool:
+        service = Service.objects.get(pk=service_id)
+        if service.status != ServiceStatus.PENDING:
+            return False
+        services.provision(service, actor=ENGINE)
+        return True
+
+    return [
+        Action(
+            f"provision:{s.pk}",
+            f"Provision service #{s.pk}",
+            lambda sid=s.pk: provision(sid),
+            s.client_id,
+        )
+        for s in paid_pending
+        if view.value("auto_provision_paid_pending", groups[s.client_id])
+    ]

@@ -1,0 +1,172 @@
+"""renewal_invoices: invoice every service period (and recurring invoice period) whose
+start is at most `invoice_days_before_renewal` days away, catching up missed periods one
+invoice per period. `invoice_services_together` puts a client's services renewing on the
+same day (and in the same currency) on one invoice. With `invoice_suspended_services` off,
+periods starting while a service is suspended are recorded as skipped, never billed.
+
+The unique (service, period) row written with each invoice is the idempotency guard."""
+
+from collections import defaultdict
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from groupbill.automation.plan import Action
+from groupbill.automation.tasks.common import ENGINE
+from groupbill.automation.view import CompanyView
+from groupbill.billing import invoices, ledger, recurring
+from groupbill.billing.models import RecurringInvoice
+from groupbill.clients.models import Client
+from groupbill.periods import period, period_start
+from groupbill.services import pricing as prices
+from groupbill.services.models import BilledPeriod, Service, ServiceStatus
+
+NAME = "renewal_invoices"
+
+
+def _due_periods(service: Service, horizon, stop):
+    """(n, start, end) of every period not yet dealt with that starts by `horizon`."""
+    n = service.next_period
+    term = service.pricing.term
+    while True:
+        start, end = period(service.anchor_date, term, n)
+        if start > horizon or (stop is not None and start >= stop):
+            return
+        yield n, start, end
+        n += 1
+
+
+def _invoice(view: CompanyView, client_id: int, items: list[tuple[int, int]]) -> dict | bool:
+    """Invoice (or skip) these (service id, period) pairs on one invoice."""
+    with transaction.atomic():
+        ledger.lock_client(client_id)
+        client = Client.objects.select_related("company").get(pk=client_id)
+        services = {
+            s.pk: s
+            for s in Service.objects.select_for_update()
+            .select_related("package", "pricing")
+            .filter(pk__in={sid for sid, _ in items})
+        }
+        group_id = client.group_id
+        show_dates = view.value("show_option_date_ranges", group_id)
+        bill_suspended = view.value("invoice_suspended_services", group_id)
+        lines, rows, currency = [], [], None
+        for service_id, n in sorted(items, key=lambda i: (i[1], i[0])):
+            service = services[service_id]
+            if service.next_period != n:
+                continue  # dealt with already
+            start, end = service.period(n)
+            row = BilledPeriod(service=service, period=n, start=start, end=end)
+            if service.status == ServiceStatus.SUSPENDED and not bill_suspended:
+                row.skipped = True
+            else:
+                currency = service.pricing.currency
+                lines += prices.period_lines(
+                    prices.parts(
+                        service.package,
+                        service.pricing,
+                        service.quantity,
+                        {o.option_id: (o.value_id, o.quantity) for o in service.options.all()},
+                    ),
+                    service_id=service.pk,
+                    start=start,
+                    end=end,
+                    language=client.language,
+                    show_option_dates=show_dates,
+                )
+            rows.append(row)
+            service.next_period = n + 1
+            service.renew_date = period_start(service.anchor_date, service.pricing.term, n + 1)
+            service.save(update_fields=["next_period", "renew_date"])
+        if not rows:
+            return False
+        if lines:
+            invoice = invoices.create_invoice(client, lines, actor=ENGINE, currency=currency)
+            due = min(r.start for r in rows if not r.skipped)
+            invoices.issue_invoice(invoice, issued_on=view.today, due_on=due, actor=ENGINE)
+            for row in rows:
+                row.invoice = None if row.skipped else invoice
+        try:
+            with transaction.atomic():
+                BilledPeriod.objects.bulk_create(rows)
+        except IntegrityError:
+            transaction.set_rollback(True)  # a concurrent run billed these: undo, number too
+            return False
+    if not lines:
+        return {"skipped_periods": len(rows)}
+    return {"invoice": invoice.number, "amount": invoice.total}
+
+
+def _recurring(view: CompanyView, groups: dict[int, int]) -> list[Action]:
+    actions = []
+    horizon = view.today + timedelta(days=view.max_of("invoice_days_before_renewal"))
+    for template in RecurringInvoice.objects.filter(
+        client__company=view.company, active=True, renew_date__lte=horizon
+    ):
+        lead = view.value("invoice_days_before_renewal", groups[template.client_id])
+        n, start = template.next_period, template.renew_date
+        term = recurring.term_of(template)
+        while start <= view.today + timedelta(days=lead):
+
+            def apply(template_id=template.pk, n=n) -> bool:
+                with transaction.atomic():
+                    t = RecurringInvoice.objects.select_for_update().get(pk=template_id)
+                    if t.next_period != n:
+                        return False
+                    invoice = recurring.issue_period(t, n, today=view.today, actor=ENGINE)
+                return {"invoice": invoice.number, "amount": invoice.total}
+
+            summary = f"Recurring invoice #{template.pk}, period from {start}"
+            actions.append(
+                Action(
+                    f"recurring:{template.pk}:{n}",
+                    summary,
+                    apply,
+                    template.client_id,
+                    currency=template.currency,
+                )
+            )
+            n += 1
+            start = period_start(template.anchor_date, term, n)
+    return actions
+
+
+def plan(view: CompanyView) -> list[Action]:
+    groups = dict(Client.objects.filter(company=view.company).values_list("pk", "group_id"))
+    horizon_max = view.today + timedelta(days=view.max_of("invoice_days_before_renewal"))
+    candidates = (
+        Service.objects.filter(
+            client__company=view.company,
+            status__in=[ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED],
+            renew_date__isnull=False,
+            renew_date__lte=horizon_max,
+        )
+        .exclude(cancel_at__isnull=False, cancel_at__lte=F("renew_date"))
+        .select_related("pricing")
+        .order_by("pk")
+    )
+    batches: dict[tuple, list[tuple[int, int]]] = defaultdict(list)
+    for service in candidates:
+        group_id = groups[service.client_id]
+        horizon = view.today + timedelta(days=view.value("invoice_days_before_renewal", group_id))
+        together = view.value("invoice_services_together", group_id)
+        for n, start, _ in _due_periods(service, horizon, service.cancel_at):
+            batch = (service.client_id, service.pricing.currency, start)
+            if not together:
+                batch = (*batch, service.pk)
+            batches[batch].append((service.pk, n))
+    actions = []
+    for (client_id, currency, start, *_), items in sorted(batches.items(), key=lambda b: b[0]):
+        ids = "+".join(str(sid) for sid, _ in items)
+        actions.append(
+            Action(
+                f"renew:{client_id}:{currency}:{start}:{ids}",
+                f"Invoice {len(items)} service period(s) starting {start} for client #{client_id}",
+                lambda client_id=client_id, items=items: _invoice(view, client_id, items),
+                client_id,
+                currency=currency,
+                detail={"services": [sid for sid, _ in items], "period_start": str(start)},
+            )
+        )
+    return actions + _recurring(view, groups)

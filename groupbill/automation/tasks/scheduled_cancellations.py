@@ -1,0 +1,39 @@
+"""scheduled_cancellations: carry out end-of-term cancellations that are due (voiding open
+invoices as `void_invoices_on_cancel` / `void_on_cancel_max_days_past_due` say)."""
+
+from groupbill.automation.plan import Action
+from groupbill.automation.tasks.common import ENGINE
+from groupbill.automation.view import CompanyView
+from groupbill.services import actions as services
+from groupbill.services.models import Service, ServiceStatus
+
+NAME = "scheduled_cancellations"
+
+
+def plan(view: CompanyView) -> list[Action]:
+    due = Service.objects.filter(
+        client__company=view.company, cancel_at__isnull=False, cancel_at__lte=view.today
+    ).exclude(status=ServiceStatus.CANCELED)
+
+    def cancel(service_id: int) -> bool:
+        service = Service.objects.get(pk=service_id)
+        if service.status == ServiceStatus.CANCELED:
+            return False
+        services.cancel(
+            service,
+            actor=ENGINE,
+            today=view.today,
+            when="now",
+            reason=service.cancel_reason or "scheduled cancellation",
+        )
+        return True
+
+    return [
+        Action(
+            f"cancel:{s.pk}",
+            f"Cancel service #{s.pk} (scheduled for {s.cancel_at})",
+            lambda sid=s.pk: cancel(sid),
+            s.client_id,
+        )
+        for s in due.order_by("pk")
+    ]

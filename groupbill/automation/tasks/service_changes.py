@@ -1,0 +1,65 @@
+"""service_changes: a queued change whose invoice is paid is applied; one whose invoice is
+still open `cancel_service_changes_days_after_due` days after its due date (or voided) is
+cancelled, its payments going back to the client as credit."""
+
+from groupbill.automation.plan import Action
+from groupbill.automation.tasks.common import ENGINE, client_groups
+from groupbill.automation.view import CompanyView
+from groupbill.billing.models import InvoiceStatus
+from groupbill.services import actions as services
+from groupbill.services.models import ChangeStatus, ServiceChange
+
+NAME = "service_changes"
+
+
+def plan(view: CompanyView) -> list[Action]:
+    groups = client_groups(view)
+    actions = []
+    for change in (
+        ServiceChange.objects.filter(
+            service__client__company=view.company, status=ChangeStatus.QUEUED
+        )
+        .select_related("invoice", "service")
+        .order_by("pk")
+    ):
+        client_id = change.service.client_id
+        invoice = change.invoice
+        if invoice.status == InvoiceStatus.PAID:
+
+            def apply(change_id=change.pk) -> bool:
+                target = ServiceChange.objects.get(pk=change_id)
+                if target.status != ChangeStatus.QUEUED:
+                    return False
+                services.apply_queued_change(target, actor=ENGINE)
+                return True
+
+            actions.append(
+                Action(
+                    f"change:{change.pk}:apply",
+                    f"Apply paid change #{change.pk} of service #{change.service_id}",
+                    apply,
+                    client_id,
+                )
+            )
+            continue
+        limit = view.value("cancel_service_changes_days_after_due", groups[client_id])
+        late = (view.today - invoice.due_on).days if invoice.due_on else 0
+        if invoice.status == InvoiceStatus.VOID or late >= limit:
+            reason = f"{invoice} unpaid {late} days after its due date"
+
+            def cancel(change_id=change.pk, reason=reason) -> bool:
+                target = ServiceChange.objects.get(pk=change_id)
+                if target.status != ChangeStatus.QUEUED:
+                    return False
+                services.cancel_queued_change(target, actor=ENGINE, reason=reason)
+                return True
+
+            actions.append(
+                Action(
+                    f"change:{change.pk}:cancel",
+                    f"Cancel change #{change.pk}: {reason}",
+                    cancel,
+                    client_id,
+                )
+            )
+    return actions

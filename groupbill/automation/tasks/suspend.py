@@ -1,0 +1,55 @@
+"""suspend: an active service with an open invoice `suspend_services_days_after_due` days
+past due (or more) is suspended, unless that is "never", the client has auto-suspend off,
+or its suspension is delayed past today."""
+
+from groupbill.automation.plan import Action
+from groupbill.automation.tasks.common import ENGINE
+from groupbill.automation.tasks.past_due import oldest_past_due
+from groupbill.automation.view import CompanyView
+from groupbill.clients.models import Client
+from groupbill.services import actions as services
+from groupbill.services.models import Service, ServiceStatus, SuspendedBy
+
+NAME = "suspend"
+
+
+def plan(view: CompanyView) -> list[Action]:
+    overdue = oldest_past_due(view.company, view.today)
+    if not overdue:
+        return []
+    clients = {
+        pk: (group_id, autosuspend, delayed)
+        for pk, group_id, autosuspend, delayed in Client.objects.filter(
+            company=view.company
+        ).values_list("pk", "group_id", "autosuspend", "suspension_delayed_until")
+    }
+    actions = []
+    for service in Service.objects.filter(
+        pk__in=list(overdue), status=ServiceStatus.ACTIVE
+    ).order_by("pk"):
+        group_id, autosuspend, delayed = clients[service.client_id]
+        limit = view.value("suspend_services_days_after_due", group_id)
+        due_on, number = overdue[service.pk]
+        days = (view.today - due_on).days
+        if limit == "never" or days < limit or not autosuspend:
+            continue
+        if delayed is not None and delayed >= view.today:
+            continue
+        reason = f"Invoice {number} is {days} days past due"
+
+        def apply(service_id=service.pk, reason=reason) -> bool:
+            target = Service.objects.get(pk=service_id)
+            if target.status != ServiceStatus.ACTIVE:
+                return False
+            services.suspend(target, actor=ENGINE, reason=reason, by=SuspendedBy.AUTOMATIC)
+            return True
+
+        actions.append(
+            Action(
+                f"suspend:{service.pk}:{view.today}",
+                f"Suspend service #{service.pk}: {reason}",
+                apply,
+                service.client_id,
+            )
+        )
+    return actions

@@ -1,0 +1,39 @@
+"""unsuspend: a service suspended automatically is unsuspended once it has no past-due
+open invoice left (the payment itself does this at once; this task catches the rest, e.g.
+an invoice voided or a due date moved)."""
+
+from groupbill.automation.plan import Action
+from groupbill.automation.tasks.common import ENGINE
+from groupbill.automation.tasks.past_due import oldest_past_due
+from groupbill.automation.view import CompanyView
+from groupbill.services import actions as services
+from groupbill.services.models import Service, ServiceStatus, SuspendedBy
+
+NAME = "unsuspend"
+
+
+def plan(view: CompanyView) -> list[Action]:
+    overdue = oldest_past_due(view.company, view.today)
+    suspended = Service.objects.filter(
+        client__company=view.company,
+        status=ServiceStatus.SUSPENDED,
+        suspended_by=SuspendedBy.AUTOMATIC,
+    ).order_by("pk")
+
+    def apply(service_id: int) -> bool:
+        service = Service.objects.get(pk=service_id)
+        if service.status != ServiceStatus.SUSPENDED:
+            return False
+        services.unsuspend(service, actor=ENGINE, reason="no past-due invoice left")
+        return True
+
+    return [
+        Action(
+            f"unsuspend:{s.pk}:{view.today}",
+            f"Unsuspend service #{s.pk}",
+            lambda sid=s.pk: apply(sid),
+            s.client_id,
+        )
+        for s in suspended
+        if s.pk not in overdue
+    ]

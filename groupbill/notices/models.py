@@ -1,0 +1,63 @@
+"""The outbox (messages written in the same transaction as what caused them; sending is a
+separate step) and the paper print queue."""
+
+from django.db import models
+
+
+class MessageStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    UNKNOWN = "unknown", "Outcome unknown"
+    # Recorded, never sent: a notice that fell due while `send_payment_notices` was off.
+    SUPPRESSED = "suppressed", "Not sent (notices off)"
+
+
+class OutboxMessage(models.Model):
+    company = models.ForeignKey("companies.Company", on_delete=models.CASCADE, related_name="+")
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.CASCADE, null=True, blank=True, related_name="messages"
+    )
+    invoice = models.ForeignKey(
+        "billing.Invoice", on_delete=models.CASCADE, null=True, blank=True, related_name="messages"
+    )
+    template = models.CharField(max_length=64)  # e.g. invoice_unpaid, notice_first
+    recipients = models.JSONField()  # [{"name": ..., "email": ...}]
+    context = models.JSONField(default=dict)
+    # What makes the message unique (invoice + kind, ...): a retried run cannot queue twice.
+    key = models.CharField(max_length=200, unique=True)
+    status = models.CharField(
+        max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["status", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.template} ({self.status})"
+
+
+class PrintStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting to be printed"
+    PRINTED = "printed", "Printed and mailed"
+
+
+class PrintJob(models.Model):
+    invoice = models.OneToOneField("billing.Invoice", on_delete=models.CASCADE,
+                                   related_name="print_job")  # fmt: skip
+    status = models.CharField(max_length=8, choices=PrintStatus.choices,
+                              default=PrintStatus.QUEUED)  # fmt: skip
+    created_at = models.DateTimeField(auto_now_add=True)
+    printed_at = models.DateTimeField(null=True, blank=True)
+    printed_by = models.CharField(max_length=128, blank=True, default="")
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"Print {self.invoice} ({self.status})"

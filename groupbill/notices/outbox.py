@@ -1,0 +1,56 @@
+"""Queueing messages in the outbox, in the caller's transaction, once per key."""
+
+from collections import defaultdict
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from groupbill.clients.models import Contact, ContactRole
+from groupbill.notices.models import MessageStatus, OutboxMessage
+
+
+def recipients_for(client_ids: list[int]) -> dict[int, list[dict[str, str]]]:
+    """Each client's billing contacts with an email, else its primary contact: one query."""
+    billing: dict[int, list[dict[str, str]]] = defaultdict(list)
+    primary: dict[int, list[dict[str, str]]] = defaultdict(list)
+    for client_id, role, first, last, email in (
+        Contact.objects.filter(client_id__in=client_ids, role__in=[ContactRole.BILLING,
+                                                                   ContactRole.PRIMARY])
+        .exclude(email="")
+        .order_by("pk")
+        .values_list("client_id", "role", "first_name", "last_name", "email")
+    ):  # fmt: skip
+        entry = {"name": f"{first} {last}".strip(), "email": email}
+        (billing if role == ContactRole.BILLING else primary)[client_id].append(entry)
+    return {cid: billing.get(cid) or primary.get(cid, []) for cid in client_ids}
+
+
+def queue(
+    *,
+    key: str,
+    company_id: int,
+    template: str,
+    recipients: list[dict[str, str]],
+    context: dict[str, Any],
+    client_id: int | None = None,
+    invoice_id: int | None = None,
+    status: str = MessageStatus.PENDING,
+) -> bool:
+    """Queue one message; False when this key was queued before (nothing written)."""
+    if OutboxMessage.objects.filter(key=key).exists():
+        return False
+    try:
+        with transaction.atomic():
+            OutboxMessage.objects.create(
+                key=key,
+                company_id=company_id,
+                client_id=client_id,
+                invoice_id=invoice_id,
+                template=template,
+                recipients=recipients,
+                context=context,
+                status=status,
+            )
+    except IntegrityError:
+        return False
+    return True
