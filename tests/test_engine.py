@@ -1,0 +1,205 @@
+"""The engine as a whole: the same result however often it runs, after a crash at any
+point, and never anything durable from a dry run; its command-line contract and its lock."""
+
+import io
+import json
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+
+from groupbill.automation import engine, locks
+from groupbill.automation.engine import AsOf, execute
+from groupbill.automation.models import EngineRun
+from groupbill.automation.tasks import TASK_NAMES, TASKS
+from groupbill.billing.models import Invoice
+from groupbill.catalog.models import Package
+from tests import book
+
+DAYS = 60
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def simulate(company, runs_per_day: int, days: int = DAYS, start: date = book.START) -> None:
+    hours = {1: [12], 2: [9, 17], 5: [7, 10, 12, 15, 20]}[runs_per_day]
+    for offset in range(days):
+        day = start + timedelta(days=offset)
+        for hour in hours:
+            moment = datetime.combine(day, time(hour), BERLIN)
+            execute(AsOf(moment=moment), companies=[company], tasks=TASKS)
+
+
+def final_state(company, make_client, runs_per_day: int) -> dict:
+    with transaction.atomic():
+        book.build(company, make_client)
+        simulate(company, runs_per_day)
+        state = book.snapshot(company)
+        transaction.set_rollback(True)
+    return state
+
+
+def test_running_once_twice_or_five_times_a_day_ends_the_same(company, make_client):
+    once = final_state(company, make_client, 1)
+    assert once["invoices"] and once["messages"] and once["transactions"]
+    # The book did things worth comparing: renewals, a suspension, a disabled card...
+    assert any(s[2] == "suspended" for s in once["services"])
+    assert any("disabled for auto debit" in n for n in once["notes"])
+    assert final_state(company, make_client, 2) == once
+    assert final_state(company, make_client, 5) == once
+
+
+class Crash(BaseException):
+    """A kill: not an Exception, so nothing on the way catches it."""
+
+
+def test_a_run_killed_at_any_action_boundary_resumes_without_duplicates(
+    company, make_client, monkeypatch
+):
+    reference = final_state(company, make_client, 1)
+    real_apply = engine._apply
+
+    # Find the busiest day of the simulation: that run is killed at each of its boundaries.
+    per_day: dict[date, int] = {}
+    with transaction.atomic():
+        book.build(company, make_client)
+        for offset in range(DAYS):
+            day = book.START + timedelta(days=offset)
+            reports = execute(AsOf(day=day), companies=[company], tasks=TASKS)
+            per_day[day] = sum(r.planned for r in reports)
+        transaction.set_rollback(True)
+    crash_day = max(per_day, key=per_day.get)
+    busy = per_day[crash_day]
+    assert busy >= 8
+    before = (crash_day - book.START).days
+
+    for crash_after in range(busy):
+        with transaction.atomic():
+            book.build(company, make_client)
+            simulate(company, 1, days=before)
+            seen = {"n": 0}
+
+            def crashing(action, report, crash_after=crash_after, seen=seen):
+                if seen["n"] == crash_after:
+                    raise Crash()
+                seen["n"] += 1
+                real_apply(action, report)
+
+            monkeypatch.setattr(engine, "_apply", crashing)
+            with pytest.raises(Crash):
+                execute(AsOf(day=crash_day), companies=[company], tasks=TASKS)
+            monkeypatch.setattr(engine, "_apply", real_apply)
+            # Started again: the same day, then the rest of the simulation.
+            simulate(company, 1, days=DAYS - before, start=crash_day)
+            assert book.snapshot(company) == reference, f"crash after {crash_after} actions"
+            transaction.set_rollback(True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dry_run_previews_everything_and_writes_nothing(company, make_client):
+    book.build(company, make_client)
+    before = book.snapshot(company)
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as done:
+        call_command("run", "--as-of", "2026-03-02", "--dry-run", "--json", stdout=out)
+    assert done.value.code == 0
+    doc = json.loads(out.getvalue())
+    assert doc["as_of"] == "2026-03-02" and doc["dry_run"] is True
+    assert [t["name"] for t in doc["tasks"]] == list(TASK_NAMES)
+    renewals = next(t for t in doc["tasks"] if t["name"] == "renewal_invoices")
+    assert renewals["applied"] >= 5
+    assert all({"key", "summary", "outcome"} <= set(a) for a in renewals["actions"])
+    assert any(a.get("amount") for a in renewals["actions"])
+    assert book.snapshot(company) == before
+    run = EngineRun.objects.get()
+    assert (run.dry_run, run.status) == (True, "done")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_run_json_contract_and_exit_codes(company, make_client):
+    book.build(company, make_client)
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as done:
+        call_command("run", "--as-of", "2026-03-02T12:00:00+01:00", "--json", stdout=out)
+    doc = json.loads(out.getvalue())
+    assert set(doc) == {"as_of", "dry_run", "tasks"}
+    for task in doc["tasks"]:
+        assert set(task) >= {
+            "name",
+            "planned",
+            "applied",
+            "skipped",
+            "failed",
+            "seconds",
+            "actions",
+        }
+    # Client 3's card is declined: some action failed -> exit 1... or 0 when all went well.
+    failed = sum(t["failed"] for t in doc["tasks"])
+    assert done.value.code == (1 if failed else 0)
+    # The same moment again: only what the first run's later tasks made due (a paid addon
+    # provisioned after renewal invoicing ran); a third run has nothing left to do.
+    applied = []
+    for _ in range(2):
+        out = io.StringIO()
+        with pytest.raises(SystemExit):
+            call_command("run", "--as-of", "2026-03-02T12:00:00+01:00", "--json", stdout=out)
+        applied.append(sum(t["applied"] for t in json.loads(out.getvalue())["tasks"]))
+    assert applied[0] <= 2 and applied[1] == 0
+    invoices = Invoice.objects.filter(company=company).exclude(number=None)
+    numbers = sorted(invoices.values_list("number", flat=True))
+    assert numbers == list(range(1, len(numbers) + 1))  # gap-free
+
+
+@pytest.mark.parametrize("as_of", ["yesterday", "2026-13-01", "2026-03-02T12:00:00"])
+def test_bad_arguments_exit_2(db, as_of, capsys):
+    with pytest.raises(SystemExit) as done:
+        call_command("run", "--as-of", as_of)
+    assert done.value.code == 2
+    assert "--as-of" in capsys.readouterr().err
+
+
+def test_time_travel_is_refused_with_live_modules_unless_dry_run(company, capsys):
+    Package.objects.create(
+        company=company,
+        name="Panel",
+        module="webhook",
+        webhook_url="https://example.invalid/hook",
+        webhook_secret="x" * 20,
+    )
+    far = (date.today() + timedelta(days=30)).isoformat()
+    with pytest.raises(SystemExit) as done:
+        call_command("run", "--as-of", far)
+    assert done.value.code == 2
+    assert "more than a day ahead" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as done:
+        call_command("run", "--as-of", far, "--dry-run")
+    assert done.value.code == 0
+
+
+def test_a_second_run_waits_then_gives_up_naming_the_holder(db):
+    holder = engine.start(as_of=AsOf(day=date(2026, 3, 1)), actor="cli")
+    holder.started_at = holder.created_at
+    holder.save()
+    locks.acquire(holder)
+    second = engine.start(as_of=AsOf(day=date(2026, 3, 1)), actor="scheduler")
+    with pytest.raises(locks.LockHeld, match=f"run #{holder.pk}"):
+        engine.run(second, AsOf(day=date(2026, 3, 1)), wait=0.2)
+    second.refresh_from_db()
+    assert second.status == "error" and f"#{holder.pk}" in second.error
+    # A killed holder stops its heartbeat; after the stale time the lock is taken over.
+    from groupbill.automation.models import EngineLock
+
+    EngineLock.objects.update(heartbeat_at=holder.created_at - locks.STALE_AFTER * 2)
+    third = engine.start(as_of=AsOf(day=date(2026, 3, 1)), actor="cli")
+    engine.run(third, AsOf(day=date(2026, 3, 1)), wait=0.2)
+    third.refresh_from_db()
+    assert third.status == "done"
+
+
+def test_simulate_prints_a_line_per_day(company, capsys):
+    with pytest.raises(SystemExit) as done:
+        call_command("simulate", "--from", "2026-03-01", "--to", "2026-03-03")
+    assert done.value.code == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [ln.split()[0] for ln in lines] == ["2026-03-01", "2026-03-02", "2026-03-03"]
