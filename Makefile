@@ -14,9 +14,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The scheduler runs beside the web server and stops with it.
+run: export PYTHONUNBUFFERED = 1
 run: install
 	$(BIN)/groupbill migrate --noinput
 	$(BIN)/groupbill demo --if-empty
+	$(BIN)/groupbill scheduler & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/groupbill serve --port $(PORT)
 
 lint: install

@@ -56,6 +56,14 @@ def acquire(run: EngineRun, wait_seconds: float = 30.0, poll: float = 0.5) -> No
         time.sleep(poll)
 
 
+def current_holder() -> EngineRun | None:
+    """The run holding the engine now (not stale), if any."""
+    lock = EngineLock.objects.filter(name=LOCK, run__isnull=False).select_related("run").first()
+    if lock is None or lock.heartbeat_at < timezone.now() - STALE_AFTER:
+        return None
+    return lock.run
+
+
 def heartbeat(run: EngineRun) -> None:
     EngineLock.objects.filter(name=LOCK, run=run).update(heartbeat_at=timezone.now())
 
