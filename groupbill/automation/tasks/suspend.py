@@ -33,8 +33,8 @@ def plan(view: CompanyView) -> list[Action]:
         days = (view.today - due_on).days
         if limit == "never" or days < limit or not autosuspend:
             continue
-        if delayed is not None and delayed >= view.today:
-            continue
+        if delayed is not None and delayed > view.today:
+            continue  # a delay until a day protects the days before it, not that day
         reason = f"Invoice {number} is {days} days past due"
 
         def apply(service_id=service.pk, reason=reason) -> bool:

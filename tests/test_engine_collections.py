@@ -1,0 +1,528 @@
+"""Collections, as stories over simulated days (and hours): every key the engine reads for
+auto debit, suspension, renewals and payment notices, changed on its own between two
+otherwise identical setups, with the different outcomes spelled out to the minor unit.
+
+Acme Hosting is in Europe/Berlin; a simulated day is the engine run at 12:00 there. Ada
+(and Bob, her twin in another group) have hosting at 12.99 EUR a month, ordered on
+January 10th 2026, paid and provisioned: its next period (February 10th to March 10th) is
+invoiced on February 5th and due on February 10th.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from groupbill import clock
+from groupbill.automation.engine import AsOf, execute
+from groupbill.automation.tasks import TASKS
+from groupbill.billing import accounts, invoices, payments
+from groupbill.billing.invoices import NewLine
+from groupbill.billing.models import Invoice, PaymentAccount, Transaction
+from groupbill.catalog.models import Package, PackagePrice
+from groupbill.clients.actions import create_group, update_client
+from groupbill.clients.models import ClientNote, Contact
+from groupbill.notices.models import OutboxMessage
+from groupbill.services import actions as services
+from groupbill.services.models import Service, ServiceEvent
+from groupbill.services.modules import test as test_module
+from groupbill.settings_catalog.actions import set_client_setting, set_group_settings
+from tests.conftest import ACTOR
+
+BERLIN = ZoneInfo("Europe/Berlin")
+PRICE = 1299  # 12.99 EUR a month
+ORDERED = date(2026, 1, 10)
+INVOICED = date(2026, 2, 5)  # the renewal invoice: issued, delivered
+DUE = date(2026, 2, 10)  # ... and due
+
+
+def day(d: int, month: int = 2) -> date:
+    return date(2026, month, d)
+
+
+def _name(client_id: int) -> str:
+    return Contact.objects.filter(client_id=client_id).order_by("pk").first().first_name
+
+
+# --- The simulation ------------------------------------------------------------------------
+
+
+@dataclass
+class Sim:
+    """Runs the engine for one company, day by day or hour by hour, and writes down what
+    each run did: charges, outbox messages, service events and client notes, each with
+    the simulated day (or moment) it happened on."""
+
+    company: object
+    charges: list = field(default_factory=list)  # (when, client, amount, currency, status)
+    messages: list = field(default_factory=list)  # (when, invoice number, template, status)
+    events: list = field(default_factory=list)  # (when, service id, event, reason)
+    notes: list = field(default_factory=list)  # (when, client id, text)
+    failed: list = field(default_factory=list)  # (when, task, error)
+
+    def _marks(self) -> tuple[int, int, int, int]:
+        def last(model) -> int:
+            row = model.objects.order_by("-pk").values_list("pk", flat=True).first()
+            return row or 0
+
+        return last(Transaction), last(OutboxMessage), last(ServiceEvent), last(ClientNote)
+
+    def run(self, as_of: AsOf, when) -> None:
+        txn, msg, event, note = self._marks()
+        for report in execute(as_of, companies=[self.company], tasks=TASKS):
+            self.failed += [
+                (when, report.name, a["error"]) for a in report.actions if a["outcome"] == "failed"
+            ]
+        for t in Transaction.objects.filter(pk__gt=txn, method="test").order_by("pk"):
+            self.charges.append((when, _name(t.client_id), t.amount, t.currency, t.status))
+        for m in OutboxMessage.objects.filter(pk__gt=msg).select_related("invoice"):
+            number = m.invoice.number if m.invoice else None
+            self.messages.append((when, number, m.template, m.status))
+        for e in ServiceEvent.objects.filter(pk__gt=event).order_by("pk"):
+            self.events.append((when, e.service_id, e.event, e.reason))
+        for n in ClientNote.objects.filter(pk__gt=note).order_by("pk"):
+            self.notes.append((when, n.client_id, n.text))
+
+    def days(self, first: date, last: date, skip=()) -> "Sim":
+        d = first
+        while d <= last:
+            if d not in skip:
+                self.run(AsOf(day=d), d)
+            d += timedelta(days=1)
+        return self
+
+    def hours(self, first: datetime, last: datetime) -> "Sim":
+        moment = first
+        while moment <= last:
+            self.run(AsOf(moment=moment), moment)
+            moment += timedelta(hours=1)
+        return self
+
+    def notices(self, *templates: str) -> list:
+        """The payment notices written, (day, template, status); invoice deliveries left
+        out unless asked for."""
+        wanted = templates or ("notice_first", "notice_second", "notice_third",
+                               "autodebit_pending")  # fmt: skip
+        return [(w, t, s) for w, _, t, s in self.messages if t in wanted]
+
+
+# --- The book ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def hosting(company):
+    package = Package.objects.create(company=company, name="Hosting", module="test")
+    return PackagePrice.objects.create(package=package, unit="month", count=1, currency="EUR",
+                                       price=PRICE)  # fmt: skip
+
+
+@pytest.fixture
+def other_group(company):
+    return create_group(company, {"name": "Wholesale", "color": "#43A047"}, actor=ACTOR)
+
+
+@pytest.fixture
+def sim(company):
+    return Sim(company)
+
+
+def customer(make_client, group, name):
+    return make_client(group=group, first_name=name, email=f"{name.lower()}@example.com")
+
+
+def hosted(client, pricing) -> Service:
+    """Hosting ordered on January 10th, paid and provisioned: renews on February 10th."""
+    service = services.add_service(client, pricing=pricing, start_on=ORDERED, actor=ACTOR)
+    payments.pay_invoice(service.first_invoice, amount=PRICE, actor=ACTOR)
+    return services.provision(service, actor=ACTOR)
+
+
+def card(client, reference="tok_visa_4242", last4="4242") -> PaymentAccount:
+    return accounts.add_payment_account(
+        client,
+        {"kind": "card", "gateway": "test", "reference": reference, "last4": last4,
+         "is_autodebit": True},
+        actor=ACTOR,
+    )  # fmt: skip
+
+
+def bill(client, amount, *, issued: date, due: date, currency="EUR", service=None) -> Invoice:
+    """A staff invoice of one line, issued and open."""
+    invoice = invoices.create_invoice(
+        client,
+        [NewLine("Consulting", amount, service_id=service.pk if service else None)],
+        actor=ACTOR,
+        currency=currency,
+    )
+    return invoices.issue_invoice(invoice, issued_on=issued, due_on=due, actor=ACTOR)
+
+
+def refreshed(obj):
+    obj.refresh_from_db()
+    return obj
+
+
+def settings(group, **values) -> None:
+    set_group_settings(group, values, actor=ACTOR)
+
+
+def paid_on(moment: datetime, invoice: Invoice, amount: int):
+    """Staff record a payment at that moment (between engine runs)."""
+    with clock.frozen_at(moment):
+        return payments.pay_invoice(invoice, amount=amount, actor=ACTOR)
+
+
+def at(d: date, hour: int = 12) -> datetime:
+    return datetime(d.year, d.month, d.day, hour, tzinfo=BERLIN)
+
+
+# --- autodebit_enabled -----------------------------------------------------------------------
+
+
+def test_autodebit_enabled_on_the_group(company, group, other_group, make_client, sim):
+    """Ada's group auto debits, Bob's does not: the same invoice is charged to Ada's card on
+    February 9th (one day before it is due) and stays open for Bob."""
+    settings(other_group, autodebit_enabled=False)
+    ada, bob = customer(make_client, group, "Ada"), customer(make_client, other_group, "Bob")
+    card(ada), card(bob)
+    ada_invoice = bill(ada, 2550, issued=day(1), due=DUE)
+    bob_invoice = bill(bob, 2550, issued=day(1), due=DUE)
+
+    sim.days(day(1), day(12))
+
+    assert sim.charges == [(day(9), "Ada", 2550, "EUR", "approved")]
+    assert refreshed(ada_invoice).status == "paid"
+    assert refreshed(bob_invoice).status == "open"
+    assert sim.failed == []
+
+
+def test_autodebit_enabled_on_the_client(company, group, make_client, sim):
+    """One group that auto debits: Bob has turned auto debit off for himself, so only Ada's
+    card is charged. Cleo's group does not auto debit but she turned it on for herself: she
+    is charged too."""
+    quiet = create_group(company, {"name": "Manual payers"}, actor=ACTOR)
+    settings(quiet, autodebit_enabled=False)
+    ada, bob = customer(make_client, group, "Ada"), customer(make_client, group, "Bob")
+    cleo = customer(make_client, quiet, "Cleo")
+    set_client_setting(bob, "autodebit_enabled", False, actor=ACTOR)
+    set_client_setting(cleo, "autodebit_enabled", True, actor=ACTOR)
+    for client in (ada, bob, cleo):
+        card(client)
+        bill(client, 2550, issued=day(1), due=DUE)
+
+    sim.days(day(1), day(12))
+
+    assert sim.charges == [
+        (day(9), "Ada", 2550, "EUR", "approved"),
+        (day(9), "Cleo", 2550, "EUR", "approved"),
+    ]
+    statuses = Invoice.objects.order_by("client_id").values_list("status", flat=True)
+    assert list(statuses) == ["paid", "open", "paid"]
+
+
+# --- autodebit_days_before_due ----------------------------------------------------------------
+
+
+def test_autodebit_days_before_due(group, other_group, make_client, sim):
+    """Ada's group charges one day before the due date (the default), Bob's five: the same
+    invoice (25.50 EUR, due February 10th) is charged on February 9th and 5th. Bob's group
+    with 0 would charge on the due date itself."""
+    settings(other_group, autodebit_days_before_due=5)
+    ada, bob = customer(make_client, group, "Ada"), customer(make_client, other_group, "Bob")
+    card(ada), card(bob)
+    bill(ada, 2550, issued=day(1), due=DUE)
+    bill(bob, 2550, issued=day(1), due=DUE)
+
+    sim.days(day(1), day(12))
+
+    assert sim.charges == [
+        (day(5), "Bob", 2550, "EUR", "approved"),
+        (day(9), "Ada", 2550, "EUR", "approved"),
+    ]
+
+
+def test_autodebit_on_the_due_date_with_zero_days(group, other_group, make_client, sim):
+    """0 days before due: the charge comes on the due date."""
+    settings(other_group, autodebit_days_before_due=0)
+    bob = customer(make_client, other_group, "Bob")
+    card(bob)
+    bill(bob, 1001, issued=day(1), due=DUE)
+    sim.days(day(1), day(12))
+    assert sim.charges == [(DUE, "Bob", 1001, "EUR", "approved")]
+
+
+def test_one_charge_per_client_currency_and_day(group, make_client, sim):
+    """Ada has three invoices due on February 10th, two in EUR and one in USD, and one due
+    on the 20th. On the 9th one EUR charge covers both EUR invoices and one USD charge the
+    other; the last one is charged on the 19th. A second run on the 9th charges nothing
+    more."""
+    ada = customer(make_client, group, "Ada")
+    card(ada)
+    hosting_fee = bill(ada, 1000, issued=day(1), due=DUE)
+    backup_fee = bill(ada, 555, issued=day(2), due=DUE)
+    licence = bill(ada, 777, issued=day(1), due=DUE, currency="USD")
+    later = bill(ada, 333, issued=day(1), due=day(20))
+
+    sim.days(day(1), day(9))
+    sim.days(day(9), day(21))  # the 9th twice
+
+    assert sim.charges == [
+        (day(9), "Ada", 1555, "EUR", "approved"),
+        (day(9), "Ada", 777, "USD", "approved"),
+        (day(19), "Ada", 333, "EUR", "approved"),
+    ]
+    eur = Transaction.objects.get(idempotency_key=f"autodebit:{ada.pk}:EUR:2026-02-09")
+    assert list(eur.applications.values_list("invoice_id", "amount")) == [
+        (hosting_fee.pk, 1000),
+        (backup_fee.pk, 555),
+    ]
+    assert [refreshed(i).status for i in (hosting_fee, backup_fee, licence, later)] == ["paid"] * 4
+
+
+def test_a_declined_charge_is_retried_daily_with_every_invoice_then_eligible(
+    group, make_client, sim
+):
+    """Ada's card keeps declining (her group allows 5 attempts). Each day brings one charge,
+    for everything eligible that day: 10.00 on the 9th and 10th, 15.55 from the 11th when
+    the second invoice (due the 12th) joins, until the fifth decline disables the card."""
+    settings(group, autodebit_attempts=5)
+    ada = customer(make_client, group, "Ada")
+    declining = card(ada, "tok_0002", "0002")
+    bill(ada, 1000, issued=day(1), due=DUE)
+    bill(ada, 555, issued=day(1), due=day(12))
+
+    sim.days(day(1), day(20))
+
+    assert sim.charges == [
+        (day(9), "Ada", 1000, "EUR", "declined"),
+        (day(10), "Ada", 1000, "EUR", "declined"),
+        (day(11), "Ada", 1555, "EUR", "declined"),
+        (day(12), "Ada", 1555, "EUR", "declined"),
+        (day(13), "Ada", 1555, "EUR", "declined"),
+    ]
+    declining = refreshed(declining)
+    assert (declining.autodebit_disabled, declining.failure_count) == (True, 5)
+
+
+# --- autodebit_attempts ---------------------------------------------------------------------
+
+
+def test_autodebit_attempts(group, other_group, make_client, sim):
+    """Both cards are declined every day. Ada's group gives up after 3 declines in a row
+    (the default), Bob's after 5: each account is then disabled for auto debit, with one
+    note on the client saying which account and why, and is not charged again."""
+    settings(other_group, autodebit_attempts=5)
+    ada, bob = customer(make_client, group, "Ada"), customer(make_client, other_group, "Bob")
+    ada_card, bob_card = card(ada, "tok_0002", "0002"), card(bob, "tok_0002", "0002")
+    bill(ada, 2550, issued=day(1), due=DUE)
+    bill(bob, 2550, issued=day(1), due=DUE)
+
+    sim.days(day(1), day(25))
+
+    assert [(d, who) for d, who, *_ in sim.charges] == [
+        (day(9), "Ada"), (day(9), "Bob"),
+        (day(10), "Ada"), (day(10), "Bob"),
+        (day(11), "Ada"), (day(11), "Bob"),
+        (day(12), "Bob"),
+        (day(13), "Bob"),
+    ]  # fmt: skip
+    assert {(amount, status) for _, _, amount, _, status in sim.charges} == {(2550, "declined")}
+    why = "declined auto-debit attempts in a row (last: Declined by the card issuer)"
+    assert sim.notes == [
+        (day(11), ada.pk, f"Card ending 0002 was disabled for auto debit: 3 {why}"),
+        (day(13), bob.pk, f"Card ending 0002 was disabled for auto debit: 5 {why}"),
+    ]
+    ada_card, bob_card = refreshed(ada_card), refreshed(bob_card)
+    assert (ada_card.autodebit_disabled, ada_card.failure_count) == (True, 3)
+    assert (bob_card.autodebit_disabled, bob_card.failure_count) == (True, 5)
+    assert ada_card.disabled_reason == f"3 {why}"
+
+
+def test_an_approved_charge_resets_the_decline_count(group, make_client, sim):
+    """Ada's and Bob's cards are declined on February 9th and 10th. Ada's bank then lifts the
+    block: her charge on the 11th is approved, so the count starts again and her card is
+    only disabled after three more declines (her card runs out of money later in the
+    month). Bob's third decline on the 11th disables his card at once."""
+    ada, bob = customer(make_client, group, "Ada"), customer(make_client, group, "Bob")
+    ada_card, bob_card = card(ada, "tok_0002", "0002"), card(bob, "tok_0002", "0002")
+    for client in (ada, bob):
+        bill(client, 2550, issued=day(1), due=DUE)
+        bill(client, 990, issued=day(1), due=day(20))
+
+    sim.days(day(1), day(10))
+    PaymentAccount.objects.filter(pk=ada_card.pk).update(reference="tok_ok")  # block lifted
+    sim.days(day(11), day(11))
+    assert refreshed(ada_card).failure_count == 0
+    PaymentAccount.objects.filter(pk=ada_card.pk).update(reference="tok_9995")  # no money
+    sim.days(day(12), day(28))
+
+    assert [c for c in sim.charges if c[1] == "Ada"] == [
+        (day(9), "Ada", 2550, "EUR", "declined"),
+        (day(10), "Ada", 2550, "EUR", "declined"),
+        (day(11), "Ada", 2550, "EUR", "approved"),
+        (day(19), "Ada", 990, "EUR", "declined"),
+        (day(20), "Ada", 990, "EUR", "declined"),
+        (day(21), "Ada", 990, "EUR", "declined"),
+    ]
+    assert [c for c in sim.charges if c[1] == "Bob"] == [
+        (day(9), "Bob", 2550, "EUR", "declined"),
+        (day(10), "Bob", 2550, "EUR", "declined"),
+        (day(11), "Bob", 2550, "EUR", "declined"),
+    ]
+    assert sim.notes == [
+        (day(11), bob.pk, "Card ending 0002 was disabled for auto debit: 3 declined auto-debit "
+                          "attempts in a row (last: Declined by the card issuer)"),
+        (day(21), ada.pk, "Card ending 0002 was disabled for auto debit: 3 declined auto-debit "
+                          "attempts in a row (last: Declined: insufficient funds)"),
+    ]  # fmt: skip
+    assert refreshed(ada_card).autodebit_disabled and refreshed(bob_card).autodebit_disabled
+
+
+def test_gateway_errors_do_not_count_as_declines(group, make_client, sim):
+    """Ada's gateway answers with a processing error every day, Bob's card is declined: Bob's
+    card is disabled after three attempts, Ada's is tried every day and stays enabled,
+    its count at zero."""
+    ada, bob = customer(make_client, group, "Ada"), customer(make_client, group, "Bob")
+    ada_card, bob_card = card(ada, "tok_0119", "0119"), card(bob, "tok_0002", "0002")
+    bill(ada, 2550, issued=day(1), due=DUE)
+    bill(bob, 2550, issued=day(1), due=DUE)
+
+    sim.days(day(1), day(16))
+
+    ada_tries = [(d, s) for d, who, _, _, s in sim.charges if who == "Ada"]
+    assert ada_tries == [(day(d), "error") for d in range(9, 17)]
+    assert [(d, s) for d, who, _, _, s in sim.charges if who == "Bob"] == [
+        (day(d), "declined") for d in (9, 10, 11)
+    ]
+    ada_card, bob_card = refreshed(ada_card), refreshed(bob_card)
+    assert (ada_card.autodebit_disabled, ada_card.failure_count) == (False, 0)
+    assert (bob_card.autodebit_disabled, bob_card.failure_count) == (True, 3)
+    assert [client_id for _, client_id, _ in sim.notes] == [bob.pk]
+
+
+def test_staff_re_enabling_a_disabled_card_resumes_auto_debit(group, make_client, sim):
+    """After Ada's card was disabled (3 declines), staff make it her auto-debit account again
+    once she has sorted it out: the next day's charge goes through."""
+    ada = customer(make_client, group, "Ada")
+    ada_card = card(ada, "tok_0002", "0002")
+    invoice = bill(ada, 2550, issued=day(1), due=DUE)
+    sim.days(day(1), day(14))
+    assert refreshed(ada_card).autodebit_disabled
+    PaymentAccount.objects.filter(pk=ada_card.pk).update(reference="tok_ok")
+    accounts.set_autodebit(refreshed(ada_card), actor=ACTOR)
+    sim.days(day(15), day(16))
+    assert [(d, s) for d, _, _, _, s in sim.charges] == [
+        (day(9), "declined"), (day(10), "declined"), (day(11), "declined"), (day(15), "approved")
+    ]  # fmt: skip
+    assert refreshed(invoice).status == "paid"
+
+
+# --- suspend_services_days_after_due -------------------------------------------------------
+
+
+def suspensions(sim) -> list:
+    return [(when, sid, event, why) for when, sid, event, why in sim.events
+            if event in ("suspend", "unsuspend")]  # fmt: skip
+
+
+def renewal_invoice(service) -> Invoice:
+    return Invoice.objects.get(lines__service=service, issued_on=INVOICED)
+
+
+def test_suspend_services_days_after_due(group, other_group, make_client, hosting, sim):
+    """Neither Ada nor Bob pays the renewal invoice due February 10th. Ada's group suspends 7
+    days after the due date (the default), Bob's 3 days after: Ada's hosting is suspended
+    on the 17th, Bob's on the 13th, each through the module and with the reason in its
+    history."""
+    settings(other_group, suspend_services_days_after_due=3)
+    ada, bob = customer(make_client, group, "Ada"), customer(make_client, other_group, "Bob")
+    ada_site, bob_site = hosted(ada, hosting), hosted(bob, hosting)
+
+    sim.days(day(1), day(20))
+
+    ada_bill, bob_bill = renewal_invoice(ada_site), renewal_invoice(bob_site)
+    assert (ada_bill.total, ada_bill.due_on, ada_bill.status) == (PRICE, DUE, "open")
+    assert suspensions(sim) == [
+        (day(13), bob_site.pk, "suspend", f"Invoice {bob_bill.number} is 3 days past due"),
+        (day(17), ada_site.pk, "suspend", f"Invoice {ada_bill.number} is 7 days past due"),
+    ]
+    for site in (ada_site, bob_site):
+        site = refreshed(site)
+        assert (site.status, site.suspended_by) == ("suspended", "automatic")
+    assert ("suspend", bob_site.pk, f"service:{bob_site.pk}:suspend:1") in test_module.calls
+    assert sim.failed == []
+
+
+def test_suspend_never(group, other_group, make_client, hosting, sim):
+    """Bob's group never suspends: two months unpaid and his hosting is still active, while
+    Ada's is suspended on February 17th."""
+    settings(other_group, suspend_services_days_after_due="never")
+    ada, bob = customer(make_client, group, "Ada"), customer(make_client, other_group, "Bob")
+    ada_site, bob_site = hosted(ada, hosting), hosted(bob, hosting)
+
+    sim.days(day(1), day(10, month=4))
+
+    assert [(when, sid) for when, sid, *_ in suspensions(sim)] == [(day(17), ada_site.pk)]
+    assert refreshed(bob_site).status == "active"
+    assert Invoice.objects.filter(client=bob, status="open").count() == 3  # Feb, Mar, Apr
+
+
+def test_client_with_auto_suspend_off_is_not_suspended(group, make_client, hosting, sim):
+    """Same group, same unpaid invoice: Bob's account has auto-suspend off, so only Ada's
+    hosting is suspended."""
+    ada, bob = customer(make_client, group, "Ada"), customer(make_client, group, "Bob")
+    update_client(bob, {"autosuspend": False}, actor=ACTOR)
+    ada_site, bob_site = hosted(ada, hosting), hosted(bob, hosting)
+
+    sim.days(day(1), day(28))
+
+    assert [(when, sid) for when, sid, *_ in suspensions(sim)] == [(day(17), ada_site.pk)]
+    assert refreshed(bob_site).status == "active"
+
+
+def test_suspension_delayed_until(group, make_client, hosting, sim):
+    """Staff delayed Bob's suspension until February 20th: nothing happens to him while the
+    delay is in the future; on the 20th it has run out and his hosting is suspended. Ada,
+    without a delay, is suspended on the 17th."""
+    ada, bob = customer(make_client, group, "Ada"), customer(make_client, group, "Bob")
+    update_client(bob, {"suspension_delayed_until": day(20)}, actor=ACTOR)
+    ada_site, bob_site = hosted(ada, hosting), hosted(bob, hosting)
+
+    sim.days(day(1), day(25))
+
+    bob_bill = renewal_invoice(bob_site)
+    assert [(when, sid, why) for when, sid, _, why in suspensions(sim)] == [
+        (day(17), ada_site.pk, f"Invoice {renewal_invoice(ada_site).number} is 7 days past due"),
+        (day(20), bob_site.pk, f"Invoice {bob_bill.number} is 10 days past due"),
+    ]
+
+
+def test_invoices_of_queued_changes_do_not_suspend(
+    company, group, other_group, make_client, hosting, sim
+):
+    """On January 20th Ada and Bob upgrade to Hosting XL and do not pay the difference. Ada's
+    group queues changes until paid, so her upgrade invoice is the queued change's and does
+    not count for suspension; Bob's upgrade was applied at once, and his unpaid invoice for
+    it gets his hosting suspended 7 days after its due date."""
+    settings(group, queue_service_changes_until_paid=True, cancel_service_changes_days_after_due=30)
+    xl = Package.objects.create(company=company, name="Hosting XL", module="test")
+    xl_price = PackagePrice.objects.create(package=xl, unit="month", count=1, currency="EUR",
+                                           price=2599)  # fmt: skip
+    ada, bob = customer(make_client, group, "Ada"), customer(make_client, other_group, "Bob")
+    ada_site, bob_site = hosted(ada, hosting), hosted(bob, hosting)
+    jan20 = day(20, month=1)
+    ada_change = services.change_service(ada_site, pricing=xl_price, today=jan20, actor=ACTOR)
+    bob_change = services.change_service(bob_site, pricing=xl_price, today=jan20, actor=ACTOR)
+    # 13.00 x 21/31 = 8.806...
+    assert (ada_change.status, ada_change.invoice.total) == ("queued", 881)
+    assert (bob_change.status, bob_change.invoice.total) == ("applied", 881)
+
+    sim.days(jan20, day(9))
+
+    assert suspensions(sim) == [
+        (day(27, month=1), bob_site.pk, "suspend",
+         f"Invoice {bob_change.invoice.number} is 7 days past due"),
+    ]  # fmt: skip
+    assert refreshed(ada_site).status == "active"
+    assert refreshed(ada_change).status == "queued"
