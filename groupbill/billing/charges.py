@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 
 from groupbill.billing import ledger
 from groupbill.billing.gateways import GatewayResult, get_gateway
+from groupbill.billing.gateways.base import MAX_KEY_LENGTH, check_key
 from groupbill.billing.models import (
     Invoice,
     InvoiceStatus,
@@ -18,7 +19,7 @@ from groupbill.billing.models import (
     TransactionKind,
     TransactionStatus,
 )
-from groupbill.errors import Conflict
+from groupbill.errors import Conflict, DomainError, ValidationFailed
 
 
 def _record_attempt(account, amount, currency, key, actor) -> Transaction:
@@ -85,13 +86,24 @@ def charge(
     first attempt (settling it with the gateway's recorded outcome if it was left pending)."""
     if amount <= 0:
         raise Conflict("Nothing to charge.")
+    try:
+        check_key(idempotency_key)
+    except ValueError:
+        raise ValidationFailed.one(
+            "idempotency_key", f"must be 1 to {MAX_KEY_LENGTH} characters, without NUL"
+        ) from None
     gateway = get_gateway(account.gateway)
     txn = _record_attempt(account, amount, currency, idempotency_key, actor)
     if txn.status != TransactionStatus.PENDING:
         return txn
-    result = gateway.outcome(idempotency_key) or gateway.charge(
-        account, amount, currency, idempotency_key
-    )
+    try:
+        result = gateway.outcome(idempotency_key) or gateway.charge(
+            account, amount, currency, idempotency_key
+        )
+    except DomainError:
+        # Refused before anything was sent (the manual gateway): no attempt to settle.
+        Transaction.objects.filter(pk=txn.pk, status=TransactionStatus.PENDING).delete()
+        raise
     return _settle(txn, result, list(invoices))
 
 

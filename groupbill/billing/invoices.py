@@ -68,11 +68,23 @@ def clean_lines(items: list[dict[str, Any]], prefix: str = "lines") -> list[NewL
         for name in ("description", "unit_amount"):
             if name not in item:
                 item_errors.append(FieldError(name, "is required"))
+        amount = 0 if item_errors else cleaned["unit_amount"] * cleaned.get("quantity", 1)
+        if abs(amount) > MAX_AMOUNT:  # each is bounded, their product must be too
+            item_errors.append(
+                FieldError("unit_amount", f"times the quantity must be at most {MAX_AMOUNT}")
+            )
         errors += [FieldError(f"{prefix}.{i}.{e.field}", e.message) for e in item_errors]
         if not item_errors:
             out.append(NewLine(**cleaned))
     v.raise_if(errors)
     return out
+
+
+def _text(value: Any, field: str, max_length: int) -> str:
+    try:
+        return v.text(value, max_length=max_length)
+    except ValueError as exc:
+        raise ValidationFailed.one(field, str(exc)) from None
 
 
 def _editable(invoice: Invoice) -> None:
@@ -139,6 +151,7 @@ def create_invoice(
         currency = clean_currency(currency or client.default_currency)
     except ValueError as exc:
         raise ValidationFailed.one("currency", str(exc)) from None
+    notes = _text(notes, "notes", 5000)
     with transaction.atomic():
         invoice = Invoice.objects.create(
             company_id=client.company_id, client=client, currency=currency, notes=notes
@@ -166,6 +179,7 @@ def add_lines(invoice: Invoice, lines: list[NewLine], *, actor: str) -> Invoice:
 def remove_lines(invoice: Invoice, line_ids: list[int], *, actor: str, reason: str = "") -> Invoice:
     """Remove lines from a draft or open invoice. Payments beyond the new total go back to
     the client as credit; an invoice left without lines is voided."""
+    reason = _text(reason, "reason", 500)
     with transaction.atomic():
         ledger.lock_client(invoice.client_id)
         invoice.refresh_from_db()
@@ -236,6 +250,7 @@ def _void(invoice: Invoice, actor: str, reason: str) -> Invoice:
 
 def void_invoice(invoice: Invoice, *, actor: str, reason: str = "") -> Invoice:
     """Void an invoice; what was paid on it goes back to the client as loose credit."""
+    reason = _text(reason, "reason", 500)
     with transaction.atomic():
         ledger.lock_client(invoice.client_id)
         invoice.refresh_from_db()

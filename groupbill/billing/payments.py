@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F, Sum
 
+from groupbill import validation as v
 from groupbill.audit.actions import record, wrap
 from groupbill.billing import ledger
 from groupbill.billing.gateways import get_gateway
@@ -49,7 +50,18 @@ def _audit(txn: Transaction, actor: str, action: str, **data: Any) -> None:
     )
 
 
+# The free text of a transaction, as its columns hold it.
+_TEXTS = {
+    "method": lambda x: v.text(x, max_length=32, required=True),
+    "reference": lambda x: v.text(x, max_length=128),
+    "note": lambda x: v.text(x, max_length=500),
+}
+
+
 def _create(client: Client, kind: str, amount: int, currency: str, actor: str, **fields):
+    texts, errors = v.collect({k: fields[k] for k in _TEXTS if k in fields}, _TEXTS)
+    v.raise_if(errors)
+    fields |= texts
     txn = Transaction.objects.create(
         company_id=client.company_id,
         client=client,
@@ -149,6 +161,7 @@ def apply_credit(
 ) -> int:
     """Apply the client's loose credit in `currency` to open invoices, oldest due date first
     (then lowest id), spending the oldest funds first. Returns the amount applied."""
+    currency = _currency(currency)
     with transaction.atomic():
         ledger.lock_client(client.pk)
         funds = ledger.funds(client.pk, currency)

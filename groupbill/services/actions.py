@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from groupbill import clock, money
+from groupbill import validation as v
 from groupbill.billing import invoices, ledger, payments
 from groupbill.billing.models import Invoice, InvoiceStatus
 from groupbill.catalog.models import Package, PackagePrice, PricingUnit
@@ -40,6 +41,14 @@ SYNCABLE_UNITS = (PricingUnit.MONTH, PricingUnit.YEAR)
 
 def _settings(client_id: int) -> dict[str, Any]:
     return {k: e.value for k, e in resolve_client(client_id).items()}
+
+
+def _reason(reason: Any) -> str:
+    """Why, as the history keeps it (PostgreSQL cannot store NUL)."""
+    try:
+        return v.text(reason, max_length=1000)
+    except ValueError as exc:
+        raise ValidationFailed.one("reason", str(exc)) from None
 
 
 def _event(service: Service, actor: str, event: str, to_status: str | None = None, reason=""):
@@ -137,7 +146,10 @@ def add_service(
         raise ValidationFailed(errors)
     priced = prices.parts(package, pricing, quantity, options or {})
     config = _settings(client.pk)
-    start = _start(pricing, parent, start_on, config["synchronize_addons"])
+    try:
+        start = _start(pricing, parent, start_on, config["synchronize_addons"])
+    except (OverflowError, ValueError):  # its first period ends beyond the calendar
+        raise ValidationFailed.one("start_on", "is out of range for this term") from None
     with transaction.atomic():
         ledger.lock_client(client.pk)
         service = Service.objects.create(
@@ -200,6 +212,7 @@ def provision(service: Service, *, actor: str) -> Service:
 
 
 def suspend(service: Service, *, actor: str, reason: str, by: str = SuspendedBy.STAFF) -> Service:
+    reason = _reason(reason)
     with transaction.atomic():
         service = Service.objects.select_for_update().get(pk=service.pk)
         if service.status != ServiceStatus.ACTIVE:
@@ -215,6 +228,7 @@ def suspend(service: Service, *, actor: str, reason: str, by: str = SuspendedBy.
 
 
 def unsuspend(service: Service, *, actor: str, reason: str = "") -> Service:
+    reason = _reason(reason)
     with transaction.atomic():
         service = Service.objects.select_for_update().get(pk=service.pk)
         if service.status != ServiceStatus.SUSPENDED:
@@ -258,6 +272,7 @@ def cancel(
     schedule the cancellation for the end of the current term."""
     if when not in ("now", "end_of_term"):
         raise ValidationFailed.one("when", 'must be "now" or "end_of_term"')
+    reason = _reason(reason)
     with transaction.atomic():
         service = Service.objects.select_for_update().get(pk=service.pk)
         if service.status == ServiceStatus.CANCELED:
@@ -338,6 +353,8 @@ def change_service(
     new_pricing = pricing or service.pricing
     new_quantity = quantity if quantity is not None else service.quantity
     new_options = options if options is not None else _options_of(service)
+    if not 1 <= new_quantity <= 100_000:
+        raise ValidationFailed.one("quantity", "must be from 1 to 100000")
     if new_pricing.package.company_id != service.client.company_id or not new_pricing.recurring:
         raise ValidationFailed.one("pricing_id", "must be a recurring price of the company")
     if new_pricing.currency != service.pricing.currency:
@@ -366,8 +383,11 @@ def change_service(
             _apply(service, change, rebase=True)
             return change
         diff = prices.per_period(new_parts) - prices.per_period(_priced(service))
-        n = period_index(service.anchor_date, service.pricing.term, today)
-        begin, end = service.period(n)
+        try:
+            n = period_index(service.anchor_date, service.pricing.term, today)
+            begin, end = service.period(n)
+        except (OverflowError, ValueError):  # beyond the calendar
+            raise ValidationFailed.one("today", "is out of range for this term") from None
         ahead = max(service.next_period - (n + 1), 0)  # periods already invoiced after this
         amount = money.prorate(diff, (end - today).days, (end - begin).days, mode) + diff * ahead
         change.status = ChangeStatus.APPLIED
@@ -438,6 +458,7 @@ def apply_queued_change(change: ServiceChange, *, actor: str) -> ServiceChange:
 def cancel_queued_change(change: ServiceChange, *, actor: str, reason: str) -> ServiceChange:
     """Drop a change still waiting for payment: what was paid on its invoice goes back to the
     client as credit, and the invoice is voided."""
+    reason = _reason(reason)
     with transaction.atomic():
         change = ServiceChange.objects.select_for_update().get(pk=change.pk)
         if change.status != ChangeStatus.QUEUED:
@@ -535,12 +556,17 @@ def past_due_service_ids(client_id: int, today: date) -> set[int]:
 
 def unsuspend_cleared(client_id: int, *, today: date, actor: str) -> list[int]:
     """Unsuspend the client's automatically suspended services that no longer have a
-    past-due open invoice. Returns their ids."""
+    past-due open invoice. Returns their ids. A service whose module refuses stays
+    suspended for the engine's `unsuspend` task to retry: the payment that called this
+    must stand (an auto-debit charge is settled in the same transaction)."""
     still_due = past_due_service_ids(client_id, today)
     done = []
     for service in Service.objects.filter(client_id=client_id, status=ServiceStatus.SUSPENDED,
                                           suspended_by=SuspendedBy.AUTOMATIC):  # fmt: skip
         if service.pk not in still_due:
-            unsuspend(service, actor=actor, reason="no past-due invoice left")
+            try:
+                unsuspend(service, actor=actor, reason="no past-due invoice left")
+            except Conflict:
+                continue
             done.append(service.pk)
     return done

@@ -70,8 +70,9 @@ def parts(
         elif value_id not in prices:
             term = f"{pricing.term_label()} {pricing.currency}"
             errors.append(FieldError(field, f'"{option.name}: {value.name}" has no {term} price'))
-        elif qty < 1 or (option.kind == "select" and qty != 1):
-            errors.append(FieldError(field, "quantity must be 1 (or more for quantity options)"))
+        elif not 1 <= qty <= 100_000 or (option.kind == "select" and qty != 1):
+            errors.append(FieldError(field, "quantity must be 1 (up to 100000 for quantity "
+                                            "options)"))  # fmt: skip
         else:
             price = prices[value_id]
             out.append(Part(LineKind.OPTION, f"{option.name}: {value.name}", price.price, qty,
