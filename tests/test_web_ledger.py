@@ -14,8 +14,9 @@ from tests.conftest import ARTIFACTS, login
 @pytest.fixture
 def hosting(company):
     package = Package.objects.create(company=company, name="Hosting")
-    return PackagePrice.objects.create(package=package, unit="month", count=1, currency="EUR",
-                                       price=1250)  # fmt: skip
+    return PackagePrice.objects.create(
+        package=package, unit="month", count=1, currency="EUR", price=1250
+    )
 
 
 @pytest.fixture
@@ -32,8 +33,13 @@ def post(http, url, **data):
 
 def test_order_pay_and_void_from_the_pages(staff, make_client, hosting):
     ada = make_client()
-    page = post(staff, f"/clients/{ada.pk}/services/order/", pricing=hosting.pk, quantity=2,
-                start_on="2026-03-31")  # fmt: skip
+    page = post(
+        staff,
+        f"/clients/{ada.pk}/services/order/",
+        pricing=hosting.pk,
+        quantity=2,
+        start_on="2026-03-31",
+    )
     service = Service.objects.get(client=ada)
     assert "ordered; invoice 1 is open" in page
     invoice = Invoice.objects.get(client=ada)
@@ -81,19 +87,33 @@ def test_service_actions_from_its_page(staff, make_client, hosting):
 def test_notes_accounts_and_credit_from_the_overview(staff, make_client, hosting):
     ada = make_client()
     post(staff, f"/clients/{ada.pk}/notes/add/", text="Called about invoice")
-    page = post(staff, f"/clients/{ada.pk}/payment-accounts/add/", kind="card", gateway="test",
-                reference="4111111111111111", last4="1111")  # fmt: skip
+    page = post(
+        staff,
+        f"/clients/{ada.pk}/payment-accounts/add/",
+        kind="card",
+        gateway="test",
+        reference="4111111111111111",
+        last4="1111",
+    )
     assert "never a card or account number" in page
-    post(staff, f"/clients/{ada.pk}/payment-accounts/add/", kind="card", gateway="test",
-         reference="tok_ok", last4="4242", is_autodebit="1")  # fmt: skip
+    post(
+        staff,
+        f"/clients/{ada.pk}/payment-accounts/add/",
+        kind="card",
+        gateway="test",
+        reference="tok_ok",
+        last4="4242",
+        is_autodebit="1",
+    )
     page = staff.get(f"/clients/{ada.pk}/").content.decode()
     assert "Called about invoice" in page and "Card ending 4242" in page
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_a_staff_member_charges_an_invoice_in_the_browser(browser_page, staff_user, make_client,
-                                                         hosting):  # fmt: skip
+def test_a_staff_member_charges_an_invoice_in_the_browser(
+    browser_page, staff_user, make_client, hosting
+):
     page = browser_page
     ada = make_client()
     login(page)
@@ -111,3 +131,36 @@ def test_a_staff_member_charges_an_invoice_in_the_browser(browser_page, staff_us
     page.screenshot(path=os.path.join(ARTIFACTS, "invoice-paid.png"), full_page=True)
     page.goto(f"/clients/{ada.pk}/")
     page.screenshot(path=os.path.join(ARTIFACTS, "client-overview.png"), full_page=True)
+
+
+def test_staff_retry_a_failed_renewal_from_the_service_page(staff, make_client, hosting):
+    from datetime import date
+
+    from groupbill.billing import payments
+    from groupbill.billing.invoices import NewLine, create_invoice, issue_invoice
+    from groupbill.services.models import BilledPeriod
+    from groupbill.services.modules import ModuleResult
+    from groupbill.services.modules import test as test_module
+
+    hosting.package.module = "test"
+    hosting.package.save()
+    ada = make_client()
+    post(staff, f"/clients/{ada.pk}/services/order/", pricing=hosting.pk)
+    service = Service.objects.get(client=ada)
+    post(staff, f"/services/{service.pk}/", action="provision")
+    renewal = create_invoice(
+        ada, [NewLine("Hosting, next month", 1250, service_id=service.pk)], actor="test"
+    )
+    issue_invoice(renewal, issued_on=date(2026, 1, 1), actor="test")
+    payments.pay_invoice(renewal, amount=1250, actor="test")
+    BilledPeriod.objects.create(
+        service=service, period=1, start=date(2026, 2, 1), end=date(2026, 3, 1), invoice=renewal
+    )
+    Service.objects.filter(pk=service.pk).update(renewal_failed=True, renewal_attempts=24)
+    test_module.script(service.pk, "renew", ModuleResult(False, "panel down"))
+    page = post(staff, f"/services/{service.pk}/", action="renewal_retry")
+    assert "The module refused again" in page
+    page = post(staff, f"/services/{service.pk}/", action="renewal_retry")
+    assert "Renewed." in page
+    service.refresh_from_db()
+    assert (service.renewal_failed, service.renewal_attempts) == (False, 0)

@@ -231,3 +231,46 @@ def run(record: EngineRun, as_of: AsOf, *, wait: float = 30.0) -> dict[str, Any]
     record.finished_at = timezone.now()
     record.save(update_fields=["result", "status", "finished_at"])
     return doc
+
+
+def preview(days: list[AsOf], *, actor: str, company_id: int | None = None) -> EngineRun:
+    """A dry run over consecutive days (later days see what earlier ones did), rolled back
+    as a whole; recorded as one run whose result holds a document per day."""
+    companies, tasks = select(company_id, None)
+    record = EngineRun.objects.create(
+        as_of=days[0].latest(),
+        dry_run=True,
+        company_id=company_id,
+        actor=actor,
+        status=RunStatus.RUNNING,
+        started_at=timezone.now(),
+    )
+    documents = []
+    try:
+        with recorded(), transaction.atomic():
+            for as_of in days:
+                reports = execute(as_of, companies=companies, tasks=tasks)
+                documents.append(
+                    {
+                        "as_of": str(as_of),
+                        "dry_run": True,
+                        "tasks": [r.as_json(MAX_ACTIONS_KEPT) for r in reports],
+                    }
+                )
+            transaction.set_rollback(True)
+    except Exception as exc:
+        EngineRun.objects.filter(pk=record.pk).update(
+            status=RunStatus.ERROR, finished_at=timezone.now(), error=repr(exc)
+        )
+        raise
+    failed = any(t["failed"] for d in documents for t in d["tasks"])
+    record.result = {
+        "as_of": str(days[0]),
+        "dry_run": True,
+        "days": documents,
+        "tasks": documents[0]["tasks"],
+    }
+    record.status = RunStatus.FAILED if failed else RunStatus.DONE
+    record.finished_at = timezone.now()
+    record.save(update_fields=["result", "status", "finished_at"])
+    return record

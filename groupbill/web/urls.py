@@ -3,6 +3,7 @@ from django.urls import path
 
 from groupbill.web.views import (
     audit,
+    automation,
     client_money,
     clients,
     companies,
@@ -54,4 +55,6 @@ urlpatterns = [
     path("clients/<int:client_id>/invoices/new/", invoices.invoice_new, name="invoice_new"),
     path("services/<int:service_id>/", services.service_detail, name="service_detail"),
     path("invoices/<int:invoice_id>/", invoices.invoice_detail, name="invoice_detail"),
+    path("automation/", automation.automation, name="automation"),
+    path("automation/runs/<int:run_id>/", automation.automation_run, name="automation_run"),
 ]  # fmt: skip

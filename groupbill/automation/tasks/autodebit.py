@@ -7,7 +7,7 @@ on the client. Needs `autodebit_enabled` (a client key) and an enabled auto-debi
 from collections import defaultdict
 from datetime import timedelta
 
-from groupbill.automation.plan import Action
+from groupbill.automation.plan import Action, Failed
 from groupbill.automation.tasks.common import ENGINE, client_groups
 from groupbill.automation.view import CompanyView
 from groupbill.billing import accounts, charges
@@ -85,6 +85,10 @@ def plan(view: CompanyView) -> list[Action]:
                     reason=f"{account.failure_count} declined auto-debit attempts in a row "
                     f"(last: {txn.note or 'declined'})",
                 )
+            if txn.status != TransactionStatus.APPROVED:
+                # Recorded (attempt, decline count, maybe the disabled account): a failure
+                # to collect, shown with the gateway's reason.
+                return Failed(f"{txn.status}: {txn.note or 'no reason given'}")
             return {"status": txn.status, "transaction": txn.pk}
 
         actions.append(

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from groupbill.catalog.models import PackagePrice
 from groupbill.clients.models import Client
+from groupbill.clock import now
 from groupbill.companies.queries import company_today
 from groupbill.errors import DomainError, ValidationFailed
 from groupbill.services import actions as services
@@ -41,6 +42,12 @@ def _act(request, service: Service) -> str:
         case "unschedule":
             services.unschedule_cancellation(service, actor=who)
             return "Scheduled cancellation removed."
+        case "renewal_retry":
+            ok = services.retry_renewal(service, actor=who, at=now(), today=today)
+            return "Renewed." if ok else "The module refused again; the engine keeps trying."
+        case "renewal_clear":
+            services.clear_renewal_failed(service, actor=who)
+            return "Renewal flag cleared; the engine will try again."
     raise ValidationFailed.one("action", "unknown action")
 
 

@@ -1,0 +1,62 @@
+"""The Automation page: recent runs, previews (dry runs) and failure details."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+
+from groupbill.automation import engine, locks
+from groupbill.automation.models import EngineRun
+from groupbill.clock import now
+from groupbill.web.views.common import actor, staff_required
+
+
+@staff_required
+def automation(request):
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action in ("preview_1", "preview_7"):
+            tomorrow = now().date() + timedelta(days=1)
+            days = [
+                engine.AsOf(day=tomorrow + timedelta(days=i))
+                for i in range(1 if action == "preview_1" else 7)
+            ]
+            run = engine.preview(days, actor=actor(request))
+            return redirect("web:automation_run", run_id=run.pk)
+        if action == "run_now":
+            as_of = engine.AsOf(moment=now())
+            record = engine.start(as_of=as_of, actor=actor(request))
+            try:
+                engine.run(record, as_of, wait=0)
+            except locks.LockHeld as exc:
+                messages.error(request, str(exc))
+                return redirect("web:automation")
+            return redirect("web:automation_run", run_id=record.pk)
+    runs = list(EngineRun.objects.order_by("-pk")[:30])
+    for run in runs:
+        run.totals = _totals(run.result.get("tasks", []))
+    return render(
+        request, "web/automation/list.html", {"runs": runs, "holder": locks.current_holder()}
+    )
+
+
+def _totals(tasks):
+    return {k: sum(t[k] for t in tasks) for k in ("planned", "applied", "skipped", "failed")}
+
+
+@staff_required
+def automation_run(request, run_id: int):
+    run = get_object_or_404(EngineRun, pk=run_id)
+    days = run.result.get("days") or ([run.result] if run.result.get("tasks") else [])
+    for day in days:
+        day["totals"] = _totals(day["tasks"])
+        day["busy"] = [
+            (t["name"], t["applied"], t["planned"]) for t in day["tasks"] if t["planned"]
+        ]
+        day["failures"] = [
+            (t["name"], a)
+            for t in day["tasks"]
+            for a in t["actions"]
+            if a.get("outcome") == "failed"
+        ]
+    return render(request, "web/automation/run.html", {"run": run, "days": days})
