@@ -2,7 +2,8 @@
 start is at most `invoice_days_before_renewal` days away, catching up missed periods one
 invoice per period. `invoice_services_together` puts a client's services renewing on the
 same day (and in the same currency) on one invoice. With `invoice_suspended_services` off,
-periods starting while a service is suspended are recorded as skipped, never billed.
+periods starting while a service is suspended are recorded as skipped, never billed; the
+decision waits for the period's start, so a service unsuspended before then is billed.
 
 The unique (service, period) row written with each invoice is the idempotency guard."""
 
@@ -59,6 +60,8 @@ def _invoice(view: CompanyView, client_id: int, items: list[tuple[int, int]]) ->
             start, end = service.period(n)
             row = BilledPeriod(service=service, period=n, start=start, end=end)
             if service.status == ServiceStatus.SUSPENDED and not bill_suspended:
+                if start > view.today:
+                    continue  # suspended since planning: decided on the period's start
                 row.skipped = True
             else:
                 currency = service.pricing.currency
@@ -150,6 +153,12 @@ def plan(view: CompanyView) -> list[Action]:
     for service in candidates:
         group_id = groups[service.client_id]
         horizon = view.today + timedelta(days=view.value("invoice_days_before_renewal", group_id))
+        if service.status == ServiceStatus.SUSPENDED and not view.value(
+            "invoice_suspended_services", group_id
+        ):
+            # Only a period that *starts* while suspended is skipped: wait for its start, the
+            # service may be unsuspended before (then it is invoiced, late but due as usual).
+            horizon = min(horizon, view.today)
         together = view.value("invoice_services_together", group_id)
         for n, start, _ in _due_periods(service, horizon, service.cancel_at):
             batch = (service.client_id, service.pricing.currency, start)
