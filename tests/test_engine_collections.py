@@ -19,13 +19,14 @@ from groupbill.automation.engine import AsOf, execute
 from groupbill.automation.tasks import TASKS
 from groupbill.billing import accounts, invoices, payments
 from groupbill.billing.invoices import NewLine
-from groupbill.billing.models import Invoice, PaymentAccount, Transaction
+from groupbill.billing.models import Invoice, PaymentAccount, SandboxCharge, Transaction
 from groupbill.catalog.models import Package, PackagePrice
 from groupbill.clients.actions import create_group, update_client
 from groupbill.clients.models import ClientNote, Contact
 from groupbill.notices.models import OutboxMessage
 from groupbill.services import actions as services
 from groupbill.services.models import Service, ServiceEvent
+from groupbill.services.modules import ModuleResult
 from groupbill.services.modules import test as test_module
 from groupbill.settings_catalog.actions import set_client_setting, set_group_settings
 from tests.conftest import ACTOR
@@ -526,3 +527,122 @@ def test_invoices_of_queued_changes_do_not_suspend(
     ]  # fmt: skip
     assert refreshed(ada_site).status == "active"
     assert refreshed(ada_change).status == "queued"
+
+
+# --- Unsuspension ---------------------------------------------------------------------------
+
+
+def test_a_payment_unsuspends_at_once_but_only_automatic_suspensions(
+    group, make_client, hosting, sim
+):
+    """Ada's and Bob's hosting are both suspended for the unpaid February invoice; Bob's by
+    staff on the 12th (abuse), Ada's by the engine on the 17th. Both pay on the 18th at
+    09:00, before the engine's run: Ada's hosting is back at once, by the payment itself;
+    Bob's stays suspended, also after the next runs, because staff suspended it."""
+    ada, bob = customer(make_client, group, "Ada"), customer(make_client, group, "Bob")
+    ada_site, bob_site = hosted(ada, hosting), hosted(bob, hosting)
+    sim.days(day(1), day(11))
+    services.suspend(bob_site, actor=ACTOR, reason="abuse report")
+    sim.days(day(12), day(17))
+    assert [(w, s, e) for w, s, e, _ in suspensions(sim)] == [(day(17), ada_site.pk, "suspend")]
+
+    paid_on(at(day(18), 9), renewal_invoice(ada_site), PRICE)
+    paid_on(at(day(18), 9), renewal_invoice(bob_site), PRICE)
+
+    ada_site, bob_site = refreshed(ada_site), refreshed(bob_site)
+    assert (ada_site.status, ada_site.suspended_by) == ("active", "")
+    unsuspended = ada_site.history.get(event="unsuspend")
+    assert (unsuspended.actor, unsuspended.reason) == ("system:payment", "no past-due invoice left")
+    assert (bob_site.status, bob_site.suspended_by) == ("suspended", "staff")
+    sim.days(day(18), day(25))
+    assert refreshed(bob_site).status == "suspended"
+    assert [e for e in suspensions(sim) if e[0] >= day(18)] == []
+
+
+def test_still_past_due_elsewhere_stays_suspended(group, make_client, hosting, sim):
+    """Ada also owes a past-due staff invoice for work on her hosting (due February 3rd).
+    Paying the renewal invoice leaves that one past due, so the hosting stays suspended;
+    paying it too brings the hosting back."""
+    ada = customer(make_client, group, "Ada")
+    site = hosted(ada, hosting)
+    extra = bill(ada, 4990, issued=day(1), due=day(3), service=site)
+    sim.days(day(1), day(12))
+    assert [(w, e, why) for w, _, e, why in suspensions(sim)] == [
+        (day(10), "suspend", f"Invoice {extra.number} is 7 days past due")
+    ]
+    paid_on(at(day(12), 15), renewal_invoice(site), PRICE)
+    assert refreshed(site).status == "suspended"
+    paid_on(at(day(12), 16), extra, 4990)
+    assert refreshed(site).status == "active"
+
+
+def test_auto_debit_that_pays_unsuspends_in_the_same_run(group, make_client, hosting, sim):
+    """Ada's hosting was suspended on February 17th; on the 18th she adds a card for auto
+    debit. That day's run charges it and the hosting is unsuspended within the same run."""
+    ada = customer(make_client, group, "Ada")
+    site = hosted(ada, hosting)
+    sim.days(day(1), day(17))
+    card(ada)
+    sim.days(day(18), day(18))
+    assert sim.charges == [(day(18), "Ada", PRICE, "EUR", "approved")]
+    assert [(w, e) for w, _, e, _ in suspensions(sim)] == [
+        (day(17), "suspend"),
+        (day(18), "unsuspend"),
+    ]
+    assert refreshed(site).status == "active"
+
+
+def test_a_voided_invoice_unsuspends_on_the_next_run(group, make_client, hosting, sim):
+    """Staff void Ada's past-due invoice on February 18th at 09:00: voiding is no payment,
+    so her hosting stays suspended until that day's run, which unsuspends it."""
+    ada = customer(make_client, group, "Ada")
+    site = hosted(ada, hosting)
+    sim.days(day(1), day(17))
+    with clock.frozen_at(at(day(18), 9)):
+        invoices.void_invoice(renewal_invoice(site), actor=ACTOR, reason="goodwill")
+    assert refreshed(site).status == "suspended"
+    sim.days(day(18), day(18))
+    assert suspensions(sim)[-1] == (day(18), site.pk, "unsuspend", "no past-due invoice left")
+    assert refreshed(site).status == "active"
+
+
+def test_a_module_refusing_to_unsuspend_does_not_undo_the_payment(group, make_client, hosting, sim):
+    """When Ada pays on the 18th the panel is down and refuses to unsuspend: her payment is
+    recorded all the same (the invoice is paid), the hosting stays suspended for now, and
+    the engine's run that day unsuspends it."""
+    ada = customer(make_client, group, "Ada")
+    site = hosted(ada, hosting)
+    sim.days(day(1), day(17))
+    test_module.script(site.pk, "unsuspend", ModuleResult(False, "panel down"))
+    invoice = renewal_invoice(site)
+    paid_on(at(day(18), 9), invoice, PRICE)
+    assert (refreshed(invoice).status, refreshed(site).status) == ("paid", "suspended")
+    sim.days(day(18), day(18))
+    assert suspensions(sim)[-1] == (day(18), site.pk, "unsuspend", "no past-due invoice left")
+    assert refreshed(site).status == "active"
+
+
+def test_an_auto_debit_is_kept_when_the_module_refuses_to_unsuspend(
+    group, make_client, hosting, sim
+):
+    """Ada's hosting is suspended; she adds a card on February 18th, and that day the panel
+    refuses the first unsuspension. The approved charge is recorded and pays the invoice
+    (it is not left pending, to be charged again the next day under a new key); the
+    unsuspend task of the same run brings the hosting back."""
+    ada = customer(make_client, group, "Ada")
+    site = hosted(ada, hosting)
+    sim.days(day(1), day(17))
+    card(ada)
+    test_module.script(site.pk, "unsuspend", ModuleResult(False, "panel down"))
+    sim.days(day(18), day(20))
+    assert sim.charges == [(day(18), "Ada", PRICE, "EUR", "approved")]
+    assert SandboxCharge.objects.count() == 1
+    assert refreshed(renewal_invoice(site)).status == "paid"
+    assert [(w, e) for w, _, e, _ in suspensions(sim)] == [
+        (day(17), "suspend"),
+        (day(18), "unsuspend"),
+    ]
+    assert [c[:2] for c in test_module.calls if c[0] == "unsuspend"] == [
+        ("unsuspend", site.pk),
+        ("unsuspend", site.pk),
+    ]
