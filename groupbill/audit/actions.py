@@ -33,3 +33,30 @@ def record(
         old=old,
         new=new,
     )
+
+
+def record_changes(
+    *,
+    actor: str,
+    company_id: int | None,
+    level: str,
+    object_id: int | None,
+    object_label: str,
+    action: str,
+    old: dict[str, Any],
+    new: dict[str, Any],
+) -> None:
+    """One entry per field whose value changed between `old` and `new`."""
+    for field, value in new.items():
+        if old.get(field) != value:
+            record(
+                actor=actor,
+                company_id=company_id,
+                level=level,
+                object_id=object_id,
+                object_label=object_label,
+                action=action,
+                key=field,
+                old=wrap(old.get(field)),
+                new=wrap(value),
+            )

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
 from groupbill import validation as v
-from groupbill.audit.actions import record, wrap
+from groupbill.audit.actions import record, record_changes, wrap
 from groupbill.clients.contact_fields import CONTACT_FIELD_NAMES, clean_contact_value
 from groupbill.clients.models import (
     DEFAULT_GROUP_COLOR,
@@ -96,19 +96,16 @@ def update_group(group: ClientGroup, changes: dict[str, Any], *, actor: str) -> 
         for field, value in cleaned.items():
             setattr(group, field, value)
         _save_group(group)
-        for field, value in cleaned.items():
-            if old[field] != value:
-                record(
-                    actor=actor,
-                    company_id=group.company_id,
-                    level="group",
-                    object_id=group.pk,
-                    object_label=group.name,
-                    action="group.update",
-                    key=field,
-                    old=wrap(old[field]),
-                    new=wrap(value),
-                )
+        record_changes(
+            actor=actor,
+            company_id=group.company_id,
+            level="group",
+            object_id=group.pk,
+            object_label=group.name,
+            action="group.update",
+            old=old,
+            new=cleaned,
+        )
     return group
 
 

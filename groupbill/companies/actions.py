@@ -9,7 +9,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from groupbill import validation as v
-from groupbill.audit.actions import record, wrap
+from groupbill.audit.actions import record, record_changes, wrap
 from groupbill.companies.currencies import clean_currency
 from groupbill.companies.models import Company, RoundingMode
 
@@ -73,21 +73,18 @@ def update_company(company: Company, changes: dict[str, Any], *, actor: str) -> 
     cleaned, errors = v.collect(changes, CLEANERS)
     v.raise_if(errors)
     with transaction.atomic():
+        old = {f: getattr(company, f) for f in cleaned}
         for field, value in cleaned.items():
-            old = getattr(company, field)
-            if old == value:
-                continue
             setattr(company, field, value)
-            record(
-                actor=actor,
-                company_id=company.pk,
-                level="company",
-                object_id=company.pk,
-                object_label=company.name,
-                action="company.update",
-                key=field,
-                old=wrap(old),
-                new=wrap(value),
-            )
         company.save()
+        record_changes(
+            actor=actor,
+            company_id=company.pk,
+            level="company",
+            object_id=company.pk,
+            object_label=company.name,
+            action="company.update",
+            old=old,
+            new=cleaned,
+        )
     return company
