@@ -203,3 +203,15 @@ def test_simulate_prints_a_line_per_day(company, capsys):
     assert done.value.code == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert [ln.split()[0] for ln in lines] == ["2026-03-01", "2026-03-02", "2026-03-03"]
+
+
+def test_the_cli_exits_75_naming_the_run_that_holds_the_lock(db, capsys, monkeypatch):
+    holder = engine.start(as_of=AsOf(day=date(2026, 3, 1)), actor="scheduler")
+    holder.started_at = holder.created_at
+    holder.save()
+    locks.acquire(holder)
+    monkeypatch.setenv("GROUPBILL_LOCK_WAIT_SECONDS", "0.3")
+    with pytest.raises(SystemExit) as done:
+        call_command("run", "--as-of", "2026-03-01")
+    assert done.value.code == 75
+    assert f"run #{holder.pk}" in capsys.readouterr().err

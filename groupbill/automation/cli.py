@@ -1,5 +1,6 @@
 """What `run` and `simulate` share: argument parsing, exit codes, summaries."""
 
+import os
 import sys
 
 from django.core.management.base import CommandError
@@ -37,12 +38,17 @@ def run_once(as_of: engine.AsOf, *, actor: str, company=None, task=None, dry_run
     except engine.TimeTravelRefused as exc:
         raise bad_args(str(exc)) from None
     try:
-        doc = engine.run(record, as_of)
+        doc = engine.run(record, as_of, wait=lock_wait())
     except locks.LockHeld as exc:
         sys.stderr.write(f"groupbill: {exc}\n")
         raise Exit(EXIT_BUSY) from None
     failed = any(t["failed"] for t in doc["tasks"])
     return doc, EXIT_FAILED if failed else EXIT_OK
+
+
+def lock_wait() -> float:
+    """How long a run waits for another to finish: 30 s (GROUPBILL_LOCK_WAIT_SECONDS)."""
+    return float(os.environ.get("GROUPBILL_LOCK_WAIT_SECONDS", "30"))
 
 
 def summary_line(doc) -> str:
