@@ -23,6 +23,7 @@ from groupbill.billing.models import Invoice, PaymentAccount, SandboxCharge, Tra
 from groupbill.catalog.models import Package, PackagePrice
 from groupbill.clients.actions import create_group, update_client
 from groupbill.clients.models import ClientNote, Contact
+from groupbill.companies.actions import update_company
 from groupbill.notices.models import OutboxMessage
 from groupbill.services import actions as services
 from groupbill.services.models import Service, ServiceEvent
@@ -646,3 +647,185 @@ def test_an_auto_debit_is_kept_when_the_module_refuses_to_unsuspend(
         ("unsuspend", site.pk),
         ("unsuspend", site.pk),
     ]
+
+
+# --- Renewals: attempts, spacing, the "renewal failed" flag -------------------------------
+
+
+def renewal_paid(sim, *sites) -> None:
+    """The renewal invoices of February 5th, paid by staff at 12:30 that day."""
+    sim.days(day(1), INVOICED)
+    for site in sites:
+        paid_on(at(INVOICED).replace(minute=30), renewal_invoice(site), PRICE)
+
+
+def attempts(sim, site) -> list:
+    """(local time, event) of the renewal attempts and the flag, in order."""
+    return [
+        (when.strftime("%d %H:%M"), event)
+        for when, sid, event, _ in sim.events
+        if sid == site.pk and event in ("renew", "renew_failed", "renewal_failed")
+    ]
+
+
+def failing(site, times: int) -> None:
+    test_module.script(site.pk, "renew", *[ModuleResult(False, "panel down")] * times)
+
+
+SPACED = {  # the base group of the spacing stories
+    "service_renewal_attempts": 6,
+    "renewal_spacing_threshold_1": 2,
+    "renewal_spacing_hours_1": 3,
+    "renewal_spacing_threshold_2": 4,
+    "renewal_spacing_hours_2": 6,
+}
+BASE_TIMES = ["05 13:00", "05 14:00", "05 17:00", "05 20:00", "06 02:00", "06 08:00"]
+
+
+@pytest.mark.parametrize(
+    ("change", "times"),
+    [
+        # every pass until 3 failures, then 3 hours apart; 6 hours apart from the 4th
+        ({"renewal_spacing_threshold_1": 3},
+         ["05 13:00", "05 14:00", "05 15:00", "05 18:00", "06 00:00", "06 06:00"]),
+        # 2 hours apart (not 3) between the 2nd and the 4th failure
+        ({"renewal_spacing_hours_1": 2},
+         ["05 13:00", "05 14:00", "05 16:00", "05 18:00", "06 00:00", "06 06:00"]),
+        # 3 hours apart until the 5th failure (not the 4th), then 6
+        ({"renewal_spacing_threshold_2": 5},
+         ["05 13:00", "05 14:00", "05 17:00", "05 20:00", "05 23:00", "06 05:00"]),
+        # 8 hours apart (not 6) from the 4th failure
+        ({"renewal_spacing_hours_2": 8},
+         ["05 13:00", "05 14:00", "05 17:00", "05 20:00", "06 04:00", "06 12:00"]),
+        # flagged after 4 failures, not 6
+        ({"service_renewal_attempts": 4}, ["05 13:00", "05 14:00", "05 17:00", "05 20:00"]),
+    ],
+    ids=lambda v: next(iter(v)) if isinstance(v, dict) else None,
+)  # fmt: skip
+def test_renewal_attempts_and_their_spacing(
+    company, group, other_group, make_client, hosting, sim, change, times
+):
+    """Ada's and Bob's renewal invoices are paid on February 5th at 12:30, and the panel
+    refuses every renewal. The engine passes every hour. Ada's group (the base) tries at
+    every pass until 2 failures, then 3 hours apart, from 4 failures 6 hours apart, and
+    gives up after 6; Bob's group differs in one key only. When attempts stop, the
+    service is flagged at the pass of the last failure and staff are told."""
+    update_company(company, {"notify_email": "ops@acme.example"}, actor=ACTOR)
+    settings(group, **SPACED)
+    settings(other_group, **(SPACED | change))
+    ada, bob = customer(make_client, group, "Ada"), customer(make_client, other_group, "Bob")
+    ada_site, bob_site = hosted(ada, hosting), hosted(bob, hosting)
+    failing(ada_site, 30), failing(bob_site, 30)
+    renewal_paid(sim, ada_site, bob_site)
+
+    sim.hours(at(INVOICED, 13), at(day(6), 14))
+
+    expected = {"ada": BASE_TIMES, "bob": times}
+    for name, site in (("ada", ada_site), ("bob", bob_site)):
+        wanted = [(t, "renew_failed") for t in expected[name]]
+        wanted.append((expected[name][-1], "renewal_failed"))
+        assert attempts(sim, site) == wanted, name
+        site = refreshed(site)
+        assert (site.renewal_failed, site.renewal_attempts) == (True, len(expected[name]))
+    staff = [(w.strftime("%d %H:%M"), t, s) for w, _, t, s in sim.messages
+             if t == "renewal_failed"]  # fmt: skip
+    assert sorted(staff) == sorted([
+        (BASE_TIMES[-1], "renewal_failed", "pending"),
+        (times[-1], "renewal_failed", "pending"),
+    ])  # fmt: skip
+
+
+def test_service_renewal_attempts_flag_and_staff_notification(
+    company, group, other_group, make_client, hosting, sim
+):
+    """With the default spacing (every pass until 6 failures, then hourly), Ada's group gives
+    up after 3 failed attempts and Bob's after 24 (the default): after three hourly passes
+    Ada's hosting is flagged "renewal failed" and one message for the staff address says
+    so; Bob's is still tried every hour, and is renewed when the panel is back at the 5th
+    attempt."""
+    update_company(company, {"notify_email": "ops@acme.example"}, actor=ACTOR)
+    settings(group, service_renewal_attempts=3)
+    ada, bob = customer(make_client, group, "Ada"), customer(make_client, other_group, "Bob")
+    ada_site, bob_site = hosted(ada, hosting), hosted(bob, hosting)
+    failing(ada_site, 30), failing(bob_site, 4)
+    renewal_paid(sim, ada_site, bob_site)
+
+    sim.hours(at(INVOICED, 13), at(INVOICED, 20))
+
+    assert attempts(sim, ada_site) == [
+        ("05 13:00", "renew_failed"),
+        ("05 14:00", "renew_failed"),
+        ("05 15:00", "renew_failed"),
+        ("05 15:00", "renewal_failed"),
+    ]
+    assert attempts(sim, bob_site) == [
+        *[(f"05 {h}:00", "renew_failed") for h in (13, 14, 15, 16)],
+        ("05 17:00", "renew"),
+    ]
+    ada_site, bob_site = refreshed(ada_site), refreshed(bob_site)
+    assert (ada_site.status, ada_site.renewal_failed, ada_site.renewal_attempts) == (
+        "active", True, 3)  # fmt: skip
+    assert (bob_site.renewal_failed, bob_site.renewal_attempts) == (False, 0)
+    assert bob_site.last_renewed_on == INVOICED
+    message = OutboxMessage.objects.get(template="renewal_failed")
+    assert (message.status, message.client_id, message.invoice_id) == ("pending", ada.pk, None)
+    assert message.recipients == [{"name": "Acme Hosting", "email": "ops@acme.example"}]
+    assert message.context == {"service_id": ada_site.pk, "package": "Hosting", "attempts": 3,
+                               "period_start": "2026-02-10"}  # fmt: skip
+    flagged = ada_site.history.get(event="renewal_failed")
+    assert (flagged.actor, flagged.reason) == ("engine", "after 3 failed attempts")
+    keys = [k for a, sid, k in test_module.calls if a == "renew" and sid == ada_site.pk]
+    assert keys == [f"service:{ada_site.pk}:renew:1"] * 3  # the same effect each time
+
+
+def test_staff_clear_the_flag_and_the_engine_tries_again(company, group, make_client, hosting, sim):
+    """Ada's hosting was flagged after 3 failures. Staff clear the flag at 18:30: the count
+    starts again, the engine tries at its next pass, and when the panel keeps refusing it
+    flags the service again after 3 more failures and tells staff again."""
+    update_company(company, {"notify_email": "ops@acme.example"}, actor=ACTOR)
+    settings(group, service_renewal_attempts=3)
+    ada = customer(make_client, group, "Ada")
+    site = hosted(ada, hosting)
+    failing(site, 30)
+    renewal_paid(sim, site)
+    sim.hours(at(INVOICED, 13), at(INVOICED, 18))
+    with clock.frozen_at(at(INVOICED, 18).replace(minute=30)):
+        services.clear_renewal_failed(site, actor=ACTOR)
+    assert (refreshed(site).renewal_failed, refreshed(site).renewal_attempts) == (False, 0)
+    sim.hours(at(INVOICED, 19), at(INVOICED, 23))
+
+    assert [(t, e) for t, e in attempts(sim, site) if e == "renewal_failed"] == [
+        ("05 15:00", "renewal_failed"),
+        ("05 21:00", "renewal_failed"),
+    ]
+    assert [t for t, e in attempts(sim, site) if e == "renew_failed"] == [
+        "05 13:00", "05 14:00", "05 15:00", "05 19:00", "05 20:00", "05 21:00"
+    ]  # fmt: skip
+    staff = [(w.strftime("%d %H:%M"), t) for w, _, t, _ in sim.messages if t == "renewal_failed"]
+    assert staff == [("05 15:00", "renewal_failed"), ("05 21:00", "renewal_failed")]
+
+
+def test_staff_retry_renews_at_once(company, group, make_client, hosting, sim):
+    """Ada's hosting was flagged after 3 failures; the panel is fixed and staff retry from
+    the service page at 16:10: the module renews it right then, the flag is gone, and the
+    engine has nothing left to do."""
+    settings(group, service_renewal_attempts=3)
+    ada = customer(make_client, group, "Ada")
+    site = hosted(ada, hosting)
+    failing(site, 3)
+    renewal_paid(sim, site)
+    sim.hours(at(INVOICED, 13), at(INVOICED, 16))
+    assert refreshed(site).renewal_failed
+    retried = at(INVOICED, 16).replace(minute=10)
+    assert services.retry_renewal(site, actor=ACTOR, at=retried, today=INVOICED) is True
+    sim.hours(at(INVOICED, 17), at(INVOICED, 20))
+
+    site = refreshed(site)
+    assert (site.renewal_failed, site.renewal_attempts, site.last_renewed_on) == (
+        False, 0, INVOICED)  # fmt: skip
+    assert list(site.history.order_by("id").values_list("event", flat=True))[-3:] == [
+        "renewal_failed", "renewal_cleared", "renew"
+    ]  # fmt: skip
+    assert [e for _, sid, e, _ in sim.events if sid == site.pk][-1] == "renewal_failed"
+    billed = site.billed_periods.get(period=1)
+    assert billed.renewed_at == retried

@@ -1,7 +1,7 @@
 """renewals: once a renewal period's invoice is paid, the service's module is asked to
 renew it. Failed attempts are retried every pass until `renewal_spacing_threshold_1`
 failures, then every `renewal_spacing_hours_1` hours, from `renewal_spacing_threshold_2`
-every `renewal_spacing_hours_2` hours; after `service_renewal_attempts` failures the
+every `renewal_spacing_hours_2` hours; at the `service_renewal_attempts`-th failure the
 service is flagged "renewal failed" and the company's staff address is told."""
 
 from datetime import timedelta
@@ -12,7 +12,7 @@ from groupbill.automation.view import CompanyView
 from groupbill.billing.models import InvoiceStatus
 from groupbill.notices import outbox
 from groupbill.services import actions as services
-from groupbill.services.models import BilledPeriod, ServiceStatus
+from groupbill.services.models import BilledPeriod, Service, ServiceStatus
 
 NAME = "renewals"
 
@@ -23,6 +23,29 @@ def _wait(view: CompanyView, group_id: int, attempts: int) -> timedelta:
     if attempts >= view.value("renewal_spacing_threshold_1", group_id):
         return timedelta(hours=view.value("renewal_spacing_hours_1", group_id))
     return timedelta(0)
+
+
+def _give_up(view: CompanyView, service: Service, billed: BilledPeriod) -> None:
+    """Flag the service "renewal failed" and tell the company's staff address, once per
+    flagging: after staff clear the flag, a new run of failures tells them again."""
+    flagged = services.flag_renewal_failed(service, actor=ENGINE)
+    times = flagged.history.filter(event="renewal_failed").count()
+    company = view.company
+    outbox.queue(
+        key=f"renewal_failed:{service.pk}:{billed.period}:{times}",
+        company_id=company.pk,
+        client_id=service.client_id,
+        template="renewal_failed",
+        recipients=[{"name": company.name, "email": company.notify_email}]
+        if company.notify_email
+        else [],
+        context={
+            "service_id": service.pk,
+            "package": service.package.name,
+            "attempts": flagged.renewal_attempts,
+            "period_start": billed.start.isoformat(),
+        },
+    )
 
 
 def plan(view: CompanyView) -> list[Action]:
@@ -46,32 +69,18 @@ def plan(view: CompanyView) -> list[Action]:
             continue  # one period at a time, oldest first
         seen.add(service.pk)
         group_id = groups[service.client_id]
-        if service.renewal_attempts >= view.value("service_renewal_attempts", group_id):
+        limit = view.value("service_renewal_attempts", group_id)
+        if service.renewal_attempts >= limit:  # e.g. the limit was lowered since
 
-            def give_up(service=service, billed=billed) -> bool:
-                flagged = services.flag_renewal_failed(service, actor=ENGINE)
-                outbox.queue(
-                    key=f"renewal_failed:{service.pk}:{billed.period}",
-                    company_id=view.company.pk,
-                    client_id=service.client_id,
-                    template="renewal_failed",
-                    recipients=[{"name": view.company.name, "email": view.company.notify_email}]
-                    if view.company.notify_email
-                    else [],
-                    context={
-                        "service_id": service.pk,
-                        "package": service.package.name,
-                        "attempts": flagged.renewal_attempts,
-                        "period_start": billed.start.isoformat(),
-                    },
-                )
+            def flag(service=service, billed=billed) -> bool:
+                _give_up(view, service, billed)
                 return True
 
             actions.append(
                 Action(
                     f"renew:{service.pk}:{billed.period}:failed",
                     f"Flag service #{service.pk} renewal failed",
-                    give_up,
+                    flag,
                     service.client_id,
                 )
             )
@@ -80,9 +89,13 @@ def plan(view: CompanyView) -> list[Action]:
         if last is not None and view.as_of < last + _wait(view, group_id, service.renewal_attempts):
             continue
 
-        def renew(service=service, billed=billed):
+        def renew(service=service, billed=billed, limit=limit):
             ok = services.renew(service, billed, at=view.as_of, today=view.today, actor=ENGINE)
-            return True if ok else Failed(f"the module refused to renew service #{service.pk}")
+            if ok:
+                return True
+            if Service.objects.get(pk=service.pk).renewal_attempts >= limit:
+                _give_up(view, service, billed)  # the last attempt: flagged at once
+            return Failed(f"the module refused to renew service #{service.pk}")
 
         actions.append(
             Action(
