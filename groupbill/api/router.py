@@ -5,7 +5,18 @@ from django.urls import re_path
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 
-from groupbill.api import client_groups, clients, companies, packages, problems, services, settings
+from groupbill.api import (
+    client_groups,
+    clients,
+    companies,
+    invoices,
+    packages,
+    payment_accounts,
+    problems,
+    services,
+    settings,
+    transactions,
+)
 from groupbill.api.auth import BearerKey
 
 
@@ -49,5 +60,15 @@ api = ProblemNinjaAPI(
     urls_namespace="api",
 )
 problems.install(api)
-for module in (companies, client_groups, clients, settings, packages, services):
+for module in (
+    companies,
+    client_groups,
+    clients,
+    settings,
+    packages,
+    services,
+    invoices,
+    transactions,
+    payment_accounts,
+):
     api.add_router("", module.router)
