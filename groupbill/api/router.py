@@ -6,6 +6,7 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 
 from groupbill.api import (
+    automation,
     client_groups,
     clients,
     companies,
@@ -70,5 +71,6 @@ for module in (
     invoices,
     transactions,
     payment_accounts,
+    automation,
 ):
     api.add_router("", module.router)

@@ -1,0 +1,69 @@
+"""The Automation page and the runs API: previews write nothing, runs are recorded with
+their per-task counts and failure details; the API answers 202 and is polled."""
+
+import time
+from datetime import date, timedelta
+
+import pytest
+
+from groupbill.automation.models import EngineRun
+from groupbill.billing.models import Invoice
+from tests import book
+
+
+@pytest.fixture
+def staff(client, staff_user):
+    client.force_login(staff_user)
+    return client
+
+
+def test_previewing_seven_days_shows_each_day_and_writes_nothing(staff, company, make_client):
+    book.build(company, make_client)
+    invoices = Invoice.objects.count()
+    response = staff.post("/automation/", {"action": "preview_7"}, follow=True)
+    page = response.content.decode()
+    run = EngineRun.objects.get()
+    assert run.dry_run and len(run.result["days"]) == 7
+    tomorrow = date.today() + timedelta(days=1)
+    assert str(tomorrow) in page and str(tomorrow + timedelta(days=6)) in page
+    assert Invoice.objects.count() == invoices
+
+
+def test_a_run_with_failures_lists_them(staff, company, make_client):
+    book.build(company, make_client)
+    from groupbill.automation import engine
+
+    as_of = engine.AsOf(day=date(2026, 3, 2))
+    record = engine.start(as_of=as_of, actor="test")
+    engine.run(record, as_of)
+    page = staff.get(f"/automation/runs/{record.pk}/").content.decode()
+    # Client 3's card ends in 0002: the sandbox declines it.
+    assert "Failures" in page and "declined" in page
+    listing = staff.get("/automation/").content.decode()
+    assert f"#{record.pk}" in listing
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_api_starts_a_run_answers_202_and_is_polled(api, company, make_client):
+    book.build(company, make_client)
+    response = api.post("/automation/runs", {"as_of": "2026-03-02", "dry_run": True})
+    assert response.status_code == 202
+    run_id = response.json()["id"]
+    for _ in range(100):
+        run = api.get(f"/automation/runs/{run_id}").json()
+        if run["status"] not in ("queued", "running"):
+            break
+        time.sleep(0.1)
+    assert run["status"] in ("done", "failed")
+    names = [t["name"] for t in run["result"]["tasks"]]
+    assert names[0] == "renewal_invoices" and names[-1] == "payment_notices"
+    assert Invoice.objects.filter(company=company, issued_on=date(2026, 3, 2)).count() == 0
+    listed = api.get("/automation/runs").json()
+    assert listed["count"] == 1 and listed["items"][0]["id"] == run_id
+
+
+def test_the_api_refuses_bad_runs(api, db):
+    assert api.post("/automation/runs", {"as_of": "soon"}).status_code == 422
+    r = api.post("/automation/runs", {"task": "everything"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "task"
+    assert api.get("/automation/runs/999").status_code == 404
