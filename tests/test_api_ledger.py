@@ -1315,3 +1315,47 @@ def test_401_without_a_valid_key(db, method, path):
         r = call(path, key, method=method)
         assert_problem(r, 401)
         assert r["WWW-Authenticate"] == "Bearer"
+
+
+def test_staff_retry_and_clear_a_failed_renewal_over_the_api(api, company, make_client):
+    from datetime import date
+
+    from groupbill.billing import invoices as invoice_actions
+    from groupbill.billing import payments
+    from groupbill.catalog.models import Package, PackagePrice
+    from groupbill.services import actions as service_actions
+    from groupbill.services.models import BilledPeriod, Service
+    from groupbill.services.modules import ModuleResult
+    from groupbill.services.modules import test as test_module
+
+    package = Package.objects.create(company=company, name="Panel", module="test")
+    price = PackagePrice.objects.create(
+        package=package, unit="month", count=1, currency="EUR", price=1000
+    )
+    client = make_client()
+    service = service_actions.add_service(
+        client, pricing=price, start_on=date(2026, 1, 1), actor="test"
+    )
+    payments.pay_invoice(service.first_invoice, amount=1000, actor="test")
+    service_actions.provision(service, actor="test")
+    renewal = invoice_actions.create_invoice(
+        client,
+        [invoice_actions.NewLine("Panel, February", 1000, service_id=service.pk)],
+        actor="test",
+    )
+    invoice_actions.issue_invoice(renewal, issued_on=date(2026, 1, 27), actor="test")
+    payments.pay_invoice(renewal, amount=1000, actor="test")
+    BilledPeriod.objects.create(
+        service=service, period=1, start=date(2026, 2, 1), end=date(2026, 3, 1), invoice=renewal
+    )
+    Service.objects.filter(pk=service.pk).update(renewal_failed=True, renewal_attempts=24)
+
+    cleared = api.post(f"/services/{service.pk}/renewal/clear", {})
+    assert cleared.status_code == 200
+    assert (cleared.json()["renewal_failed"], cleared.json()["renewal_attempts"]) == (False, 0)
+    test_module.script(service.pk, "renew", ModuleResult(False, "panel down"))
+    once = api.post(f"/services/{service.pk}/renewal/retry", {}).json()
+    assert (once["renewal_failed"], once["renewal_attempts"]) == (False, 1)
+    twice = api.post(f"/services/{service.pk}/renewal/retry", {}).json()
+    assert twice["renewal_attempts"] == 0 and twice["last_renewed_on"] is not None
+    assert api.post("/services/999/renewal/retry", {}).status_code == 404

@@ -18,6 +18,7 @@ from groupbill.api.auth import actor
 from groupbill.api.common import BodyId, Id, PageQuery, StrictBody, paginate, referenced
 from groupbill.catalog.queries import get_price
 from groupbill.clients.queries import get_client
+from groupbill.clock import now
 from groupbill.companies.queries import company_today
 from groupbill.services import actions
 from groupbill.services.models import Service, ServiceChange, ServiceStatus
@@ -292,6 +293,23 @@ def cancel_service(request: HttpRequest, service_id: Id, body: CancelIn):
 @router.post("/services/{service_id}/unschedule-cancellation", response=ServiceOut)
 def unschedule_cancellation(request: HttpRequest, service_id: Id):
     actions.unschedule_cancellation(get_service(service_id), actor=actor(request))
+    return service_out(get_service(service_id))
+
+
+@router.post("/services/{service_id}/renewal/retry", response=ServiceOut)
+def retry_renewal(request: HttpRequest, service_id: Id):
+    """Clear the "renewal failed" flag and ask the module to renew the oldest paid period
+    now; the service shows whether it worked (renewal_attempts, renewal_failed)."""
+    service = get_service(service_id)
+    actions.retry_renewal(service, actor=actor(request), at=now(),
+                          today=company_today(service.client.company))  # fmt: skip
+    return service_out(get_service(service_id))
+
+
+@router.post("/services/{service_id}/renewal/clear", response=ServiceOut)
+def clear_renewal_failed(request: HttpRequest, service_id: Id):
+    """Clear the flag and its count: the engine tries again on its next pass."""
+    actions.clear_renewal_failed(get_service(service_id), actor=actor(request))
     return service_out(get_service(service_id))
 
 
