@@ -3,9 +3,11 @@ auto debit, suspension, renewals and payment notices, changed on its own between
 otherwise identical setups, with the different outcomes spelled out to the minor unit.
 
 Acme Hosting is in Europe/Berlin; a simulated day is the engine run at 12:00 there. Ada
-(and Bob, her twin in another group) have hosting at 12.99 EUR a month, ordered on
-January 10th 2026, paid and provisioned: its next period (February 10th to March 10th) is
-invoiced on February 5th and due on February 10th.
+is in the "Resellers" group, Bob (her twin) usually in "Wholesale", the group whose key
+differs. Their hosting costs 12.99 EUR a month, ordered on January 10th 2026, paid and
+provisioned: its next period (February 10th to March 10th) is invoiced on February 5th
+and due on February 10th. Staff invoices ("Consulting") are issued on February 1st, due
+on the 10th, unless a story says otherwise.
 """
 
 from dataclasses import dataclass, field
@@ -21,7 +23,7 @@ from groupbill.billing import accounts, invoices, payments
 from groupbill.billing.invoices import NewLine
 from groupbill.billing.models import Invoice, PaymentAccount, SandboxCharge, Transaction
 from groupbill.catalog.models import Package, PackagePrice
-from groupbill.clients.actions import create_group, update_client
+from groupbill.clients.actions import add_contact, create_group, update_client
 from groupbill.clients.models import ClientNote, Contact
 from groupbill.companies.actions import update_company
 from groupbill.notices.models import OutboxMessage
@@ -29,7 +31,11 @@ from groupbill.services import actions as services
 from groupbill.services.models import Service, ServiceEvent
 from groupbill.services.modules import ModuleResult
 from groupbill.services.modules import test as test_module
-from groupbill.settings_catalog.actions import set_client_setting, set_group_settings
+from groupbill.settings_catalog.actions import (
+    set_client_setting,
+    set_group_settings,
+    unset_client_setting,
+)
 from tests.conftest import ACTOR
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -100,13 +106,6 @@ class Sim:
             self.run(AsOf(moment=moment), moment)
             moment += timedelta(hours=1)
         return self
-
-    def notices(self, *templates: str) -> list:
-        """The payment notices written, (day, template, status); invoice deliveries left
-        out unless asked for."""
-        wanted = templates or ("notice_first", "notice_second", "notice_third",
-                               "autodebit_pending")  # fmt: skip
-        return [(w, t, s) for w, _, t, s in self.messages if t in wanted]
 
 
 # --- The book ------------------------------------------------------------------------------
@@ -778,6 +777,31 @@ def test_service_renewal_attempts_flag_and_staff_notification(
     assert keys == [f"service:{ada_site.pk}:renew:1"] * 3  # the same effect each time
 
 
+def test_lowering_service_renewal_attempts_flags_at_the_next_pass(
+    group, other_group, make_client, hosting, sim
+):
+    """Ada's and Bob's renewals have failed 6 times (at every pass: the default spacing
+    starts after 6, the default limit is 24). At 18:30 Bob's group lowers the limit to 3:
+    at the next pass his hosting is flagged without asking the module again, while Ada's
+    is tried again an hour after her last attempt."""
+    ada, bob = customer(make_client, group, "Ada"), customer(make_client, other_group, "Bob")
+    ada_site, bob_site = hosted(ada, hosting), hosted(bob, hosting)
+    failing(ada_site, 30), failing(bob_site, 30)
+    renewal_paid(sim, ada_site, bob_site)
+    sim.hours(at(INVOICED, 13), at(INVOICED, 18))
+    settings(other_group, service_renewal_attempts=3)
+    sim.hours(at(INVOICED, 19), at(INVOICED, 19))
+
+    assert attempts(sim, ada_site)[-1] == ("05 19:00", "renew_failed")
+    assert attempts(sim, bob_site)[-2:] == [
+        ("05 18:00", "renew_failed"),
+        ("05 19:00", "renewal_failed"),
+    ]
+    renews = [sid for a, sid, _ in test_module.calls if a == "renew"]
+    assert (renews.count(ada_site.pk), renews.count(bob_site.pk)) == (7, 6)
+    assert refreshed(bob_site).renewal_failed and not refreshed(ada_site).renewal_failed
+
+
 def test_staff_clear_the_flag_and_the_engine_tries_again(company, group, make_client, hosting, sim):
     """Ada's hosting was flagged after 3 failures. Staff clear the flag at 18:30: the count
     starts again, the engine tries at its next pass, and when the panel keeps refusing it
@@ -829,3 +853,277 @@ def test_staff_retry_renews_at_once(company, group, make_client, hosting, sim):
     assert [e for _, sid, e, _ in sim.events if sid == site.pk][-1] == "renewal_failed"
     billed = site.billed_periods.get(period=1)
     assert billed.renewed_at == retried
+
+
+# --- Payment notices -----------------------------------------------------------------------
+
+# The defaults: first notice 1 day before the due date, second 3 days after, third 7 after.
+DEFAULT_NOTICES = [
+    (day(9), "notice_first", "pending"),
+    (day(13), "notice_second", "pending"),
+    (day(17), "notice_third", "pending"),
+]
+
+
+def notices_of(sim, invoice) -> list:
+    return [(w, t, s) for w, n, t, s in sim.messages
+            if n == invoice.number and t.startswith(("notice_", "autodebit_pending"))]  # fmt: skip
+
+
+def suppressed(notices) -> list:
+    return [(w, t, "suppressed") for w, t, _ in notices]
+
+
+def test_send_payment_notices_on_the_group(group, other_group, make_client, sim):
+    """Neither Ada nor Bob pays the invoice due February 10th. Ada's group sends payment
+    notices: the first on the 9th, the second on the 13th, the third on the 17th, to her
+    billing contact. Bob's group sends none: each one is recorded as suppressed on its
+    day, never sent."""
+    settings(other_group, send_payment_notices=False)
+    ada, bob = customer(make_client, group, "Ada"), customer(make_client, other_group, "Bob")
+    add_contact(ada, {"role": "billing", "first_name": "Accounts", "email": "ap@ada.example"},
+                actor=ACTOR)  # fmt: skip
+    ada_bill = bill(ada, 2550, issued=day(1), due=DUE)
+    bob_bill = bill(bob, 2550, issued=day(1), due=DUE)
+
+    sim.days(day(1), day(25))
+
+    assert notices_of(sim, ada_bill) == DEFAULT_NOTICES
+    assert notices_of(sim, bob_bill) == suppressed(DEFAULT_NOTICES)
+    first = OutboxMessage.objects.get(invoice=ada_bill, template="notice_first")
+    assert first.recipients == [{"name": "Accounts", "email": "ap@ada.example"}]
+    assert (first.key, first.context["balance_due"]) == (f"notice:{ada_bill.pk}:notice_first",
+                                                         2550)  # fmt: skip
+    third = OutboxMessage.objects.get(invoice=bob_bill, template="notice_third")
+    assert third.recipients == [{"name": "Bob Lovelace", "email": "bob@example.com"}]
+
+
+def test_send_payment_notices_on_the_client(company, group, make_client, sim):
+    """In a group that sends notices, Bob has switched them off for himself: his are
+    suppressed. Cleo is in a group that sends none but switched them on for herself: hers
+    go out."""
+    quiet = create_group(company, {"name": "No reminders"}, actor=ACTOR)
+    settings(quiet, send_payment_notices=False)
+    bob, cleo = customer(make_client, group, "Bob"), customer(make_client, quiet, "Cleo")
+    set_client_setting(bob, "send_payment_notices", False, actor=ACTOR)
+    set_client_setting(cleo, "send_payment_notices", True, actor=ACTOR)
+    bob_bill = bill(bob, 2550, issued=day(1), due=DUE)
+    cleo_bill = bill(cleo, 2550, issued=day(1), due=DUE)
+
+    sim.days(day(1), day(25))
+
+    assert notices_of(sim, bob_bill) == suppressed(DEFAULT_NOTICES)
+    assert notices_of(sim, cleo_bill) == DEFAULT_NOTICES
+
+
+def test_notices_that_fell_due_while_off_are_never_sent(group, make_client, sim):
+    """Bob had notices off until February 11th: his first notice (due on the 9th) was
+    suppressed and is not sent when he switches them back on; the second and third go out
+    on their days, like Ada's."""
+    ada, bob = customer(make_client, group, "Ada"), customer(make_client, group, "Bob")
+    set_client_setting(bob, "send_payment_notices", False, actor=ACTOR)
+    ada_bill = bill(ada, 2550, issued=day(1), due=DUE)
+    bob_bill = bill(bob, 2550, issued=day(1), due=DUE)
+
+    sim.days(day(1), day(10))
+    unset_client_setting(bob, "send_payment_notices", actor=ACTOR)
+    sim.days(day(11), day(25))
+
+    assert notices_of(sim, ada_bill) == DEFAULT_NOTICES
+    assert notices_of(sim, bob_bill) == [
+        (day(9), "notice_first", "suppressed"),
+        (day(13), "notice_second", "pending"),
+        (day(17), "notice_third", "pending"),
+    ]
+    assert OutboxMessage.objects.filter(invoice=bob_bill).exclude(
+        template="invoice_unpaid").count() == 3  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"notice_first_days": None},  # off
+         [(day(13), "notice_second"), (day(17), "notice_third")]),
+        ({"notice_first_days": -5},
+         [(day(5), "notice_first"), (day(13), "notice_second"), (day(17), "notice_third")]),
+        ({"notice_first_days": 0},  # on the due date
+         [(day(10), "notice_first"), (day(13), "notice_second"), (day(17), "notice_third")]),
+        ({"notice_second_days": 0},
+         [(day(9), "notice_first"), (day(10), "notice_second"), (day(17), "notice_third")]),
+        ({"notice_second_days": None},
+         [(day(9), "notice_first"), (day(17), "notice_third")]),
+        ({"notice_third_days": 14},
+         [(day(9), "notice_first"), (day(13), "notice_second"), (day(24), "notice_third")]),
+        ({"notice_third_days": None},
+         [(day(9), "notice_first"), (day(13), "notice_second")]),
+        ({"notice_first_days": -7, "notice_second_days": -3, "notice_third_days": -1},
+         [(day(3), "notice_first"), (day(7), "notice_second"), (day(9), "notice_third")]),
+    ],
+    ids=["first-off", "first-5", "first0", "second0", "second-off", "third14", "third-off",
+         "all-before-due"],
+)  # fmt: skip
+def test_notice_days(group, other_group, make_client, sim, change, expected):
+    """Ada's group keeps the default notice days (-1, 3, 7); Bob's changes them as shown
+    (null: that notice is off; negative: days before the due date). Same invoice, issued
+    February 1st and due the 10th, unpaid."""
+    settings(other_group, **change)
+    ada, bob = customer(make_client, group, "Ada"), customer(make_client, other_group, "Bob")
+    ada_bill = bill(ada, 2550, issued=day(1), due=DUE)
+    bob_bill = bill(bob, 2550, issued=day(1), due=DUE)
+
+    sim.days(day(1), day(28))
+
+    assert notices_of(sim, ada_bill) == DEFAULT_NOTICES
+    assert notices_of(sim, bob_bill) == [(w, t, "pending") for w, t in expected]
+
+
+def test_a_missed_notice_is_sent_on_the_next_run(group, make_client, sim):
+    """The engine did not run on February 9th, the day of the first notice: it goes on the
+    10th. Then it did not run from the 16th to the 18th: the third notice (due the 17th)
+    goes on the 19th."""
+    ada = customer(make_client, group, "Ada")
+    invoice = bill(ada, 2550, issued=day(1), due=DUE)
+    sim.days(day(1), day(25), skip={day(9), day(16), day(17), day(18)})
+    assert notices_of(sim, invoice) == [
+        (day(10), "notice_first", "pending"),
+        (day(13), "notice_second", "pending"),
+        (day(19), "notice_third", "pending"),
+    ]
+
+
+def test_only_the_latest_missed_notice_is_sent(group, make_client, sim):
+    """The engine was down from February 8th to 13th: on the 14th the first notice (9th) and
+    the second (13th) are both overdue, and only the second, the latest, is sent; the
+    first never is."""
+    ada = customer(make_client, group, "Ada")
+    invoice = bill(ada, 2550, issued=day(1), due=DUE)
+    down = {day(d) for d in range(8, 14)}
+    sim.days(day(1), day(25), skip=down)
+    assert notices_of(sim, invoice) == [
+        (day(14), "notice_second", "pending"),
+        (day(17), "notice_third", "pending"),
+    ]
+
+
+def test_a_missed_notice_is_not_sent_once_the_invoice_is_paid(group, make_client, sim):
+    """The engine did not run on February 9th. Ada paid one of her two invoices that
+    afternoon: on the 10th only the open one gets its (late) first notice."""
+    ada = customer(make_client, group, "Ada")
+    paid = bill(ada, 2550, issued=day(1), due=DUE)
+    unpaid = bill(ada, 1200, issued=day(1), due=DUE)
+    sim.days(day(1), day(8))
+    paid_on(at(day(9), 15), paid, 2550)
+    sim.days(day(10), day(20))
+    assert notices_of(sim, paid) == []
+    assert notices_of(sim, unpaid)[0] == (day(10), "notice_first", "pending")
+
+
+def test_no_notice_for_a_day_before_the_invoice_was_issued(group, make_client, sim):
+    """Three invoices due February 10th: issued on the 1st (every notice), on the 10th (the
+    first notice's day, the 9th, came before it existed: never sent), and on the 15th (a
+    late one: the first and second notice days came before it, so only the third goes,
+    on the 17th)."""
+    ada = customer(make_client, group, "Ada")
+    early = bill(ada, 1000, issued=day(1), due=DUE)
+    sim.days(day(1), day(9))
+    on_time = bill(ada, 2000, issued=day(10), due=DUE)
+    sim.days(day(10), day(14))
+    late = bill(ada, 3000, issued=day(15), due=DUE)
+    sim.days(day(15), day(25))
+    assert notices_of(sim, early) == DEFAULT_NOTICES
+    assert notices_of(sim, on_time) == DEFAULT_NOTICES[1:]
+    assert notices_of(sim, late) == DEFAULT_NOTICES[2:]
+
+
+# --- notice_autodebit_pending_days ----------------------------------------------------------
+
+
+def test_notice_autodebit_pending_days(company, group, other_group, make_client, sim):
+    """Ada's, Bob's and Cleo's cards are charged on February 9th (one day before the due
+    date). Ada's group tells the client 1 day before (the default), Bob's 3 days before,
+    Cleo's not at all (null). Being paid by auto debit on the 9th, none of them gets a
+    late notice."""
+    silent = create_group(company, {"name": "Silent"}, actor=ACTOR)
+    settings(other_group, notice_autodebit_pending_days=3)
+    settings(silent, notice_autodebit_pending_days=None)
+    ada, bob = customer(make_client, group, "Ada"), customer(make_client, other_group, "Bob")
+    cleo = customer(make_client, silent, "Cleo")
+    bills = {}
+    for client in (ada, bob, cleo):
+        card(client)
+        bills[client.pk] = bill(client, 2550, issued=day(1), due=DUE)
+
+    sim.days(day(1), day(20))
+
+    assert notices_of(sim, bills[ada.pk]) == [(day(8), "autodebit_pending", "pending")]
+    assert notices_of(sim, bills[bob.pk]) == [(day(6), "autodebit_pending", "pending")]
+    assert notices_of(sim, bills[cleo.pk]) == []
+    assert [(d, who) for d, who, *_ in sim.charges] == [
+        (day(9), "Ada"), (day(9), "Bob"), (day(9), "Cleo")
+    ]  # fmt: skip
+    message = OutboxMessage.objects.get(template="autodebit_pending", client=ada)
+    assert (message.context["balance_due"], message.context["due_on"]) == (2550, "2026-02-10")
+
+
+def test_autodebit_pending_notice_only_for_clients_who_will_be_charged(group, make_client, sim):
+    """All in one group. Ada has an auto-debit card: told on the 8th, charged on the 9th.
+    Bob has no card, Cleo switched auto debit off, Dave's card was disabled for auto
+    debit: none of them is told of a charge that will not come (they get the first late
+    notice on the 9th instead)."""
+    ada, bob = customer(make_client, group, "Ada"), customer(make_client, group, "Bob")
+    cleo, dave = customer(make_client, group, "Cleo"), customer(make_client, group, "Dave")
+    card(ada), card(cleo)
+    set_client_setting(cleo, "autodebit_enabled", False, actor=ACTOR)
+    accounts.disable_for_autodebit(card(dave), reason="card reported stolen", actor=ACTOR)
+    bills = {c.pk: bill(c, 2550, issued=day(1), due=DUE) for c in (ada, bob, cleo, dave)}
+
+    sim.days(day(1), day(9))
+
+    assert notices_of(sim, bills[ada.pk]) == [(day(8), "autodebit_pending", "pending")]
+    for client in (bob, cleo, dave):
+        assert notices_of(sim, bills[client.pk]) == [(day(9), "notice_first", "pending")]
+    assert [who for _, who, *_ in sim.charges] == ["Ada"]
+
+
+def test_autodebit_pending_notice_and_the_notices_switch(group, make_client, sim):
+    """Bob has payment notices off: his auto-debit pending notice is recorded suppressed."""
+    bob = customer(make_client, group, "Bob")
+    set_client_setting(bob, "send_payment_notices", False, actor=ACTOR)
+    card(bob)
+    invoice = bill(bob, 2550, issued=day(1), due=DUE)
+    sim.days(day(1), day(9))
+    assert notices_of(sim, invoice) == [(day(8), "autodebit_pending", "suppressed")]
+
+
+def test_autodebit_pending_notice_not_for_a_day_before_the_invoice(group, make_client, sim):
+    """Ada's group tells of a charge 5 days ahead. Her first invoice (issued February 1st)
+    is announced on the 4th; the second, issued on the 6th for the same charge day, came
+    after its notice day, so it is not announced (both are charged on the 9th, together)."""
+    settings(group, notice_autodebit_pending_days=5)
+    ada = customer(make_client, group, "Ada")
+    card(ada)
+    first = bill(ada, 1000, issued=day(1), due=DUE)
+    sim.days(day(1), day(5))
+    second = bill(ada, 2000, issued=day(6), due=DUE)
+    sim.days(day(6), day(10))
+    assert notices_of(sim, first) == [(day(4), "autodebit_pending", "pending")]
+    assert notices_of(sim, second) == []
+    assert sim.charges == [(day(9), "Ada", 3000, "EUR", "approved")]
+
+
+def test_a_missed_autodebit_pending_notice_is_caught_up_before_the_charge_day(
+    group, other_group, make_client, sim
+):
+    """The engine was down on February 6th and 8th; both cards are charged on the 9th. Ada's
+    group tells 3 days ahead (the 6th): her notice is caught up on the 7th, still before
+    the charge. Bob's tells 1 day ahead (the 8th): on the 9th the charge has come, so no
+    notice goes."""
+    settings(group, notice_autodebit_pending_days=3)
+    ada, bob = customer(make_client, group, "Ada"), customer(make_client, other_group, "Bob")
+    card(ada), card(bob)
+    ada_bill = bill(ada, 2550, issued=day(1), due=DUE)
+    bob_bill = bill(bob, 2550, issued=day(1), due=DUE)
+    sim.days(day(1), day(10), skip={day(6), day(8)})
+    assert notices_of(sim, ada_bill) == [(day(7), "autodebit_pending", "pending")]
+    assert notices_of(sim, bob_bill) == []
+    assert [(d, who) for d, who, *_ in sim.charges] == [(day(9), "Ada"), (day(9), "Bob")]

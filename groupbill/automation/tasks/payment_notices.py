@@ -5,7 +5,8 @@ notice of that invoice is due already (then only the latest goes), or the invoic
 issued yet on that day. A notice that falls due while `send_payment_notices` (a client key)
 is off is recorded as suppressed and never sent later. The auto-debit pending notice goes
 `notice_autodebit_pending_days` before the invoice's auto-debit day, when the client will
-be auto debited."""
+be auto debited; a missed day is caught up until the charge day, unless the invoice was
+not issued yet on that day (the same rule as the other notices)."""
 
 from datetime import timedelta
 
@@ -67,7 +68,9 @@ def plan(view: CompanyView) -> list[Action]:
             and view.value("autodebit_enabled", group_id, invoice.client_id)
         ):
             charge_day = autodebit_day(view, invoice.due_on, group_id)
-            if charge_day - timedelta(days=lead) <= view.today < charge_day:
+            notice_day = charge_day - timedelta(days=lead)
+            # Caught up until the charge day, never for a day before the invoice existed.
+            if invoice.issued_on <= notice_day <= view.today < charge_day:
                 wanted.append((invoice, "autodebit_pending"))
     actions = []
     for invoice, template in wanted:
