@@ -11,7 +11,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Max
 
 from groupbill.automation.plan import Action
 from groupbill.automation.tasks.common import ENGINE
@@ -49,6 +49,15 @@ def _invoice(view: CompanyView, client_id: int, items: list[tuple[int, int]]) ->
             .select_related("package", "pricing")
             .filter(pk__in={sid for sid, _ in items})
         }
+        # A billed period's number goes on from the service's last one. It is the anchored
+        # index `n` until a term change re-anchors the service (its index starts again at 0,
+        # and reusing that number would hit the unique row of a period billed long ago).
+        last = dict(
+            BilledPeriod.objects.filter(service_id__in=services)
+            .values("service_id")
+            .annotate(last=Max("period"))
+            .values_list("service_id", "last")
+        )
         group_id = client.group_id
         show_dates = view.value("show_option_date_ranges", group_id)
         bill_suspended = view.value("invoice_suspended_services", group_id)
@@ -58,12 +67,12 @@ def _invoice(view: CompanyView, client_id: int, items: list[tuple[int, int]]) ->
             if service.next_period != n:
                 continue  # dealt with already
             start, end = service.period(n)
-            row = BilledPeriod(service=service, period=n, start=start, end=end)
-            if service.status == ServiceStatus.SUSPENDED and not bill_suspended:
-                if start > view.today:
-                    continue  # suspended since planning: decided on the period's start
-                row.skipped = True
-            else:
+            skip = service.status == ServiceStatus.SUSPENDED and not bill_suspended
+            if skip and start > view.today:
+                continue  # suspended since planning: decided on the period's start
+            number = last[service.pk] = last.get(service.pk, n - 1) + 1
+            row = BilledPeriod(service=service, period=number, start=start, end=end, skipped=skip)
+            if not skip:
                 currency = service.pricing.currency
                 lines += prices.period_lines(
                     prices.parts(
