@@ -294,9 +294,11 @@ def cancel(
             target.canceled_at = timezone.now()
             target.cancel_reason = reason[:255]
             target.save(update_fields=["status", "canceled_at", "cancel_reason"])
-            ServiceChange.objects.filter(service=target, status=ChangeStatus.QUEUED).update(
-                status=ChangeStatus.CANCELED, resolved_at=timezone.now()
-            )
+            # A change waiting for payment will never happen now: its invoice is voided (what
+            # was paid goes back as credit) whatever the void-on-cancel rule says, or the
+            # client would be reminded and charged for it.
+            for change in ServiceChange.objects.filter(service=target, status=ChangeStatus.QUEUED):
+                cancel_queued_change(change, actor=actor, reason=f"{target} cancelled")
             cancelled.append(target.pk)
         void_open_invoices(service.client, cancelled, today, actor)
     return service
