@@ -772,3 +772,74 @@ def test_cancel_service_changes_days_after_due_gives_an_unpaid_change_its_time(
         0,
     )
     assert lines(bea_feb) == [(dated("Web Hosting XL", "Feb 10, 2026", "Mar 9, 2026"), 3100)]
+
+
+def test_a_queued_change_dies_with_its_service(company, shop, make_client, no_suspensions):
+    """Ada's group queues changes until paid (and gives them 30 days), Bea's applies them at
+    once. On January 20th both upgrade to XL (21.00 x 21/31 = 14.23, due that day); Ada
+    pays 5.00 of it. On the 22nd both ask to cancel at the end of the term, and the engine
+    cancels on February 10th, when the upgrade invoice is 21 days past due - too late for
+    the group's void-on-cancel rule (0 days). Bea had XL, so her upgrade invoice stays open.
+    Ada's change never happened: it is cancelled with the service, its invoice voided and
+    her 5.00 given back as credit - nothing is left to remind or charge her for."""
+    ada = make_client(
+        group=group_with(
+            company,
+            "Queued",
+            queue_service_changes_until_paid=True,
+            cancel_service_changes_days_after_due=30,
+        )
+    )
+    bea = make_client(group=group_with(company, "At once"),
+                      first_name="Bea", email="bea@example.com")  # fmt: skip
+    sites = {c.pk: active_service(c, shop.hosting) for c in (ada, bea)}
+    simulate(company, JAN10, date(2026, 1, 19))
+    changes = {
+        pk: services.change_service(site, pricing=shop.xl, options={},
+                                    today=date(2026, 1, 20), actor=ACTOR)
+        for pk, site in sites.items()
+    }  # fmt: skip
+    payments.pay_invoice(changes[ada.pk].invoice, amount=500, actor=ACTOR)
+    simulate(company, date(2026, 1, 20), date(2026, 1, 21))
+    for site in sites.values():
+        _cancel_at_end_of_term(site, date(2026, 1, 22))
+    simulate(company, date(2026, 1, 22), date(2026, 2, 12))
+
+    ada_change, bea_change = fresh(changes[ada.pk]), fresh(changes[bea.pk])
+    assert (ada_change.status, bea_change.status) == ("canceled", "applied")
+    assert summary(ada_change.invoice) == (date(2026, 1, 20), date(2026, 1, 20), 1423, "void")
+    assert summary(bea_change.invoice) == (date(2026, 1, 20), date(2026, 1, 20), 1423, "open")
+    assert {c.pk: [(b.due, b.credit) for b in bal] for c, bal in (
+        (ada, payments.balances([ada.pk])[ada.pk]), (bea, payments.balances([bea.pk])[bea.pk])
+    )} == {ada.pk: [(0, 500)], bea.pk: [(1423, 0)]}  # fmt: skip
+    assert {fresh(s).status for s in sites.values()} == {"canceled"}
+
+
+def test_a_term_change_is_invoiced_from_the_next_renewal_on(company, shop, make_client):
+    """On January 20th Ada moves her monthly hosting to a yearly term (100.00 a year); Bea
+    keeps hers monthly. The new term starts where the invoiced month ends: on February 5th
+    Ada is invoiced the year from February 10th, and nothing more until the next year,
+    while Bea gets her monthly invoices. In January 2027 Ada's next year is invoiced."""
+    yearly = PackagePrice.objects.create(package=shop.hosting.package, unit="year", count=1,
+                                         currency="EUR", price=10000)  # fmt: skip
+    group = group_with(company, "Ordinary")
+    ada = make_client(group=group)
+    bea = make_client(group=group, first_name="Bea", email="bea@example.com")
+    ada_site, bea_site = active_service(ada, shop.hosting), active_service(bea, shop.hosting)
+    simulate(company, JAN10, date(2026, 1, 19))
+    services.change_service(ada_site, pricing=yearly, today=date(2026, 1, 20), actor=ACTOR)
+    simulate(company, date(2026, 1, 20), date(2026, 3, 5))
+
+    ada_invoices = invoices_of(ada, after=ada_site.first_invoice)
+    assert [summary(i) for i in ada_invoices] == [
+        (date(2026, 2, 5), date(2026, 2, 10), 10000, "open"),
+    ]
+    assert lines(ada_invoices[0]) == [(dated("Web Hosting", "Feb 10, 2026", "Feb 9, 2027"), 10000)]
+    assert [summary(i)[:3] for i in invoices_of(bea, after=bea_site.first_invoice)] == [
+        (date(2026, 2, 5), date(2026, 2, 10), 1000),
+        (date(2026, 3, 5), date(2026, 3, 10), 1000),
+    ]
+    simulate(company, date(2027, 2, 5), date(2027, 2, 5))
+    assert [summary(i)[:3] for i in invoices_of(ada, after=ada_invoices[0])] == [
+        (date(2027, 2, 5), date(2027, 2, 10), 10000),
+    ]
