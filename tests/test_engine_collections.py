@@ -448,9 +448,10 @@ def test_suspend_services_days_after_due(group, other_group, make_client, hostin
         (day(13), bob_site.pk, "suspend", f"Invoice {bob_bill.number} is 3 days past due"),
         (day(17), ada_site.pk, "suspend", f"Invoice {ada_bill.number} is 7 days past due"),
     ]
-    for site in (ada_site, bob_site):
+    for site, on in ((ada_site, day(17)), (bob_site, day(13))):
         site = refreshed(site)
         assert (site.status, site.suspended_by) == ("suspended", "automatic")
+        assert site.suspended_at == at(on)  # the run's moment, not the wall clock
     assert ("suspend", bob_site.pk, f"service:{bob_site.pk}:suspend:1") in test_module.calls
     assert sim.failed == []
 

@@ -222,7 +222,7 @@ def suspend(service: Service, *, actor: str, reason: str, by: str = SuspendedBy.
         service.status = ServiceStatus.SUSPENDED
         service.suspension_reason = reason[:255]
         service.suspended_by = by
-        service.suspended_at = timezone.now()
+        service.suspended_at = clock.now()  # an engine run's as_of
         service.save(update_fields=["status", "suspension_reason", "suspended_by", "suspended_at"])
     return service
 
