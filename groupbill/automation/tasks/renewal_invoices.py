@@ -155,7 +155,7 @@ def plan(view: CompanyView) -> list[Action]:
             renew_date__lte=horizon_max,
         )
         .exclude(cancel_at__isnull=False, cancel_at__lte=F("renew_date"))
-        .select_related("pricing")
+        .select_related("pricing", "parent")
         .order_by("pk")
     )
     batches: dict[tuple, list[tuple[int, int]]] = defaultdict(list)
@@ -169,7 +169,10 @@ def plan(view: CompanyView) -> list[Action]:
             # service may be unsuspended before (then it is invoiced, late but due as usual).
             horizon = min(horizon, view.today)
         together = view.value("invoice_services_together", group_id)
-        for n, start, _ in _due_periods(service, horizon, service.cancel_at):
+        # An addon is cancelled with its parent, so it ends by the parent's scheduled end too.
+        ends = (service.cancel_at, service.parent.cancel_at if service.parent else None)
+        stop = min((d for d in ends if d is not None), default=None)
+        for n, start, _ in _due_periods(service, horizon, stop):
             batch = (service.client_id, service.pricing.currency, start)
             if not together:
                 batch = (*batch, service.pk)
