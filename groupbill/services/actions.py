@@ -12,7 +12,6 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from groupbill import clock, money
 from groupbill import validation as v
@@ -291,7 +290,7 @@ def cancel(
                 _call(target, "cancel")
             _event(target, actor, "cancel", ServiceStatus.CANCELED, reason)
             target.status = ServiceStatus.CANCELED
-            target.canceled_at = timezone.now()
+            target.canceled_at = clock.now()  # an engine run's as_of
             target.cancel_reason = reason[:255]
             target.save(update_fields=["status", "canceled_at", "cancel_reason"])
             # A change waiting for payment will never happen now: its invoice is voided (what
@@ -437,7 +436,7 @@ def _apply(service: Service, change: ServiceChange, rebase: bool = False) -> Non
     )
     if old_package.pk != service.package_id:
         _call(service, "change_package", old_package)
-    change.resolved_at = timezone.now()
+    change.resolved_at = clock.now()
     change.save(update_fields=["resolved_at"])
 
 
@@ -466,7 +465,7 @@ def cancel_queued_change(change: ServiceChange, *, actor: str, reason: str) -> S
         if change.status != ChangeStatus.QUEUED:
             raise Conflict("This change is not waiting for payment.")
         change.status = ChangeStatus.CANCELED
-        change.resolved_at = timezone.now()
+        change.resolved_at = clock.now()
         change.save(update_fields=["status", "resolved_at"])
         if change.invoice.status != InvoiceStatus.VOID:
             invoices.void_invoice(change.invoice, actor=actor, reason=reason)
