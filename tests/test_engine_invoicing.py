@@ -12,7 +12,8 @@ Europe/Berlin; the engine runs at noon there, once a day, as `groupbill simulate
 """
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -128,6 +129,11 @@ def lines(invoice: Invoice) -> list[tuple[str, int]]:
 def dated(label: str, first: str, last: str) -> str:
     """A line's label with its period, first and last day included, as invoices print it."""
     return f"{label} ({first} \u2013 {last})"
+
+
+def noon(day: date) -> datetime:
+    """The moment the engine runs on `day`: 12:00 in the company's time zone."""
+    return datetime.combine(day, time(12), ZoneInfo("Europe/Berlin"))
 
 
 def fresh(obj):
@@ -513,6 +519,7 @@ def test_void_on_cancel_max_days_past_due_at_a_scheduled_cancellation(
         [feb] = invoices_of(client, after=site.first_invoice)
         assert summary(feb) == (date(2026, 2, 5), date(2026, 2, 10), 1000, expected), limit
         assert (fresh(site).status, site.cancel_reason) == ("canceled", "moving on")
+        assert site.canceled_at == noon(date(2026, 3, 10))  # the engine run's moment
 
 
 # --- delivery_methods, invoice_method ----------------------------------------------------
@@ -751,12 +758,16 @@ def test_cancel_service_changes_days_after_due_gives_an_unpaid_change_its_time(
     simulate(company, date(2026, 1, 28), date(2026, 1, 29))
     ada_change, bea_change = fresh(changes[ada.pk]), fresh(changes[bea.pk])
     assert (ada_change.status, bea_change.status) == ("canceled", "queued")
+    assert ada_change.resolved_at == noon(date(2026, 1, 28))
     assert (fresh(ada_change.invoice).status, fresh(ada_change.invoice).amount_paid) == ("void", 0)
     assert payments.balances([ada.pk])[ada.pk][0].credit == 500
 
     payments.pay_invoice(bea_change.invoice, amount=584, actor=ACTOR)
     simulate(company, date(2026, 1, 30), date(2026, 1, 30))
-    assert fresh(bea_change).status == "applied"
+    assert (fresh(bea_change).status, bea_change.resolved_at) == (
+        "applied",
+        noon(date(2026, 1, 30)),
+    )
     assert fresh(sites[bea.pk]).package.name == "Web Hosting XL"
     assert fresh(sites[ada.pk]).package.name == "Web Hosting"
 
@@ -843,3 +854,32 @@ def test_a_term_change_is_invoiced_from_the_next_renewal_on(company, shop, make_
     assert [summary(i)[:3] for i in invoices_of(ada, after=ada_invoices[0])] == [
         (date(2027, 2, 5), date(2027, 2, 10), 10000),
     ]
+
+
+def test_an_addon_is_not_invoiced_past_its_parents_scheduled_cancellation(
+    company, shop, make_client, no_suspensions
+):
+    """Ada and Bea have hosting from January 10th with a Backup addon renewing with it; on
+    February 1st each asks to cancel the hosting at the end of its term, February 10th.
+    The addon goes with its hosting, so neither is invoiced for a term after that - not
+    in Ada's group, which voids a cancelled service's open invoices, and not in Bea's,
+    which would have kept such an invoice open. On the 10th the engine cancels both
+    services of each client, and nothing is left to pay."""
+    ada = make_client(group=group_with(company, "Void"))
+    bea = make_client(group=group_with(company, "Keep", void_invoices_on_cancel=False),
+                      first_name="Bea", email="bea@example.com")  # fmt: skip
+    made = {}
+    for client in (ada, bea):
+        site = active_service(client, shop.hosting)
+        addon = active_service(client, shop.backup, on=date(2026, 1, 20), parent=site)
+        made[client.pk] = (site, addon)
+    simulate(company, JAN10, date(2026, 1, 31))
+    for site, _ in made.values():
+        _cancel_at_end_of_term(site, date(2026, 2, 1))
+    simulate(company, date(2026, 2, 1), date(2026, 3, 12))
+
+    for client in (ada, bea):
+        site, addon = made[client.pk]
+        assert invoices_of(client, after=addon.first_invoice) == []
+        assert (fresh(site).status, fresh(addon).status) == ("canceled", "canceled")
+        assert payments.balances([client.pk])[client.pk][0].due == 0
