@@ -232,8 +232,8 @@ def test_autodebit_days_before_due(group, other_group, make_client, sim):
     settings(other_group, autodebit_days_before_due=5)
     ada, bob = customer(make_client, group, "Ada"), customer(make_client, other_group, "Bob")
     card(ada), card(bob)
-    bill(ada, 2550, issued=day(1), due=DUE)
-    bill(bob, 2550, issued=day(1), due=DUE)
+    ada_bill = bill(ada, 2550, issued=day(1), due=DUE)
+    bob_bill = bill(bob, 2550, issued=day(1), due=DUE)
 
     sim.days(day(1), day(12))
 
@@ -241,6 +241,9 @@ def test_autodebit_days_before_due(group, other_group, make_client, sim):
         (day(5), "Bob", 2550, "EUR", "approved"),
         (day(9), "Ada", 2550, "EUR", "approved"),
     ]
+    # ... and each is told the day before its own charge day
+    assert notices_of(sim, ada_bill) == [(day(8), "autodebit_pending", "pending")]
+    assert notices_of(sim, bob_bill) == [(day(4), "autodebit_pending", "pending")]
 
 
 def test_autodebit_on_the_due_date_with_zero_days(group, other_group, make_client, sim):
