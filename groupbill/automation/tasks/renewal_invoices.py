@@ -2,8 +2,9 @@
 start is at most `invoice_days_before_renewal` days away, catching up missed periods one
 invoice per period. `invoice_services_together` puts a client's services renewing on the
 same day (and in the same currency) on one invoice. With `invoice_suspended_services` off,
-periods starting while a service is suspended are recorded as skipped, never billed; the
-decision waits for the period's start, so a service unsuspended before then is billed.
+periods starting while a service is suspended are recorded as skipped, never billed: the
+decision waits for the period's start (a service unsuspended before then is billed), and a
+caught-up period that began before the suspension is billed.
 
 The unique (service, period) row written with each invoice is the idempotency guard."""
 
@@ -19,7 +20,7 @@ from groupbill.automation.view import CompanyView
 from groupbill.billing import invoices, ledger, recurring
 from groupbill.billing.models import RecurringInvoice
 from groupbill.clients.models import Client
-from groupbill.periods import period, period_start
+from groupbill.periods import local_date, period, period_start
 from groupbill.services import pricing as prices
 from groupbill.services.models import BilledPeriod, Service, ServiceStatus
 
@@ -67,9 +68,15 @@ def _invoice(view: CompanyView, client_id: int, items: list[tuple[int, int]]) ->
             if service.next_period != n:
                 continue  # dealt with already
             start, end = service.period(n)
-            skip = service.status == ServiceStatus.SUSPENDED and not bill_suspended
-            if skip and start > view.today:
+            suspended = service.status == ServiceStatus.SUSPENDED and not bill_suspended
+            if suspended and start > view.today:
                 continue  # suspended since planning: decided on the period's start
+            # Skipped only if it started while suspended, i.e. the suspension is older than
+            # the period's first day: a caught-up period that began before it is billed.
+            skip = suspended and (
+                service.suspended_at is None
+                or local_date(service.suspended_at, client.company.timezone) < start
+            )
             number = last[service.pk] = last.get(service.pk, n - 1) + 1
             row = BilledPeriod(service=service, period=number, start=start, end=end, skipped=skip)
             if not skip:
