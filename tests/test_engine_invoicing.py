@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from groupbill import clock
 from groupbill.automation.engine import AsOf, execute
 from groupbill.automation.tasks import TASKS
 from groupbill.billing import invoices as invoice_actions
@@ -134,6 +135,12 @@ def dated(label: str, first: str, last: str) -> str:
 def noon(day: date) -> datetime:
     """The moment the engine runs on `day`: 12:00 in the company's time zone."""
     return datetime.combine(day, time(12), ZoneInfo("Europe/Berlin"))
+
+
+def staff_on(day: date):
+    """Staff act at 9:00 on `day`, before that day's engine run: what they record (e.g. when
+    a service was suspended) carries that moment, as it would in real time."""
+    return clock.frozen_at(datetime.combine(day, time(9), ZoneInfo("Europe/Berlin")))
 
 
 def fresh(obj):
@@ -365,11 +372,13 @@ def test_invoice_suspended_services_bills_or_skips_periods_starting_while_suspen
                       first_name="Bea", email="bea@example.com")  # fmt: skip
     sites = [active_service(ada, shop.hosting), active_service(bea, shop.hosting)]
     simulate(company, JAN10, date(2026, 1, 19))
-    for site in sites:
-        services.suspend(site, actor=ACTOR, reason="abuse report")
+    with staff_on(date(2026, 1, 20)):
+        for site in sites:
+            services.suspend(site, actor=ACTOR, reason="abuse report")
     simulate(company, date(2026, 1, 20), date(2026, 3, 14))
-    for site in sites:
-        services.unsuspend(site, actor=ACTOR, reason="resolved")
+    with staff_on(date(2026, 3, 15)):
+        for site in sites:
+            services.unsuspend(site, actor=ACTOR, reason="resolved")
     simulate(company, date(2026, 3, 15), date(2026, 4, 12))
 
     ada_site, bea_site = sites
@@ -403,13 +412,15 @@ def test_a_period_is_skipped_only_if_it_starts_while_suspended(
                       first_name="Bea", email="bea@example.com")  # fmt: skip
     sites = [active_service(ada, shop.hosting), active_service(bea, shop.hosting)]
     simulate(company, JAN10, date(2026, 1, 31))
-    for site in sites:
-        services.suspend(site, actor=ACTOR, reason="abuse report")
+    with staff_on(date(2026, 2, 1)):
+        for site in sites:
+            services.suspend(site, actor=ACTOR, reason="abuse report")
     simulate(company, date(2026, 2, 1), date(2026, 2, 6))
     assert invoices_of(bea, after=sites[1].first_invoice) == []
     assert not BilledPeriod.objects.filter(service=sites[1], period=1).exists()
-    for site in sites:
-        services.unsuspend(site, actor=ACTOR, reason="resolved")
+    with staff_on(date(2026, 2, 7)):
+        for site in sites:
+            services.unsuspend(site, actor=ACTOR, reason="resolved")
     simulate(company, date(2026, 2, 7), date(2026, 2, 12))
 
     assert [summary(i) for i in invoices_of(ada, after=sites[0].first_invoice)] == [
@@ -417,6 +428,42 @@ def test_a_period_is_skipped_only_if_it_starts_while_suspended(
     ]
     assert [summary(i) for i in invoices_of(bea, after=sites[1].first_invoice)] == [
         (date(2026, 2, 7), date(2026, 2, 10), 1000, "open"),
+    ]
+
+
+def test_caught_up_periods_are_skipped_only_from_the_suspension_on(
+    company, shop, make_client, no_suspensions
+):
+    """The engine runs on January 10th and then not until April 20th. Meanwhile, on March
+    20th, staff suspend Ada's and Bea's hosting. Ada's group invoices suspended services:
+    the catch-up bills February, March and April. Bea's does not, but only April started
+    while her hosting was suspended: February and March are billed, April is skipped."""
+    ada = make_client(group=group_with(company, "Bill"))
+    bea = make_client(group=group_with(company, "Skip", invoice_suspended_services=False),
+                      first_name="Bea", email="bea@example.com")  # fmt: skip
+    sites = [active_service(ada, shop.hosting), active_service(bea, shop.hosting)]
+    simulate(company, JAN10, JAN10)
+    with staff_on(date(2026, 3, 20)):
+        for site in sites:
+            services.suspend(site, actor=ACTOR, reason="abuse report")
+    simulate(company, date(2026, 4, 20), date(2026, 4, 20))
+
+    ada_site, bea_site = sites
+    assert [summary(i)[1:3] for i in invoices_of(ada, after=ada_site.first_invoice)] == [
+        (date(2026, 2, 10), 1000),
+        (date(2026, 3, 10), 1000),
+        (date(2026, 4, 10), 1000),
+    ]
+    assert [summary(i)[1:3] for i in invoices_of(bea, after=bea_site.first_invoice)] == [
+        (date(2026, 2, 10), 1000),
+        (date(2026, 3, 10), 1000),
+    ]
+    rows = BilledPeriod.objects.filter(service=bea_site).order_by("period")
+    assert list(rows.values_list("start", "skipped")) == [
+        (JAN10, False),
+        (date(2026, 2, 10), False),
+        (date(2026, 3, 10), False),
+        (date(2026, 4, 10), True),
     ]
 
 
