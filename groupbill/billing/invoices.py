@@ -7,8 +7,8 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Max, Sum
-from django.utils import timezone
 
+from groupbill import clock
 from groupbill import validation as v
 from groupbill.audit.actions import record, wrap
 from groupbill.billing import ledger, taxes
@@ -240,7 +240,7 @@ def issue_invoice(
 def _void(invoice: Invoice, actor: str, reason: str) -> Invoice:
     returned = ledger.remove_applications(invoice)
     invoice.status = InvoiceStatus.VOID
-    invoice.voided_at = timezone.now()
+    invoice.voided_at = clock.now()
     invoice.paid_at = None
     invoice.save(update_fields=["status", "voided_at", "paid_at"])
     ledger.settle(invoice)
