@@ -13,16 +13,16 @@ NAME = "apply_credits"
 
 def plan(view: CompanyView) -> list[Action]:
     groups = client_groups(view)
-    open_pairs = set(
-        Invoice.objects.filter(company=view.company, status=InvoiceStatus.OPEN)
-        .values_list("client_id", "currency")
-        .distinct()
-    )
+    open_invoices = Invoice.objects.filter(company=view.company, status=InvoiceStatus.OPEN)
+    open_pairs = set(open_invoices.values_list("client_id", "currency").distinct())
     if not open_pairs:
         return []
-    funds = list(
+    funds = list(  # only the funds of clients with something open, not the whole history
         Transaction.objects.filter(
-            company=view.company, kind__in=ledger.FUNDS, status=TransactionStatus.APPROVED
+            company=view.company,
+            client_id__in=open_invoices.values("client_id"),
+            kind__in=ledger.FUNDS,
+            status=TransactionStatus.APPROVED,
         ).values_list("pk", "client_id", "currency", "amount")
     )
     used = ledger.used_amounts([pk for pk, *_ in funds])
