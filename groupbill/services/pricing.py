@@ -14,13 +14,8 @@ from babel.dates import format_date
 from groupbill import money
 from groupbill.billing.invoices import NewLine
 from groupbill.billing.models import LineKind
-from groupbill.catalog.models import (
-    ConfigOption,
-    ConfigOptionPrice,
-    ConfigOptionValue,
-    Package,
-    PackagePrice,
-)
+from groupbill.catalog.models import ConfigOption, ConfigOptionValue, Package, PackagePrice
+from groupbill.catalog.queries import option_prices_for
 from groupbill.errors import FieldError, ValidationFailed
 
 # {option_id: (value_id, quantity)}
@@ -53,12 +48,7 @@ def parts(
         v.pk: v
         for v in ConfigOptionValue.objects.filter(pk__in=[val for val, _ in options.values()])
     }
-    prices = {
-        p.value_id: p
-        for p in ConfigOptionPrice.objects.filter(
-            value_id__in=values, unit=pricing.unit, count=pricing.count, currency=pricing.currency
-        )
-    }
+    prices = option_prices_for(values, pricing.unit, pricing.count, pricing.currency)
     errors: list[FieldError] = []
     for option_id, (value_id, qty) in sorted(options.items()):
         field = f"options.{option_id}"
