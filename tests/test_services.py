@@ -249,3 +249,27 @@ def test_refused_orders_write_nothing(ada, hosting, company):
     with pytest.raises(ValidationFailed):
         order(ada, hosting, quantity=0)
     assert not Invoice.objects.exists()
+
+
+def test_end_of_term_means_the_period_the_client_is_in_even_if_the_next_is_invoiced(ada, hosting):
+    """Cancelling at the end of the term after the next period's invoice was issued (within
+    the invoice lead time) ends the current period; that invoice, due on the cancellation
+    day, is then voided when the engine carries the cancellation out."""
+    from groupbill.automation.engine import AsOf, execute
+    from groupbill.automation.tasks import TASKS
+
+    service, first = order(ada, hosting)
+    payments.pay_invoice(first, amount=1000, actor=ACTOR)
+    services.provision(service, actor=ACTOR)
+    company = ada.company
+    execute(AsOf(day=date(2026, 2, 6)), companies=[company], tasks=TASKS)  # invoices Feb 10
+    service.refresh_from_db()
+    assert service.renew_date == date(2026, 3, 10)
+    services.cancel(service, today=date(2026, 2, 7), when="end_of_term", actor=ACTOR)
+    service.refresh_from_db()
+    assert service.cancel_at == date(2026, 2, 10)
+    execute(AsOf(day=date(2026, 2, 10)), companies=[company], tasks=TASKS)
+    service.refresh_from_db()
+    assert service.status == "canceled"
+    february = Invoice.objects.get(client=ada, due_on=date(2026, 2, 10))
+    assert february.status == "void"

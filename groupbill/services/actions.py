@@ -20,7 +20,7 @@ from groupbill.billing.models import Invoice, InvoiceStatus
 from groupbill.catalog.models import Package, PackagePrice, PricingUnit
 from groupbill.clients.models import Client
 from groupbill.errors import Conflict, FieldError, ValidationFailed
-from groupbill.periods import period, period_index
+from groupbill.periods import period, period_index, period_start
 from groupbill.services import pricing as prices
 from groupbill.services.models import (
     BilledPeriod,
@@ -71,8 +71,10 @@ def _call(service: Service, action: str, *args) -> None:
     module = get_module(service.package.module)
     result = getattr(module, action)(service, *args, _key(service, action))
     if not result.ok:
-        raise Conflict(f"The {service.package.module} module refused to {action} {service}: "
-                       f"{result.message or 'no reason given'}")  # fmt: skip
+        raise Conflict(
+            f"The {service.package.module} module refused to {action} {service}: "
+            f"{result.message or 'no reason given'}"
+        )
 
 
 def _options_of(service: Service) -> prices.OptionChoice:
@@ -139,8 +141,11 @@ def add_service(
         if parent.client_id != client.pk or parent.status == ServiceStatus.CANCELED:
             errors.append(FieldError("parent_id", "must be an active service of the same client"))
         elif not package.addon_of.filter(pk=parent.package_id).exists():
-            errors.append(FieldError("parent_id", f'"{package.name}" is not an addon of '
-                                                  f'"{parent.package.name}"'))  # fmt: skip
+            errors.append(
+                FieldError(
+                    "parent_id", f'"{package.name}" is not an addon of "{parent.package.name}"'
+                )
+            )
     if errors:
         raise ValidationFailed(errors)
     priced = prices.parts(package, pricing, quantity, options or {})
@@ -279,7 +284,14 @@ def cancel(
         if when == "end_of_term":
             if service.renew_date is None:
                 raise ValidationFailed.one("when", "a one-time service has no end of term")
-            service.cancel_at = service.renew_date
+            # The end of the period the client is in today, even when the next period was
+            # invoiced already (that invoice is then voided by the usual rule when the
+            # cancellation is carried out on its due date).
+            term = service.pricing.term
+            current = period_index(service.anchor_date, term, max(today, service.anchor_date))
+            service.cancel_at = min(
+                service.renew_date, period_start(service.anchor_date, term, current + 1)
+            )
             service.cancel_reason = reason[:255]
             service.save(update_fields=["cancel_at", "cancel_reason"])
             _event(service, actor, "cancel_scheduled", reason=f"on {service.cancel_at}. {reason}")
@@ -411,9 +423,13 @@ def change_service(
         if change.status == ChangeStatus.APPLIED:
             _apply(service, change)
         if change.credit_amount:
-            payments.add_credit(service.client, amount=change.credit_amount,
-                                currency=service.pricing.currency, actor=actor,
-                                note=f"Prorated downgrade of {service}")  # fmt: skip
+            payments.add_credit(
+                service.client,
+                amount=change.credit_amount,
+                currency=service.pricing.currency,
+                actor=actor,
+                note=f"Prorated downgrade of {service}",
+            )
         _event(service, actor, "change", reason=f"{change.status}: {old} -> {new}")
     return change
 
@@ -497,10 +513,15 @@ def renew(service: Service, billed: BilledPeriod, *, at, today: date, actor: str
             _event(service, actor, "renew", reason=f"period {billed.start} - {billed.end}")
         else:
             service.renewal_attempts += 1
-            _event(service, actor, "renew_failed",
-                   reason=f"attempt {service.renewal_attempts}: {result.message}")  # fmt: skip
-        service.save(update_fields=["renewal_attempts", "last_renewal_attempt_at",
-                                    "last_renewed_on"])  # fmt: skip
+            _event(
+                service,
+                actor,
+                "renew_failed",
+                reason=f"attempt {service.renewal_attempts}: {result.message}",
+            )
+        service.save(
+            update_fields=["renewal_attempts", "last_renewal_attempt_at", "last_renewed_on"]
+        )
     return result.ok
 
 
@@ -510,8 +531,12 @@ def flag_renewal_failed(service: Service, *, actor: str) -> Service:
         if not service.renewal_failed:
             service.renewal_failed = True
             service.save(update_fields=["renewal_failed"])
-            _event(service, actor, "renewal_failed",
-                   reason=f"after {service.renewal_attempts} failed attempts")  # fmt: skip
+            _event(
+                service,
+                actor,
+                "renewal_failed",
+                reason=f"after {service.renewal_attempts} failed attempts",
+            )
     return service
 
 
@@ -530,11 +555,16 @@ def retry_renewal(service: Service, *, actor: str, at, today: date) -> bool:
     """Staff: clear the flag and try the oldest paid, unrenewed period now."""
     service = clear_renewal_failed(service, actor=actor)
     pending = (
-        BilledPeriod.objects.filter(service=service, renewed_at__isnull=True, skipped=False,
-                                    invoice__status=InvoiceStatus.PAID)
+        BilledPeriod.objects.filter(
+            service=service,
+            renewed_at__isnull=True,
+            skipped=False,
+            invoice__status=InvoiceStatus.PAID,
+        )
         .exclude(period=service.billed_periods.order_by("period").values("period")[:1])
-        .order_by("period").first()
-    )  # fmt: skip
+        .order_by("period")
+        .first()
+    )
     if pending is None:
         raise Conflict(f"{service} has no paid period waiting to be renewed.")
     return renew(service, pending, at=at, today=today, actor=actor)
@@ -562,8 +592,9 @@ def unsuspend_cleared(client_id: int, *, today: date, actor: str) -> list[int]:
     must stand (an auto-debit charge is settled in the same transaction)."""
     still_due = past_due_service_ids(client_id, today)
     done = []
-    for service in Service.objects.filter(client_id=client_id, status=ServiceStatus.SUSPENDED,
-                                          suspended_by=SuspendedBy.AUTOMATIC):  # fmt: skip
+    for service in Service.objects.filter(
+        client_id=client_id, status=ServiceStatus.SUSPENDED, suspended_by=SuspendedBy.AUTOMATIC
+    ):
         if service.pk not in still_due:
             try:
                 unsuspend(service, actor=actor, reason="no past-due invoice left")
