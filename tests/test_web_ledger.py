@@ -164,3 +164,23 @@ def test_staff_retry_a_failed_renewal_from_the_service_page(staff, make_client, 
     assert "Renewed." in page
     service.refresh_from_db()
     assert (service.renewal_failed, service.renewal_attempts) == (False, 0)
+
+
+def test_tampered_form_values_answer_with_a_message_not_a_server_error(staff, make_client, hosting):
+    ada = make_client()
+    post(staff, f"/clients/{ada.pk}/services/order/", pricing=hosting.pk)
+    invoice = Invoice.objects.get(client=ada)
+    for data in (
+        {"action": "remove_line", "line": "x"},
+        {"action": "charge", "account": "x"},
+        {"action": "pay", "amount": "lots"},
+        {"action": "nonsense"},
+    ):
+        response = staff.post(f"/invoices/{invoice.pk}/", data, follow=True)
+        assert response.status_code in (200, 404)
+    response = staff.post(
+        f"/clients/{ada.pk}/services/order/",
+        {"pricing": hosting.pk, "quantity": "many"},
+        follow=True,
+    )
+    assert "Check the start date and quantity." in response.content.decode()

@@ -9,6 +9,7 @@ from groupbill.billing.models import Invoice, InvoiceStatus, PaymentAccount
 from groupbill.clients.models import Client
 from groupbill.companies.queries import company_today
 from groupbill.errors import DomainError, ValidationFailed
+from groupbill.validation import parse_id
 from groupbill.web.views.common import actor, staff_required
 
 
@@ -37,7 +38,7 @@ def _act(request, invoice: Invoice) -> str:
         txn = payments.pay_invoice(invoice, amount=amount, actor=who, reference=reference)
         return f"Payment #{txn.pk} recorded."
     if action == "charge":
-        account = get_object_or_404(PaymentAccount, pk=request.POST.get("account"),
+        account = get_object_or_404(PaymentAccount, pk=parse_id(request.POST.get("account")),
                                     client_id=invoice.client_id)  # fmt: skip
         key = f"staff-charge:{invoice.pk}:{request.POST.get('nonce', '')}"
         txn = charges.pay_with_account(invoice, account, actor=who, key=key)
@@ -51,7 +52,10 @@ def _act(request, invoice: Invoice) -> str:
         invoices.add_lines(invoice, invoices.clean_lines([line]), actor=who)
         return "Line added."
     if action == "remove_line":
-        invoices.remove_lines(invoice, [int(request.POST.get("line", 0) or 0)], actor=who)
+        line_id = parse_id(request.POST.get("line"))
+        if line_id is None:
+            raise ValidationFailed.one("line", "choose a line to remove")
+        invoices.remove_lines(invoice, [line_id], actor=who)
         return "Line removed."
     raise ValidationFailed.one("action", "unknown action")
 
