@@ -14,6 +14,7 @@ from groupbill.api import (
     packages,
     payment_accounts,
     problems,
+    recurring,
     services,
     settings,
     transactions,
@@ -71,6 +72,7 @@ for module in (
     invoices,
     transactions,
     payment_accounts,
+    recurring,
     automation,
 ):
     api.add_router("", module.router)

@@ -3,11 +3,14 @@
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 
-from groupbill.billing import accounts, payments
+from groupbill import money
+from groupbill.billing import accounts, payments, recurring
+from groupbill.billing.models import RecurringInvoice
 from groupbill.clients.models import Client
 from groupbill.clients.notes import add_note
-from groupbill.errors import DomainError
+from groupbill.errors import DomainError, ValidationFailed
 from groupbill.money import format_plain
+from groupbill.validation import parse_id
 from groupbill.web.views.common import actor, staff_required
 
 
@@ -45,3 +48,27 @@ def apply_credit(request, client: Client) -> str:
     if not applied:
         return f"No {currency} credit could be applied."
     return f"{format_plain(applied, currency)} {currency} of credit applied to open invoices."
+
+
+@_post_only
+def recurring_add(request, client: Client) -> str:
+    try:
+        amount = money.parse(request.POST.get("unit_amount", ""), client.default_currency)
+    except ValueError as exc:
+        raise ValidationFailed.one("unit_amount", str(exc)) from None
+    template = recurring.create_recurring(
+        client,
+        {"unit": request.POST.get("unit", ""), "start_on": request.POST.get("start_on", "")},
+        [{"description": request.POST.get("description", ""), "unit_amount": amount}],
+        actor=actor(request),
+    )
+    return f"Recurring invoice #{template.pk} created; the engine invoices each period."
+
+
+@_post_only
+def recurring_stop(request, client: Client) -> str:
+    template = get_object_or_404(
+        RecurringInvoice, pk=parse_id(request.POST.get("recurring")), client=client
+    )
+    recurring.deactivate(template, actor=actor(request))
+    return f"Recurring invoice #{template.pk} stopped."

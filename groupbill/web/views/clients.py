@@ -148,6 +148,7 @@ def _ledger(client: Client) -> dict:
         "balances": payments.balances([client.pk])[client.pk],
         "accounts": client.payment_accounts.all(),
         "notes": client.notes.all()[:50],
+        "recurring": client.recurring_invoices.prefetch_related("lines").order_by("-pk"),
         "prices": PackagePrice.objects.filter(package__company_id=client.company_id,
                                               package__active=True).select_related("package"),
     }  # fmt: skip
