@@ -10,7 +10,7 @@ path; `payment_account_id` is a 422 on its field.
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Body, Router, Schema, Status
 from pydantic import StrictBool, StrictInt, StrictStr
 
@@ -29,6 +29,7 @@ from groupbill.billing.queries import invoices as all_invoices
 from groupbill.clients.queries import get_client
 from groupbill.companies.queries import company_today
 from groupbill.errors import FieldError, ValidationFailed
+from groupbill.notices.pdf import invoice_pdf
 
 router = Router(tags=["invoices"])
 
@@ -185,6 +186,21 @@ def create_invoice(request: HttpRequest, body: InvoiceIn):
 @router.get("/invoices/{invoice_id}", response=InvoiceOut)
 def read_invoice(request: HttpRequest, invoice_id: Id):
     return invoice_out(get_invoice(invoice_id))
+
+
+_PDF = {"200": {"description": "The invoice as a PDF file",
+                "content": {"application/pdf": {"schema": {"type": "string",
+                                                           "format": "binary"}}}}}  # fmt: skip
+
+
+@router.get("/invoices/{invoice_id}/pdf", openapi_extra={"responses": _PDF})
+def invoice_pdf_file(request: HttpRequest, invoice_id: Id):
+    """The printable invoice (drafts too: named draft-<id>.pdf)."""
+    invoice = get_invoice(invoice_id)
+    name = f"invoice-{invoice.number}" if invoice.number else f"draft-{invoice.pk}"
+    response = HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+    return response
 
 
 @router.delete("/invoices/{invoice_id}", response={204: None})

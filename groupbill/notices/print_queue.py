@@ -1,0 +1,52 @@
+"""The paper print queue: `deliver_invoices` puts an invoice whose delivery method is
+`paper` here; staff download the queue as one PDF, print and post it, then mark the jobs
+printed (which takes them off the queue)."""
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from groupbill.audit.actions import record
+from groupbill.notices.models import PrintJob, PrintStatus
+
+
+def queued() -> QuerySet[PrintJob]:
+    """Jobs waiting to be printed, oldest first, with their invoice and client."""
+    return (
+        PrintJob.objects.filter(status=PrintStatus.QUEUED)
+        .select_related("invoice", "invoice__client", "invoice__company")
+        .order_by("pk")
+    )
+
+
+def mark_printed(jobs: Iterable[PrintJob | int], *, actor: str) -> list[PrintJob]:
+    """Mark the jobs printed and mailed. A job already printed is left as it was (marking
+    twice, or two staff at once, changes and audits nothing more). Returns the jobs this
+    call marked."""
+    ids = sorted({job if isinstance(job, int) else job.pk for job in jobs})
+    now = timezone.now()
+    with transaction.atomic():
+        marked = list(
+            PrintJob.objects.select_for_update()
+            .filter(pk__in=ids, status=PrintStatus.QUEUED)
+            .select_related("invoice")
+            .order_by("pk")
+        )
+        for job in marked:
+            job.status = PrintStatus.PRINTED
+            job.printed_at = now
+            job.printed_by = actor[:128]
+            job.save(update_fields=["status", "printed_at", "printed_by"])
+            record(
+                actor=actor,
+                company_id=job.invoice.company_id,
+                level="invoice",
+                object_id=job.invoice_id,
+                object_label=str(job.invoice),
+                action="invoice.printed",
+                old={"value": PrintStatus.QUEUED},
+                new={"value": PrintStatus.PRINTED},
+            )
+    return marked
