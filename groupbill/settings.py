@@ -118,6 +118,20 @@ STATIC_URL = "static/"
 STATIC_ROOT = os.environ.get("GROUPBILL_STATIC_ROOT") or None
 WHITENOISE_USE_FINDERS = True
 
+# Email: the outbox sender (`groupbill deliver`) prints to the console unless told to use SMTP.
+_EMAIL_BACKENDS = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+}
+_email_backend = os.environ.get("GROUPBILL_EMAIL_BACKEND", "console")
+EMAIL_BACKEND = _EMAIL_BACKENDS.get(_email_backend, _email_backend)
+EMAIL_HOST = os.environ.get("GROUPBILL_SMTP_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("GROUPBILL_SMTP_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("GROUPBILL_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("GROUPBILL_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("GROUPBILL_SMTP_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("GROUPBILL_FROM_EMAIL", "billing@localhost")
+
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
