@@ -6,6 +6,9 @@ from django.db import models
 
 class MessageStatus(models.TextChoices):
     PENDING = "pending", "Pending"
+    # Claimed by one sender (`claimed_at`); a claim older than 10 minutes means the sender
+    # died mid-send: the message becomes `unknown`, never resent automatically.
+    SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
     UNKNOWN = "unknown", "Outcome unknown"
@@ -33,6 +36,9 @@ class OutboxMessage(models.Model):
     last_error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # A pending message is sent when next_attempt_at is empty or has passed (retry backoff).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

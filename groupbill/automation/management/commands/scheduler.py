@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from groupbill.automation import engine, locks
 from groupbill.automation.engine import AsOf
+from groupbill.notices import sender
 
 log = logging.getLogger("groupbill.scheduler")
 
@@ -36,6 +37,16 @@ class Command(BaseCommand):
 
     def tick(self) -> None:
         close_old_connections()
+        self.run_engine()
+        try:
+            summary = sender.deliver(timezone.now())
+        except Exception:  # keep ticking; messages stay in the outbox
+            log.exception("delivering the outbox failed")
+            self.stderr.write(f"{timezone.now():%H:%M:%S} delivering the outbox failed")
+            return
+        self.stdout.write(f"{timezone.now():%H:%M:%S} outbox: {summary}")
+
+    def run_engine(self) -> None:
         holder = locks.current_holder()
         if holder is not None:
             self.stdout.write(f"{timezone.now():%H:%M:%S} skipped: run #{holder.pk} is still going")
