@@ -204,3 +204,38 @@ def test_render_one_invoice_to_png(taxed_invoice):
     subprocess.run(["pdftoppm", "-png", "-r", "80", path, os.path.join(ARTIFACTS, "invoice")],
                    check=True)  # fmt: skip
 
+
+@pytest.fixture
+def staff(client, staff_user):
+    client.force_login(staff_user)
+    return client
+
+
+def test_admin_pages_download_pdfs_and_empty_the_print_queue(staff, company, make_client):
+    set_company_settings(company, {"delivery_methods": ["email", "paper"]}, actor=ACTOR)
+    clients = [make_client(first_name=f"Paper{i}") for i in range(2)]
+    for c in clients:
+        set_client_setting(c, "invoice_method", "paper", actor=ACTOR)
+    paper = [issued(c, [NewLine(f"Service of {c.pk}", 1000)]) for c in clients]
+    execute(AsOf(day=D), companies=[company], tasks=TASKS)
+
+    page = staff.get(f"/invoices/{paper[0].pk}/").content.decode()
+    assert f'href="/invoices/{paper[0].pk}/pdf/"' in page and "Download PDF" in page
+    response = staff.get(f"/invoices/{paper[0].pk}/pdf/")
+    assert response["Content-Type"] == "application/pdf"
+    assert f"invoice-{paper[0].number}.pdf" in response["Content-Disposition"]
+
+    home = staff.get("/print-queue/").content.decode()
+    assert 'href="/print-queue/"' in home  # the nav link
+    for inv in paper:
+        assert f"Invoice {inv.number}" in home and "€10.00" in home
+    text = flat(text_of(staff.get("/print-queue/pdf/").content))
+    assert all(f"Invoice {inv.number}" in text for inv in paper)
+
+    staff.post("/print-queue/", {"job": [paper[0].print_job.pk]})
+    after = staff.get("/print-queue/").content.decode()
+    assert f"Invoice {paper[0].number}<" not in after and f"Invoice {paper[1].number}" in after
+    staff.post("/print-queue/", {"job": [paper[1].print_job.pk]})
+    assert 'id="empty"' in staff.get("/print-queue/").content.decode()
+    audited = AuditEntry.objects.filter(action="invoice.printed", actor__startswith="staff:")
+    assert audited.count() == 2

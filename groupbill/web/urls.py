@@ -11,6 +11,7 @@ from groupbill.web.views import (
     home,
     invoices,
     packages,
+    print_queue,
     services,
 )
 
@@ -59,6 +60,9 @@ urlpatterns = [
     path("clients/<int:client_id>/invoices/new/", invoices.invoice_new, name="invoice_new"),
     path("services/<int:service_id>/", services.service_detail, name="service_detail"),
     path("invoices/<int:invoice_id>/", invoices.invoice_detail, name="invoice_detail"),
+    path("invoices/<int:invoice_id>/pdf/", print_queue.invoice_pdf, name="invoice_pdf"),
+    path("print-queue/", print_queue.print_queue_page, name="print_queue"),
+    path("print-queue/pdf/", print_queue.print_queue_pdf, name="print_queue_pdf"),
     path("automation/", automation.automation, name="automation"),
     path("automation/runs/<int:run_id>/", automation.automation_run, name="automation_run"),
 ]  # fmt: skip
