@@ -10,6 +10,7 @@ from groupbill.web.views import (
     groups,
     home,
     invoices,
+    outbox,
     packages,
     print_queue,
     services,
@@ -65,4 +66,6 @@ urlpatterns = [
     path("print-queue/pdf/", print_queue.print_queue_pdf, name="print_queue_pdf"),
     path("automation/", automation.automation, name="automation"),
     path("automation/runs/<int:run_id>/", automation.automation_run, name="automation_run"),
+    path("outbox/", outbox.outbox, name="outbox"),
+    path("outbox/<int:message_id>/resend/", outbox.outbox_resend, name="outbox_resend"),
 ]  # fmt: skip
