@@ -342,3 +342,28 @@ def test_the_outbox_page_filters_and_resends(company, client_row, staff, smtp):
     deliver(T0 + timedelta(minutes=1))
     message.refresh_from_db()
     assert message.status == "sent" and len(server.received) == 2
+
+
+def test_an_invoice_email_carries_the_invoice_as_a_pdf(company, client_row, smtp):
+    """The engine delivers an invoice by email; the sender attaches the PDF as it is when
+    sent: a valid PDF whose text names the invoice, its line and its total."""
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    from groupbill.automation.engine import AsOf, execute
+    from groupbill.automation.tasks import TASKS
+    from groupbill.billing.invoices import NewLine, create_invoice, issue_invoice
+
+    server = smtp()
+    invoice = create_invoice(client_row, [NewLine("Managed WordPress", 4900)], actor="test")
+    issue_invoice(invoice, issued_on=datetime(2026, 3, 1).date(), actor="test")
+    execute(AsOf.parse("2026-03-01"), companies=[company], tasks=TASKS)
+    deliver(datetime(2026, 3, 1, 12, tzinfo=UTC))
+    (_, received), *_ = server.received
+    attachments = [part for part in received.iter_attachments()]
+    assert [a.get_filename() for a in attachments] == ["invoice-1.pdf"]
+    pdf = attachments[0].get_content()
+    assert pdf.startswith(b"%PDF")
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(pdf)).pages)
+    assert "Invoice 1" in text and "Managed WordPress" in text and "49.00" in text

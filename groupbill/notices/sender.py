@@ -31,6 +31,7 @@ from django.db.models import Q
 from groupbill.clients.models import Contact, ContactRole
 from groupbill.notices import rendering
 from groupbill.notices.models import MessageStatus, OutboxMessage
+from groupbill.notices.pdf import invoice_pdf
 
 CLAIM_TIMEOUT = timedelta(minutes=10)
 MAX_ATTEMPTS = 8
@@ -227,6 +228,9 @@ def _client_name_and_locale(message: OutboxMessage) -> tuple[str, str]:
     return name, language.replace("-", "_")
 
 
+INVOICE_TEMPLATES = ("invoice_unpaid", "invoice_paid")  # delivery emails carry the PDF
+
+
 def build_email(message: OutboxMessage) -> EmailMessage:
     """Raises RenderError / PermanentFailure for a message that can never be sent."""
     addresses = [r["email"] for r in message.recipients or [] if r.get("email")]
@@ -246,7 +250,7 @@ def build_email(message: OutboxMessage) -> EmailMessage:
         for r in message.recipients
         if r.get("email")
     ]
-    return EmailMessage(
+    email = EmailMessage(
         subject=rendered.subject,
         body=rendered.body,
         from_email=from_email,
@@ -254,6 +258,12 @@ def build_email(message: OutboxMessage) -> EmailMessage:
         # Stable across retries: a receiver that saw it once can tell a resend.
         headers={"Message-ID": make_msgid(f"outbox.{message.pk}", domain=domain)},
     )
+    if message.template in INVOICE_TEMPLATES and message.invoice is not None:
+        # Rendered when sent, so it shows the invoice as it is then (paid, say).
+        invoice = message.invoice
+        name = f"invoice-{invoice.number}.pdf" if invoice.number else f"draft-{invoice.pk}.pdf"
+        email.attach(name, invoice_pdf(invoice), "application/pdf")
+    return email
 
 
 def _finish(message: OutboxMessage, now: datetime, outcome: str, error: str = "") -> str:
