@@ -67,3 +67,26 @@ class PrintJob(models.Model):
 
     def __str__(self) -> str:
         return f"Print {self.invoice} ({self.status})"
+
+
+class MessageTemplate(models.Model):
+    """A company's own wording for one message (`key`, one of rendering.DEFAULTS); without
+    one, the default is used. Saved only through notices.templates.save_template, which
+    checks it uses nothing beyond the key's documented context."""
+
+    company = models.ForeignKey("companies.Company", on_delete=models.CASCADE,
+                                related_name="message_templates")  # fmt: skip
+    key = models.CharField(max_length=64)
+    subject = models.CharField(max_length=500)
+    text = models.TextField()
+    html = models.TextField(blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["company_id", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "key"], name="message_template_unique_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.company_id})"

@@ -24,7 +24,7 @@ from email.utils import make_msgid
 
 from babel.core import Locale, UnknownLocaleError
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
 from django.db.models import Q
 
@@ -242,7 +242,7 @@ def build_email(message: OutboxMessage) -> EmailMessage:
     client_name, locale = _client_name_and_locale(message)
     rendered = rendering.render(message.template, message.context or {},
                                 company_name=message.company.name, client_name=client_name,
-                                locale=locale)  # fmt: skip
+                                locale=locale, company=message.company)  # fmt: skip
     from_email = settings.DEFAULT_FROM_EMAIL
     domain = from_email.rpartition("@")[2] or "localhost"
     to = [
@@ -250,7 +250,8 @@ def build_email(message: OutboxMessage) -> EmailMessage:
         for r in message.recipients
         if r.get("email")
     ]
-    email = EmailMessage(
+    # With an HTML part the message is multipart/alternative (text, then HTML).
+    email = EmailMultiAlternatives(
         subject=rendered.subject,
         body=rendered.body,
         from_email=from_email,
@@ -258,6 +259,8 @@ def build_email(message: OutboxMessage) -> EmailMessage:
         # Stable across retries: a receiver that saw it once can tell a resend.
         headers={"Message-ID": make_msgid(f"outbox.{message.pk}", domain=domain)},
     )
+    if rendered.html:
+        email.attach_alternative(rendered.html, "text/html")
     if message.template in INVOICE_TEMPLATES and message.invoice is not None:
         # Rendered when sent, so it shows the invoice as it is then (paid, say).
         invoice = message.invoice

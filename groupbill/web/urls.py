@@ -10,6 +10,7 @@ from groupbill.web.views import (
     groups,
     home,
     invoices,
+    message_templates,
     outbox,
     packages,
     print_queue,
@@ -67,5 +68,9 @@ urlpatterns = [
     path("automation/", automation.automation, name="automation"),
     path("automation/runs/<int:run_id>/", automation.automation_run, name="automation_run"),
     path("outbox/", outbox.outbox, name="outbox"),
+    path("companies/<int:company_id>/templates/", message_templates.template_list,
+         name="message_template_list"),
+    path("companies/<int:company_id>/templates/<str:key>/", message_templates.template_edit,
+         name="message_template_edit"),
     path("outbox/<int:message_id>/resend/", outbox.outbox_resend, name="outbox_resend"),
 ]  # fmt: skip
