@@ -12,6 +12,7 @@ from groupbill.billing.gateways import get_gateway
 from groupbill.billing.models import AccountKind, PaymentAccount
 from groupbill.clients.models import Client
 from groupbill.errors import FieldError
+from groupbill.notices import events
 
 _LAST4 = re.compile(r"\d{4}")
 # A gateway token never looks like a card or account number; refuse one that does, so a
@@ -89,12 +90,14 @@ def disable_for_autodebit(account: PaymentAccount, *, reason: str, actor: str) -
         account.disabled_reason = reason[:255]
         account.save(update_fields=["autodebit_disabled", "disabled_reason"])
         disabled = account.client.notes.filter(key__startswith=f"autodebit-disabled:{account.pk}:")
+        key = f"autodebit-disabled:{account.pk}:{disabled.count() + 1}"
         add_note(
             account.client,
             f"{account} was disabled for auto debit: {reason}",
             actor=actor,
-            key=f"autodebit-disabled:{account.pk}:{disabled.count() + 1}",
+            key=key,
         )
+        events.account_disabled(account, reason, key)
         _audit(account, actor, "payment_account.autodebit_disabled", reason=reason)
     return account
 

@@ -19,7 +19,9 @@ from groupbill.billing.models import (
     TransactionKind,
     TransactionStatus,
 )
+from groupbill.companies.queries import company_today
 from groupbill.errors import Conflict, DomainError, ValidationFailed
+from groupbill.notices import events
 
 
 def _record_attempt(account, amount, currency, key, actor) -> Transaction:
@@ -62,6 +64,7 @@ def _settle(txn: Transaction, result: GatewayResult, invoices: list[Invoice]) ->
             account.save(update_fields=["failure_count"])
         if result.approved:
             left = txn.amount
+            paid = []
             for invoice in invoices:
                 invoice.refresh_from_db()
                 part = min(left, invoice.balance_due)
@@ -69,7 +72,12 @@ def _settle(txn: Transaction, result: GatewayResult, invoices: list[Invoice]) ->
                     continue
                 ledger.add_application(txn, invoice, part)
                 ledger.settle(invoice)
+                paid.append(invoice)
                 left -= part
+            if paid:
+                events.payment_received(txn, paid[0], company_today(paid[0].company))
+        elif result.outcome == "declined" and invoices:
+            events.payment_declined(txn, invoices[0], result.message)
     return txn
 
 

@@ -22,7 +22,9 @@ from groupbill.billing.models import (
 )
 from groupbill.clients.models import Client
 from groupbill.companies.currencies import clean_currency
+from groupbill.companies.queries import company_today
 from groupbill.errors import Conflict, ValidationFailed
+from groupbill.notices import events
 
 
 def _positive(amount: Any, field: str = "amount") -> int:
@@ -153,6 +155,7 @@ def pay_invoice(
         ledger.add_application(txn, invoice, part)
         ledger.settle(invoice)
         _audit(txn, actor, "apply", invoice_id=invoice.pk, applied=part)
+        events.payment_received(txn, invoice, company_today(invoice.company))
         return txn
 
 

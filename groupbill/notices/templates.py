@@ -156,9 +156,9 @@ def preview_values(company, key: str) -> tuple[dict[str, Any], str, Any]:
     """Values for a preview: the company's latest issued invoice when the key documents
     invoice variables and there is one, else sample values. Returns (values, locale,
     invoice)."""
-    from groupbill.automation.tasks.deliver_invoices import invoice_context
     from groupbill.billing.models import Invoice, InvoiceStatus
     from groupbill.clients.models import Contact, ContactRole
+    from groupbill.notices.events import invoice_context
 
     allowed = rendering.CONTEXTS[key]
     values = {k: v for k, v in rendering.SAMPLE.items() if k in allowed}

@@ -20,6 +20,7 @@ from groupbill.billing.models import Invoice, InvoiceStatus
 from groupbill.catalog.models import Package, PackagePrice, PricingUnit
 from groupbill.clients.models import Client
 from groupbill.errors import Conflict, FieldError, ValidationFailed
+from groupbill.notices import events
 from groupbill.periods import period, period_index, period_start
 from groupbill.services import pricing as prices
 from groupbill.services.models import (
@@ -223,6 +224,7 @@ def suspend(service: Service, *, actor: str, reason: str, by: str = SuspendedBy.
             raise Conflict(f"{service} is {service.status}; only active services are suspended.")
         _call(service, "suspend")
         _event(service, actor, "suspend", ServiceStatus.SUSPENDED, reason)
+        events.service_suspended(service, reason, service.history.filter(event="suspend").count())
         service.status = ServiceStatus.SUSPENDED
         service.suspension_reason = reason[:255]
         service.suspended_by = by
@@ -239,6 +241,7 @@ def unsuspend(service: Service, *, actor: str, reason: str = "") -> Service:
             raise Conflict(f"{service} is {service.status}, not suspended.")
         _call(service, "unsuspend")
         _event(service, actor, "unsuspend", ServiceStatus.ACTIVE, reason)
+        events.service_unsuspended(service, service.history.filter(event="unsuspend").count())
         service.status = ServiceStatus.ACTIVE
         service.suspension_reason = ""
         service.suspended_by = ""
@@ -486,6 +489,7 @@ def cancel_queued_change(change: ServiceChange, *, actor: str, reason: str) -> S
         if change.invoice.status != InvoiceStatus.VOID:
             invoices.void_invoice(change.invoice, actor=actor, reason=reason)
         _event(change.service, actor, "change_canceled", reason=reason)
+        events.change_cancelled(change, reason)
     return change
 
 

@@ -10,6 +10,7 @@ from groupbill.automation.tasks.common import client_groups
 from groupbill.automation.view import CompanyView
 from groupbill.billing.models import Invoice, InvoiceStatus
 from groupbill.notices import outbox
+from groupbill.notices.events import invoice_context
 from groupbill.notices.models import PrintJob
 
 NAME = "deliver_invoices"
@@ -18,18 +19,6 @@ NAME = "deliver_invoices"
 def method_for(view: CompanyView, group_id: int, client_id: int) -> str:
     method = view.value("invoice_method", group_id, client_id)
     return method if method in view.value("delivery_methods", group_id) else "email"
-
-
-def invoice_context(invoice: Invoice) -> dict:
-    return {
-        "invoice_id": invoice.pk,
-        "number": invoice.number,
-        "currency": invoice.currency,
-        "total": invoice.total,
-        "balance_due": invoice.balance_due,
-        "issued_on": invoice.issued_on.isoformat() if invoice.issued_on else None,
-        "due_on": invoice.due_on.isoformat() if invoice.due_on else None,
-    }
 
 
 def plan(view: CompanyView) -> list[Action]:

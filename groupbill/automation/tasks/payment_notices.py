@@ -13,10 +13,10 @@ from datetime import timedelta
 from groupbill.automation.plan import Action
 from groupbill.automation.tasks.autodebit import autodebit_accounts, autodebit_day
 from groupbill.automation.tasks.common import client_groups
-from groupbill.automation.tasks.deliver_invoices import invoice_context
 from groupbill.automation.view import CompanyView
 from groupbill.billing.models import Invoice, InvoiceStatus
 from groupbill.notices import outbox
+from groupbill.notices.events import invoice_context
 from groupbill.notices.models import MessageStatus, OutboxMessage
 
 NAME = "payment_notices"

@@ -1,0 +1,70 @@
+"""Messages that actions queue when something happens to a client: written to the outbox
+in the action's own transaction, once per event (the key names the event)."""
+
+from typing import Any
+
+from groupbill.notices import outbox
+
+
+def invoice_context(invoice) -> dict[str, Any]:
+    """What every invoice message may use (documented in rendering.CONTEXTS)."""
+    return {
+        "invoice_id": invoice.pk,
+        "number": invoice.number,
+        "currency": invoice.currency,
+        "total": invoice.total,
+        "balance_due": invoice.balance_due,
+        "issued_on": invoice.issued_on.isoformat() if invoice.issued_on else None,
+        "due_on": invoice.due_on.isoformat() if invoice.due_on else None,
+    }
+
+
+def _queue(key: str, template: str, client, context: dict[str, Any], invoice=None) -> bool:
+    return outbox.queue(
+        key=key,
+        company_id=client.company_id,
+        client_id=client.pk,
+        invoice_id=invoice.pk if invoice is not None else None,
+        template=template,
+        recipients=outbox.recipients_for([client.pk])[client.pk],
+        context=context,
+    )
+
+
+def payment_received(txn, invoice, paid_on) -> None:
+    invoice.refresh_from_db()
+    context = invoice_context(invoice) | {"amount": txn.amount, "paid_on": paid_on.isoformat()}
+    _queue(f"payment:{txn.pk}:received", "payment_received", txn.client, context, invoice)
+
+
+def payment_declined(txn, invoice, reason: str) -> None:
+    context = invoice_context(invoice) | {"amount": txn.amount, "reason": reason}
+    _queue(f"payment:{txn.pk}:declined", "payment_declined", txn.client, context, invoice)
+
+
+def account_disabled(account, reason: str, key: str) -> None:
+    context = {"account": str(account), "reason": reason}
+    _queue(f"{key}:message", "payment_account_disabled", account.client, context)
+
+
+def service_suspended(service, reason: str, occurrence: int) -> None:
+    context = {"service_id": service.pk, "package": service.package.name, "reason": reason}
+    _queue(
+        f"service:{service.pk}:suspended:{occurrence}", "service_suspended", service.client, context
+    )
+
+
+def service_unsuspended(service, occurrence: int) -> None:
+    context = {"service_id": service.pk, "package": service.package.name}
+    _queue(
+        f"service:{service.pk}:unsuspended:{occurrence}",
+        "service_unsuspended",
+        service.client,
+        context,
+    )
+
+
+def change_cancelled(change, reason: str) -> None:
+    service = change.service
+    context = {"service_id": service.pk, "package": service.package.name, "change": reason}
+    _queue(f"change:{change.pk}:cancelled", "service_change_cancelled", service.client, context)
