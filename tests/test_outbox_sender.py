@@ -113,7 +113,7 @@ def deliver(at: datetime) -> str:
 
 
 EXPECTED = {
-    "invoice_unpaid": ("Invoice INV-0042 from Acme Hosting", "Please pay €119.00 by 2026-03-15"),
+    "invoice_unpaid": ("Invoice INV-0042 from Acme Hosting", "Please pay €119.00 by Mar 15, 2026"),
     "invoice_paid": ("Invoice INV-0042 from Acme Hosting (paid)", "is paid. Thank you."),
     "notice_first": ("Payment reminder: invoice INV-0042", "friendly reminder"),
     "notice_second": ("Second payment reminder: invoice INV-0042", "still unpaid"),
@@ -150,12 +150,13 @@ def test_each_template_arrives_with_its_headers_and_text(company, client_row, sm
         assert message.status == "sent" and message.sent_at == T0 and message.attempts == 1
 
 
-def test_money_follows_the_clients_language(company, make_client, smtp):
+def test_money_and_dates_follow_the_clients_language(company, make_client, smtp):
     server = smtp()
     german = make_client(first_name="Grete", language="de", email="grete@example.com")
     _queue(company, german, "invoice_unpaid")
     deliver(T0)
-    assert "119,00\xa0€" in server.received[0][1].get_content()
+    body = server.received[0][1].get_content()
+    assert "119,00\xa0€" in body and "15.03.2026" in body
 
 
 def test_451_then_recovery_each_message_arrives_once_with_backoff(company, client_row, smtp):

@@ -8,8 +8,10 @@ otherwise the default below is used. This module is the one place the defaults l
 """
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
+from babel.dates import format_date
 from babel.numbers import format_currency
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
@@ -18,14 +20,15 @@ from groupbill import money
 
 _INVOICE_FOOTER = (
     "\n\nInvoice {{ number }}: total {{ total|money(currency) }}, "
-    "balance due {{ balance_due|money(currency) }}, due on {{ due_on }}.\n\n{{ company_name }}\n"
+    "balance due {{ balance_due|money(currency) }}, due on {{ due_on|date }}."
+    "\n\n{{ company_name }}\n"
 )
 
 DEFAULTS: dict[str, tuple[str, str]] = {
     "invoice_unpaid": (
         "Invoice {{ number }} from {{ company_name }}",
         "Hello {{ client_name }},\n\nyour new invoice {{ number }} is ready. Please pay "
-        "{{ balance_due|money(currency) }} by {{ due_on }}." + _INVOICE_FOOTER,
+        "{{ balance_due|money(currency) }} by {{ due_on|date }}." + _INVOICE_FOOTER,
     ),
     "invoice_paid": (
         "Invoice {{ number }} from {{ company_name }} (paid)",
@@ -55,7 +58,7 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     "payment_received": (
         "Payment received: invoice {{ number }}",
         "Hello {{ client_name }},\n\nwe received your payment of {{ amount|money(currency) }} "
-        "on {{ paid_on }}. Thank you." + _INVOICE_FOOTER,
+        "on {{ paid_on|date }}. Thank you." + _INVOICE_FOOTER,
     ),
     "payment_declined": (
         "Payment declined: invoice {{ number }}",
@@ -93,7 +96,7 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     "renewal_failed": (
         "Renewal failed: service #{{ service_id }} ({{ package }})",
         "The renewal of service #{{ service_id }} ({{ package }}) for {{ client_name }} "
-        "failed after {{ attempts }} attempt(s) for the period starting {{ period_start }}.\n"
+        "failed after {{ attempts }} attempt(s) for the period starting {{ period_start|date }}.\n"
         'The service is flagged "renewal failed"; please check it.\n\n{{ company_name }}\n',
     ),
 }
@@ -111,8 +114,8 @@ _INVOICE = {
     "currency": "the invoice currency (ISO code, e.g. EUR)",
     "total": "the invoice total in minor units; show it with |money(currency)",
     "balance_due": "what is still owed, in minor units; show it with |money(currency)",
-    "issued_on": "the issue date (YYYY-MM-DD)",
-    "due_on": "the due date (YYYY-MM-DD)",
+    "issued_on": "the issue date (YYYY-MM-DD; |date formats it for the client)",
+    "due_on": "the due date (YYYY-MM-DD; |date formats it for the client)",
 }
 _SERVICE = {**_ALWAYS, "service_id": "the service's id", "package": "the package name"}
 CONTEXTS: dict[str, dict[str, str]] = {
@@ -125,7 +128,7 @@ CONTEXTS: dict[str, dict[str, str]] = {
     "payment_received": {
         **_INVOICE,
         "amount": "the payment amount in minor units; show it with |money(currency)",
-        "paid_on": "the payment date (YYYY-MM-DD)",
+        "paid_on": "the payment date (YYYY-MM-DD; |date formats it for the client)",
     },
     "payment_declined": {
         **_INVOICE,
@@ -199,11 +202,19 @@ def _money(minor: Any, currency: str, locale: str = "en") -> str:
     return format_currency(money.to_decimal(int(minor), currency), currency, locale=locale)
 
 
+def _date(value: Any, locale: str = "en") -> str:
+    """An ISO date ("2026-03-15") as the client reads it ("Mar 15, 2026", "15.03.2026")."""
+    if not value:
+        return ""
+    return format_date(date.fromisoformat(str(value)[:10]), format="medium", locale=locale)
+
+
 def environment(locale: str = "en", *, html: bool = False) -> SandboxedEnvironment:
     """The sandbox; `html=True` autoescapes every value (the HTML part)."""
     env = SandboxedEnvironment(autoescape=html, undefined=StrictUndefined,
                                keep_trailing_newline=True)  # fmt: skip
     env.filters["money"] = lambda minor, currency: _money(minor, currency, locale)
+    env.filters["date"] = lambda value: _date(value, locale)
     # No range(), lipsum(), dict(), ...: a template sees its documented context only.
     env.globals.clear()
     return env
