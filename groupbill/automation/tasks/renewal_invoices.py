@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 
 from groupbill.automation.plan import Action
-from groupbill.automation.tasks.common import ENGINE
+from groupbill.automation.tasks.common import ENGINE, client_groups
 from groupbill.automation.view import CompanyView
 from groupbill.billing import invoices, ledger, recurring
 from groupbill.billing.models import RecurringInvoice
@@ -152,7 +152,7 @@ def _recurring(view: CompanyView, groups: dict[int, int]) -> list[Action]:
 
 
 def plan(view: CompanyView) -> list[Action]:
-    groups = dict(Client.objects.filter(company=view.company).values_list("pk", "group_id"))
+    groups = client_groups(view)
     horizon_max = view.today + timedelta(days=view.max_of("invoice_days_before_renewal"))
     candidates = (
         Service.objects.filter(
