@@ -39,3 +39,10 @@ class ValidationFailed(DomainError):
     @classmethod
     def one(cls, field: str, message: str) -> "ValidationFailed":
         return cls([FieldError(field, message)])
+
+
+class Forbidden(DomainError):
+    """The caller may not do this (a client whose group does not allow it)."""
+
+    status = 403
+    title = "Forbidden"

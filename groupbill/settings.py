@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "groupbill.billing",
     "groupbill.notices",
     "groupbill.automation",
+    "groupbill.portal",
     "groupbill.api",
     "groupbill.web",
 ]
@@ -133,6 +134,9 @@ EMAIL_USE_TLS = _env_bool("GROUPBILL_SMTP_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("GROUPBILL_FROM_EMAIL", "billing@localhost")
 
 LOGIN_URL = "web:login"
+# Absolute base of links in portal emails (e.g. https://billing.example.com); empty: the
+# address the request came to.
+PORTAL_BASE_URL = os.environ.get("GROUPBILL_PORTAL_URL", "").rstrip("/")
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
 

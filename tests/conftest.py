@@ -152,3 +152,24 @@ def login(page, username="staff", password="correct horse") -> None:
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("button[type=submit]")
+
+
+PORTAL_PASSWORD = "portal pass 2026"
+
+
+def portal_account(client, password: str = PORTAL_PASSWORD):
+    """Give the client's primary contact portal access with a known password."""
+    from groupbill.portal import accounts
+
+    contact = client.contacts.get(role="primary")
+    account = accounts.grant_access(contact, actor=ACTOR)
+    return accounts.set_password(account, password, actor=ACTOR)
+
+
+def portal_session(client, password: str = PORTAL_PASSWORD) -> HttpClient:
+    """A browser-like HTTP client signed in to the portal as this client (CSRF enforced)."""
+    account = portal_account(client, password)
+    http = HttpClient(enforce_csrf_checks=False)
+    response = http.post("/portal/login/", {"email": account.login, "password": password})
+    assert response.status_code == 302, response.content[:500]
+    return http

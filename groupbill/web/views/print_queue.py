@@ -1,25 +1,17 @@
 """The paper print queue page and the PDF downloads (one invoice, or the whole queue)."""
 
 from django.contrib import messages
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from groupbill.billing.models import Invoice
 from groupbill.notices import pdf, print_queue
+from groupbill.web.downloads import invoice_pdf_response, pdf_response
 from groupbill.web.views.common import actor, staff_required
-
-
-def _pdf_response(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 @staff_required
 def invoice_pdf(request, invoice_id: int):
-    invoice = get_object_or_404(Invoice, pk=invoice_id)
-    name = f"invoice-{invoice.number}" if invoice.number else f"draft-{invoice.pk}"
-    return _pdf_response(pdf.invoice_pdf(invoice), f"{name}.pdf")
+    return invoice_pdf_response(get_object_or_404(Invoice, pk=invoice_id))
 
 
 @staff_required
@@ -40,4 +32,4 @@ def print_queue_page(request):
 def print_queue_pdf(request):
     """Every queued invoice in one PDF, in queue order (the order of the page)."""
     invoices = [job.invoice for job in print_queue.queued()]
-    return _pdf_response(pdf.batch_pdf(invoices), "print-queue.pdf")
+    return pdf_response(pdf.batch_pdf(invoices), "print-queue.pdf")

@@ -1,0 +1,181 @@
+"""Portal accounts: staff grant or revoke a contact's access; the client sets a password
+through a link sent by email (the outbox), and signs in with throttling."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+
+from groupbill.audit.actions import record
+from groupbill.clients.models import ClientStatus, Contact
+from groupbill.errors import Conflict, FieldError, ValidationFailed
+from groupbill.notices import outbox
+from groupbill.notices.models import OutboxMessage
+from groupbill.portal import throttle
+from groupbill.portal.models import PortalAccount
+
+# Reset links a login may be sent per hour: enough for a lost email, not a mail bomb.
+RESETS_PER_HOUR = 3
+
+
+class _ResetTokens(PasswordResetTokenGenerator):
+    """Django's signed, expiring token, bound to the portal account's password hash and last
+    sign-in, so a used link (or one older than a password change) stops working."""
+
+    key_salt = "groupbill.portal.reset"
+
+    def _make_hash_value(self, account: PortalAccount, timestamp: int) -> str:
+        last = (
+            ""
+            if account.last_login_at is None
+            else account.last_login_at.replace(microsecond=0, tzinfo=None)
+        )
+        return f"{account.pk}{account.password}{last}{timestamp}{account.login}"
+
+
+reset_tokens = _ResetTokens()
+
+
+def normalize_login(value: object) -> str:
+    return value.strip().lower()[:254] if isinstance(value, str) else ""
+
+
+def actor_for(account: PortalAccount) -> str:
+    return f"client:{account.login}"
+
+
+def grant_access(contact: Contact, *, actor: str) -> PortalAccount:
+    """Give a contact a portal login (their email). The account has no usable password
+    until the contact sets one through a reset link."""
+    login = normalize_login(contact.email)
+    if not login:
+        raise ValidationFailed.one("email", "the contact needs an email address to sign in with")
+    if hasattr(contact, "portal"):
+        raise Conflict(f"{contact.display_name} already has portal access.")
+    if PortalAccount.objects.filter(login=login).exists():
+        raise ValidationFailed.one("email", f"{login} already signs in to the portal")
+    with transaction.atomic():
+        account = PortalAccount.objects.create(
+            contact=contact, login=login, password=make_password(None)
+        )
+        _audit(account, actor, "portal.grant")
+    return account
+
+
+def set_active(account: PortalAccount, active: bool, *, actor: str) -> PortalAccount:
+    with transaction.atomic():
+        account.is_active = active
+        account.save(update_fields=["is_active"])
+        _audit(account, actor, "portal.enable" if active else "portal.disable")
+    return account
+
+
+def set_password(account: PortalAccount, password: str, *, actor: str) -> PortalAccount:
+    """Changing the hash also ends the account's other sessions and its reset links."""
+    try:
+        validate_password(password)
+    except DjangoValidationError as exc:
+        raise ValidationFailed([FieldError("password", m) for m in exc.messages]) from None
+    with transaction.atomic():
+        account.password = make_password(password)
+        account.save(update_fields=["password"])
+        _audit(account, actor, "portal.password")
+    return account
+
+
+@dataclass(frozen=True)
+class SignIn:
+    account: PortalAccount | None
+    error: str = ""
+    locked: bool = False
+
+
+GENERIC_REFUSAL = "That email and password do not match a portal account."
+
+
+def sign_in(login: object, password: object, *, address: str, now: datetime) -> SignIn:
+    """Check a sign-in, refusing outright while the login or the address is locked out."""
+    login = normalize_login(login)
+    password = password if isinstance(password, str) else ""
+    locked = throttle.lockout(login, address, now)
+    if locked:
+        return SignIn(None, locked.message(now), locked=True)
+    account = (
+        PortalAccount.objects.select_related("contact__client")
+        .filter(login=login, is_active=True)
+        .first()
+    )
+    # The same hashing work whether or not the login exists, so timing tells nothing.
+    ok = check_password(password, account.password if account else make_password(None))
+    if not (account and ok):
+        throttle.record_failure(login, address, now)
+        locked = throttle.lockout(login, address, now)  # this failure may have been the 5th
+        if locked:
+            return SignIn(None, locked.message(now), locked=True)
+        return SignIn(None, GENERIC_REFUSAL)
+    if account.contact.client.status != ClientStatus.ACTIVE:
+        return SignIn(None, "This account is not active. Please contact us.")
+    account.last_login_at = now
+    account.save(update_fields=["last_login_at"])
+    return SignIn(account)
+
+
+def request_reset(login: object, *, link_for, now: datetime) -> bool:
+    """Queue a reset link for an active account with this login; False (and nothing sent)
+    otherwise, which the page never reveals. `link_for(uid, token)` builds the absolute URL."""
+    login = normalize_login(login)
+    account = (
+        PortalAccount.objects.select_related("contact__client__company")
+        .filter(login=login, is_active=True)
+        .first()
+    )
+    if account is None or not account.contact.email:
+        return False
+    client = account.contact.client
+    recent = account_resets(account).filter(created_at__gt=now - timedelta(hours=1)).count()
+    if recent >= RESETS_PER_HOUR:
+        return False
+    uid = urlsafe_base64_encode(force_bytes(account.pk))
+    with transaction.atomic():
+        outbox.queue(
+            key=f"portal-reset:{account.pk}:{secrets.token_hex(8)}",
+            company_id=client.company_id,
+            client_id=client.pk,
+            template="password_reset",
+            recipients=[{"name": account.contact.display_name, "email": account.contact.email}],
+            context={
+                "reset_url": link_for(uid, reset_tokens.make_token(account)),
+                "valid_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+            },
+        )
+    return True
+
+
+def account_resets(account: PortalAccount):
+    return OutboxMessage.objects.filter(key__startswith=f"portal-reset:{account.pk}:")
+
+
+def account_for_reset(uid: str, token: str) -> PortalAccount | None:
+    try:
+        pk = int(force_str(urlsafe_base64_decode(uid)))
+    except (ValueError, TypeError, OverflowError):
+        return None
+    account = PortalAccount.objects.filter(pk=pk, is_active=True).first()
+    if account is None or not reset_tokens.check_token(account, token):
+        return None
+    return account
+
+
+def _audit(account: PortalAccount, actor: str, action: str) -> None:
+    client = account.contact.client
+    record(actor=actor, company_id=client.company_id, level="portal_account",
+           object_id=account.pk, object_label=f"{account.login} of client #{client.pk}",
+           action=action)  # fmt: skip

@@ -1,0 +1,181 @@
+"""What a client does in the portal. Each action checks the client's effective settings
+here, on the server, whatever the page showed, then calls the same action staff use."""
+
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+
+from groupbill.billing import charges, payments
+from groupbill.billing.accounts import add_payment_account, set_autodebit
+from groupbill.billing.gateways.sandbox import tokenize
+from groupbill.billing.models import Invoice, InvoiceStatus, PaymentAccount, Transaction
+from groupbill.catalog.models import PackagePrice
+from groupbill.clients import actions as clients
+from groupbill.clients.models import Client, Contact, ContactRole
+from groupbill.errors import Conflict, FieldError, Forbidden, ValidationFailed
+from groupbill.portal import queries
+from groupbill.services import actions as services
+from groupbill.services.models import Service, ServiceChange
+from groupbill.settings_catalog.actions import set_client_setting
+from groupbill.settings_catalog.resolver import resolve_client, values
+
+# Setting that allows each gated action, and what a refused client is told.
+GATES = {
+    "cancel": ("client_can_cancel_services", "cancel services online"),
+    "change_term": ("client_can_change_term", "change the billing term of services online"),
+    "change_package": ("client_can_change_package", "change packages online"),
+    "order_addon": ("client_can_create_addons", "order addons online"),
+    "invoice_method": ("client_can_set_invoice_method", "choose how invoices are delivered"),
+    "tax_id": ("show_tax_id_field", "edit the Tax ID online"),
+}
+
+
+def settings_of(client: Client) -> dict[str, Any]:
+    return values(resolve_client(client.pk))
+
+
+def allowed(client: Client, gate: str, config: dict[str, Any] | None = None) -> bool:
+    key, _ = GATES[gate]
+    return bool((config or settings_of(client))[key])
+
+
+def require(client: Client, gate: str) -> None:
+    if not allowed(client, gate):
+        raise Forbidden(
+            f"Your account does not allow you to {GATES[gate][1]}. Please contact us to do it."
+        )
+
+
+# --- Services ----------------------------------------------------------------------------
+
+
+def cancel_service(client: Client, service: Service, *, when: str, today: date, actor: str,
+                   reason: str = "") -> Service:  # fmt: skip
+    require(client, "cancel")
+    return services.cancel(service, actor=actor, today=today, when=when,
+                           reason=reason or "cancelled by the client")  # fmt: skip
+
+
+def _chosen(pricing_id: int | None, choices) -> PackagePrice:
+    pricing = choices.filter(pk=pricing_id).first() if pricing_id else None
+    if pricing is None:
+        raise ValidationFailed.one("pricing", "Choose one of the offered options.")
+    return pricing
+
+
+def change_term(client: Client, service: Service, *, pricing_id: int | None, today: date,
+                actor: str) -> ServiceChange:  # fmt: skip
+    require(client, "change_term")
+    pricing = _chosen(pricing_id, queries.term_choices(service))
+    return services.change_service(service, actor=actor, today=today, pricing=pricing)
+
+
+def change_package(client: Client, service: Service, *, pricing_id: int | None, today: date,
+                   actor: str) -> ServiceChange:  # fmt: skip
+    require(client, "change_package")
+    pricing = _chosen(pricing_id, queries.package_choices(service))
+    # The old package's options do not exist on the new one.
+    return services.change_service(service, actor=actor, today=today, pricing=pricing, options={})
+
+
+def order_addon(client: Client, service: Service, *, pricing_id: int | None, today: date,
+                actor: str) -> Service:  # fmt: skip
+    require(client, "order_addon")
+    if service.status not in ("active", "suspended"):
+        raise Conflict(f"{service} is {service.status}; addons are ordered for active services.")
+    pricing = _chosen(pricing_id, queries.addon_choices(service))
+    return services.add_service(client, pricing=pricing, start_on=today, actor=actor,
+                                parent=service)  # fmt: skip
+
+
+# --- Money -------------------------------------------------------------------------------
+
+
+def pay_with_account(invoice: Invoice, account: PaymentAccount, *, nonce: str,
+                     actor: str) -> Transaction:  # fmt: skip
+    """Charge the invoice's balance to a saved account; the page's nonce keys the charge, so
+    a double submit charges once."""
+    if not nonce or len(nonce) > 64:
+        raise ValidationFailed.one("nonce", "Reload the page and try again.")
+    return charges.pay_with_account(invoice, account, actor=actor,
+                                    key=f"portal-pay:{invoice.pk}:{nonce}")  # fmt: skip
+
+
+def pay_with_credit(invoice: Invoice, *, actor: str) -> int:
+    if invoice.status != InvoiceStatus.OPEN:
+        raise Conflict(f"{invoice} is {invoice.status}; nothing to pay.")
+    applied = payments.apply_credit(invoice.client, invoice.currency, actor=actor,
+                                    invoice_ids=[invoice.pk])  # fmt: skip
+    if not applied:
+        raise Conflict(f"You have no {invoice.currency} credit to apply.")
+    return applied
+
+
+def add_card(client: Client, data: dict[str, Any], *, actor: str) -> PaymentAccount:
+    """Add a card through the test gateway: the number is exchanged for a token at once and
+    never stored."""
+    try:
+        reference, last4 = tokenize(data.get("number"))
+    except ValueError as exc:
+        raise ValidationFailed.one("number", str(exc)) from None
+    return add_payment_account(
+        client,
+        {
+            "kind": "card",
+            "gateway": "test",
+            "reference": reference,
+            "last4": last4,
+            "label": data.get("label") or "",
+            "expires_on": data.get("expires_on"),
+            "is_autodebit": bool(data.get("is_autodebit")),
+        },
+        actor=actor,
+    )
+
+
+def choose_autodebit(account: PaymentAccount, *, actor: str) -> PaymentAccount:
+    """Only staff re-enable an account that automation disabled after declined charges."""
+    if account.autodebit_disabled:
+        raise Conflict(f"{account} was disabled for automatic payment ({account.disabled_reason}); "
+                       "add another card, or contact us.")  # fmt: skip
+    return set_autodebit(account, actor=actor)
+
+
+# --- Contacts and profile ----------------------------------------------------------------
+
+
+def add_contact(client: Client, data: dict[str, Any], *, actor: str) -> Contact:
+    """Clients add billing or other contacts; the primary contact is the account holder."""
+    role = data.get("role") or ContactRole.OTHER
+    if role not in (ContactRole.BILLING, ContactRole.OTHER):
+        raise ValidationFailed.one("role", "must be billing or other")
+    return clients.add_contact(client, {**data, "role": role}, actor=actor)
+
+
+def update_contact(contact: Contact, data: dict[str, Any], *, actor: str) -> Contact:
+    return clients.update_contact(contact, data, actor=actor)
+
+
+def update_profile(client: Client, data: dict[str, Any], *, actor: str) -> Client:
+    """Tax ID only when the group shows the field; invoice method only when the group lets
+    clients choose it, and only among the offered delivery methods. All or nothing."""
+    config = settings_of(client)
+    errors: list[FieldError] = []
+    if "tax_id" in data and not allowed(client, "tax_id", config):
+        require(client, "tax_id")
+    if "invoice_method" in data:
+        if not allowed(client, "invoice_method", config):
+            require(client, "invoice_method")
+        if data["invoice_method"] not in config["delivery_methods"]:
+            offered = ", ".join(config["delivery_methods"])
+            errors.append(FieldError("invoice_method", f"must be one of: {offered}"))
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction.atomic():
+        client_changes = {k: data[k] for k in ("tax_id", "language") if k in data}
+        if client_changes:
+            client = clients.update_client(client, client_changes, actor=actor)
+        if "invoice_method" in data and data["invoice_method"] != config["invoice_method"]:
+            set_client_setting(client, "invoice_method", data["invoice_method"], actor=actor)
+    return client

@@ -1,0 +1,40 @@
+from django.db import models
+
+from groupbill.clients.models import Contact
+
+
+class PortalAccount(models.Model):
+    """A contact's login to the client portal. Separate from staff users: its own password
+    hash, its own session key, never a Django user."""
+
+    contact = models.OneToOneField(Contact, on_delete=models.CASCADE, related_name="portal")
+    # The email the contact signs in with, lower-cased; unique across companies so a sign-in
+    # names exactly one account.
+    login = models.CharField(max_length=254, unique=True)
+    password = models.CharField(max_length=128)  # Django hasher format; "!..." = unusable
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_login_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.login
+
+
+class LoginFailure(models.Model):
+    """One failed portal sign-in, counted per login and per address over a sliding window."""
+
+    at = models.DateTimeField(db_index=True)
+    login = models.CharField(max_length=254)
+    address = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["login", "at"]),
+            models.Index(fields=["address", "at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.login} from {self.address} at {self.at}"

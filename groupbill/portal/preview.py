@@ -1,0 +1,113 @@
+"""The price effect of a self-service action, shown before the client confirms: the action
+itself runs inside a transaction that is rolled back, with gateways and modules replaced by
+recorders, so the preview is exactly what confirming would do (taxes, proration, credits,
+voids) and nothing leaves the database."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max, Sum
+
+from groupbill.automation.effects import recorded
+from groupbill.billing.models import Invoice, InvoiceStatus, TransactionKind
+from groupbill.clients.models import Client
+
+
+@dataclass(frozen=True)
+class Line:
+    description: str
+    amount: int
+    tax: int
+
+
+@dataclass(frozen=True)
+class NewInvoice:
+    currency: str
+    lines: list[Line]
+    subtotal: int
+    tax_total: int
+    total: int
+    paid_by_credit: int
+    due_on: date | None
+
+
+@dataclass(frozen=True)
+class Reduced:
+    """An open invoice the action voids (`voided`) or takes lines off."""
+
+    number: int | None
+    currency: str
+    total_before: int
+    total_after: int
+    voided: bool
+    returned_as_credit: int
+
+
+@dataclass(frozen=True)
+class Effect:
+    outcome: str
+    invoices: list[NewInvoice] = field(default_factory=list)
+    reduced: list[Reduced] = field(default_factory=list)
+    credits: dict[str, int] = field(default_factory=dict)  # new loose credit per currency
+
+    @property
+    def nothing_to_pay(self) -> bool:
+        return not self.invoices
+
+
+def _open_invoices(client: Client) -> dict[int, tuple[int, int]]:
+    return {
+        pk: (total, paid)
+        for pk, total, paid in Invoice.objects.filter(
+            client=client, status=InvoiceStatus.OPEN
+        ).values_list("pk", "total", "amount_paid")
+    }
+
+
+def _new_invoice(inv: Invoice) -> NewInvoice:
+    lines = [Line(x.description, x.amount, x.tax1_amount + x.tax2_amount) for x in inv.lines.all()]
+    return NewInvoice(inv.currency, lines, inv.subtotal, inv.tax_total, inv.total,
+                      inv.amount_paid, inv.due_on)  # fmt: skip
+
+
+def dry_run(client: Client, action: Callable[[], Any], describe: Callable[[Any], str]) -> Effect:
+    """Run `action` for real and roll it back; `describe(result)` words its outcome (called
+    before the rollback, so it may read the database). Domain errors pass through."""
+    last_invoice = client.invoices.aggregate(m=Max("pk"))["m"] or 0
+    last_credit = client.transactions.aggregate(m=Max("pk"))["m"] or 0
+    before = _open_invoices(client)
+    with recorded(), transaction.atomic():
+        outcome = describe(action())
+        created = (
+            client.invoices.filter(pk__gt=last_invoice)
+            .exclude(status=InvoiceStatus.VOID)
+            .prefetch_related("lines")
+            .order_by("pk")
+        )
+        new = [_new_invoice(inv) for inv in created]
+        reduced = [
+            Reduced(
+                number=inv.number,
+                currency=inv.currency,
+                total_before=before[inv.pk][0],
+                total_after=0 if inv.status == InvoiceStatus.VOID else inv.total,
+                voided=inv.status == InvoiceStatus.VOID,
+                returned_as_credit=before[inv.pk][1] - inv.amount_paid,
+            )
+            for inv in Invoice.objects.filter(pk__in=before).order_by("pk")
+            if inv.status == InvoiceStatus.VOID or inv.total != before[inv.pk][0]
+        ]
+        credits = dict(
+            client.transactions.filter(pk__gt=last_credit, kind=TransactionKind.CREDIT)
+            .values("currency")
+            .annotate(s=Sum("amount"))
+            .values_list("currency", "s")
+        )
+        for r in reduced:
+            if r.returned_as_credit:
+                credits[r.currency] = credits.get(r.currency, 0) + r.returned_as_credit
+        transaction.set_rollback(True)
+    return Effect(outcome, new, reduced, credits)

@@ -1,0 +1,46 @@
+"""At most `LIMIT` failed sign-ins per `WINDOW`, per account (the login typed, known or not)
+and per address. Counted in the database so every web process sees the same count."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Q
+
+from groupbill.portal.models import LoginFailure
+
+LIMIT = 5
+WINDOW = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Lockout:
+    until: datetime
+
+    def message(self, now: datetime) -> str:
+        minutes = max(1, -(-int((self.until - now).total_seconds()) // 60))
+        return (
+            f"Too many failed sign-ins. For your security, signing in is paused; "
+            f"try again in {minutes} minute{'s' if minutes != 1 else ''} or reset your password."
+        )
+
+
+def lockout(login: str, address: str, now: datetime) -> Lockout | None:
+    """The lockout in force for this login or address, if either has `LIMIT` failures in
+    the window."""
+    since = now - WINDOW
+    recent = LoginFailure.objects.filter(at__gt=since)
+    worst = None
+    for scope in (Q(login=login), Q(address=address)):
+        rows = recent.filter(scope)
+        if rows.count() >= LIMIT:
+            # Free again when enough of the oldest failures have left the window.
+            times = list(rows.order_by("-at").values_list("at", flat=True)[:LIMIT])
+            until = times[LIMIT - 1] + WINDOW
+            worst = until if worst is None else max(worst, until)
+    return Lockout(worst) if worst else None
+
+
+def record_failure(login: str, address: str, now: datetime) -> None:
+    LoginFailure.objects.create(at=now, login=login[:254], address=address[:64])
+    # Rows older than the window count for nothing; keep the table small.
+    LoginFailure.objects.filter(at__lt=now - WINDOW).delete()

@@ -1,0 +1,77 @@
+"""The client's invoices (never drafts), their PDF, and paying one."""
+
+import secrets
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from groupbill.billing.models import Invoice, InvoiceStatus, TransactionStatus
+from groupbill.billing.payments import balances
+from groupbill.errors import DomainError
+from groupbill.portal import actions
+from groupbill.portal.views.common import client_required, own
+from groupbill.validation import parse_id
+from groupbill.web.downloads import invoice_pdf_response
+
+
+def _invoices():
+    return Invoice.objects.exclude(status=InvoiceStatus.DRAFT)
+
+
+@client_required
+def invoice_list(request):
+    invoices = _invoices().filter(client=request.client).order_by("-issued_on", "-pk")
+    return render(request, "portal/invoices/list.html", {"invoices": invoices})
+
+
+@client_required
+def invoice_detail(request, invoice_id: int):
+    invoice = own(_invoices(), request, invoice_id)
+    credit = next(
+        (b.credit for b in balances([request.client.pk])[request.client.pk]
+         if b.currency == invoice.currency),
+        0,
+    )  # fmt: skip
+    return render(
+        request,
+        "portal/invoices/detail.html",
+        {
+            "invoice": invoice,
+            "lines": invoice.lines.order_by("position", "pk"),
+            "payments": invoice.applications.select_related("transaction").order_by("pk"),
+            "accounts": request.client.payment_accounts.order_by("pk"),
+            "credit": credit,
+            # A fresh key per page view: a double submit of this form charges once.
+            "nonce": secrets.token_urlsafe(16),
+        },
+    )
+
+
+@client_required
+def invoice_pdf(request, invoice_id: int):
+    return invoice_pdf_response(own(_invoices(), request, invoice_id))
+
+
+@client_required
+@require_POST
+def invoice_pay(request, invoice_id: int):
+    invoice = own(_invoices(), request, invoice_id)
+    try:
+        if request.POST.get("method") == "credit":
+            applied = actions.pay_with_credit(invoice, actor=request.actor)
+            invoice.refresh_from_db()
+            messages.success(request, f"Credit applied; {invoice} is {invoice.status}."
+                             if applied else "Nothing applied.")  # fmt: skip
+        else:
+            account = own(request.client.payment_accounts.all(), request,
+                          parse_id(request.POST.get("account")) or 0)  # fmt: skip
+            txn = actions.pay_with_account(invoice, account, nonce=request.POST.get("nonce", ""),
+                                           actor=request.actor)  # fmt: skip
+            if txn.status == TransactionStatus.APPROVED:
+                messages.success(request, f"Payment approved; thank you. {invoice} is paid.")
+            else:
+                messages.error(request, f"The payment was not taken: {txn.note or txn.status}.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("portal:invoice_detail", invoice_id=invoice.pk)

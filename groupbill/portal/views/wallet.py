@@ -1,0 +1,84 @@
+"""Saved payment methods: add a card (test gateway) and choose the auto-debit one."""
+
+from datetime import date
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from groupbill.errors import DomainError
+from groupbill.portal import actions
+from groupbill.portal.views.common import client_required, own
+
+
+def _expiry(value: str) -> date | None:
+    """ "MM/YY" or "YYYY-MM" -> the last day that month is valid; None if not given."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        if "/" in value:
+            month, year = (int(p) for p in value.split("/"))
+            year += 2000 if year < 100 else 0
+        else:
+            year, month = (int(p) for p in value.split("-")[:2])
+        nxt = date(year + month // 12, month % 12 + 1, 1)
+    except ValueError:
+        raise ValueError("Enter the expiry as MM/YY.") from None
+    return date.fromordinal(nxt.toordinal() - 1)
+
+
+def _page(request, form=None, errors=None, status=200):
+    return render(
+        request,
+        "portal/wallet/list.html",
+        {
+            "accounts": request.client.payment_accounts.order_by("pk"),
+            "form": form or {},
+            "errors": errors or {},
+        },
+        status=status,
+    )
+
+
+@client_required
+def account_list(request):
+    return _page(request)
+
+
+@client_required
+@require_POST
+def account_add(request):
+    form = {k: request.POST.get(k, "") for k in ("label", "expiry")}
+    try:
+        expires_on = _expiry(request.POST.get("expiry", ""))
+    except ValueError as exc:
+        return _page(request, form, {"expiry": str(exc)}, 400)
+    try:
+        account = actions.add_card(
+            request.client,
+            {
+                "number": request.POST.get("number", ""),
+                "label": form["label"],
+                "expires_on": expires_on.isoformat() if expires_on else None,
+                "is_autodebit": request.POST.get("is_autodebit") == "on",
+            },
+            actor=request.actor,
+        )
+    except DomainError as exc:
+        errors = {e.field: e.message for e in exc.errors} or {"number": exc.message}
+        return _page(request, form, errors, 400)
+    messages.success(request, f"{account} added.")
+    return redirect("portal:account_list")
+
+
+@client_required
+@require_POST
+def account_autodebit(request, account_id: int):
+    account = own(request.client.payment_accounts.all(), request, account_id)
+    try:
+        actions.choose_autodebit(account, actor=request.actor)
+        messages.success(request, f"{account} is now charged automatically for your invoices.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("portal:account_list")
