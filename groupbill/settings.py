@@ -137,6 +137,12 @@ LOGIN_URL = "web:login"
 # Absolute base of links in portal emails (e.g. https://billing.example.com); empty: the
 # address the request came to.
 PORTAL_BASE_URL = os.environ.get("GROUPBILL_PORTAL_URL", "").rstrip("/")
+# Behind a reverse proxy every request comes from the proxy's address; name the request
+# header (as in request.META, e.g. HTTP_X_REAL_IP) that the proxy sets to the client's
+# address, so portal sign-in limits count per real address. Empty: REMOTE_ADDR.
+CLIENT_ADDRESS_HEADER = os.environ.get("GROUPBILL_CLIENT_ADDRESS_HEADER", "")
+# Portal password links work this long.
+PASSWORD_RESET_TIMEOUT = 24 * 60 * 60
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
 

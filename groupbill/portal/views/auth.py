@@ -21,6 +21,13 @@ def _next(request) -> str:
     return home
 
 
+def _address(request) -> str:
+    header = settings.CLIENT_ADDRESS_HEADER
+    forwarded = request.META.get(header, "") if header else ""
+    # A proxy may append: the first entry is the client it saw.
+    return forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR", "")
+
+
 def login(request):
     error, locked, login_value = "", False, ""
     if request.method == "POST":
@@ -28,7 +35,7 @@ def login(request):
         result = accounts.sign_in(
             login_value,
             request.POST.get("password", ""),
-            address=request.META.get("REMOTE_ADDR", ""),
+            address=_address(request),
             now=timezone.now(),
         )
         if result.account is not None:
