@@ -316,3 +316,50 @@ def test_any_sequence_of_repeated_keys_charges_each_key_once(client, sandbox, ca
     assert set(SandboxCharge.objects.values_list("idempotency_key", flat=True)) == set(first)
     for key, result in first.items():
         assert sandbox.outcome(key) == result
+
+
+@pytest.mark.parametrize(
+    ("number", "last4", "outcome"),
+    [
+        ("4242 4242 4242 4242", "4242", ChargeOutcome.APPROVED),
+        ("4000-0000-0000-0002", "0002", ChargeOutcome.DECLINED),
+        ("4000000000009995", "9995", ChargeOutcome.DECLINED),
+    ],
+)
+def test_tokenize_keeps_the_ending_that_chooses_the_outcome_and_never_the_number(
+    number, last4, outcome
+):
+    token, got_last4 = sandbox_module.tokenize(number)
+    digits = number.replace(" ", "").replace("-", "")
+    assert got_last4 == last4
+    assert digits not in token and digits[:12] not in token
+    assert sandbox_module.charge_outcome(token)[0] == outcome
+    assert sandbox_module.tokenize(number)[0] == token  # the same card, the same token
+
+
+@pytest.mark.parametrize(
+    ("number", "message"),
+    [
+        ("4242 4242 4242 4241", "not valid"),  # Luhn check digit wrong
+        ("4242", "12 to 19 digits"),
+        ("4242abcd42424242", "12 to 19 digits"),
+        (None, "12 to 19 digits"),
+    ],
+)
+def test_tokenize_refuses_what_is_not_a_card_number(number, message):
+    with pytest.raises(ValueError, match=message):
+        sandbox_module.tokenize(number)
+
+
+@given(st.text(alphabet="0123456789", min_size=12, max_size=19))
+@settings(max_examples=60, deadline=None)
+def test_tokenize_accepts_exactly_the_luhn_valid_numbers(digits):
+    total = sum(
+        (int(d) * 2 - 9 if int(d) * 2 > 9 else int(d) * 2) if i % 2 else int(d)
+        for i, d in enumerate(reversed(digits))
+    )
+    if total % 10 == 0:
+        assert sandbox_module.tokenize(digits)[1] == digits[-4:]
+    else:
+        with pytest.raises(ValueError):
+            sandbox_module.tokenize(digits)
