@@ -240,7 +240,10 @@ def build_email(message: OutboxMessage) -> EmailMessage:
             "address (renewal_failed: the company has no notify_email)"
         )
     client_name, locale = _client_name_and_locale(message)
-    rendered = rendering.render(message.template, message.context or {},
+    context = dict(message.context or {})
+    # A message to one contact (a password link) greets that contact, not the primary one.
+    client_name = context.pop("client_name", None) or client_name
+    rendered = rendering.render(message.template, context,
                                 company_name=message.company.name, client_name=client_name,
                                 locale=locale, company=message.company)  # fmt: skip
     from_email = settings.DEFAULT_FROM_EMAIL

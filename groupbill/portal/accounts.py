@@ -152,6 +152,7 @@ def request_reset(login: object, *, link_for, now: datetime) -> bool:
             template="password_reset",
             recipients=[{"name": account.contact.display_name, "email": account.contact.email}],
             context={
+                "client_name": account.contact.display_name,
                 "reset_url": link_for(uid, reset_tokens.make_token(account)),
                 "valid_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
             },
