@@ -113,8 +113,11 @@ def sign_in(login: object, password: object, *, address: str, now: datetime) -> 
         .filter(login=login, is_active=True)
         .first()
     )
-    # The same hashing work whether or not the login exists, so timing tells nothing.
-    ok = check_password(password, account.password if account else make_password(None))
+    if account is None:
+        make_password(password)  # the same hashing work, so timing does not tell
+        ok = False
+    else:
+        ok = check_password(password, account.password)
     if not (account and ok):
         throttle.record_failure(login, address, now)
         locked = throttle.lockout(login, address, now)  # this failure may have been the 5th
