@@ -1,0 +1,301 @@
+"""Portal sign-in with throttling (5 failures per 15 minutes, per login and per address),
+password reset links through the outbox, and a password change ending other sessions."""
+
+from datetime import UTC, datetime, timedelta
+from unittest import mock
+from urllib.parse import urlsplit
+
+import pytest
+from django.test import Client as HttpClient
+
+from groupbill.notices.models import OutboxMessage
+from groupbill.notices.sender import build_email
+from groupbill.portal import accounts, throttle
+from groupbill.portal.models import LoginFailure
+from tests.conftest import PORTAL_PASSWORD, portal_account
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+LOCKED = "Too many failed sign-ins"
+REFUSED = accounts.GENERIC_REFUSAL
+RESET_SENT = "If that address has portal access, a link to choose a new password is on its way."
+
+
+@pytest.fixture(autouse=True)
+def _fast_hasher(settings):
+    """Every sign-in hashes; the default hasher's cost is not what is tested."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+class Clock:
+    """`django.utils.timezone.now`, as the sign-in and reset views read it, set by the test."""
+
+    def __init__(self, moment: datetime):
+        self.moment = moment
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+    def advance(self, **delta) -> None:
+        self.moment += timedelta(**delta)
+
+
+@pytest.fixture
+def clock():
+    now = Clock(T0)
+    with mock.patch("django.utils.timezone.now", now):
+        yield now
+
+
+@pytest.fixture
+def ada(make_client):
+    return make_client(email="ada@example.com")
+
+
+@pytest.fixture
+def account(ada):
+    return portal_account(ada)
+
+
+def sign_in(http, login, password, address="127.0.0.1"):
+    return http.post("/portal/login/", {"email": login, "password": password},
+                     REMOTE_ADDR=address)  # fmt: skip
+
+
+def signed_in(http) -> bool:
+    r = http.get("/portal/")
+    if r.status_code == 302:
+        assert r["Location"].startswith("/portal/login/")
+        return False
+    assert r.status_code == 200
+    return True
+
+
+# --- Throttling ----------------------------------------------------------------------------
+
+
+def test_five_wrong_passwords_lock_the_login_for_fifteen_minutes(clock, account):
+    http = HttpClient()
+    for attempt in range(1, 5):
+        r = sign_in(http, account.login, f"wrong {attempt}")
+        assert r.status_code == 200
+        assert REFUSED in r.content.decode()
+    r = sign_in(http, account.login, "wrong 5")  # the fifth failure locks at once
+    assert r.status_code == 429
+    assert LOCKED in r.content.decode()
+
+    clock.advance(minutes=1)
+    r = sign_in(http, account.login, PORTAL_PASSWORD)  # right password, still refused
+    assert r.status_code == 429
+    assert "try again in 14 minutes" in r.content.decode()
+    assert not signed_in(http)
+    # Refusals while locked are not failures: they do not stretch the lockout.
+    assert LoginFailure.objects.count() == 5
+
+    clock.advance(minutes=13, seconds=59)  # 14:59 after the failures
+    r = sign_in(http, account.login, PORTAL_PASSWORD)
+    assert r.status_code == 429
+    assert "try again in 1 minute " in r.content.decode()
+
+    clock.advance(seconds=1)  # 15:00: the failures have left the window
+    r = sign_in(http, account.login, PORTAL_PASSWORD)
+    assert r.status_code == 302
+    assert signed_in(http)
+
+
+def test_the_lock_holds_for_the_login_whatever_the_address(clock, account):
+    http = HttpClient()
+    for attempt in range(5):
+        sign_in(http, account.login, "wrong", address=f"10.0.1.{attempt}")
+    r = sign_in(http, account.login, PORTAL_PASSWORD, address="10.0.2.1")
+    assert r.status_code == 429
+    assert LOCKED in r.content.decode()
+
+
+def test_five_failures_from_one_address_lock_that_address_for_every_login(clock, account):
+    http = HttpClient()
+    for attempt in range(5):
+        r = sign_in(http, f"guess{attempt}@example.com", "whatever", address="10.0.0.9")
+    assert r.status_code == 429
+    r = sign_in(http, account.login, PORTAL_PASSWORD, address="10.0.0.9")
+    assert r.status_code == 429
+    assert LOCKED in r.content.decode()
+    assert not signed_in(http)
+
+    other = HttpClient()  # the account itself is not locked: another address signs in
+    assert sign_in(other, account.login, PORTAL_PASSWORD, address="10.0.0.10").status_code == 302
+
+    clock.advance(minutes=15)
+    assert sign_in(http, account.login, PORTAL_PASSWORD, address="10.0.0.9").status_code == 302
+
+
+def test_sign_in_counts_failures_over_a_sliding_window(account):
+    """Failures one minute apart: locked from the fifth until 15 minutes after the first
+    one of the five latest; fewer than five in the window lets the right password in."""
+    for minute in range(4):
+        result = accounts.sign_in(account.login, "wrong", address="a",
+                                  now=T0 + timedelta(minutes=minute))  # fmt: skip
+        assert (result.account, result.error, result.locked) == (None, REFUSED, False)
+    ok = accounts.sign_in(account.login, PORTAL_PASSWORD, address="a",
+                          now=T0 + timedelta(minutes=4))  # fmt: skip
+    assert ok.account == account  # four failures do not lock
+
+    fifth = accounts.sign_in(account.login, "wrong", address="a", now=T0 + timedelta(minutes=5))
+    assert fifth.locked and fifth.error.startswith(LOCKED)
+    assert "try again in 10 minutes" in fifth.error  # free at T0 + 15 min
+
+    for moment in (T0 + timedelta(minutes=14, seconds=59), T0 + timedelta(minutes=7)):
+        held = accounts.sign_in(account.login, PORTAL_PASSWORD, address="b", now=moment)
+        assert held.locked and held.account is None
+
+    free = accounts.sign_in(account.login, PORTAL_PASSWORD, address="b",
+                            now=T0 + timedelta(minutes=15))  # fmt: skip
+    assert free.account == account
+    assert throttle.lockout(account.login, "b", T0 + timedelta(minutes=15)) is None
+
+
+def test_logins_are_compared_case_insensitively_and_so_are_their_failures(account):
+    for _ in range(5):
+        accounts.sign_in(" ADA@Example.com ", "wrong", address="a", now=T0)
+    assert accounts.sign_in(account.login, PORTAL_PASSWORD, address="b", now=T0).locked
+    later = T0 + timedelta(minutes=15)
+    assert accounts.sign_in("Ada@Example.COM", PORTAL_PASSWORD, address="b", now=later).account
+
+
+# --- Password reset ------------------------------------------------------------------------
+
+
+def request_reset(http, email):
+    r = http.post("/portal/password-reset/", {"email": email}, follow=True)
+    assert r.status_code == 200
+    assert RESET_SENT in r.content.decode()
+
+
+def test_a_reset_link_sets_a_new_password_once(clock, ada, account):
+    http = HttpClient()
+    request_reset(http, "  Ada@Example.com ")
+    [message] = OutboxMessage.objects.all()
+    assert (message.template, message.client_id, message.status) == (
+        "password_reset", ada.pk, "pending",
+    )  # fmt: skip
+    assert [r["email"] for r in message.recipients] == ["ada@example.com"]
+    url = message.context["reset_url"]
+    assert url.startswith("http://testserver/portal/password-reset/")
+    assert message.context["valid_hours"] == 24  # settings.PASSWORD_RESET_TIMEOUT
+
+    email = build_email(message)
+    assert email.to == ["Ada Lovelace <ada@example.com>"]
+    assert email.subject == "Reset your password at Acme Hosting"
+    assert url in email.body
+    assert "within 24 hours" in email.body
+
+    path = urlsplit(url).path
+    r = http.get(path)
+    assert r.status_code == 200
+    assert 'name="password2"' in r.content.decode()
+    assert "For ada@example.com" in r.content.decode()
+
+    r = http.post(path, {"password": "brand new secret", "password2": "something else"})
+    assert r.status_code == 400
+    assert "The two passwords differ." in r.content.decode()
+    r = http.post(path, {"password": "short", "password2": "short"})
+    assert r.status_code == 400  # Django's minimum length
+
+    r = http.post(path, {"password": "brand new secret", "password2": "brand new secret"})
+    assert r.status_code == 302 and r["Location"] == "/portal/login/"
+
+    old = sign_in(HttpClient(), account.login, PORTAL_PASSWORD)
+    assert old.status_code == 200 and REFUSED in old.content.decode()
+    assert sign_in(HttpClient(), account.login, "brand new secret").status_code == 302
+
+    for method in ("get", "post"):  # used: the link is dead
+        r = getattr(http, method)(path, {"password": "again again", "password2": "again again"})
+        assert r.status_code == 400
+        assert "This link no longer works" in r.content.decode()
+    assert sign_in(HttpClient(), account.login, "again again").status_code == 200
+
+
+def test_a_reset_for_an_unknown_address_says_the_same_and_sends_nothing(clock, account):
+    request_reset(HttpClient(), "nobody@example.com")
+    request_reset(HttpClient(), "")
+    assert OutboxMessage.objects.count() == 0
+
+
+def test_a_disabled_account_gets_no_reset_link(clock, account):
+    accounts.set_active(account, False, actor="test")
+    request_reset(HttpClient(), account.login)
+    assert OutboxMessage.objects.count() == 0
+
+
+def test_at_most_three_reset_links_an_hour(clock, account):
+    http = HttpClient()
+    for _ in range(5):
+        request_reset(http, account.login)
+        clock.advance(minutes=1)
+    assert OutboxMessage.objects.filter(template="password_reset").count() == 3
+
+    clock.advance(minutes=56)  # 60 minutes after the first one
+    request_reset(http, account.login)
+    assert OutboxMessage.objects.count() == 4
+
+
+def test_each_link_works_and_a_sign_in_or_a_newer_password_retires_older_links(clock, account):
+    http = HttpClient()
+    request_reset(http, account.login)
+    request_reset(http, account.login)
+    first, second = (
+        urlsplit(m.context["reset_url"]).path for m in OutboxMessage.objects.order_by("pk")
+    )
+    assert http.get(first).status_code == 200 and http.get(second).status_code == 200
+    r = http.post(second, {"password": "the second one", "password2": "the second one"})
+    assert r.status_code == 302
+    assert http.get(first).status_code == 400  # the password it was made for changed
+
+    request_reset(http, account.login)
+    third = urlsplit(OutboxMessage.objects.order_by("pk").last().context["reset_url"]).path
+    clock.advance(seconds=2)
+    assert sign_in(HttpClient(), account.login, "the second one").status_code == 302
+    assert http.get(third).status_code == 400  # a sign-in since it was sent
+
+
+def test_a_link_expires_after_the_reset_timeout(clock, settings, account):
+    request_reset(HttpClient(), account.login)
+    path = urlsplit(OutboxMessage.objects.get().context["reset_url"]).path
+    sent = datetime.now()  # Django's token generator reads the naive local clock
+    for delay, status in ((settings.PASSWORD_RESET_TIMEOUT - 60, 200),
+                          (settings.PASSWORD_RESET_TIMEOUT + 1, 400)):  # fmt: skip
+        later = sent + timedelta(seconds=delay)
+        with mock.patch.object(accounts.reset_tokens, "_now", return_value=later):
+            assert HttpClient().get(path).status_code == status
+
+
+# --- Sessions ------------------------------------------------------------------------------
+
+
+def test_a_password_change_ends_the_other_sessions(account):
+    here, there = HttpClient(), HttpClient()
+    for http in (here, there):
+        assert sign_in(http, account.login, PORTAL_PASSWORD).status_code == 302
+        assert signed_in(http)
+
+    change = {"form": "password", "password": "next secret 1", "password2": "next secret 1"}
+    r = here.post("/portal/profile/", change | {"current_password": "wrong"})
+    assert r.status_code == 400
+    assert signed_in(there)  # nothing changed
+
+    r = here.post("/portal/profile/", change | {"current_password": PORTAL_PASSWORD})
+    assert r.status_code == 302
+    assert signed_in(here)  # the session that changed it stays
+    r = there.get("/portal/invoices/")
+    assert r.status_code == 302
+    assert r["Location"] == "/portal/login/?next=%2Fportal%2Finvoices%2F"
+
+
+def test_a_reset_ends_every_session(clock, account):
+    http = HttpClient()
+    assert sign_in(http, account.login, PORTAL_PASSWORD).status_code == 302
+    clock.advance(seconds=1)
+    request_reset(HttpClient(), account.login)
+    path = urlsplit(OutboxMessage.objects.get().context["reset_url"]).path
+    r = HttpClient().post(path, {"password": "from the link", "password2": "from the link"})
+    assert r.status_code == 302
+    assert not signed_in(http)
