@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 
 from groupbill.errors import Forbidden, NotFound
 from groupbill.portal import session
@@ -28,12 +29,15 @@ def client_required(view: Callable) -> Callable:
         request.account = account
         request.client = account.contact.client
         request.actor = actor_for(account)
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(exc.message) from None
-        except Forbidden as exc:
-            return forbidden(request, exc.message)
+        # Timestamps (payments, changes) are shown on the company's calendar, like the
+        # invoice dates next to them.
+        with timezone.override(request.client.company.timezone):
+            try:
+                return view(request, *args, **kwargs)
+            except NotFound as exc:
+                raise Http404(exc.message) from None
+            except Forbidden as exc:
+                return forbidden(request, exc.message)
 
     return wrapper
 
