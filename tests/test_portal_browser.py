@@ -5,13 +5,13 @@ import os
 import re
 
 import pytest
-from django.utils.formats import date_format
 
 from groupbill.billing.models import Invoice, InvoiceStatus, PaymentAccount
 from groupbill.catalog.models import Package, PackagePrice
 from groupbill.clients.actions import create_group
 from groupbill.clients.models import Contact
 from groupbill.companies.queries import company_today
+from groupbill.portal.dates import day_text
 from groupbill.services import actions as services
 from groupbill.services.models import ChangeStatus, Service, ServiceChange, ServiceStatus
 from groupbill.settings_catalog.actions import set_group_setting
@@ -152,7 +152,7 @@ def test_open_group_client_serves_themselves(browser_page, world):
     # The payment is dated in the company's calendar, like the invoice (not in UTC).
     payment = page.locator("h2:text-is('Payments') + table tbody tr")
     assert payment.count() == 1
-    assert payment.inner_text().split("\t")[0] == world["today"].isoformat()
+    assert payment.inner_text().split("\t")[0] == day_text(world["today"], "en")
     shot(page, "invoice-detail")
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.PAID and invoice.amount_paid == 1000
@@ -194,7 +194,7 @@ def test_open_group_client_serves_themselves(browser_page, world):
     page.get_by_label("Pro · 1 year · €300.00").check()
     page.get_by_role("button", name="Show the price").click()
     assert page.locator("#effect-outcome").inner_text() == (
-        f"The new term starts at your next renewal, on {renewal.isoformat()}."
+        f"The new term starts at your next renewal, on {day_text(renewal, 'en')}."
     )
     assert page.locator(".effect-none").is_visible()
     page.click("#confirm")
@@ -226,7 +226,7 @@ def test_open_group_client_serves_themselves(browser_page, world):
     page.get_by_label("At the end of the current term").check()
     page.fill("#id_reason", "Moving elsewhere")
     page.get_by_role("button", name="Show what this does").click()
-    outcome = f"Pro #{service.pk} will be cancelled on {renewal.isoformat()}."
+    outcome = f"Pro ends on {day_text(renewal, 'en')}."
     assert page.locator("#effect-outcome").inner_text() == outcome
     shot(page, "cancel-preview")
     service.refresh_from_db()
@@ -235,7 +235,7 @@ def test_open_group_client_serves_themselves(browser_page, world):
     page.wait_for_url(f"**/portal/services/{service.pk}/")
     assert outcome in status_text(page)
     # The outcome message words the date as ISO, the page in Django's format.
-    assert f"ends on {date_format(renewal)}" in page.locator(".facts").inner_text()
+    assert f"ends on {day_text(renewal, 'en')}" in page.locator(".facts").inner_text()
     assert page.get_by_role("link", name="Cancel service").count() == 0
     service.refresh_from_db()
     assert service.cancel_at == renewal and service.status == ServiceStatus.ACTIVE

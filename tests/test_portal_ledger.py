@@ -455,7 +455,7 @@ def test_a_new_term_invoices_nothing_now_and_starts_at_the_next_renewal(company,
         effect, html = preview(http, url, pricing=shop["basic_year"].pk)
         assert footprint() == before
         assert (effect.invoices, effect.reduced, effect.credits) == ([], [], {})
-        assert effect.outcome == "The new term starts at your next renewal, on 2026-02-10."
+        assert effect.outcome == "The new term starts at your next renewal, on Feb 10, 2026."
         assert "Nothing to pay and no invoice changes." in html
         confirm(http, url, pricing=shop["basic_year"].pk)
 
@@ -506,7 +506,7 @@ def test_cancel_now_voids_the_open_invoice_and_returns_its_paid_part_as_credit(
         assert effect.credits == {"EUR": 500}
         assert "Credit to your account: <strong>€5.00</strong>" in html
         assert "€5.00 you paid on it becomes credit" in html
-        assert effect.outcome == f"{site} is cancelled."
+        assert effect.outcome == "Basic is cancelled."
         confirm(http, cancel_url(site), when="now")
 
     invoice = fresh(invoice)
@@ -597,7 +597,7 @@ def test_cancel_at_end_of_term_schedules_it_and_voids_nothing_now(company, ada, 
         effect, html = preview(http, cancel_url(site), when="end_of_term")
         assert footprint() == before
         assert (effect.invoices, effect.reduced, effect.credits) == ([], [], {})
-        assert effect.outcome == f"{site} will be cancelled on 2026-02-10."
+        assert effect.outcome == "Basic ends on Feb 10, 2026."
         assert "Nothing to pay and no invoice changes." in html
         confirm(http, cancel_url(site), when="end_of_term")
     site = fresh(site)

@@ -12,7 +12,12 @@ from groupbill.portal.views.common import client_required, own
 from groupbill.web.forms import ContactFieldsForm, add_domain_errors
 
 
-class ContactForm(ContactFieldsForm):
+class ContactFields(ContactFieldsForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, label_suffix="", **kwargs)
+
+
+class ContactForm(ContactFields):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         roles = [(r.value, r.label) for r in (ContactRole.BILLING, ContactRole.OTHER)]
@@ -50,10 +55,10 @@ def contact_add(request):
 @client_required
 def contact_edit(request, contact_id: int):
     contact = own(Contact.objects.all(), request, contact_id)
-    form = ContactFieldsForm(
+    form = ContactFields(
         request.POST or None,
         required=_required(request),
-        initial={f: getattr(contact, f) for f in ContactFieldsForm().fields},
+        initial={f: getattr(contact, f) for f in ContactFields().fields},
     )
     if request.method == "POST" and form.is_valid():
         try:

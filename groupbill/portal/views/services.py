@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from groupbill.companies.queries import company_today
 from groupbill.errors import DomainError
 from groupbill.portal import actions, queries
+from groupbill.portal.dates import day_text
 from groupbill.portal.preview import dry_run
 from groupbill.portal.views.common import client_required, own
 from groupbill.services.models import ChangeStatus, Service, ServiceStatus
@@ -56,7 +57,8 @@ def _change_outcome(change) -> str:
     if change.status == ChangeStatus.QUEUED:
         return "The change is made once its invoice is paid."
     if change.old["package_id"] == change.new["package_id"]:
-        return f"The new term starts at your next renewal, on {change.service.anchor_date}."
+        starts = day_text(change.service.anchor_date, change.service.client.language)
+        return f"The new term starts at your next renewal, on {starts}."
     if change.credit_amount:
         return "The new package is active now; the unused difference is credited to you."
     return "The new package is active now."
@@ -103,9 +105,10 @@ def service_cancel(request, service_id: int):
                                       reason=params.get("reason", ""))  # fmt: skip
 
     def describe(service):
+        name = service.package.name
         if service.status == ServiceStatus.CANCELED:
-            return f"{service} is cancelled."
-        return f"{service} will be cancelled on {service.cancel_at}."
+            return f"{name} is cancelled."
+        return f"{name} ends on {day_text(service.cancel_at, request.client.language)}."
 
     return _self_service(request, service_id, "cancel", "portal/services/cancel.html", run,
                          describe)  # fmt: skip
