@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from groupbill.errors import ValidationFailed
 from groupbill.portal import accounts, session
+from groupbill.portal.links import reset_link_builder
 
 
 def _next(request) -> str:
@@ -54,20 +55,10 @@ def logout(request):
     return redirect("portal:login")
 
 
-def _link_for(request):
-    base = settings.PORTAL_BASE_URL
-
-    def link(uid: str, token: str) -> str:
-        path = reverse("portal:reset_confirm", kwargs={"uid": uid, "token": token})
-        return f"{base}{path}" if base else request.build_absolute_uri(path)
-
-    return link
-
-
 def reset_request(request):
     if request.method == "POST":
-        accounts.request_reset(request.POST.get("email", ""), link_for=_link_for(request),
-                               now=timezone.now())  # fmt: skip
+        link_for = reset_link_builder(request)
+        accounts.request_reset(request.POST.get("email", ""), link_for=link_for, now=timezone.now())
         # The same answer whether or not the address has an account.
         messages.success(
             request,
