@@ -1,9 +1,11 @@
 """A demo book: two companies, groups with different colours and overrides, clients with
-contacts. Built only through the actions, like any real data."""
+contacts who can sign in to the client portal. Built only through the actions, like any real
+data."""
 
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import check_password
 from django.db import transaction
 
 from groupbill.billing.accounts import add_payment_account
@@ -11,9 +13,12 @@ from groupbill.billing.charges import pay_with_account
 from groupbill.billing.payments import add_credit, apply_credit, pay_invoice
 from groupbill.catalog.actions import add_option, create_package
 from groupbill.clients.actions import add_contact, create_client, create_group
+from groupbill.clients.models import Client
 from groupbill.companies.actions import create_company
 from groupbill.companies.models import Company, TaxRule
 from groupbill.companies.queries import company_today
+from groupbill.portal import accounts
+from groupbill.portal.models import PortalAccount
 from groupbill.services.actions import add_service, provision
 from groupbill.settings_catalog.actions import (
     set_client_settings,
@@ -23,12 +28,18 @@ from groupbill.settings_catalog.actions import (
 
 DEMO_USERNAME = "admin"
 DEMO_PASSWORD = "groupbill-demo"
+# Every demo client's primary contact signs in to the portal with DEMO_PASSWORD. This one is
+# a reseller whose group lets clients change and cancel services there; Maria's (the
+# default group) does not.
+DEMO_CLIENT_LOGIN = "tom@becker.example"
 ACTOR = "system:demo"
 
 _NORTHWIND_GROUPS = [
-    ("Resellers", "#1E88E5", "Partners reselling our hosting; billed monthly, never suspended.",
+    ("Resellers", "#1E88E5", "Partners reselling our hosting; billed monthly, never suspended; "
+     "they change and cancel services themselves in the portal.",
      {"suspend_services_days_after_due": "never", "autodebit_days_before_due": 3,
-      "invoice_services_together": True, "client_can_change_package": True}),
+      "invoice_services_together": True, "client_can_change_package": True,
+      "client_can_change_term": True, "client_can_cancel_services": True}),
     ("Enterprise", "#43A047", "Contracted customers: paper invoices, full contact details.",
      {"invoice_days_before_renewal": 14, "delivery_methods": ["email", "paper"],
       "invoice_method": "paper", "required_contact_fields": ["address1", "city", "country",
@@ -56,7 +67,7 @@ _NORTHWIND_CLIENTS = [
 ]  # fmt: skip
 
 
-def _northwind() -> None:
+def _northwind() -> list[Client]:
     company = create_company(
         {"name": "Northwind Hosting", "timezone": "Europe/Berlin", "default_currency": "EUR",
          "notify_email": "billing@northwind.example"},
@@ -87,6 +98,7 @@ def _northwind() -> None:
         actor=ACTOR,
     )  # fmt: skip
     set_client_settings(clients[2], {"autodebit_enabled": False}, actor=ACTOR)
+    return clients
 
 
 def _monthly(price: int, setup: int = 0, unit: str = "month") -> dict:
@@ -126,7 +138,19 @@ def _northwind_ledger(company, clients) -> None:
                         start_on=today - timedelta(days=5), actor=ACTOR)  # fmt: skip
     pay_invoice(addon.first_invoice, amount=addon.first_invoice.total, actor=ACTOR)
     provision(addon, actor=ACTOR)
-    # Tom (reseller): a VPS with 2 x 2 GB RAM, invoice still open.
+    # Tom (reseller): hosting paid by card and active, so the portal offers to change its
+    # term or package or cancel it; a VPS with 2 x 2 GB RAM, invoice still open (the portal
+    # pays it with the saved card).
+    tom_site = add_service(
+        clients[1], pricing=monthly_hosting, start_on=today - timedelta(days=12), actor=ACTOR
+    )
+    tom_card = add_payment_account(
+        clients[1],
+        {"kind": "card", "gateway": "test", "reference": "tok_demo_4444", "last4": "4444"},
+        actor=ACTOR,
+    )
+    pay_with_account(tom_site.first_invoice, tom_card, actor=ACTOR, key="demo:tom:1")
+    provision(tom_site, actor=ACTOR)
     ram = vps.options.get()
     add_service(clients[1], pricing=vps.prices.get(), start_on=today - timedelta(days=2),
                 options={ram.pk: (ram.values.get().pk, 2)}, actor=ACTOR)  # fmt: skip
@@ -137,7 +161,7 @@ def _northwind_ledger(company, clients) -> None:
     apply_credit(clients[2], "EUR", actor=ACTOR)
 
 
-def _contoso() -> None:
+def _contoso() -> list[Client]:
     company = create_company(
         {"name": "Contoso Cloud", "timezone": "America/New_York", "default_currency": "USD",
          "notify_email": "ops@contoso.example", "rounding_mode": "half_even"},
@@ -148,13 +172,15 @@ def _contoso() -> None:
         actor=ACTOR,
     )  # fmt: skip
     set_group_settings(startups, {"autodebit_days_before_due": 0}, actor=ACTOR)
+    clients = []
     for data in (
         {"first_name": "Ava", "last_name": "Johnson", "email": "ava@johnson.example",
          "country": "US", "state": "NY"},
         {"first_name": "Noah", "last_name": "Miller", "email": "noah@miller.example",
          "country": "US", "state": "CA", "group_id": startups.pk},
     ):  # fmt: skip
-        create_client(company, data, actor=ACTOR)
+        clients.append(create_client(company, data, actor=ACTOR))
+    return clients
 
 
 def ensure_staff_user() -> bool:
@@ -173,10 +199,23 @@ def demo_login_works() -> bool:
     return user is not None and user.check_password(DEMO_PASSWORD)
 
 
+def _portal_logins(clients: list[Client]) -> None:
+    """Each client's primary contact signs in to the portal with the demo password."""
+    for client in clients:
+        contact = client.contacts.get(role="primary")
+        account = accounts.grant_access(contact, actor=ACTOR)
+        accounts.set_password(account, DEMO_PASSWORD, actor=ACTOR)
+
+
+def demo_client_login_works() -> bool:
+    """Does the demo client still sign in to the portal with the demo password?"""
+    account = PortalAccount.objects.filter(login=DEMO_CLIENT_LOGIN, is_active=True).first()
+    return account is not None and check_password(DEMO_PASSWORD, account.password)
+
+
 @transaction.atomic
 def load_demo() -> None:
-    _northwind()
-    _contoso()
+    _portal_logins(_northwind() + _contoso())
 
 
 def is_empty() -> bool:

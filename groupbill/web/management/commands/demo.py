@@ -1,10 +1,21 @@
 from django.core.management.base import BaseCommand
 
-from groupbill.demo import DEMO_PASSWORD, DEMO_USERNAME, ensure_staff_user, is_empty, load_demo
+from groupbill.demo import (
+    DEMO_CLIENT_LOGIN,
+    DEMO_PASSWORD,
+    DEMO_USERNAME,
+    demo_client_login_works,
+    ensure_staff_user,
+    is_empty,
+    load_demo,
+)
 
 
 class Command(BaseCommand):
-    help = "Load the demo book (companies, groups, clients) and the demo staff user."
+    help = (
+        "Load the demo book (companies, groups, clients with portal logins) and the demo "
+        "staff user."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -19,3 +30,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("Demo companies, groups and clients loaded."))
         if ensure_staff_user():
             self.stdout.write(f"Demo staff user: {DEMO_USERNAME} / {DEMO_PASSWORD}")
+        if demo_client_login_works():
+            self.stdout.write(
+                f"Demo client (portal, /portal/): {DEMO_CLIENT_LOGIN} / {DEMO_PASSWORD}"
+            )

@@ -1,11 +1,17 @@
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from groupbill.demo import DEMO_PASSWORD, DEMO_USERNAME, demo_login_works
+from groupbill.demo import (
+    DEMO_CLIENT_LOGIN,
+    DEMO_PASSWORD,
+    DEMO_USERNAME,
+    demo_client_login_works,
+    demo_login_works,
+)
 
 
 class Command(BaseCommand):
-    help = "Serve the admin UI and the API on 127.0.0.1 (for local use)."
+    help = "Serve the admin UI, the client portal and the API on 127.0.0.1 (for local use)."
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=8000)
@@ -20,6 +26,9 @@ class Command(BaseCommand):
         ]
         if demo_login_works():
             lines.append(f"  Demo staff: {DEMO_USERNAME} / {DEMO_PASSWORD}")
+        lines.append(f"  Portal at  {base}/portal/  (where clients sign in)")
+        if demo_client_login_works():
+            lines.append(f"  Demo client: {DEMO_CLIENT_LOGIN} / {DEMO_PASSWORD}")
         lines += [
             f"  API docs   {base}/api/v1/docs  (key: groupbill apikey create --name NAME)",
             "",
