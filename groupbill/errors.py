@@ -46,3 +46,10 @@ class Forbidden(DomainError):
 
     status = 403
     title = "Forbidden"
+
+
+class TooManyRequests(DomainError):
+    """Allowed, but not again so soon (e.g. password links per hour)."""
+
+    status = 429
+    title = "Too many requests"

@@ -52,6 +52,13 @@ def get_client(client_id: int) -> Client:
     return client
 
 
+def get_contact(contact_id: int) -> Contact:
+    contact = Contact.objects.select_related("client").filter(pk=contact_id).first()
+    if contact is None:
+        raise NotFound(f"Contact {contact_id} does not exist.")
+    return contact
+
+
 def primary_contact(client: Client) -> Contact | None:
     contacts = getattr(client, "primary_contacts", None)
     if contacts is None:

@@ -125,7 +125,7 @@ def client_detail(request, client_id: int):
             "client": client,
             "company": client.company,
             "primary": primary_contact(client),
-            "contacts": client.contacts.all(),
+            "contacts": client.contacts.select_related("portal"),
             "history": client.history.all()[:50],
             **_ledger(client),
             "effective": build_rows(resolved, group_resolved, Source.CLIENT),
