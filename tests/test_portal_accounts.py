@@ -12,7 +12,7 @@ from groupbill.notices.models import OutboxMessage
 from groupbill.notices.sender import build_email
 from groupbill.portal import accounts, throttle
 from groupbill.portal.models import LoginFailure
-from tests.conftest import PORTAL_PASSWORD, portal_account
+from tests.conftest import ACTOR, PORTAL_PASSWORD, portal_account
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 LOCKED = "Too many failed sign-ins"
@@ -299,3 +299,18 @@ def test_a_reset_ends_every_session(clock, account):
     r = HttpClient().post(path, {"password": "from the link", "password2": "from the link"})
     assert r.status_code == 302
     assert not signed_in(http)
+
+
+def test_a_new_password_lifts_the_accounts_lockout_but_not_the_addresses(make_client):
+    ada = make_client()
+    account = portal_account(ada)
+    now = datetime.now(UTC)
+    for _ in range(5):
+        accounts.sign_in(account.login, "wrong", address="10.1.1.1", now=now)
+    assert accounts.sign_in(account.login, PORTAL_PASSWORD, address="10.1.1.2", now=now).locked
+    accounts.set_password(account, "a brand new secret 7", actor=ACTOR)
+    fresh = accounts.sign_in(account.login, "a brand new secret 7", address="10.1.1.2", now=now)
+    assert fresh.account is not None
+    # The address that guessed is still paused.
+    again = accounts.sign_in(account.login, "a brand new secret 7", address="10.1.1.1", now=now)
+    assert again.locked

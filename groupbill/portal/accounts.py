@@ -79,7 +79,9 @@ def set_active(account: PortalAccount, active: bool, *, actor: str) -> PortalAcc
 
 
 def set_password(account: PortalAccount, password: str, *, actor: str) -> PortalAccount:
-    """Changing the hash also ends the account's other sessions and its reset links."""
+    """Changing the hash also ends the account's other sessions and its reset links, and
+    lifts the account's sign-in lockout (whoever set it proved they own the account; a
+    lockout of an address stays)."""
     try:
         validate_password(password)
     except DjangoValidationError as exc:
@@ -87,6 +89,7 @@ def set_password(account: PortalAccount, password: str, *, actor: str) -> Portal
     with transaction.atomic():
         account.password = make_password(password)
         account.save(update_fields=["password"])
+        throttle.forget_login(account.login)
         _audit(account, actor, "portal.password")
     return account
 

@@ -44,3 +44,8 @@ def record_failure(login: str, address: str, now: datetime) -> None:
     LoginFailure.objects.create(at=now, login=login[:254], address=address[:64])
     # Rows older than the window count for nothing; keep the table small.
     LoginFailure.objects.filter(at__lt=now - WINDOW).delete()
+
+
+def forget_login(login: str) -> None:
+    """Stop counting the login's failures; they still count against their addresses."""
+    LoginFailure.objects.filter(login=login).update(login="")

@@ -39,7 +39,9 @@ def invoice_detail(request, invoice_id: int):
         {
             "invoice": invoice,
             "lines": invoice.lines.order_by("position", "pk"),
-            "payments": invoice.applications.select_related("transaction__payment_account").order_by("pk"),
+            "payments": invoice.applications.select_related(
+                "transaction__payment_account"
+            ).order_by("pk"),
             "accounts": request.client.payment_accounts.order_by("pk"),
             "credit": credit,
             # A fresh key per page view: a double submit of this form charges once.
