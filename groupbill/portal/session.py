@@ -2,6 +2,7 @@
 browser. A session is bound to the account's password hash, so a password change ends it."""
 
 from django.http import HttpRequest
+from django.middleware.csrf import rotate_token
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from groupbill.portal.models import PortalAccount
@@ -16,6 +17,7 @@ def _hash(account: PortalAccount) -> str:
 
 def start(request: HttpRequest, account: PortalAccount) -> None:
     request.session.cycle_key()  # no session fixation
+    rotate_token(request)  # nor CSRF token fixation (as Django's login does)
     request.session[ACCOUNT_KEY] = account.pk
     request.session[HASH_KEY] = _hash(account)
 
