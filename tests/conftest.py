@@ -167,9 +167,10 @@ def portal_account(client, password: str = PORTAL_PASSWORD):
 
 
 def portal_session(client, password: str = PORTAL_PASSWORD) -> HttpClient:
-    """A browser-like HTTP client signed in to the portal as this client (CSRF enforced)."""
+    """An HTTP client signed in to the portal as this client (CSRF is not checked, as in
+    Django's test client; test_portal_authz checks it)."""
     account = portal_account(client, password)
-    http = HttpClient(enforce_csrf_checks=False)
+    http = HttpClient()
     response = http.post("/portal/login/", {"email": account.login, "password": password})
     assert response.status_code == 302, response.content[:500]
     return http
