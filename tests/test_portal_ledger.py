@@ -506,7 +506,7 @@ def test_cancel_now_voids_the_open_invoice_and_returns_its_paid_part_as_credit(
         assert effect.credits == {"EUR": 500}
         assert "Credit to your account: <strong>€5.00</strong>" in html
         assert "€5.00 you paid on it becomes credit" in html
-        assert effect.outcome == "Basic is cancelled."
+        assert effect.outcome == "Basic ends now."
         confirm(http, cancel_url(site), when="now")
 
     invoice = fresh(invoice)

@@ -107,7 +107,7 @@ def service_cancel(request, service_id: int):
     def describe(service):
         name = service.package.name
         if service.status == ServiceStatus.CANCELED:
-            return f"{name} is cancelled."
+            return f"{name} ends now."
         return f"{name} ends on {day_text(service.cancel_at, request.client.language)}."
 
     return _self_service(request, service_id, "cancel", "portal/services/cancel.html", run,
