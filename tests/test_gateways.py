@@ -334,7 +334,7 @@ def test_tokenize_keeps_the_ending_that_chooses_the_outcome_and_never_the_number
     assert got_last4 == last4
     assert digits not in token and digits[:12] not in token
     assert sandbox_module.charge_outcome(token)[0] == outcome
-    assert sandbox_module.tokenize(number)[0] == token  # the same card, the same token
+    assert sandbox_module.tokenize(number)[0] != token  # random: nothing to brute-force
 
 
 @pytest.mark.parametrize(

@@ -240,7 +240,7 @@ def _addon(w, me):
 
 def _pay(w, me):
     # The signed-in client's own card: only the invoice's owner decides.
-    return {"method": "account", "account": me.card.pk, "nonce": "n-1"}
+    return {"method": "account", "account": me.card.pk}
 
 
 def _new_card(w, me):
@@ -417,7 +417,7 @@ def test_paying_an_own_invoice_with_another_clients_card_is_404(worlds, whose_ca
     before = {key: snapshot(w.client) for key, w in worlds.items()}
     http = portal_session(ada.client)
     url = reverse("portal:invoice_pay", kwargs={"invoice_id": ada.invoice.pk})
-    response = http.post(url, {"method": "account", "account": victim.card.pk, "nonce": "n-2"})
+    response = http.post(url, {"method": "account", "account": victim.card.pk})
     assert response.status_code == 404
     assert {key: snapshot(w.client) for key, w in worlds.items()} == before
 

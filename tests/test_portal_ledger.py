@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from itertools import count
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,7 +24,7 @@ from groupbill.audit.models import AuditEntry
 from groupbill.automation.engine import AsOf, execute
 from groupbill.automation.tasks import TASKS
 from groupbill.automation.tasks import service_changes as service_changes_task
-from groupbill.billing import payments
+from groupbill.billing import charges, payments
 from groupbill.billing.models import (
     Application,
     Invoice,
@@ -35,6 +36,7 @@ from groupbill.billing.models import (
 from groupbill.catalog.models import Package, PackagePrice
 from groupbill.companies.models import TaxRule
 from groupbill.notices.models import OutboxMessage
+from groupbill.portal import actions as portal_actions
 from groupbill.portal.preview import Line, Reduced
 from groupbill.services import actions as services
 from groupbill.services.models import Service, ServiceChange, ServiceEvent
@@ -279,7 +281,7 @@ def test_a_queued_upgrade_waits_for_payment_by_a_card_added_in_the_portal(
 
         page = http.get(f"/portal/invoices/{created.pk}/")
         assert '<td id="total"><strong>€12.28</strong></td>' in page.content.decode()
-        pay = {"method": "account", "account": card.pk, "nonce": page.context["nonce"]}
+        pay = {"method": "account", "account": card.pk}
         r = http.post(f"/portal/invoices/{created.pk}/pay/", pay)
         assert r.status_code == 302
 
@@ -421,7 +423,7 @@ def test_downgrade_credits_the_prorated_difference_only_when_the_group_says_so(
             )
         else:
             assert effect.credits == {}
-            assert "Nothing to pay and no invoice changes." in html
+            assert "No new invoice, and no change to your invoices." in html
             assert effect.outcome == "The new package is active now."
         confirm(http, url, pricing=shop["basic"].pk)
 
@@ -456,7 +458,7 @@ def test_a_new_term_invoices_nothing_now_and_starts_at_the_next_renewal(company,
         assert footprint() == before
         assert (effect.invoices, effect.reduced, effect.credits) == ([], [], {})
         assert effect.outcome == "The new term starts at your next renewal, on Feb 10, 2026."
-        assert "Nothing to pay and no invoice changes." in html
+        assert "No new invoice, and no change to your invoices." in html
         confirm(http, url, pricing=shop["basic_year"].pk)
 
     assert new_invoices(ada, after) == []
@@ -576,7 +578,7 @@ def test_cancel_now_without_void_on_cancel_leaves_invoices_alone(
     with on(date(2026, 2, 7)):
         effect, html = preview(http, cancel_url(site), when="now")
         assert (effect.invoices, effect.reduced, effect.credits) == ([], [], {})
-        assert "Nothing to pay and no invoice changes." in html
+        assert "No new invoice, and no change to your invoices." in html
         confirm(http, cancel_url(site), when="now")
     invoice = fresh(invoice)
     assert (invoice.status, invoice.total, invoice.amount_paid) == ("open", 1190, 500)
@@ -584,11 +586,12 @@ def test_cancel_now_without_void_on_cancel_leaves_invoices_alone(
     assert fresh(site).status == "canceled"
 
 
-def test_cancel_at_end_of_term_schedules_it_and_voids_nothing_now(company, ada, http, shop):
-    """On February 7th (in the January 10th - February 10th period, with March's invoice
-    already issued and 5.00 paid) Ada cancels at the end of the term: cancel_at is February
-    10th, nothing changes in the ledger. The engine carries it out on the 10th, when the
-    invoice, due that day, is voided and the 5.00 becomes credit."""
+def test_cancel_at_end_of_term_voids_the_period_after_it_at_once(company, ada, http, shop):
+    """On February 7th (in the January 10th - February 10th period, with the invoice for
+    February 10th - March 10th already issued and 5.00 paid) Ada cancels at the end of the
+    term: cancel_at is February 10th. She will not get the next period, so its invoice is
+    voided now (before auto debit or credit could pay it) and the 5.00 becomes credit; the
+    preview says so. The engine ends the service on the 10th."""
     site = active(ada, shop["basic"])
     invoice = renewal(company, ada, last_invoice_pk())
     payments.pay_invoice(invoice, amount=500, actor=ACTOR)
@@ -596,19 +599,41 @@ def test_cancel_at_end_of_term_schedules_it_and_voids_nothing_now(company, ada, 
         before = footprint()
         effect, html = preview(http, cancel_url(site), when="end_of_term")
         assert footprint() == before
-        assert (effect.invoices, effect.reduced, effect.credits) == ([], [], {})
+        assert "becomes credit" in html
+        assert effect.invoices == []
+        assert [(r.number, r.total_before, r.voided, r.returned_as_credit)
+                for r in effect.reduced] == [(invoice.number, 1190, True, 500)]  # fmt: skip
+        assert effect.credits == {"EUR": 500}
         assert effect.outcome == "Basic ends on Feb 10, 2026."
-        assert "Nothing to pay and no invoice changes." in html
         confirm(http, cancel_url(site), when="end_of_term")
     site = fresh(site)
     assert (site.status, site.cancel_at) == ("active", FEB10)
-    assert (fresh(invoice).status, fresh(invoice).amount_paid) == ("open", 500)
-    assert ledger(ada) == (690, 0)
+    assert (fresh(invoice).status, fresh(invoice).amount_paid) == ("void", 0)
+    assert ledger(ada) == (0, 500)
 
     run_engine(company, FEB10)
     assert fresh(site).status == "canceled"
-    assert (fresh(invoice).status, fresh(invoice).amount_paid) == ("void", 0)
     assert ledger(ada) == (0, 500)
+    assert new_invoices(ada, invoice.pk) == []
+
+
+def test_unscheduling_bills_the_voided_period_again(company, ada, http, shop):
+    """Staff take the cancellation back on February 8th: the period from February 10th,
+    whose invoice the scheduling voided, is invoiced again by the next engine run (once)."""
+    site = active(ada, shop["basic"])
+    invoice = renewal(company, ada, last_invoice_pk())
+    with on(date(2026, 2, 7)):
+        confirm(http, cancel_url(site), when="end_of_term")
+    assert fresh(invoice).status == "void"
+    with on(date(2026, 2, 8)):
+        services.unschedule_cancellation(site, actor=ACTOR)
+    run_engine(company, date(2026, 2, 8))
+    run_engine(company, date(2026, 2, 8))
+    [again] = new_invoices(ada, invoice.pk)
+    assert (again.total, again.due_on, again.status) == (1190, FEB10, "open")
+    line = again.lines.get()
+    assert (line.period_start, line.period_end) == (FEB10, date(2026, 3, 10))
+    assert fresh(site).renew_date == date(2026, 3, 10)
 
 
 # --- Addons --------------------------------------------------------------------------------
@@ -680,3 +705,39 @@ def test_a_preview_writes_nothing(company, ada, http, shop, configure, path, cho
             effect, _ = preview(http, f"/portal/services/{site.pk}/{path}", **params)
             assert footprint() == before
     assert effect.outcome
+
+
+def test_the_same_payment_sent_twice_is_one_charge_and_a_retry_after_a_decline_is_new(
+    ada, http, shop, monkeypatch
+):
+    """Two tabs (or a double click) pay the same open invoice with the same card while the
+    first charge is still at the gateway: both name the same charge key, so the gateway
+    charges once. Once a try is declined, trying again is a new charge."""
+    site = active(ada, shop["basic"])
+    with on(JAN25):
+        confirm(http, f"/portal/services/{site.pk}/change-package/", pricing=shop["pro"].pk)
+    [invoice] = Invoice.objects.filter(client=ada, status="open")
+    declined = card_of(ada, "4000000000000002")
+    url = f"/portal/invoices/{invoice.pk}/pay/"
+    keys = []
+    real = charges.pay_with_account
+
+    def in_flight(invoice, account, *, actor, key):  # the gateway has not answered yet
+        keys.append(key)
+        return SimpleNamespace(status="pending", note="")
+
+    monkeypatch.setattr(charges, "pay_with_account", in_flight)
+    first = http.post(url, {"method": "account", "account": declined.pk}, follow=True)
+    http.post(url, {"method": "account", "account": declined.pk})
+    assert "Your payment is being processed" in first.content.decode()
+    assert keys[0] == keys[1]
+    monkeypatch.setattr(charges, "pay_with_account", real)
+    http.post(url, {"method": "account", "account": declined.pk})
+    http.post(url, {"method": "account", "account": declined.pk})
+    assert [c.outcome for c in SandboxCharge.objects.order_by("pk")] == ["declined", "declined"]
+    http.post(url, {"method": "account", "account": card_of(ada, "4242424242424242").pk})
+    assert fresh(invoice).status == "paid"
+
+
+def card_of(client, number):
+    return portal_actions.add_card(client, {"number": number}, actor=ACTOR)

@@ -62,7 +62,7 @@ def _latin1(text: str) -> str:
     return "".join(out)
 
 
-def _locale(language: str) -> str:
+def locale_for(language: str) -> str:
     try:
         return str(Locale.parse(language.replace("-", "_")))
     except (ValueError, TypeError, UnknownLocaleError):
@@ -120,7 +120,7 @@ def _address(contact: Contact) -> list[str]:
 
 def _write_invoice(pdf: _Document, invoice: Invoice) -> None:
     client = invoice.client
-    locale = _locale(client.language)
+    locale = locale_for(client.language)
     cur = invoice.currency
 
     def m(minor: int) -> str:

@@ -9,16 +9,24 @@ from django.db import transaction
 from groupbill.billing import charges, payments
 from groupbill.billing.accounts import add_payment_account, set_autodebit
 from groupbill.billing.gateways.sandbox import tokenize
-from groupbill.billing.models import Invoice, InvoiceStatus, PaymentAccount, Transaction
+from groupbill.billing.models import (
+    Invoice,
+    InvoiceStatus,
+    PaymentAccount,
+    Transaction,
+    TransactionStatus,
+)
 from groupbill.catalog.models import PackagePrice
 from groupbill.clients import actions as clients
 from groupbill.clients.models import Client, Contact, ContactRole
+from groupbill.companies.queries import company_today
 from groupbill.errors import Conflict, FieldError, Forbidden, ValidationFailed
 from groupbill.portal import queries
 from groupbill.services import actions as services
 from groupbill.services.models import Service, ServiceChange
 from groupbill.settings_catalog.actions import set_client_setting
 from groupbill.settings_catalog.resolver import resolve_client, values
+from groupbill.validation import optional_date
 
 # Setting that allows each gated action, and what a refused client is told.
 GATES = {
@@ -40,8 +48,8 @@ def allowed(client: Client, gate: str, config: dict[str, Any] | None = None) -> 
     return bool((config or settings_of(client))[key])
 
 
-def require(client: Client, gate: str) -> None:
-    if not allowed(client, gate):
+def require(client: Client, gate: str, config: dict[str, Any] | None = None) -> None:
+    if not allowed(client, gate, config):
         raise Forbidden(
             f"Your account does not allow you to {GATES[gate][1]}. Please contact us to do it."
         )
@@ -92,14 +100,17 @@ def order_addon(client: Client, service: Service, *, pricing_id: int | None, tod
 # --- Money -------------------------------------------------------------------------------
 
 
-def pay_with_account(invoice: Invoice, account: PaymentAccount, *, nonce: str,
-                     actor: str) -> Transaction:  # fmt: skip
-    """Charge the invoice's balance to a saved account; the page's nonce keys the charge, so
-    a double submit charges once."""
-    if not nonce or len(nonce) > 64:
-        raise ValidationFailed.one("nonce", "Reload the page and try again.")
-    return charges.pay_with_account(invoice, account, actor=actor,
-                                    key=f"portal-pay:{invoice.pk}:{nonce}")  # fmt: skip
+def pay_with_account(invoice: Invoice, account: PaymentAccount, *, actor: str) -> Transaction:
+    """Charge the invoice's balance to a saved account. The charge is keyed by what is being
+    paid (invoice, account, what was paid so far, earlier failed tries), so the same payment
+    sent twice (a double click, a second tab) charges once, and a retry after a decline is a
+    new attempt."""
+    failed = Transaction.objects.filter(
+        idempotency_key__startswith=f"portal-pay:{invoice.pk}:",
+        status__in=[TransactionStatus.DECLINED, TransactionStatus.ERROR],
+    ).count()
+    key = f"portal-pay:{invoice.pk}:{account.pk}:{invoice.amount_paid}:{failed}"
+    return charges.pay_with_account(invoice, account, actor=actor, key=key)
 
 
 def pay_with_credit(invoice: Invoice, *, actor: str) -> int:
@@ -119,6 +130,12 @@ def add_card(client: Client, data: dict[str, Any], *, actor: str) -> PaymentAcco
         reference, last4 = tokenize(data.get("number"))
     except ValueError as exc:
         raise ValidationFailed.one("number", str(exc)) from None
+    try:
+        expires_on = optional_date(data.get("expires_on"))
+    except ValueError as exc:
+        raise ValidationFailed.one("expires_on", str(exc)) from None
+    if expires_on and expires_on < company_today(client.company):
+        raise ValidationFailed.one("expires_on", "This card has expired.")
     return add_payment_account(
         client,
         {
@@ -127,7 +144,7 @@ def add_card(client: Client, data: dict[str, Any], *, actor: str) -> PaymentAcco
             "reference": reference,
             "last4": last4,
             "label": data.get("label") or "",
-            "expires_on": data.get("expires_on"),
+            "expires_on": expires_on,
             "is_autodebit": bool(data.get("is_autodebit")),
         },
         actor=actor,
@@ -162,11 +179,10 @@ def update_profile(client: Client, data: dict[str, Any], *, actor: str) -> Clien
     clients choose it, and only among the offered delivery methods. All or nothing."""
     config = settings_of(client)
     errors: list[FieldError] = []
-    if "tax_id" in data and not allowed(client, "tax_id", config):
-        require(client, "tax_id")
+    if "tax_id" in data:
+        require(client, "tax_id", config)
     if "invoice_method" in data:
-        if not allowed(client, "invoice_method", config):
-            require(client, "invoice_method")
+        require(client, "invoice_method", config)
         if data["invoice_method"] not in config["delivery_methods"]:
             offered = ", ".join(config["delivery_methods"])
             errors.append(FieldError("invoice_method", f"must be one of: {offered}"))

@@ -2,15 +2,14 @@
 
 from datetime import date, datetime
 
-from babel.dates import format_date
 from django.utils import timezone
 
-from groupbill.notices.pdf import _locale
+from groupbill.notices.pdf import date_text, locale_for
 
 
 def day_text(value: date | datetime | None, language: str) -> str:
     if value is None:
-        return ""
+        return ""  # pages show their own placeholder
     if isinstance(value, datetime):
         value = timezone.localtime(value).date()  # the active zone: the company's
-    return format_date(value, format="medium", locale=_locale(language or "en"))
+    return date_text(value, locale_for(language or "en"))

@@ -12,8 +12,10 @@ from django.db import transaction
 from django.db.models import Max, Sum
 
 from groupbill.automation.effects import recorded
+from groupbill.billing import payments
 from groupbill.billing.models import Invoice, InvoiceStatus, TransactionKind
 from groupbill.clients.models import Client
+from groupbill.settings_catalog.resolver import resolve_client
 
 
 @dataclass(frozen=True)
@@ -30,8 +32,12 @@ class NewInvoice:
     subtotal: int
     tax_total: int
     total: int
-    paid_by_credit: int
+    paid_by_credit: int  # by the engine's next run, when credits are applied automatically
     due_on: date | None
+
+    @property
+    def left_to_pay(self) -> int:
+        return self.total - self.paid_by_credit
 
 
 @dataclass(frozen=True)
@@ -52,10 +58,6 @@ class Effect:
     invoices: list[NewInvoice] = field(default_factory=list)
     reduced: list[Reduced] = field(default_factory=list)
     credits: dict[str, int] = field(default_factory=dict)  # new loose credit per currency
-
-    @property
-    def nothing_to_pay(self) -> bool:
-        return not self.invoices
 
 
 def _open_invoices(client: Client) -> dict[int, tuple[int, int]]:
@@ -81,6 +83,16 @@ def dry_run(client: Client, action: Callable[[], Any], describe: Callable[[Any],
     before = _open_invoices(client)
     with recorded(), transaction.atomic():
         outcome = describe(action())
+        new_currencies = set(
+            client.invoices.filter(pk__gt=last_invoice, status=InvoiceStatus.OPEN).values_list(
+                "currency", flat=True
+            )
+        )
+        if new_currencies and resolve_client(client.pk)["auto_apply_credits"].value:
+            # The engine's next run pays open invoices from loose credit (oldest first):
+            # show what that leaves to pay.
+            for currency in sorted(new_currencies):
+                payments.apply_credit(client, currency, actor="preview")
         created = (
             client.invoices.filter(pk__gt=last_invoice)
             .exclude(status=InvoiceStatus.VOID)

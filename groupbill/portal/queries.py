@@ -32,7 +32,9 @@ def package_choices(service: Service) -> QuerySet[PackagePrice]:
         .exclude(package_id=service.package_id)
     )  # fmt: skip
     if service.parent_id:
-        prices = prices.filter(package__addon_of=service.parent.package_id)
+        prices = prices.filter(
+            package__addon_of=service.parent.package_id, package__client_can_order_as_addon=True
+        )
     else:
         prices = prices.filter(package__addon_of__isnull=True)
     return prices.order_by("price", "package__name")

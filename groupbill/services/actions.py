@@ -16,7 +16,7 @@ from django.db import transaction
 from groupbill import clock, money
 from groupbill import validation as v
 from groupbill.billing import invoices, ledger, payments
-from groupbill.billing.models import Invoice, InvoiceStatus
+from groupbill.billing.models import Invoice, InvoiceLine, InvoiceStatus
 from groupbill.catalog.models import Package, PackagePrice, PricingUnit
 from groupbill.clients.models import Client
 from groupbill.errors import Conflict, FieldError, ValidationFailed
@@ -250,21 +250,27 @@ def unsuspend(service: Service, *, actor: str, reason: str = "") -> Service:
     return service
 
 
-def void_open_invoices(client: Client, service_ids: list[int], today: date, actor: str) -> None:
+def void_open_invoices(
+    client: Client, service_ids: list[int], today: date, actor: str, from_day: date | None = None
+) -> None:
     """`void_invoices_on_cancel`: the cancelled services' open invoices at most
     `void_on_cancel_max_days_past_due` days past due are voided; an invoice that also bills
-    something else only loses these services' lines."""
+    something else only loses these services' lines. With `from_day`, only lines for
+    periods from that day on (a scheduled cancellation: periods the client will not get)."""
     config = _settings(client.pk)
     if not config["void_invoices_on_cancel"]:
         return
     limit = config["void_on_cancel_max_days_past_due"]
+    lines = InvoiceLine.objects.filter(service_id__in=service_ids)
+    if from_day is not None:
+        lines = lines.filter(period_start__gte=from_day)
     candidates = Invoice.objects.filter(
-        client=client, status=InvoiceStatus.OPEN, lines__service_id__in=service_ids
-    ).distinct()
+        client=client, status=InvoiceStatus.OPEN, pk__in=lines.values("invoice_id")
+    )
     for invoice in candidates:
         if limit != "any" and (today - invoice.due_on).days > limit:
             continue
-        ours = list(invoice.lines.filter(service_id__in=service_ids).values_list("pk", flat=True))
+        ours = list(lines.filter(invoice=invoice).values_list("pk", flat=True))
         reason = "service cancelled"
         if invoice.lines.exclude(pk__in=ours).exists():
             invoices.remove_lines(invoice, ours, actor=actor, reason=reason)
@@ -298,6 +304,10 @@ def cancel(
             service.cancel_reason = reason[:255]
             service.save(update_fields=["cancel_at", "cancel_reason"])
             _event(service, actor, "cancel_scheduled", reason=f"on {service.cancel_at}. {reason}")
+            # A period from the end on, invoiced ahead already, will not be given: its
+            # invoice goes now, before auto debit or credit could pay it.
+            void_open_invoices(service.client, _with_addons(service), today, actor,
+                               from_day=service.cancel_at)  # fmt: skip
             return service
         cancelled = []
         for target in [*service.addons.exclude(status=ServiceStatus.CANCELED), service]:
@@ -318,11 +328,35 @@ def cancel(
     return service
 
 
+def _with_addons(service: Service) -> list[int]:
+    addons = service.addons.exclude(status=ServiceStatus.CANCELED).values_list("pk", flat=True)
+    return [service.pk, *addons]
+
+
+def _rebill_from(service_ids: list[int], day: date) -> None:
+    """Forget the voided billed periods from `day` on, so the engine invoices them again."""
+    for target in Service.objects.select_for_update().filter(pk__in=service_ids):
+        voided = BilledPeriod.objects.filter(
+            service=target, start__gte=day, invoice__status=InvoiceStatus.VOID
+        )
+        first = voided.order_by("start").first()
+        if first is None or target.anchor_date is None:
+            continue
+        voided.delete()
+        target.next_period = period_index(target.anchor_date, target.pricing.term, first.start)
+        target.renew_date = first.start
+        target.save(update_fields=["next_period", "renew_date"])
+
+
 def unschedule_cancellation(service: Service, *, actor: str) -> Service:
+    """The service goes on: periods from the old end on whose invoices the scheduling
+    voided are invoiced again by the engine's next run."""
     with transaction.atomic():
         service = Service.objects.select_for_update().get(pk=service.pk)
         if service.cancel_at is None:
             raise Conflict(f"{service} has no scheduled cancellation.")
+        _rebill_from(_with_addons(service), service.cancel_at)
+        service.refresh_from_db()
         service.cancel_at = None
         service.cancel_reason = ""
         service.save(update_fields=["cancel_at", "cancel_reason"])

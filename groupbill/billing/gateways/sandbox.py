@@ -19,6 +19,7 @@ written in the caller's database transaction, so if the caller rolls back, the s
 """
 
 import hashlib
+import secrets
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
@@ -66,7 +67,7 @@ def _luhn_ok(digits: str) -> bool:
 
 
 def tokenize(number: object) -> tuple[str, str]:
-    """Exchange a test card number for (token, last four), as a real gateway's hosted
+    """Exchange a test card number for (a new token, last four), as a real gateway's hosted
     fields would: the number is never stored. The token ends with the number's last four
     digits, so the endings above choose the outcome of charges to it."""
     digits = "".join(number.split()).replace("-", "") if isinstance(number, str) else ""
@@ -74,8 +75,8 @@ def tokenize(number: object) -> tuple[str, str]:
         raise ValueError("Enter the card number: 12 to 19 digits.")
     if not _luhn_ok(digits):
         raise ValueError("This card number is not valid; check it for typing errors.")
-    token = "tok_" + hashlib.sha256(digits.encode()).hexdigest()[:20] + "_" + digits[-4:]
-    return token, digits[-4:]
+    # Random, so the token tells nothing about the number beyond its last four digits.
+    return f"tok_{secrets.token_hex(10)}_{digits[-4:]}", digits[-4:]
 
 
 def reference_for(idempotency_key: str) -> str:

@@ -18,7 +18,7 @@ def dashboard(request):
                 "due_on", "pk"
             ),
             "services": client.services.exclude(status=ServiceStatus.CANCELED)
-            .select_related("package", "pricing")
+            .select_related("package", "pricing", "parent__package")
             .order_by("pk"),
         },
     )

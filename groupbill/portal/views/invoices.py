@@ -1,11 +1,10 @@
 """The client's invoices (never drafts), their PDF, and paying one."""
 
-import secrets
-
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from groupbill import money
 from groupbill.billing.models import Invoice, InvoiceStatus, TransactionStatus
 from groupbill.billing.payments import balances
 from groupbill.errors import DomainError
@@ -44,8 +43,6 @@ def invoice_detail(request, invoice_id: int):
             ).order_by("pk"),
             "accounts": request.client.payment_accounts.order_by("pk"),
             "credit": credit,
-            # A fresh key per page view: a double submit of this form charges once.
-            "nonce": secrets.token_urlsafe(16),
         },
     )
 
@@ -61,17 +58,21 @@ def invoice_pay(request, invoice_id: int):
     invoice = own(_invoices(), request, invoice_id)
     try:
         if request.POST.get("method") == "credit":
-            applied = actions.pay_with_credit(invoice, actor=request.actor)
+            actions.pay_with_credit(invoice, actor=request.actor)
             invoice.refresh_from_db()
-            messages.success(request, f"Credit applied; {invoice} is {invoice.status}."
-                             if applied else "Nothing applied.")  # fmt: skip
+            left = invoice.balance_due
+            messages.success(request, f"Credit applied; {invoice} is paid." if not left else
+                             f"Credit applied; {money.format_plain(left, invoice.currency)} "
+                             f"{invoice.currency} is still due on {invoice}.")  # fmt: skip
         else:
             account = own(request.client.payment_accounts.all(), request,
                           parse_id(request.POST.get("account")) or 0)  # fmt: skip
-            txn = actions.pay_with_account(invoice, account, nonce=request.POST.get("nonce", ""),
-                                           actor=request.actor)  # fmt: skip
+            txn = actions.pay_with_account(invoice, account, actor=request.actor)
             if txn.status == TransactionStatus.APPROVED:
                 messages.success(request, f"Payment approved; thank you. {invoice} is paid.")
+            elif txn.status == TransactionStatus.PENDING:
+                messages.info(request, "Your payment is being processed; it shows here once "
+                              "the card's bank confirms it.")  # fmt: skip
             else:
                 messages.error(request, f"The payment was not taken: {txn.note or txn.status}.")
     except DomainError as exc:

@@ -2,6 +2,7 @@
 (a rolled-back dry run of the action itself) and runs only when confirmed by a POST."""
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -79,7 +80,9 @@ def _self_service(request, service_id: int, gate: str, template: str, run: Calla
             if exc.status == 403:
                 raise
             messages.error(request, exc.message)
-            return redirect(request.path)
+            # Back to the same choice, so the client sees it again with the reason.
+            choice = {k: v for k, v in params.items() if k != "csrfmiddlewaretoken"}
+            return redirect(f"{request.path}?{urlencode(choice)}")
         messages.success(request, describe(result))
         return redirect("portal:service_detail", service_id=service.pk)
     effect, error = None, ""
