@@ -283,7 +283,8 @@ def unsuspend_service(request: HttpRequest, service_id: Id):
 @router.post("/services/{service_id}/cancel", response=ServiceOut)
 def cancel_service(request: HttpRequest, service_id: Id, body: CancelIn):
     """`now`: cancelled at once, its addons too, open invoices voided as the client's group
-    says. `end_of_term`: scheduled for the renew date (`cancel_at`)."""
+    says. `end_of_term`: scheduled for the end of the current period (`cancel_at`); an open
+    invoice for a period after it, invoiced ahead, is voided at once by the same rule."""
     service = get_service(service_id)
     actions.cancel(service, actor=actor(request), today=_today(service, body.today),
                    when=body.when, reason=body.reason)  # fmt: skip
