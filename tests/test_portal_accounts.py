@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.test import Client as HttpClient
 
+from groupbill.audit.models import AuditEntry
 from groupbill.notices.models import OutboxMessage
 from groupbill.notices.sender import build_email
 from groupbill.portal import accounts, throttle
@@ -314,3 +315,48 @@ def test_a_new_password_lifts_the_accounts_lockout_but_not_the_addresses(make_cl
     # The address that guessed is still paused.
     again = accounts.sign_in(account.login, "a brand new secret 7", address="10.1.1.1", now=now)
     assert again.locked
+
+
+# --- Disabling and enabling ----------------------------------------------------------------
+
+
+def test_enabling_again_keeps_the_password_but_not_old_sessions_or_links(clock, account):
+    http = HttpClient()
+    assert sign_in(http, account.login, PORTAL_PASSWORD).status_code == 302
+    clock.advance(seconds=1)  # a link from after that sign-in
+    request_reset(HttpClient(), account.login)
+    link = urlsplit(OutboxMessage.objects.get().context["reset_url"]).path
+    assert HttpClient().get(link).status_code == 200
+
+    accounts.set_active(account, False, actor=ACTOR)
+    accounts.set_active(account, True, actor=ACTOR)
+
+    assert not signed_in(http)
+    r = HttpClient().post(link, {"password": "taken over 1", "password2": "taken over 1"})
+    assert r.status_code == 400 and "This link no longer works" in r.content.decode()
+    assert sign_in(HttpClient(), account.login, "taken over 1").status_code == 200
+    assert sign_in(HttpClient(), account.login, PORTAL_PASSWORD).status_code == 302  # kept
+
+    clock.advance(seconds=1)
+    request_reset(HttpClient(), account.login)  # a new link works
+    fresh = urlsplit(OutboxMessage.objects.order_by("pk").last().context["reset_url"]).path
+    assert HttpClient().get(fresh).status_code == 200
+
+
+def test_set_active_changes_and_audits_only_what_changes(account):
+    def audited():
+        return list(
+            AuditEntry.objects.filter(action__in=["portal.enable", "portal.disable"])
+            .order_by("pk")
+            .values_list("action", flat=True)
+        )
+
+    assert accounts.set_active(account, True, actor=ACTOR).session_version == 0
+    assert audited() == []
+    for _ in range(2):
+        accounts.set_active(account, False, actor=ACTOR)
+    assert (account.is_active, account.session_version) == (False, 1)
+    accounts.set_active(account, True, actor=ACTOR)
+    account.refresh_from_db()
+    assert (account.is_active, account.session_version) == (True, 1)
+    assert audited() == ["portal.disable", "portal.enable"]

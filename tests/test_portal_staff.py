@@ -185,6 +185,8 @@ def test_disable_and_enable(api, contact, portal_url):
     r = api.patch(url, {"is_active": True})
     assert r.status_code == 200 and r.json()["is_active"] is True
     assert audit("portal.enable") == ["apikey:tests"]
+    # The password is kept; the session from before stays ended.
+    assert signed_in.get("/portal/").status_code == 302
     _, response = sign_in("ada@example.com", NEW_PASSWORD)
     assert response.status_code == 302
 

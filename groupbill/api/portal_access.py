@@ -18,7 +18,7 @@ from groupbill.api.auth import actor
 from groupbill.api.common import Id, StrictBody
 from groupbill.clients.queries import get_contact
 from groupbill.clock import now
-from groupbill.portal import access
+from groupbill.portal import access, accounts
 from groupbill.portal.links import reset_link_builder
 from groupbill.portal.models import PortalAccount
 
@@ -78,7 +78,7 @@ def give_access(
 def update_access(request: HttpRequest, contact_id: Id, body: AccessPatch):
     """`{"is_active": false}` stops sign-in, open sessions and unused links at once."""
     account = access.account_of(get_contact(contact_id))
-    return access_out(access.set_active(account, body.is_active, actor=actor(request)))
+    return access_out(accounts.set_active(account, body.is_active, actor=actor(request)))
 
 
 @router.post("/contacts/{contact_id}/portal-access/password-link", response={202: PasswordLinkOut})

@@ -1,5 +1,6 @@
 """What staff do about a contact's portal access, from the admin UI or the API: give it
-(and send the link to set a password), send another link, disable and enable it.
+(and send the link to set a password) and send another link; disabling and enabling it is
+`accounts.set_active`.
 
 The contact never gets a password from staff: they choose one through the emailed link,
 which goes through the outbox like every other message."""
@@ -69,11 +70,3 @@ def send_password_link(
             new={"value": contact.email},
         )
     return message
-
-
-def set_active(account: PortalAccount, active: bool, *, actor: str) -> PortalAccount:
-    """Enable or disable sign-in. A disabled account's sessions and links stop working at
-    once; setting what already is changes (and audits) nothing."""
-    if account.is_active == active:
-        return account
-    return accounts.set_active(account, active, actor=actor)

@@ -11,6 +11,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
@@ -27,8 +28,9 @@ RESETS_PER_HOUR = 3
 
 
 class _ResetTokens(PasswordResetTokenGenerator):
-    """Django's signed, expiring token, bound to the portal account's password hash and last
-    sign-in, so a used link (or one older than a password change) stops working."""
+    """Django's signed, expiring token, bound to the portal account's password hash, last
+    sign-in and session version, so a used link (or one older than a password change or a
+    disabling of the account) stops working."""
 
     key_salt = "groupbill.portal.reset"
 
@@ -38,7 +40,10 @@ class _ResetTokens(PasswordResetTokenGenerator):
             if account.last_login_at is None
             else account.last_login_at.replace(microsecond=0, tzinfo=None)
         )
-        return f"{account.pk}{account.password}{last}{timestamp}{account.login}"
+        return (
+            f"{account.pk}{account.password}{last}{timestamp}{account.login}"
+            f":{account.session_version}"
+        )
 
 
 reset_tokens = _ResetTokens()
@@ -71,10 +76,17 @@ def grant_access(contact: Contact, *, actor: str) -> PortalAccount:
 
 
 def set_active(account: PortalAccount, active: bool, *, actor: str) -> PortalAccount:
+    """Enable or disable sign-in. Disabling ends the account's sessions and unused password
+    links at once and for good: enabling it again keeps the password, not them. Setting
+    what already is changes (and audits) nothing."""
     with transaction.atomic():
-        account.is_active = active
-        account.save(update_fields=["is_active"])
-        _audit(account, actor, "portal.enable" if active else "portal.disable")
+        changed = PortalAccount.objects.filter(pk=account.pk, is_active=not active).update(
+            is_active=active,
+            session_version=F("session_version") + (0 if active else 1),
+        )
+        if changed:
+            _audit(account, actor, "portal.enable" if active else "portal.disable")
+    account.refresh_from_db(fields=["is_active", "session_version"])
     return account
 
 

@@ -13,6 +13,9 @@ class PortalAccount(models.Model):
     login = models.CharField(max_length=254, unique=True)
     password = models.CharField(max_length=128)  # Django hasher format; "!..." = unusable
     is_active = models.BooleanField(default=True)
+    # Bumped whenever access is disabled: sessions and password links carry it, so enabling
+    # the account again does not bring back the ones from before.
+    session_version = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     last_login_at = models.DateTimeField(null=True, blank=True)
 

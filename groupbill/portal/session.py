@@ -1,5 +1,7 @@
 """The portal's own session keys, beside (never instead of) a staff login in the same
-browser. A session is bound to the account's password hash, so a password change ends it."""
+browser. A session is bound to the account's password hash and session version, so a
+password change ends it, and so does disabling the account (for good: enabling it again
+does not bring the session back)."""
 
 from django.http import HttpRequest
 from django.middleware.csrf import rotate_token
@@ -12,7 +14,8 @@ HASH_KEY = "portal_account_hash"
 
 
 def _hash(account: PortalAccount) -> str:
-    return salted_hmac("groupbill.portal.session", account.password).hexdigest()
+    value = f"{account.password}:{account.session_version}"
+    return salted_hmac("groupbill.portal.session", value).hexdigest()
 
 
 def start(request: HttpRequest, account: PortalAccount) -> None:

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from groupbill.clients.models import Contact
 from groupbill.clients.queries import get_contact
 from groupbill.errors import DomainError
-from groupbill.portal import access
+from groupbill.portal import access, accounts
 from groupbill.portal.links import reset_link_builder
 from groupbill.web.views.common import actor, staff_required
 
@@ -59,11 +59,11 @@ def password_link(request, contact: Contact) -> str:
 
 @_contact_action("Portal access not disabled")
 def disable(request, contact: Contact) -> str:
-    account = access.set_active(access.account_of(contact), False, actor=actor(request))
+    account = accounts.set_active(access.account_of(contact), False, actor=actor(request))
     return f"Portal access for {account.login} disabled: they can no longer sign in."
 
 
 @_contact_action("Portal access not enabled")
 def enable(request, contact: Contact) -> str:
-    account = access.set_active(access.account_of(contact), True, actor=actor(request))
+    account = accounts.set_active(access.account_of(contact), True, actor=actor(request))
     return f"Portal access for {account.login} enabled."
