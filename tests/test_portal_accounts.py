@@ -9,6 +9,7 @@ import pytest
 from django.test import Client as HttpClient
 
 from groupbill.audit.models import AuditEntry
+from groupbill.clients.actions import add_contact
 from groupbill.notices.models import OutboxMessage
 from groupbill.notices.sender import build_email
 from groupbill.portal import accounts, throttle
@@ -360,3 +361,28 @@ def test_set_active_changes_and_audits_only_what_changes(account):
     account.refresh_from_db()
     assert (account.is_active, account.session_version) == (True, 1)
     assert audited() == ["portal.disable", "portal.enable"]
+
+
+# --- Where links go ------------------------------------------------------------------------
+
+
+def test_a_link_goes_to_the_login_not_to_an_edited_contact_email(clock, ada, account):
+    """A client may edit any of its contacts' emails in the portal: that must not redirect
+    another login's password link."""
+    bob = add_contact(
+        ada, {"role": "billing", "first_name": "Bob", "email": "bob@example.com"}, actor=ACTOR
+    )
+    bob_login = accounts.grant_access(bob, actor=ACTOR).login
+    http = HttpClient()
+    assert sign_in(http, account.login, PORTAL_PASSWORD).status_code == 302
+    data = {f: getattr(bob, f) for f in ("first_name", "last_name", "email")}
+    r = http.post(f"/portal/contacts/{bob.pk}/", data | {"email": "mallory@evil.example"})
+    assert r.status_code == 302
+    bob.refresh_from_db()
+    assert bob.email == "mallory@evil.example"
+
+    request_reset(HttpClient(), bob_login)
+    request_reset(HttpClient(), "mallory@evil.example")  # not a login: nothing
+    [message] = OutboxMessage.objects.all()
+    assert [r["email"] for r in message.recipients] == ["bob@example.com"]
+    assert build_email(message).to == ["Bob <bob@example.com>"]

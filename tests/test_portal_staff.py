@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.test import Client as HttpClient
 
 from groupbill.audit.models import AuditEntry
-from groupbill.clients.actions import add_contact
+from groupbill.clients.actions import add_contact, update_contact
 from groupbill.demo import DEMO_CLIENT_LOGIN, DEMO_PASSWORD, load_demo
 from groupbill.notices.models import OutboxMessage
 from groupbill.portal.accounts import RESETS_PER_HOUR
@@ -79,7 +79,8 @@ def test_give_access_sends_the_link_and_the_contact_signs_in(api, contact, porta
     assert body["created_at"]
 
     (message,) = resets()
-    assert message.recipients == [{"name": contact.display_name, "email": "Ada@Example.com"}]
+    # To the login: the contact's email as given access, lower-cased.
+    assert message.recipients == [{"name": contact.display_name, "email": "ada@example.com"}]
     assert message.client_id == contact.client_id
     assert message.context["reset_url"].startswith(f"{PORTAL_URL}/portal/password-reset/")
     assert audit("portal.grant") == ["apikey:tests"]
@@ -199,7 +200,7 @@ def test_password_link(api, contact, portal_url):
         r = api.post(url, {})
         assert r.status_code == 202, r.content
     body = r.json()
-    assert body["email"] == "Ada@Example.com" and body["valid_hours"] == 24
+    assert body["email"] == "ada@example.com" and body["valid_hours"] == 24  # the login
     assert body["message_id"] == resets().last().pk
     assert resets().count() == RESETS_PER_HOUR
     assert audit("portal.password_link") == ["apikey:tests"] * RESETS_PER_HOUR
@@ -212,6 +213,41 @@ def test_password_link(api, contact, portal_url):
     # Each link works; the newest one sets the password.
     set_password_from(resets().last())
     assert sign_in("ada@example.com", NEW_PASSWORD)[1].status_code == 302
+
+
+def test_links_go_to_the_login_whatever_the_contact_email_becomes(api, staff, contact, portal_url):
+    url = f"/contacts/{contact.pk}/portal-access"
+    api.post(url, {"send_link": False})
+    update_contact(contact, {"email": "mallory@evil.example"}, actor=ACTOR)
+
+    r = api.post(f"{url}/password-link", {})
+    assert r.status_code == 202 and r.json()["email"] == "ada@example.com"
+    page = post(staff, f"/contacts/{contact.pk}/portal/password-link/")
+    assert "A link to set a password is queued to ada@example.com" in page
+    assert [m.recipients[0]["email"] for m in resets()] == ["ada@example.com"] * 2
+    assert api.get(url).json()["login"] == "ada@example.com"
+
+
+def test_disable_and_give_access_again_to_change_the_login(api, contact, portal_url):
+    url = f"/contacts/{contact.pk}/portal-access"
+    api.post(url, {})
+    set_password_from(resets().get())
+    update_contact(contact, {"email": "ada@lovelace.example"}, actor=ACTOR)
+    assert api.post(url, {}).status_code == 409  # while enabled: it has access
+
+    assert api.patch(url, {"is_active": False}).status_code == 200
+    r = api.post(url, {})
+    assert r.status_code == 201, r.content
+    assert (r.json()["login"], r.json()["is_active"]) == ("ada@lovelace.example", True)
+    assert PortalAccount.objects.count() == 1
+    assert audit("portal.grant") == ["apikey:tests"] * 2
+    link = resets().last()
+    assert link.recipients[0]["email"] == "ada@lovelace.example"
+    # Neither the old login nor the old password signs in; the new link sets one.
+    for login in ("ada@example.com", "ada@lovelace.example"):
+        assert sign_in(login, NEW_PASSWORD)[1].status_code == 200
+    set_password_from(link, "the newest password")
+    assert sign_in("ada@lovelace.example", "the newest password")[1].status_code == 302
 
 
 def test_the_api_is_in_the_openapi_document(api):
@@ -247,7 +283,7 @@ def test_client_page_gives_and_manages_access(staff, ada, contact, no_portal_url
     assert "Give portal access" in row(page, contact)
 
     page = post(staff, f"/contacts/{contact.pk}/portal/grant/")
-    assert "Portal access given; a link to set a password is queued to Ada@Example.com" in page
+    assert "Portal access given; a link to set a password is queued to ada@example.com" in page
     cell = row(page, contact)
     assert "Send password link" in cell and "Disable" in cell and "never signed in" in cell
     (message,) = resets()
@@ -258,7 +294,7 @@ def test_client_page_gives_and_manages_access(staff, ada, contact, no_portal_url
     set_password_from(message)
 
     page = post(staff, f"/contacts/{contact.pk}/portal/password-link/")
-    assert "A link to set a password is queued to Ada@Example.com" in page
+    assert "A link to set a password is queued to ada@example.com" in page
     assert resets().count() == 2
 
     page = post(staff, f"/contacts/{contact.pk}/portal/disable/")

@@ -1,9 +1,10 @@
 """A contact's access to the client portal: read it, give it (and email the link to set a
 password), disable or enable it, send another link.
 
-The contact signs in with their email and chooses the password through the link; the API
-never sets or shows one. Links point at GROUPBILL_PORTAL_URL: without it, sending one is a
-422 (the API cannot know the address clients reach the portal at).
+The contact signs in with their email and chooses the password through the link, which
+goes to the login; the API never sets or shows one. Links point at GROUPBILL_PORTAL_URL:
+without it, sending one is a 422 (the API cannot know the address clients reach the portal
+at).
 """
 
 from datetime import datetime
@@ -42,7 +43,7 @@ class AccessPatch(StrictBody):
 
 class PasswordLinkOut(Schema):
     message_id: int  # the outbox message
-    email: str
+    email: str  # where it goes: the login
     valid_hours: int
 
 
@@ -66,7 +67,8 @@ def give_access(
     request: HttpRequest, contact_id: Id, body: Annotated[GrantIn | None, Body()] = None
 ):
     """Give the contact a login (their email); with `send_link` (the default) queue the link
-    to set a password too. The body may be left out."""
+    to set a password too. The body may be left out. A contact whose access is disabled gets
+    it again under the email they have now (a new password to set)."""
     body = body or GrantIn()
     contact = get_contact(contact_id)
     link_for = reset_link_builder(field="send_link") if body.send_link else None
@@ -83,7 +85,8 @@ def update_access(request: HttpRequest, contact_id: Id, body: AccessPatch):
 
 @router.post("/contacts/{contact_id}/portal-access/password-link", response={202: PasswordLinkOut})
 def send_password_link(request: HttpRequest, contact_id: Id):
-    """Queue another link to set the password (at most 3 an hour per account)."""
+    """Queue another link to set the password, to the login (at most 3 an hour per
+    account)."""
     account = access.account_of(get_contact(contact_id))
     link_for = reset_link_builder(field="GROUPBILL_PORTAL_URL")
     message = access.send_password_link(account, actor=actor(request), link_for=link_for, now=now())
@@ -91,7 +94,7 @@ def send_password_link(request: HttpRequest, contact_id: Id):
         202,
         {
             "message_id": message.pk,
-            "email": account.contact.email,
+            "email": account.login,
             "valid_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
         },
     )

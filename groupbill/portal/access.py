@@ -3,7 +3,8 @@
 `accounts.set_active`.
 
 The contact never gets a password from staff: they choose one through the emailed link,
-which goes through the outbox like every other message."""
+which goes through the outbox like every other message, to the account's login (the email
+the contact had when given access; it does not follow later changes of the contact)."""
 
 from datetime import datetime
 
@@ -11,7 +12,7 @@ from django.db import IntegrityError, transaction
 
 from groupbill.audit.actions import record
 from groupbill.clients.models import Contact
-from groupbill.errors import Conflict, NotFound, TooManyRequests, ValidationFailed
+from groupbill.errors import Conflict, NotFound, TooManyRequests
 from groupbill.notices.models import OutboxMessage
 from groupbill.portal import accounts
 from groupbill.portal.links import LinkFor
@@ -29,7 +30,8 @@ def give_access(
     contact: Contact, *, actor: str, link_for: LinkFor | None, now: datetime
 ) -> PortalAccount:
     """Give the contact a login (their email) and, with `link_for`, queue the link to set a
-    password: both or neither."""
+    password: both or neither. A contact whose access is disabled gets it again under the
+    email they have now (`accounts.grant_access`)."""
     try:
         with transaction.atomic():
             account = accounts.grant_access(contact, actor=actor)
@@ -44,18 +46,17 @@ def give_access(
 def send_password_link(
     account: PortalAccount, *, actor: str, link_for: LinkFor, now: datetime
 ) -> OutboxMessage:
-    """Queue a link to (re)set the password to the contact's email: the outbox message."""
+    """Queue a link to (re)set the password to the account's login (the address it signs
+    in with, not the contact's email if that changed since): the outbox message."""
     contact = account.contact
     if not account.is_active:
         raise Conflict(f"Portal access for {account.login} is disabled; enable it first.")
-    if not contact.email:
-        raise ValidationFailed.one("email", "the contact has no email address to send it to")
     with transaction.atomic():
-        # The same limit as a client asking for links themselves; `account` is active and
-        # has an email, so a refusal here is that limit.
+        # The same limit as a client asking for links themselves; `account` is active, so a
+        # refusal here is that limit.
         if not accounts.request_reset(account.login, link_for=link_for, now=now):
             raise TooManyRequests(
-                f"{accounts.RESETS_PER_HOUR} password links went to {contact.email} in the "
+                f"{accounts.RESETS_PER_HOUR} password links went to {account.login} in the "
                 f"last hour; try again later."
             )
         message = accounts.account_resets(account).order_by("-pk").first()
@@ -67,6 +68,6 @@ def send_password_link(
             object_id=account.pk,
             object_label=f"{account.login} of client #{client.pk}",
             action="portal.password_link",
-            new={"value": contact.email},
+            new={"value": account.login},
         )
     return message

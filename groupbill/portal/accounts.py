@@ -59,18 +59,32 @@ def actor_for(account: PortalAccount) -> str:
 
 def grant_access(contact: Contact, *, actor: str) -> PortalAccount:
     """Give a contact a portal login (their email). The account has no usable password
-    until the contact sets one through a reset link."""
+    until the contact sets one through a reset link.
+
+    A contact whose access is disabled gets it again this way under the email they have
+    now: the login follows it and the old password stops working (unlike enabling, which
+    keeps both)."""
     login = normalize_login(contact.email)
     if not login:
         raise ValidationFailed.one("email", "the contact needs an email address to sign in with")
-    if hasattr(contact, "portal"):
+    existing = PortalAccount.objects.filter(contact=contact).first()
+    if existing is not None and existing.is_active:
         raise Conflict(f"{contact.display_name} already has portal access.")
-    if PortalAccount.objects.filter(login=login).exists():
+    if PortalAccount.objects.filter(login=login).exclude(contact=contact).exists():
         raise ValidationFailed.one("email", f"{login} already signs in to the portal")
     with transaction.atomic():
-        account = PortalAccount.objects.create(
-            contact=contact, login=login, password=make_password(None)
-        )
+        if existing is None:
+            account = PortalAccount.objects.create(
+                contact=contact, login=login, password=make_password(None)
+            )
+        else:
+            account = existing
+            account.login, account.password, account.is_active = login, make_password(None), True
+            # Only while still disabled: enabled meanwhile, it already has access.
+            if not PortalAccount.objects.filter(pk=account.pk, is_active=False).update(
+                login=login, password=account.password, is_active=True
+            ):
+                raise Conflict(f"{contact.display_name} already has portal access.")
         _audit(account, actor, "portal.grant")
     return account
 
@@ -147,15 +161,17 @@ def sign_in(login: object, password: object, *, address: str, now: datetime) -> 
 
 
 def request_reset(login: object, *, link_for, now: datetime) -> bool:
-    """Queue a reset link for an active account with this login; False (and nothing sent)
-    otherwise, which the page never reveals. `link_for(uid, token)` builds the absolute URL."""
+    """Queue a reset link for an active account with this login, to that login (the address
+    it signs in with, whatever the contact's email has become since); False (and nothing
+    sent) otherwise, which the page never reveals. `link_for(uid, token)` builds the
+    absolute URL."""
     login = normalize_login(login)
     account = (
         PortalAccount.objects.select_related("contact__client__company")
         .filter(login=login, is_active=True)
         .first()
     )
-    if account is None or not account.contact.email:
+    if account is None:
         return False
     client = account.contact.client
     recent = account_resets(account).filter(created_at__gt=now - timedelta(hours=1)).count()
@@ -168,7 +184,7 @@ def request_reset(login: object, *, link_for, now: datetime) -> bool:
             company_id=client.company_id,
             client_id=client.pk,
             template="password_reset",
-            recipients=[{"name": account.contact.display_name, "email": account.contact.email}],
+            recipients=[{"name": account.contact.display_name, "email": account.login}],
             context={
                 "client_name": account.contact.display_name,
                 "reset_url": link_for(uid, reset_tokens.make_token(account)),

@@ -40,21 +40,19 @@ def _contact_action(failure: str):
 
 @_contact_action("Portal access not given")
 def grant(request, contact: Contact) -> str:
-    access.give_access(
+    account = access.give_access(
         contact, actor=actor(request), link_for=reset_link_builder(request), now=timezone.now()
     )
-    return f"Portal access given; a link to set a password is queued to {contact.email}."
+    return f"Portal access given; a link to set a password is queued to {account.login}."
 
 
 @_contact_action("No password link sent")
 def password_link(request, contact: Contact) -> str:
+    account = access.account_of(contact)
     access.send_password_link(
-        access.account_of(contact),
-        actor=actor(request),
-        link_for=reset_link_builder(request),
-        now=timezone.now(),
+        account, actor=actor(request), link_for=reset_link_builder(request), now=timezone.now()
     )
-    return f"A link to set a password is queued to {contact.email}."
+    return f"A link to set a password is queued to {account.login}."
 
 
 @_contact_action("Portal access not disabled")
