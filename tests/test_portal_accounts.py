@@ -386,3 +386,66 @@ def test_a_link_goes_to_the_login_not_to_an_edited_contact_email(clock, ada, acc
     [message] = OutboxMessage.objects.all()
     assert [r["email"] for r in message.recipients] == ["bob@example.com"]
     assert build_email(message).to == ["Bob <bob@example.com>"]
+
+
+# --- Attempts running at the same time -----------------------------------------------------
+
+
+def test_sign_ins_running_at_once_get_no_more_tries_than_the_limit(account):
+    """While one sign-in checks its (slow) password, another starts: it sees the first as a
+    failure already, so with four failures before, only one of the two is checked."""
+    for n in range(4):
+        accounts.sign_in(account.login, "wrong", address=f"10.0.0.{n}", now=T0)
+    checked, during = [], []
+    check = accounts.check_password
+
+    def slow_check(password, encoded):
+        checked.append(password)
+        if len(checked) == 1:
+            during.append(accounts.sign_in(account.login, "guess 2", address="10.0.1.2", now=T0))
+        return check(password, encoded)
+
+    with mock.patch.object(accounts, "check_password", slow_check):
+        first = accounts.sign_in(account.login, "guess 1", address="10.0.1.1", now=T0)
+    assert checked == ["guess 1"]
+    assert during[0].locked and first.locked
+    assert LoginFailure.objects.count() == 5
+
+
+def test_a_sign_in_that_passed_the_check_as_another_took_the_last_try_is_refused(account):
+    """The one place left between checking the lockout and counting the attempt: an attempt
+    counted after the limit was reached is not checked (the earlier ones are)."""
+    for n in range(4):
+        accounts.sign_in(account.login, "wrong", address=f"10.0.0.{n}", now=T0)
+    checked, during = [], []
+    check, lockout = accounts.check_password, throttle.lockout
+
+    def lockout_then_another(*args, **kwargs):
+        found = lockout(*args, **kwargs)
+        if not during:
+            during.append(None)  # once, and not for the attempt started here
+            during[0] = accounts.sign_in(account.login, "guess 2", address="10.0.1.2", now=T0)
+        return found
+
+    def counting_check(password, encoded):
+        checked.append(password)
+        return check(password, encoded)
+
+    with (
+        mock.patch.object(throttle, "lockout", lockout_then_another),
+        mock.patch.object(accounts, "check_password", counting_check),
+    ):
+        first = accounts.sign_in(account.login, PORTAL_PASSWORD, address="10.0.1.1", now=T0)
+    assert checked == ["guess 2"]  # the fifth try was the other one's
+    assert during[0].locked and first.locked and first.account is None
+    assert LoginFailure.objects.count() == 5
+
+
+def test_a_right_password_takes_its_attempt_back(account):
+    for n in range(4):
+        accounts.sign_in(account.login, "wrong", address="a", now=T0 + timedelta(seconds=n))
+    for _ in range(3):
+        assert accounts.sign_in(account.login, PORTAL_PASSWORD, address="a", now=T0).account
+    assert LoginFailure.objects.count() == 4
+    assert not accounts.sign_in(account.login, "wrong", address="b", now=T0).account
+    assert accounts.sign_in(account.login, PORTAL_PASSWORD, address="b", now=T0).locked

@@ -134,24 +134,22 @@ def sign_in(login: object, password: object, *, address: str, now: datetime) -> 
     """Check a sign-in, refusing outright while the login or the address is locked out."""
     login = normalize_login(login)
     password = password if isinstance(password, str) else ""
-    locked = throttle.lockout(login, address, now)
-    if locked:
-        return SignIn(None, locked.message(now), locked=True)
     account = (
         PortalAccount.objects.select_related("contact__client")
         .filter(login=login, is_active=True)
         .first()
     )
-    if account is None:
-        make_password(password)  # the same hashing work, so timing does not tell
-        ok = False
-    else:
-        ok = check_password(password, account.password)
-    if not (account and ok):
-        throttle.record_failure(login, address, now)
-        locked = throttle.lockout(login, address, now)  # this failure may have been the 5th
-        if locked:
-            return SignIn(None, locked.message(now), locked=True)
+
+    def verify() -> bool:
+        if account is None:
+            make_password(password)  # the same hashing work, so timing does not tell
+            return False
+        return check_password(password, account.password)
+
+    ok, locked = throttle.attempt(login, address, now, verify)
+    if locked:
+        return SignIn(None, locked.message(now), locked=True)
+    if not ok:
         return SignIn(None, GENERIC_REFUSAL)
     if account.contact.client.status != ClientStatus.ACTIVE:
         return SignIn(None, "This account is not active. Please contact us.")
