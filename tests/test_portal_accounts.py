@@ -10,6 +10,7 @@ from django.test import Client as HttpClient
 
 from groupbill.audit.models import AuditEntry
 from groupbill.clients.actions import add_contact
+from groupbill.errors import ValidationFailed
 from groupbill.notices.models import OutboxMessage
 from groupbill.notices.sender import build_email
 from groupbill.portal import accounts, throttle
@@ -449,3 +450,49 @@ def test_a_right_password_takes_its_attempt_back(account):
     assert LoginFailure.objects.count() == 4
     assert not accounts.sign_in(account.login, "wrong", address="b", now=T0).account
     assert accounts.sign_in(account.login, PORTAL_PASSWORD, address="b", now=T0).locked
+
+
+# --- Changing the password -----------------------------------------------------------------
+
+
+def test_a_wrong_current_password_counts_as_a_failed_sign_in(clock, account):
+    http = HttpClient()
+    assert sign_in(http, account.login, PORTAL_PASSWORD, address="10.2.0.1").status_code == 302
+    change = {"form": "password", "password": "next secret 1", "password2": "next secret 1"}
+    for n in range(4):
+        r = http.post("/portal/profile/", change | {"current_password": f"guess {n}"})
+        assert r.status_code == 400
+        assert "is not your current password" in r.content.decode()
+    r = http.post("/portal/profile/", change | {"current_password": "guess 4"})
+    assert r.status_code == 400 and LOCKED in r.content.decode()
+    assert LoginFailure.objects.filter(login=account.login).count() == 5
+
+    # The login is locked out: for signing in anywhere, and for changing the password.
+    r = sign_in(HttpClient(), account.login, PORTAL_PASSWORD, address="10.2.0.2")
+    assert r.status_code == 429
+    r = http.post("/portal/profile/", change | {"current_password": PORTAL_PASSWORD})
+    assert r.status_code == 400 and LOCKED in r.content.decode()
+    assert sign_in(HttpClient(), account.login, "next secret 1").status_code == 429
+    assert signed_in(http)  # the session itself stays
+
+    clock.advance(minutes=15)
+    r = http.post("/portal/profile/", change | {"current_password": PORTAL_PASSWORD})
+    assert r.status_code == 302
+    assert sign_in(HttpClient(), account.login, "next secret 1").status_code == 302
+
+
+def test_change_password_names_the_field_at_fault(account):
+    def refused(current, new, again):
+        with pytest.raises(ValidationFailed) as exc:
+            accounts.change_password(account, current, new, again, actor=ACTOR, address="a", now=T0)
+        return [e.field for e in exc.value.errors]
+
+    assert refused("wrong", "next secret 1", "next secret 1") == ["current_password"]
+    assert refused(PORTAL_PASSWORD, "next secret 1", "next secret 2") == ["password2"]
+    assert refused(PORTAL_PASSWORD, "short", "short") == ["password"]
+    assert refused(None, "next secret 1", "next secret 1") == ["current_password"]
+    assert LoginFailure.objects.count() == 2  # the two wrong current passwords
+    accounts.change_password(
+        account, PORTAL_PASSWORD, "next secret 1", "next secret 1", actor=ACTOR, address="a", now=T0
+    )
+    assert accounts.sign_in(account.login, "next secret 1", address="b", now=T0).account

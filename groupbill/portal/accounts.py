@@ -158,6 +158,33 @@ def sign_in(login: object, password: object, *, address: str, now: datetime) -> 
     return SignIn(account)
 
 
+def change_password(
+    account: PortalAccount,
+    current: object,
+    new: object,
+    new_again: object,
+    *,
+    actor: str,
+    address: str,
+    now: datetime,
+) -> PortalAccount:
+    """A signed-in client changes their password, giving the current one. A wrong current
+    password counts as a failed sign-in of the account's login (an open session must not
+    be a way round the limit), and while the login or the address is locked out nothing is
+    checked."""
+    current = current if isinstance(current, str) else ""
+    ok, locked = throttle.attempt(
+        account.login, address, now, lambda: check_password(current, account.password)
+    )
+    if locked:
+        raise ValidationFailed.one("current_password", locked.message(now))
+    if not ok:
+        raise ValidationFailed.one("current_password", "is not your current password")
+    if new != new_again:
+        raise ValidationFailed.one("password2", "the two new passwords differ")
+    return set_password(account, new if isinstance(new, str) else "", actor=actor)
+
+
 def request_reset(login: object, *, link_for, now: datetime) -> bool:
     """Queue a reset link for an active account with this login, to that login (the address
     it signs in with, whatever the contact's email has become since); False (and nothing

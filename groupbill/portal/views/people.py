@@ -2,12 +2,13 @@
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.hashers import check_password
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from groupbill.clients.models import Contact, ContactRole
-from groupbill.errors import DomainError, ValidationFailed
+from groupbill.errors import DomainError
 from groupbill.portal import accounts, actions, session
+from groupbill.portal.views.auth import _address as client_address
 from groupbill.portal.views.common import client_required, own
 from groupbill.web.forms import ContactFieldsForm, add_domain_errors
 
@@ -73,13 +74,16 @@ def contact_edit(request, contact_id: int):
 
 
 def _change_password(request) -> None:
-    account = request.account
-    if not check_password(request.POST.get("current_password", ""), account.password):
-        raise ValidationFailed.one("current_password", "is not your current password")
-    if request.POST.get("password", "") != request.POST.get("password2", ""):
-        raise ValidationFailed.one("password2", "the two new passwords differ")
-    accounts.set_password(account, request.POST.get("password", ""), actor=request.actor)
-    session.start(request, account)  # this session stays; the others end
+    accounts.change_password(
+        request.account,
+        request.POST.get("current_password", ""),
+        request.POST.get("password", ""),
+        request.POST.get("password2", ""),
+        actor=request.actor,
+        address=client_address(request),
+        now=timezone.now(),
+    )
+    session.start(request, request.account)  # this session stays; the others end
 
 
 @client_required
