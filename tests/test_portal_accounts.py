@@ -6,7 +6,9 @@ from unittest import mock
 from urllib.parse import urlsplit
 
 import pytest
+from django.core.signals import got_request_exception
 from django.test import Client as HttpClient
+from django.views.debug import SafeExceptionReporterFilter
 
 from groupbill.audit.models import AuditEntry
 from groupbill.clients.actions import add_contact
@@ -496,3 +498,72 @@ def test_change_password_names_the_field_at_fault(account):
         account, PORTAL_PASSWORD, "next secret 1", "next secret 1", actor=ACTOR, address="a", now=T0
     )
     assert accounts.sign_in(account.login, "next secret 1", address="b", now=T0).account
+
+
+# --- What error reports leave out ----------------------------------------------------------
+
+
+@pytest.fixture
+def failing_request():
+    """The POST parameters of the request a view failed on, as an error report shows them."""
+    seen = {}
+
+    def keep(sender, request, **kwargs):
+        seen.update(SafeExceptionReporterFilter().get_post_parameters(request).items())
+
+    got_request_exception.connect(keep)
+    yield seen
+    got_request_exception.disconnect(keep)
+
+
+HIDDEN = "********************"
+
+
+def test_error_reports_leave_out_passwords_and_card_numbers(failing_request, ada, account):
+    boom = mock.Mock(side_effect=RuntimeError("boom"))
+    anonymous = HttpClient(raise_request_exception=False)
+    with mock.patch.object(accounts, "sign_in", boom):
+        r = anonymous.post("/portal/login/", {"email": account.login, "password": "secret 1"})
+    assert r.status_code == 500
+    assert failing_request == {"email": account.login, "password": HIDDEN}
+
+    failing_request.clear()
+    with (
+        mock.patch.object(accounts, "account_for_reset", return_value=account),
+        mock.patch.object(accounts, "set_password", boom),
+    ):
+        r = anonymous.post(
+            "/portal/password-reset/x/y/", {"password": "secret 2", "password2": "secret 2"}
+        )
+    assert r.status_code == 500
+    assert failing_request == {"password": HIDDEN, "password2": HIDDEN}
+
+    http = HttpClient(raise_request_exception=False)
+    assert sign_in(http, account.login, PORTAL_PASSWORD).status_code == 302
+    failing_request.clear()
+    with mock.patch.object(accounts, "change_password", boom):
+        r = http.post(
+            "/portal/profile/",
+            {
+                "form": "password",
+                "current_password": "secret 3",
+                "password": "secret 4",
+                "password2": "secret 4",
+            },
+        )
+    assert r.status_code == 500
+    assert failing_request == {
+        "form": "password",
+        "current_password": HIDDEN,
+        "password": HIDDEN,
+        "password2": HIDDEN,
+    }
+
+    failing_request.clear()
+    with mock.patch("groupbill.portal.actions.add_card", boom):
+        r = http.post(
+            "/portal/payment-methods/add/",
+            {"number": "4242424242424242", "label": "mine", "expiry": "12/30"},
+        )
+    assert r.status_code == 500
+    assert failing_request == {"number": HIDDEN, "label": "mine", "expiry": "12/30"}

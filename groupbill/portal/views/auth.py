@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from groupbill.errors import ValidationFailed
@@ -29,6 +30,7 @@ def _address(request) -> str:
     return forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR", "")
 
 
+@sensitive_post_parameters("password")
 def login(request):
     error, locked, login_value = "", False, ""
     if request.method == "POST":
@@ -69,6 +71,7 @@ def reset_request(request):
     return render(request, "portal/reset_request.html")
 
 
+@sensitive_post_parameters("password", "password2")
 def reset_confirm(request, uid: str, token: str):
     account = accounts.account_for_reset(uid, token)
     if account is None:

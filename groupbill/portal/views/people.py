@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_post_parameters
 
 from groupbill.clients.models import Contact, ContactRole
 from groupbill.errors import DomainError
@@ -86,6 +87,7 @@ def _change_password(request) -> None:
     session.start(request, request.account)  # this session stays; the others end
 
 
+@sensitive_post_parameters("current_password", "password", "password2")
 @client_required
 def profile(request):
     client = request.client

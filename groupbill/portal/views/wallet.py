@@ -4,6 +4,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from groupbill.errors import DomainError
@@ -46,6 +47,7 @@ def account_list(request):
     return _page(request)
 
 
+@sensitive_post_parameters("number")
 @client_required
 @require_POST
 def account_add(request):
