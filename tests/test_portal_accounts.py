@@ -1,6 +1,9 @@
-"""Portal sign-in with throttling (5 failures per 15 minutes, per login and per address),
-password reset links through the outbox, and a password change ending other sessions."""
+"""Portal sign-in with throttling (5 failures per 15 minutes, per login and per address, also
+for attempts running at once and for the current password on the profile), password reset
+links through the outbox (to the login), a password change or a disabling ending sessions,
+what error reports leave out, and which required fields a contact edit marks."""
 
+import re
 from datetime import UTC, datetime, timedelta
 from unittest import mock
 from urllib.parse import urlsplit
@@ -17,6 +20,7 @@ from groupbill.notices.models import OutboxMessage
 from groupbill.notices.sender import build_email
 from groupbill.portal import accounts, throttle
 from groupbill.portal.models import LoginFailure
+from groupbill.settings_catalog.actions import set_company_settings
 from tests.conftest import ACTOR, PORTAL_PASSWORD, portal_account
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -567,3 +571,41 @@ def test_error_reports_leave_out_passwords_and_card_numbers(failing_request, ada
         )
     assert r.status_code == 500
     assert failing_request == {"number": HIDDEN, "label": "mine", "expiry": "12/30"}
+
+
+# --- Editing a contact ---------------------------------------------------------------------
+
+
+def field_tags(html: str, name: str) -> tuple[str, str]:
+    """The `<label>` text and the `<input>` tag of a form field."""
+    label = re.search(rf'<label for="id_{name}"[^>]*>([^<]*)</label>', html).group(1)
+    tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', html).group(0)
+    return label.strip(), tag
+
+
+def test_contact_edit_marks_only_the_required_fields_the_contact_has_filled(
+    clock, company, make_client
+):
+    ada = make_client(email="ada@example.com")  # no phone
+    account = portal_account(ada)
+    set_company_settings(company, {"required_contact_fields": ["email", "phone"]}, actor=ACTOR)
+    contact = account.contact
+    http = HttpClient()
+    assert sign_in(http, account.login, PORTAL_PASSWORD).status_code == 302
+
+    page = http.get(f"/portal/contacts/{contact.pk}/").content.decode()
+    label, tag = field_tags(page, "email")
+    assert label.startswith("Email *") and " required" in tag
+    label, tag = field_tags(page, "phone")
+    assert "*" not in label and " required" not in tag  # may stay empty: the browser must agree
+
+    data = {f: getattr(contact, f) for f in ("first_name", "last_name", "email")}
+    r = http.post(f"/portal/contacts/{contact.pk}/", data | {"first_name": "Augusta"})
+    assert r.status_code == 302
+    contact.refresh_from_db()
+    assert (contact.first_name, contact.phone) == ("Augusta", "")
+
+    page = http.get("/portal/contacts/add/").content.decode()  # a new contact: all of them
+    for name in ("email", "phone"):
+        label, tag = field_tags(page, name)
+        assert "*" in label and " required" in tag

@@ -2,6 +2,7 @@
 (the contact gets a link to set a password, through the outbox), send another link, disable
 and enable. And the demo book signs in to the portal."""
 
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -14,6 +15,7 @@ from groupbill.demo import DEMO_CLIENT_LOGIN, DEMO_PASSWORD, load_demo
 from groupbill.notices.models import OutboxMessage
 from groupbill.portal.accounts import RESETS_PER_HOUR
 from groupbill.portal.models import PortalAccount
+from groupbill.settings_catalog.actions import set_company_settings
 from groupbill.settings_catalog.resolver import resolve_client, values
 from tests.conftest import ACTOR
 
@@ -334,6 +336,25 @@ def test_client_page_shows_refusals(staff, make_client, ada, contact, no_portal_
     assert "No password link sent:" in page and "try again later" in page
     assert PortalAccount.objects.count() == 1
     assert resets().count() == RESETS_PER_HOUR
+
+
+def test_staff_contact_edit_marks_only_the_required_fields_the_contact_has_filled(
+    staff, company, ada, contact
+):
+    set_company_settings(company, {"required_contact_fields": ["email", "phone"]}, actor=ACTOR)
+
+    def field(page, name):
+        label = re.search(rf'<label for="id_{name}"[^>]*>([^<]*)</label>', page).group(1)
+        return label.strip(), re.search(rf'<input[^>]*name="{name}"[^>]*>', page).group(0)
+
+    page = staff.get(f"/contacts/{contact.pk}/edit/").content.decode()
+    label, tag = field(page, "email")
+    assert label.startswith("Email *") and " required" in tag
+    label, tag = field(page, "phone")  # empty, and allowed to stay so
+    assert "*" not in label and " required" not in tag
+
+    page = staff.get(f"/clients/{ada.pk}/contacts/add/").content.decode()
+    assert " required" in field(page, "phone")[1]  # a new contact needs them all
 
 
 def test_portal_buttons_are_staff_only_and_post_only(client, staff, contact, django_user_model):

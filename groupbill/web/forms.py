@@ -32,6 +32,13 @@ class GroupForm(forms.Form):
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+def required_for_edit(required, contact) -> list[str]:
+    """Of the fields a group requires, those to mark when editing `contact`: the ones it has
+    filled. A field still empty (the rule came after the contact) may stay empty, so the
+    form must not make the browser insist on it; adding a contact marks them all."""
+    return [name for name in required if getattr(contact, name, "")]
+
+
 class ContactFieldsForm(forms.Form):
     """The contact fields, from their single declaration. `required` names the fields the
     client's group requires, marked for the user (the action enforces them)."""

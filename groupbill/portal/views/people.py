@@ -11,7 +11,7 @@ from groupbill.errors import DomainError
 from groupbill.portal import accounts, actions, session
 from groupbill.portal.views.auth import _address as client_address
 from groupbill.portal.views.common import client_required, own
-from groupbill.web.forms import ContactFieldsForm, add_domain_errors
+from groupbill.web.forms import ContactFieldsForm, add_domain_errors, required_for_edit
 
 
 class ContactFields(ContactFieldsForm):
@@ -59,7 +59,7 @@ def contact_edit(request, contact_id: int):
     contact = own(Contact.objects.all(), request, contact_id)
     form = ContactFields(
         request.POST or None,
-        required=_required(request),
+        required=required_for_edit(_required(request), contact),
         initial={f: getattr(contact, f) for f in ContactFields().fields},
     )
     if request.method == "POST" and form.is_valid():

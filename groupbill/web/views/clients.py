@@ -13,7 +13,13 @@ from groupbill.settings_catalog.actions import set_client_settings
 from groupbill.settings_catalog.catalog import CLIENT_KEYS, Source
 from groupbill.settings_catalog.resolver import resolve_client, resolve_group
 from groupbill.validation import parse_id
-from groupbill.web.forms import ClientForm, ContactFieldsForm, ContactForm, add_domain_errors
+from groupbill.web.forms import (
+    ClientForm,
+    ContactFieldsForm,
+    ContactForm,
+    add_domain_errors,
+    required_for_edit,
+)
 from groupbill.web.settings_form import build_rows
 from groupbill.web.views.common import actor, save_with_settings, staff_required
 
@@ -181,7 +187,7 @@ def contact_edit(request, contact_id: int):
     client = contact.client
     form = ContactFieldsForm(
         request.POST or None,
-        required=_required(client.group_id),
+        required=required_for_edit(_required(client.group_id), contact),
         initial={f: getattr(contact, f) for f in ContactFieldsForm().fields},
     )
     if request.method == "POST" and form.is_valid():
