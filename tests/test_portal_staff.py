@@ -114,7 +114,7 @@ def test_a_link_needs_the_portal_address(api, contact, no_portal_url):
     r = api.post(url, {"send_link": True})
     assert r.status_code == 422
     assert r["Content-Type"] == "application/problem+json"
-    assert r.json()["errors"][0]["field"] == "send_link"
+    assert r.json()["errors"][0]["field"] == "portal_url"
     assert "GROUPBILL_PORTAL_URL" in r.json()["detail"]
     # Refused before anything is written.
     assert not PortalAccount.objects.exists() and not resets().exists()
@@ -123,6 +123,7 @@ def test_a_link_needs_the_portal_address(api, contact, no_portal_url):
     assert api.post(url, {"send_link": False}).status_code == 201
     r = api.post(f"{url}/password-link", {})
     assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "portal_url"  # the same field for both
     assert "GROUPBILL_PORTAL_URL" in r.json()["detail"]
     assert not resets().exists()
 

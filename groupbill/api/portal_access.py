@@ -3,8 +3,8 @@ password), disable or enable it, send another link.
 
 The contact signs in with their email and chooses the password through the link, which
 goes to the login; the API never sets or shows one. Links point at GROUPBILL_PORTAL_URL:
-without it, sending one is a 422 (the API cannot know the address clients reach the portal
-at).
+without it, sending one is a 422 on field "portal_url" (the API cannot know the address
+clients reach the portal at).
 """
 
 from datetime import datetime
@@ -71,7 +71,7 @@ def give_access(
     it again under the email they have now (a new password to set)."""
     body = body or GrantIn()
     contact = get_contact(contact_id)
-    link_for = reset_link_builder(field="send_link") if body.send_link else None
+    link_for = reset_link_builder() if body.send_link else None
     account = access.give_access(contact, actor=actor(request), link_for=link_for, now=now())
     return Status(201, access_out(account))
 
@@ -88,7 +88,7 @@ def send_password_link(request: HttpRequest, contact_id: Id):
     """Queue another link to set the password, to the login (at most 3 an hour per
     account)."""
     account = access.account_of(get_contact(contact_id))
-    link_for = reset_link_builder(field="GROUPBILL_PORTAL_URL")
+    link_for = reset_link_builder()
     message = access.send_password_link(account, actor=actor(request), link_for=link_for, now=now())
     return Status(
         202,

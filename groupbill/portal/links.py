@@ -12,14 +12,14 @@ from groupbill.errors import ValidationFailed
 LinkFor = Callable[[str, str], str]
 
 
-def reset_link_builder(request: HttpRequest | None = None, *, field: str = "send_link") -> LinkFor:
+def reset_link_builder(request: HttpRequest | None = None) -> LinkFor:
     """`link_for(uid, token)` for a set-password link: on GROUPBILL_PORTAL_URL when set, else
     on the address `request` came to. Without a request (the API, the command line) the
-    address must be configured: a 422 on `field` when it is not."""
+    address must be configured: a 422 on field "portal_url" when it is not."""
     base = settings.PORTAL_BASE_URL
     if not base and request is None:
         raise ValidationFailed.one(
-            field,
+            "portal_url",
             "links to the portal need its address: set GROUPBILL_PORTAL_URL "
             "(e.g. https://billing.example.com)",
         )
