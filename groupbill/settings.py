@@ -141,7 +141,8 @@ PORTAL_BASE_URL = os.environ.get("GROUPBILL_PORTAL_URL", "").rstrip("/")
 # header (as in request.META, e.g. HTTP_X_REAL_IP) that the proxy sets to the client's
 # address, so portal sign-in limits count per real address. Empty: REMOTE_ADDR.
 CLIENT_ADDRESS_HEADER = os.environ.get("GROUPBILL_CLIENT_ADDRESS_HEADER", "")
-# Portal password links work this long.
+# Password links work this long: Django reads it for every reset token, but only the
+# portal sends any (staff have no reset links).
 PASSWORD_RESET_TIMEOUT = 24 * 60 * 60
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
