@@ -609,3 +609,18 @@ def test_contact_edit_marks_only_the_required_fields_the_contact_has_filled(
     for name in ("email", "phone"):
         label, tag = field_tags(page, name)
         assert "*" in label and " required" in tag
+
+
+def test_behind_a_proxy_the_address_is_the_one_the_proxy_appended(settings, make_client):
+    """X-Forwarded-For: a client may write anything first; the proxy appends what it saw.
+    Changing the first entry on every try does not escape the address limit."""
+    settings.CLIENT_ADDRESS_HEADER = "HTTP_X_FORWARDED_FOR"
+    portal_account(make_client())
+    http = HttpClient()
+    statuses = []
+    for n in range(6):
+        r = http.post("/portal/login/", {"email": f"guess{n}@example.com", "password": "x"},
+                      HTTP_X_FORWARDED_FOR=f"198.51.100.{n}, 203.0.113.7")  # fmt: skip
+        statuses.append(r.status_code)
+    assert statuses == [200, 200, 200, 200, 429, 429]
+    assert LoginFailure.objects.filter(address="203.0.113.7").count() == 5

@@ -26,8 +26,9 @@ def _next(request) -> str:
 def _address(request) -> str:
     header = settings.CLIENT_ADDRESS_HEADER
     forwarded = request.META.get(header, "") if header else ""
-    # A proxy may append: the first entry is the client it saw.
-    return forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR", "")
+    # A proxy appends the address it saw to what the client sent: only the last entry is
+    # the proxy's word, earlier ones are whatever the client wrote.
+    return forwarded.split(",")[-1].strip() or request.META.get("REMOTE_ADDR", "")
 
 
 @sensitive_post_parameters("password")

@@ -23,6 +23,8 @@ def _expiry(value: str) -> date | None:
             year += 2000 if year < 100 else 0
         else:
             year, month = (int(p) for p in value.split("-")[:2])
+        if not 1 <= month <= 12:
+            raise ValueError(month)
         nxt = date(year + month // 12, month % 12 + 1, 1)
     except ValueError:
         raise ValueError("Enter the expiry as MM/YY.") from None
