@@ -454,7 +454,8 @@ def test_another_clients_options_are_not_offered_on_an_own_service(worlds, whose
     body = preview.content.decode()
     assert 'id="price-effect"' not in body and "Choose one of the offered options" in body
     response = http.post(url, {"pricing": pricing.pk})
-    assert (response.status_code, response["Location"]) == (302, url)  # back, with the error
+    # Back to the same choice, with the error.
+    assert (response.status_code, response["Location"]) == (302, f"{url}?pricing={pricing.pk}")
     assert {key: snapshot(w.client) for key, w in worlds.items()} == before
 
 

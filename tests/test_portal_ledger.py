@@ -741,3 +741,22 @@ def test_the_same_payment_sent_twice_is_one_charge_and_a_retry_after_a_decline_i
 
 def card_of(client, number):
     return portal_actions.add_card(client, {"number": number}, actor=ACTOR)
+
+
+def test_an_addon_confirmed_twice_is_ordered_once(ada, http, shop):
+    """A double click on Confirm sends the page's one-time key twice: one addon, one invoice.
+    A new preview gives a new key, so ordering a second one on purpose still works."""
+    site = active(ada, shop["basic"])
+    url, after = f"/portal/services/{site.pk}/addons/order/", last_invoice_pk()
+    with on(JAN25):
+        page = http.get(url, {"pricing": shop["backup"].pk})
+        form = {"pricing": shop["backup"].pk, "once": page.context["once"]}
+        assert f'name="once" value="{page.context["once"]}"' in page.content.decode()
+        first = http.post(url, form)
+        second = http.post(url, form, follow=True)
+        assert first.status_code == 302
+        assert "That was confirmed already" in second.content.decode()
+        assert site.addons.count() == 1 and len(new_invoices(ada, after)) == 1
+        again = http.get(url, {"pricing": shop["backup"].pk}).context["once"]
+        confirm(http, url, pricing=shop["backup"].pk, once=again)
+    assert site.addons.count() == 2 and len(new_invoices(ada, after)) == 2

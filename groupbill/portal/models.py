@@ -41,3 +41,21 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.login} from {self.address} at {self.at}"
+
+
+class Confirmation(models.Model):
+    """A confirm button's one-time key: a self-service action confirmed twice (a double
+    click, a resent form) is done once. Written in the action's transaction, so a refused
+    action leaves the key free to confirm again."""
+
+    account = models.ForeignKey(PortalAccount, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "key"], name="one_confirmation_per_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}:{self.key}"

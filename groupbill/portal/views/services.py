@@ -5,11 +5,12 @@ from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.db import transaction
 from django.shortcuts import redirect, render
 
 from groupbill.companies.queries import company_today
 from groupbill.errors import DomainError
-from groupbill.portal import actions, queries
+from groupbill.portal import actions, once, queries
 from groupbill.portal.dates import day_text
 from groupbill.portal.preview import dry_run
 from groupbill.portal.views.common import client_required, own
@@ -75,13 +76,19 @@ def _self_service(request, service_id: int, gate: str, template: str, run: Calla
     params = request.POST if request.method == "POST" else request.GET
     if request.method == "POST":
         try:
-            result = run(service, params, today)
+            with transaction.atomic():
+                if not once.claim(request.account, params.get(once.FIELD, "")):
+                    messages.info(request, "That was confirmed already; it is done once.")
+                    return redirect("portal:service_detail", service_id=service.pk)
+                result = run(service, params, today)
         except DomainError as exc:
             if exc.status == 403:
                 raise
             messages.error(request, exc.message)
             # Back to the same choice, so the client sees it again with the reason.
-            choice = {k: v for k, v in params.items() if k != "csrfmiddlewaretoken"}
+            choice = {
+                k: v for k, v in params.items() if k not in ("csrfmiddlewaretoken", once.FIELD)
+            }
             return redirect(f"{request.path}?{urlencode(choice)}")
         messages.success(request, describe(result))
         return redirect("portal:service_detail", service_id=service.pk)
@@ -96,7 +103,7 @@ def _self_service(request, service_id: int, gate: str, template: str, run: Calla
             error = exc.message
     return render(request, template, {
         "service": service, "choices": choices(service) if choices else None,
-        "chosen": chosen, "effect": effect, "error": error,
+        "chosen": chosen, "effect": effect, "error": error, "once": once.new_key(),
     })  # fmt: skip
 
 

@@ -1,0 +1,25 @@
+"""One-time keys for confirm buttons (see models.Confirmation)."""
+
+import secrets
+
+from django.db import IntegrityError, transaction
+
+from groupbill.portal.models import Confirmation, PortalAccount
+
+FIELD = "once"
+
+
+def new_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def claim(account: PortalAccount, key: str) -> bool:
+    """Take the key inside the caller's transaction; False when it was taken before."""
+    if not key or len(key) > 64:
+        return True  # no key sent (not from our form): nothing to deduplicate on
+    try:
+        with transaction.atomic():
+            Confirmation.objects.create(account=account, key=key)
+    except IntegrityError:
+        return False
+    return True
