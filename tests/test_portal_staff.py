@@ -407,3 +407,19 @@ def test_serve_says_where_the_portal_is(db, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "http://127.0.0.1:8000/portal/" in out
     assert f"Demo client: {DEMO_CLIENT_LOGIN} / {DEMO_PASSWORD}" in out
+
+
+def test_client_page_changes_a_disabled_login_to_the_contacts_new_email(
+    staff, ada, contact, no_portal_url
+):
+    post(staff, f"/contacts/{contact.pk}/portal/grant/")
+    post(staff, f"/contacts/{contact.pk}/portal/disable/")
+    cell = row(staff.get(f"/clients/{ada.pk}/").content.decode(), contact)
+    assert "signs in as ada@example.com" in cell and "Give access as" not in cell
+    update_contact(contact, {"email": "Ada@Lovelace.example"}, actor=ACTOR)
+    cell = row(staff.get(f"/clients/{ada.pk}/").content.decode(), contact)
+    assert "Give access as ada@lovelace.example" in cell
+    post(staff, f"/contacts/{contact.pk}/portal/grant/")
+    account = PortalAccount.objects.get()
+    assert (account.login, account.is_active) == ("ada@lovelace.example", True)
+    assert resets().last().recipients[0]["email"] == "ada@lovelace.example"
