@@ -1,6 +1,5 @@
 """Signing in and out of the portal, and setting a password from an emailed link."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,6 +11,7 @@ from django.views.decorators.http import require_POST
 from groupbill.errors import ValidationFailed
 from groupbill.portal import accounts, session
 from groupbill.portal.links import reset_link_builder
+from groupbill.portal.views.common import client_address
 
 
 def _next(request) -> str:
@@ -23,14 +23,6 @@ def _next(request) -> str:
     return home
 
 
-def _address(request) -> str:
-    header = settings.CLIENT_ADDRESS_HEADER
-    forwarded = request.META.get(header, "") if header else ""
-    # A proxy appends the address it saw to what the client sent: only the last entry is
-    # the proxy's word, earlier ones are whatever the client wrote.
-    return forwarded.split(",")[-1].strip() or request.META.get("REMOTE_ADDR", "")
-
-
 @sensitive_post_parameters("password")
 def login(request):
     error, locked, login_value = "", False, ""
@@ -39,7 +31,7 @@ def login(request):
         result = accounts.sign_in(
             login_value,
             request.POST.get("password", ""),
-            address=_address(request),
+            address=client_address(request),
             now=timezone.now(),
         )
         if result.account is not None:

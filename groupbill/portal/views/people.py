@@ -9,8 +9,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from groupbill.clients.models import Contact, ContactRole
 from groupbill.errors import DomainError
 from groupbill.portal import accounts, actions, session
-from groupbill.portal.views.auth import _address as client_address
-from groupbill.portal.views.common import client_required, own
+from groupbill.portal.views.common import client_address, client_required, own
 from groupbill.web.forms import ContactFieldsForm, add_domain_errors, required_for_edit
 
 
