@@ -135,7 +135,9 @@ def add_service(
     package = pricing.package
     errors: list[FieldError] = []
     if package.company_id != client.company_id or not package.active:
-        errors.append(FieldError("package_id", "is not an active package of the client's company"))
+        errors.append(
+            FieldError("pricing_id", "is not a price of an active package of the client's company")
+        )
     if not 1 <= quantity <= 100_000:
         errors.append(FieldError("quantity", "must be from 1 to 100000"))
     if parent is not None:
