@@ -23,7 +23,7 @@ from groupbill.notices import print_queue
 from groupbill.notices.models import PrintJob, PrintStatus
 from groupbill.notices.pdf import batch_pdf, invoice_pdf, money_text
 from groupbill.settings_catalog.actions import set_client_setting, set_company_settings
-from tests.conftest import ACTOR, ARTIFACTS
+from tests.conftest import ACTOR, ARTIFACTS, skip_or_fail
 
 D = date(2026, 11, 24)
 
@@ -200,7 +200,7 @@ def test_render_one_invoice_to_png(taxed_invoice):
     with open(path, "wb") as f:
         f.write(invoice_pdf(taxed_invoice))
     if shutil.which("pdftoppm") is None:
-        pytest.skip("pdftoppm (poppler-utils) is not installed")
+        skip_or_fail("pdftoppm is not installed (apt-get install poppler-utils)")
     subprocess.run(["pdftoppm", "-png", "-r", "80", path, os.path.join(ARTIFACTS, "invoice")],
                    check=True)  # fmt: skip
 
