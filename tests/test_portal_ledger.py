@@ -557,6 +557,7 @@ def test_void_on_cancel_max_days_past_due_keeps_older_invoices_open(
         effect, _ = preview(http, cancel_url(site), when="now")
         assert [r.voided for r in effect.reduced] == ([True] if voided else [])
         assert effect.credits == ({"EUR": 500} if voided else {})
+        assert [d.balance_due for d in effect.still_due] == ([] if voided else [690])
         confirm(http, cancel_url(site), when="now")
     invoice = fresh(invoice)
     assert fresh(site).status == "canceled"
@@ -578,7 +579,9 @@ def test_cancel_now_without_void_on_cancel_leaves_invoices_alone(
     with on(date(2026, 2, 7)):
         effect, html = preview(http, cancel_url(site), when="now")
         assert (effect.invoices, effect.reduced, effect.credits) == ([], [], {})
-        assert "No new invoice, and no change to your invoices." in html
+        # The client is told what they still owe for the service they cancel.
+        assert [(d.number, d.balance_due) for d in effect.still_due] == [(invoice.number, 690)]
+        assert f"Invoice {invoice.number} stays open: <strong>€6.90</strong> is still due." in html
         confirm(http, cancel_url(site), when="now")
     invoice = fresh(invoice)
     assert (invoice.status, invoice.total, invoice.amount_paid) == ("open", 1190, 500)

@@ -53,11 +53,21 @@ class Reduced:
 
 
 @dataclass(frozen=True)
+class Due:
+    """An open invoice the action leaves to pay (a cancelled service's, not voided)."""
+
+    number: int | None
+    currency: str
+    balance_due: int
+
+
+@dataclass(frozen=True)
 class Effect:
     outcome: str
     invoices: list[NewInvoice] = field(default_factory=list)
     reduced: list[Reduced] = field(default_factory=list)
     credits: dict[str, int] = field(default_factory=dict)  # new loose credit per currency
+    still_due: list[Due] = field(default_factory=list)
 
 
 def _open_invoices(client: Client) -> dict[int, tuple[int, int]]:
@@ -75,9 +85,15 @@ def _new_invoice(inv: Invoice) -> NewInvoice:
                       inv.amount_paid, inv.due_on)  # fmt: skip
 
 
-def dry_run(client: Client, action: Callable[[], Any], describe: Callable[[Any], str]) -> Effect:
+def dry_run(
+    client: Client,
+    action: Callable[[], Any],
+    describe: Callable[[Any], str],
+    service_ids: list[int] = (),
+) -> Effect:
     """Run `action` for real and roll it back; `describe(result)` words its outcome (called
-    before the rollback, so it may read the database). Domain errors pass through."""
+    before the rollback, so it may read the database). Open invoices still billing
+    `service_ids` afterwards are reported as still due. Domain errors pass through."""
     last_invoice = client.invoices.aggregate(m=Max("pk"))["m"] or 0
     last_credit = client.transactions.aggregate(m=Max("pk"))["m"] or 0
     before = _open_invoices(client)
@@ -121,5 +137,14 @@ def dry_run(client: Client, action: Callable[[], Any], describe: Callable[[Any],
         for r in reduced:
             if r.returned_as_credit:
                 credits[r.currency] = credits.get(r.currency, 0) + r.returned_as_credit
+        still_due = [
+            Due(inv.number, inv.currency, inv.balance_due)
+            for inv in Invoice.objects.filter(
+                client=client, status=InvoiceStatus.OPEN, lines__service_id__in=service_ids
+            )
+            .exclude(pk__gt=last_invoice)
+            .distinct()
+            .order_by("pk")
+        ]
         transaction.set_rollback(True)
-    return Effect(outcome, new, reduced, credits)
+    return Effect(outcome, new, reduced, credits, still_due)

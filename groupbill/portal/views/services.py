@@ -67,7 +67,7 @@ def _change_outcome(change) -> str:
 
 
 def _self_service(request, service_id: int, gate: str, template: str, run: Callable,
-                  describe: Callable, choices=None):  # fmt: skip
+                  describe: Callable, choices=None, watch: Callable | None = None):  # fmt: skip
     """GET: the choice, and with a choice the preview. POST: run it, then back to the
     service. The group's permission is checked before anything is shown or done."""
     service = own(_services(), request, service_id)
@@ -96,7 +96,8 @@ def _self_service(request, service_id: int, gate: str, template: str, run: Calla
     chosen = params.get("pricing") or params.get("when")
     if chosen:
         try:
-            effect = dry_run(request.client, lambda: run(service, params, today), describe)
+            effect = dry_run(request.client, lambda: run(service, params, today), describe,
+                             service_ids=watch(service) if watch else ())  # fmt: skip
         except DomainError as exc:
             if exc.status == 403:
                 raise
@@ -120,8 +121,11 @@ def service_cancel(request, service_id: int):
             return f"{name} ends now."
         return f"{name} ends on {day_text(service.cancel_at, request.client.language)}."
 
+    def watch(service):  # what a client still owes for the cancelled service and its addons
+        return [service.pk, *service.addons.values_list("pk", flat=True)]
+
     return _self_service(request, service_id, "cancel", "portal/services/cancel.html", run,
-                         describe)  # fmt: skip
+                         describe, watch=watch)  # fmt: skip
 
 
 def _change(request, service_id: int, gate: str, act: Callable, choices: Callable):
