@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from groupbill.errors import DomainError
 from groupbill.portal import actions
 from groupbill.portal.views.common import client_required, own
+from groupbill.web.posted import run_posted
 
 
 def _expiry(value: str) -> date | None:
@@ -80,9 +81,10 @@ def account_add(request):
 @require_POST
 def account_autodebit(request, account_id: int):
     account = own(request.client.payment_accounts.all(), request, account_id)
-    try:
+
+    def choose() -> str:
         actions.choose_autodebit(account, actor=request.actor)
-        messages.success(request, f"{account} is now charged automatically for your invoices.")
-    except DomainError as exc:
-        messages.error(request, exc.message)
+        return f"{account} is now charged automatically for your invoices."
+
+    run_posted(request, choose)
     return redirect("portal:account_list")

@@ -1,6 +1,5 @@
 """Money-side actions from a client's overview: notes, payment accounts, applying credit."""
 
-from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 
 from groupbill import money
@@ -8,9 +7,10 @@ from groupbill.billing import accounts, payments, recurring
 from groupbill.billing.models import RecurringInvoice
 from groupbill.clients.models import Client
 from groupbill.clients.notes import add_note
-from groupbill.errors import DomainError, ValidationFailed
+from groupbill.errors import ValidationFailed
 from groupbill.money import format_plain
 from groupbill.validation import parse_id
+from groupbill.web.posted import run_posted
 from groupbill.web.views.common import actor, staff_required
 
 
@@ -18,10 +18,7 @@ def _post_only(view):
     def wrapper(request, client_id: int):
         client = get_object_or_404(Client, pk=client_id)
         if request.method == "POST":
-            try:
-                messages.success(request, view(request, client))
-            except DomainError as exc:
-                messages.error(request, exc.message)
+            run_posted(request, lambda: view(request, client))
         return redirect("web:client_detail", client_id=client.pk)
 
     return staff_required(wrapper)

@@ -10,6 +10,7 @@ from groupbill.clients.models import Client
 from groupbill.companies.queries import company_today
 from groupbill.errors import DomainError, ValidationFailed
 from groupbill.validation import parse_id
+from groupbill.web.posted import run_posted
 from groupbill.web.views.common import actor, staff_required
 
 
@@ -60,22 +61,20 @@ def _act(request, invoice: Invoice) -> str:
     raise ValidationFailed.one("action", "unknown action")
 
 
+def _delete_draft(request, invoice: Invoice) -> str:
+    invoices.delete_draft(invoice, actor=actor(request))
+    return "Draft deleted."
+
+
 @staff_required
 def invoice_detail(request, invoice_id: int):
     invoice = get_object_or_404(Invoice.objects.select_related("client", "company"), pk=invoice_id)
     if request.method == "POST":
         if request.POST.get("action") == "delete":
-            try:
-                invoices.delete_draft(invoice, actor=actor(request))
-            except DomainError as exc:
-                messages.error(request, exc.message)
-                return redirect("web:invoice_detail", invoice_id=invoice.pk)
-            messages.success(request, "Draft deleted.")
-            return redirect("web:client_detail", client_id=invoice.client_id)
-        try:
-            messages.success(request, _act(request, invoice))
-        except DomainError as exc:
-            messages.error(request, exc.message)
+            if run_posted(request, lambda: _delete_draft(request, invoice)):
+                return redirect("web:client_detail", client_id=invoice.client_id)
+            return redirect("web:invoice_detail", invoice_id=invoice.pk)
+        run_posted(request, lambda: _act(request, invoice))
         return redirect("web:invoice_detail", invoice_id=invoice.pk)
     invoice.refresh_from_db()
     return render(

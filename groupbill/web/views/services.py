@@ -13,6 +13,7 @@ from groupbill.errors import DomainError, ValidationFailed
 from groupbill.services import actions as services
 from groupbill.services.models import Service
 from groupbill.validation import parse_id
+from groupbill.web.posted import run_posted
 from groupbill.web.views.common import actor, staff_required
 
 
@@ -58,10 +59,7 @@ def service_detail(request, service_id: int):
         pk=service_id,
     )
     if request.method == "POST":
-        try:
-            messages.success(request, _act(request, service))
-        except DomainError as exc:
-            messages.error(request, exc.message)
+        run_posted(request, lambda: _act(request, service))
         return redirect("web:service_detail", service_id=service.pk)
     return render(
         request,
