@@ -4,6 +4,7 @@ in the action's own transaction, once per event (the key names the event)."""
 from typing import Any
 
 from groupbill.notices import outbox
+from groupbill.notices.models import MessageStatus
 
 
 def invoice_context(invoice) -> dict[str, Any]:
@@ -17,6 +18,28 @@ def invoice_context(invoice) -> dict[str, Any]:
         "issued_on": invoice.issued_on.isoformat() if invoice.issued_on else None,
         "due_on": invoice.due_on.isoformat() if invoice.due_on else None,
     }
+
+
+def queue_invoice_message(
+    invoice,
+    *,
+    key: str,
+    template: str,
+    recipients: list[dict[str, str]],
+    status: str = MessageStatus.PENDING,
+) -> bool:
+    """An invoice's own message (delivery, payment notice) to recipients the engine looked
+    up for many clients at once; False when this key was queued before."""
+    return outbox.queue(
+        key=key,
+        company_id=invoice.company_id,
+        client_id=invoice.client_id,
+        invoice_id=invoice.pk,
+        template=template,
+        recipients=recipients,
+        context=invoice_context(invoice),
+        status=status,
+    )
 
 
 def _queue(key: str, template: str, client, context: dict[str, Any], invoice=None) -> bool:

@@ -10,7 +10,7 @@ from groupbill.automation.tasks.common import client_groups
 from groupbill.automation.view import CompanyView
 from groupbill.billing.models import Invoice, InvoiceStatus
 from groupbill.notices import outbox
-from groupbill.notices.events import invoice_context
+from groupbill.notices.events import queue_invoice_message
 from groupbill.notices.models import PrintJob
 
 NAME = "deliver_invoices"
@@ -40,17 +40,12 @@ def plan(view: CompanyView) -> list[Action]:
             if method == "paper":
                 PrintJob.objects.get_or_create(invoice=invoice)
             else:
-                template = (
-                    "invoice_paid" if invoice.status == InvoiceStatus.PAID else ("invoice_unpaid")
-                )
-                outbox.queue(
+                paid = invoice.status == InvoiceStatus.PAID
+                queue_invoice_message(
+                    invoice,
                     key=f"invoice:{invoice.pk}:delivery",
-                    company_id=invoice.company_id,
-                    client_id=invoice.client_id,
-                    invoice_id=invoice.pk,
-                    template=template,
+                    template="invoice_paid" if paid else "invoice_unpaid",
                     recipients=recipients[invoice.client_id],
-                    context=invoice_context(invoice),
                 )
             invoice.delivery_method = method
             invoice.delivered_at = view.as_of

@@ -16,7 +16,7 @@ from groupbill.automation.tasks.common import client_groups
 from groupbill.automation.view import CompanyView
 from groupbill.billing.models import Invoice, InvoiceStatus
 from groupbill.notices import outbox
-from groupbill.notices.events import invoice_context
+from groupbill.notices.events import queue_invoice_message
 from groupbill.notices.models import MessageStatus, OutboxMessage
 
 NAME = "payment_notices"
@@ -81,14 +81,11 @@ def plan(view: CompanyView) -> list[Action]:
         status = MessageStatus.PENDING if on else MessageStatus.SUPPRESSED
 
         def apply(invoice=invoice, template=template, key=key, status=status) -> bool:
-            return outbox.queue(
+            return queue_invoice_message(
+                invoice,
                 key=key,
-                company_id=invoice.company_id,
-                client_id=invoice.client_id,
-                invoice_id=invoice.pk,
                 template=template,
                 recipients=recipients[invoice.client_id],
-                context=invoice_context(invoice),
                 status=status,
             )
 
