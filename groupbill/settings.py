@@ -1,6 +1,7 @@
 """Django settings. Everything that differs between machines comes from the environment."""
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -80,25 +81,34 @@ TEMPLATES = [
 ]
 
 
+# WAL + IMMEDIATE transactions + a busy timeout let the web server, the scheduler and a
+# CLI run share one SQLite file without "database is locked" on write upgrades.
+_SQLITE_OPTIONS = {
+    "timeout": 30,
+    "transaction_mode": "IMMEDIATE",
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+
+
 def _database() -> dict:
     url = os.environ.get("DATABASE_URL")
     if url:
         # Persistent connections are opt-in: a kept-open connection in a server thread
         # would, for one, block dropping the test database.
         max_age = int(os.environ.get("GROUPBILL_DB_CONN_MAX_AGE", "0"))
-        return dj_database_url.parse(url, conn_max_age=max_age)
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    return {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": DATA_DIR / "groupbill.sqlite3",
-        # WAL + IMMEDIATE transactions + a busy timeout let the web server, the scheduler
-        # and a CLI run share one file without "database is locked" on write upgrades.
-        "OPTIONS": {
-            "timeout": 30,
-            "transaction_mode": "IMMEDIATE",
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        },
-    }
+        database = dj_database_url.parse(url, conn_max_age=max_age)
+    else:
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        database = {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "groupbill.sqlite3"}
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database["OPTIONS"] = {**_SQLITE_OPTIONS, **database.get("OPTIONS", {})}
+        # Tests that start real processes (a served instance, a killed engine run) need a
+        # test database other processes can open: a file, not memory.
+        database["TEST"] = {
+            "NAME": os.environ.get("GROUPBILL_TEST_DATABASE")
+            or str(Path(tempfile.gettempdir()) / f"groupbill-test-{os.getpid()}.sqlite3")
+        }
+    return database
 
 
 DATABASES = {"default": _database()}
@@ -132,6 +142,10 @@ EMAIL_HOST_USER = os.environ.get("GROUPBILL_SMTP_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("GROUPBILL_SMTP_PASSWORD", "")
 EMAIL_USE_TLS = _env_bool("GROUPBILL_SMTP_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("GROUPBILL_FROM_EMAIL", "billing@localhost")
+
+# How long a gateway charge or a module call may still be in flight. An attempt pending
+# longer (its process died, or the answer was lost) is settled by asking for its outcome.
+EFFECT_GRACE_SECONDS = int(os.environ.get("GROUPBILL_EFFECT_GRACE_SECONDS", "120"))
 
 LOGIN_URL = "web:login"
 # Absolute base of links in portal emails (e.g. https://billing.example.com); empty: the

@@ -3,8 +3,12 @@ monthly and yearly services, an addon, a configurable option, cards that work an
 declines, loose credit, a recurring invoice. And a snapshot of everything the engine can
 change, without ids, numbers or timestamps, to compare runs."""
 
+import contextlib
 from datetime import date
 
+from django.db import transaction
+
+from groupbill import external
 from groupbill.billing import accounts, payments, recurring
 from groupbill.billing.models import Invoice, InvoiceLine, Transaction
 from groupbill.catalog.models import (
@@ -22,6 +26,16 @@ from groupbill.settings_catalog.actions import set_company_settings, set_group_s
 
 ACTOR = "test"
 START = date(2026, 1, 28)
+
+
+@contextlib.contextmanager
+def rolled_back():
+    """A scenario played inside one transaction and rolled back, to compare with another.
+    Its gateway (the sandbox) and modules (the test module) are in-process stand-ins, so
+    their calls may be made inside that transaction."""
+    with external.simulated(), transaction.atomic():
+        yield
+        transaction.set_rollback(True)
 
 
 def build(company, make_client) -> None:

@@ -1132,10 +1132,17 @@ def test_a_month_of_ordering_paying_changing_and_cancelling_over_the_api(api, co
     )
     assert paid["applications"] == [{"invoice_id": first["id"], "amount": 800}]
     assert invoice(first["id"])["status"] == "paid"
-    # Sent again (a timeout, say): the invoice is paid, nothing is charged twice.
-    r = api.post(
+    # Sent again (a timeout, say): the first answer again, nothing is charged twice; a new
+    # key for the paid invoice is refused.
+    again = post(
         f"/invoices/{first['id']}/payments",
         {"payment_account_id": visa["id"], "idempotency_key": "pay:first"},
+        201,
+    )
+    assert again == paid
+    r = api.post(
+        f"/invoices/{first['id']}/payments",
+        {"payment_account_id": visa["id"], "idempotency_key": "pay:second"},
     )
     assert_problem(r, 409)
     assert post(f"/services/{site['id']}/provision", {})["status"] == "active"

@@ -56,7 +56,7 @@ def test_the_api_starts_a_run_answers_202_and_is_polled(api, company, make_clien
         time.sleep(0.1)
     assert run["status"] in ("done", "failed")
     names = [t["name"] for t in run["result"]["tasks"]]
-    assert names[0] == "renewal_invoices" and names[-1] == "payment_notices"
+    assert names[0] == "settle_pending" and names[-1] == "payment_notices"
     assert Invoice.objects.filter(company=company, issued_on=date(2026, 3, 2)).count() == 0
     listed = api.get("/automation/runs").json()
     assert listed["count"] == 1 and listed["items"][0]["id"] == run_id

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
 
 from groupbill.automation import engine, locks
 from groupbill.automation.engine import AsOf, execute
@@ -32,11 +31,10 @@ def simulate(company, runs_per_day: int, days: int = DAYS, start: date = book.ST
 
 
 def final_state(company, make_client, runs_per_day: int) -> dict:
-    with transaction.atomic():
+    with book.rolled_back():
         book.build(company, make_client)
         simulate(company, runs_per_day)
         state = book.snapshot(company)
-        transaction.set_rollback(True)
     return state
 
 
@@ -62,20 +60,19 @@ def test_a_run_killed_at_any_action_boundary_resumes_without_duplicates(
 
     # Find the busiest day of the simulation: that run is killed at each of its boundaries.
     per_day: dict[date, int] = {}
-    with transaction.atomic():
+    with book.rolled_back():
         book.build(company, make_client)
         for offset in range(DAYS):
             day = book.START + timedelta(days=offset)
             reports = execute(AsOf(day=day), companies=[company], tasks=TASKS)
             per_day[day] = sum(r.planned for r in reports)
-        transaction.set_rollback(True)
     crash_day = max(per_day, key=per_day.get)
     busy = per_day[crash_day]
     assert busy >= 8
     before = (crash_day - book.START).days
 
     for crash_after in range(busy):
-        with transaction.atomic():
+        with book.rolled_back():
             book.build(company, make_client)
             simulate(company, 1, days=before)
             seen = {"n": 0}
@@ -93,7 +90,6 @@ def test_a_run_killed_at_any_action_boundary_resumes_without_duplicates(
             # Started again: the same day, then the rest of the simulation.
             simulate(company, 1, days=DAYS - before, start=crash_day)
             assert book.snapshot(company) == reference, f"crash after {crash_after} actions"
-            transaction.set_rollback(True)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.test import TestCase
 
 from groupbill import clock
 from groupbill.automation.engine import AsOf, execute
@@ -56,6 +57,12 @@ def _name(client_id: int) -> str:
 # --- The simulation ------------------------------------------------------------------------
 
 
+def after_commits():
+    """What runs once a payment has committed (unsuspending) runs here too: the test's
+    own wrapping transaction never commits."""
+    return TestCase.captureOnCommitCallbacks(execute=True)
+
+
 @dataclass
 class Sim:
     """Runs the engine for one company, day by day or hour by hour, and writes down what
@@ -78,7 +85,9 @@ class Sim:
 
     def run(self, as_of: AsOf, when) -> None:
         txn, msg, event, note = self._marks()
-        for report in execute(as_of, companies=[self.company], tasks=TASKS):
+        with after_commits():
+            reports = execute(as_of, companies=[self.company], tasks=TASKS)
+        for report in reports:
             self.failed += [
                 (when, report.name, a["error"]) for a in report.actions if a["outcome"] == "failed"
             ]
@@ -170,7 +179,7 @@ def settings(group, **values) -> None:
 
 def paid_on(moment: datetime, invoice: Invoice, amount: int):
     """Staff record a payment at that moment (between engine runs)."""
-    with clock.frozen_at(moment):
+    with clock.frozen_at(moment), after_commits():
         return payments.pay_invoice(invoice, amount=amount, actor=ACTOR)
 
 

@@ -44,7 +44,9 @@ def test_each_event_queues_its_message_once_and_it_is_sent(company, group, make_
     )
     extra = invoices.create_invoice(ada, [NewLine("Extra IP", 300)], actor=ACTOR)
     invoices.issue_invoice(extra, issued_on=date(2026, 1, 5), actor=ACTOR)
-    charges.pay_with_account(extra, declined, actor=ACTOR, key="k1")  # payment_declined
+    charges.pay_with_account(
+        extra, declined, actor=ACTOR, principal=ACTOR, key="k1"
+    )  # payment_declined
     accounts.disable_for_autodebit(declined, reason="3 declines", actor=ACTOR)
     accounts.disable_for_autodebit(declined, reason="3 declines", actor=ACTOR)  # once only
 

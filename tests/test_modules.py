@@ -25,6 +25,7 @@ from groupbill.services.modules import (
 )
 from groupbill.services.modules import test as test_module
 from groupbill.services.modules.webhook import WebhookModule, signature_header
+from tests.webhook_receiver import Receiver
 
 SECRET = "whsec_correct-horse-battery"
 
@@ -58,49 +59,6 @@ def make_service(client, package, **fields):
 @pytest.fixture
 def client(make_client):
     return make_client(email="ops@example.com")
-
-
-class Receiver:
-    """A webhook receiver on 127.0.0.1 that records every request and answers `status`
-    (after waiting for `release` when `hold` is set)."""
-
-    def __init__(self):
-        self.requests: list[dict] = []
-        self.status = 200
-        self.hold = False
-        self.release = threading.Event()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length", 0))
-                receiver.requests.append(
-                    {"path": self.path, "headers": self.headers, "body": self.rfile.read(length)}
-                )
-                if receiver.hold:
-                    receiver.release.wait(10)
-                try:
-                    self.send_response(receiver.status)
-                    self.send_header("Content-Length", "14")
-                    self.end_headers()
-                    self.wfile.write(b"receiver says\n")
-                except OSError:
-                    pass  # the client gave up (timeout test)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
 
 
 @pytest.fixture

@@ -53,7 +53,7 @@ def test_card_payments_are_refunded_through_the_gateway(make_client):
     account = accounts.add_payment_account(client, CARD, actor=ACTOR)
     invoice = invoices.create_invoice(client, [NewLine("Hosting", 1000)], actor=ACTOR)
     invoices.issue_invoice(invoice, issued_on=date(2026, 1, 1), actor=ACTOR)
-    payment = charges.pay_with_account(invoice, account, actor=ACTOR, key="k")
+    payment = charges.pay_with_account(invoice, account, actor=ACTOR, principal=ACTOR, key="k")
     payments.unapply(invoice, actor=ACTOR, amount=400)
     refund = payments.refund(payment, amount=400, actor=ACTOR)
     assert refund.reference.startswith("sbx_")
@@ -65,8 +65,10 @@ def test_card_payments_are_refunded_through_the_gateway(make_client):
 def test_a_declined_refund_is_kept_and_the_next_attempt_has_its_own_key(make_client):
     client = make_client()
     account = accounts.add_payment_account(client, CARD, actor=ACTOR)
-    payment = charges.charge(account, amount=1000, currency="EUR", idempotency_key="c1",
-                             actor=ACTOR)  # fmt: skip
+    invoice = invoices.create_invoice(client, [NewLine("Hosting", 1000)], actor=ACTOR)
+    invoices.issue_invoice(invoice, issued_on=date(2026, 1, 1), actor=ACTOR)
+    payment = charges.pay_with_account(invoice, account, actor=ACTOR, principal=ACTOR, key="c1")
+    payments.unapply(invoice, actor=ACTOR)
     # The sandbox declines refunds of a charge it never approved: make it forget this one.
     SandboxCharge.objects.filter(operation="charge").update(outcome="declined")
     with pytest.raises(Conflict, match="refused the refund"):

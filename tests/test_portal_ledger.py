@@ -725,7 +725,7 @@ def test_the_same_payment_sent_twice_is_one_charge_and_a_retry_after_a_decline_i
     keys = []
     real = charges.pay_with_account
 
-    def in_flight(invoice, account, *, actor, key):  # the gateway has not answered yet
+    def in_flight(invoice, account, *, actor, principal, key):  # the gateway has not answered yet
         keys.append(key)
         return SimpleNamespace(status="pending", note="")
 

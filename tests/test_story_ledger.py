@@ -106,7 +106,7 @@ def test_a_month_of_ordering_paying_changing_and_cancelling(company, group, make
     card = accounts.add_payment_account(ada, {"kind": "card", "gateway": "test",
                                               "reference": "tok_visa_4242", "last4": "4242"},
                                         actor=ACTOR)  # fmt: skip
-    paid = charges.pay_with_account(first, card, actor=ACTOR, key="pay:first")
+    paid = charges.pay_with_account(first, card, actor=ACTOR, principal=ACTOR, key="pay:first")
     assert (paid.status, paid.amount) == ("approved", book.first_invoice - book.credit)
     first.refresh_from_db()
     assert (first.status, first.amount_paid) == ("paid", book.first_invoice)
@@ -123,10 +123,12 @@ def test_a_month_of_ordering_paying_changing_and_cancelling(company, group, make
                                                        "reference": "tok_0002", "last4": "0002"},
                                                  actor=ACTOR)  # fmt: skip
     refused = charges.pay_with_account(addon.first_invoice, declined_card, actor=ACTOR,
-                                       key="pay:addon:1")  # fmt: skip
+                                       principal=ACTOR, key="pay:addon:1")  # fmt: skip
     declined_card.refresh_from_db()
     assert (refused.status, declined_card.failure_count) == ("declined", 1)
-    charges.pay_with_account(addon.first_invoice, card, actor=ACTOR, key="pay:addon:2")
+    charges.pay_with_account(
+        addon.first_invoice, card, actor=ACTOR, principal=ACTOR, key="pay:addon:2"
+    )
     addon.first_invoice.refresh_from_db()
     assert addon.first_invoice.status == "paid"
 
@@ -136,7 +138,7 @@ def test_a_month_of_ordering_paying_changing_and_cancelling(company, group, make
     assert (up.status, up.invoice.total, up.credit_amount) == ("applied", book.upgrade, 0)
     site.refresh_from_db()
     assert site.package == pro and site.options.count() == 0
-    charges.pay_with_account(up.invoice, card, actor=ACTOR, key="pay:upgrade")
+    charges.pay_with_account(up.invoice, card, actor=ACTOR, principal=ACTOR, key="pay:upgrade")
 
     # January 28th: back to Web Hosting with 2 x 10 GB. Her group gives no downgrade credit.
     down = services.change_service(site, pricing=host_price, options={disk.pk: (ten_gb.pk, 2)},

@@ -184,3 +184,34 @@ def test_tampered_form_values_answer_with_a_message_not_a_server_error(staff, ma
         follow=True,
     )
     assert "Check the start date and quantity." in response.content.decode()
+
+
+def test_a_charge_waiting_for_the_gateway_is_shown_and_blocks_a_second(
+    staff, make_client, hosting, settings
+):
+    """A staff charge whose gateway answer was lost stays pending: the client and invoice
+    pages say so, with amount and card, and a second charge of the invoice is refused
+    with the pending one named. Once settled (the engine's next run), the notice goes."""
+    from groupbill.billing import accounts, charges
+
+    ada = make_client()
+    post(staff, f"/clients/{ada.pk}/services/order/", pricing=hosting.pk, quantity=1,
+         start_on="2026-03-31")  # fmt: skip
+    invoice = Invoice.objects.get(client=ada)
+    card = accounts.add_payment_account(ada, {"kind": "card", "gateway": "test",
+                                              "reference": "tok_0408", "last4": "0408"},
+                                        actor="test")  # fmt: skip
+    page = post(staff, f"/invoices/{invoice.pk}/", action="charge", account=card.pk, nonce="0")
+    assert "Charge of Card ending 0408 sent; the gateway has not answered yet." in page
+    [pending] = charges.pending_attempts(client_id=ada.pk)
+    for url in (f"/invoices/{invoice.pk}/", f"/clients/{ada.pk}/"):
+        shown = staff.get(url).content.decode()
+        assert "Waiting for the gateway" in shown
+        assert f"#{pending.pk}" in shown and "€12.50" in shown and "Card ending 0408" in shown
+    page = post(staff, f"/invoices/{invoice.pk}/", action="charge", account=card.pk, nonce="1")
+    assert f"Charge #{pending.pk} of 12.50 EUR" in page and "still waiting" in page
+
+    settings.EFFECT_GRACE_SECONDS = 0
+    charges.settle(pending)
+    shown = staff.get(f"/invoices/{invoice.pk}/").content.decode()
+    assert "Waiting for the gateway" not in shown and "Paid" in shown

@@ -23,3 +23,8 @@ class BearerKey(HttpBearer):
 
 def actor(request: HttpRequest) -> str:
     return request.auth.actor
+
+
+def principal(request: HttpRequest) -> str:
+    """Whose idempotency keys these are: each API key has its own."""
+    return f"apikey:{request.auth.pk}"

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Body, Router, Schema, Status
 from pydantic import StrictBool, StrictInt, StrictStr
 
-from groupbill.api.auth import actor
+from groupbill.api.auth import actor, principal
 from groupbill.api.common import BodyId, Id, PageQuery, StrictBody, paginate, referenced
 from groupbill.api.transactions import TransactionOut, transaction_out
 from groupbill.billing import charges, invoices, payments
@@ -66,8 +66,13 @@ class VoidIn(StrictBody):
 class PaymentIn(StrictBody):
     """Either money received by hand (`amount`, with `method` and `reference`), applied to
     the invoice (any excess stays as credit), or a charge of the client's saved payment
-    account for the balance due (`payment_account_id` and `idempotency_key`: the same key
-    never charges twice)."""
+    account (`payment_account_id` and `idempotency_key`) for the balance due, or for
+    `amount` of it.
+
+    The key is yours (each API key has its own keys) and bound to the request: sent again
+    with the same request it answers the first charge and charges nothing; with another
+    invoice, account or amount it is refused (422 on `idempotency_key`). While a charge of
+    the invoice waits for the gateway's answer, another is refused (409)."""
 
     amount: StrictInt | None = None
     method: StrictStr | None = None
@@ -261,7 +266,7 @@ def _by_hand_or_account(body: PaymentIn) -> bool:
     errors = [FieldError(f, "is required") for f in account_fields if getattr(body, f) is None]
     errors += [
         FieldError(f, "is not used when charging a payment account")
-        for f in ("amount", "method", "reference")
+        for f in ("method", "reference")
         if f in sent
     ]
     if errors:
@@ -278,7 +283,8 @@ def pay_invoice(request: HttpRequest, invoice_id: Id, body: PaymentIn):
     if _by_hand_or_account(body):
         account = referenced(get_payment_account, "payment_account_id", body.payment_account_id)
         txn = charges.pay_with_account(invoice, account, actor=actor(request),
-                                       key=body.idempotency_key)  # fmt: skip
+                                       principal=principal(request), key=body.idempotency_key,
+                                       amount=body.amount)  # fmt: skip
     else:
         txn = payments.pay_invoice(invoice, amount=body.amount, actor=actor(request),
                                    method=body.method or "manual",

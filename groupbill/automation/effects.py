@@ -5,6 +5,7 @@ the database."""
 import contextlib
 from dataclasses import dataclass, field
 
+from groupbill import external
 from groupbill.billing import gateways
 from groupbill.billing.gateways import ChargeOutcome, GatewayResult
 from groupbill.services import modules
@@ -18,6 +19,7 @@ class Recorder:
 
 class RecordingGateway:
     live = False
+    can_charge = True
 
     def __init__(self, name: str, recorder: Recorder):
         self.name, self._recorder = name, recorder
@@ -54,5 +56,6 @@ def recorded() -> Recorder:
     with (
         gateways.override(lambda name: RecordingGateway(name, recorder)),
         modules.override(lambda name: RecordingModule(name, recorder)),
+        external.simulated(),
     ):
         yield recorder

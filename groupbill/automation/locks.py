@@ -1,7 +1,10 @@
 """The engine's lease lock: one run at a time. A second run waits (30 s by default), then
 gives up naming the run that holds it. A run killed without releasing leaves a heartbeat
-that goes stale, and the next run takes the lock over."""
+that goes stale, and the next run takes the lock over: at once when the holder was a
+process on the same host that is gone."""
 
+import os
+import socket
 import time
 from datetime import timedelta
 
@@ -27,16 +30,40 @@ class LockHeld(Exception):
         super().__init__(f"The engine is busy: {what} holds the lock.")
 
 
+def _this_process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _gone(holder: str) -> bool:
+    """Whether the holder is a process of this host that no longer runs."""
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def _try(run: EngineRun) -> EngineRun | None:
     """Take the lock for `run`; return the holding run when someone else has it."""
-    now = timezone.now()
+    now, me = timezone.now(), _this_process()
     with transaction.atomic():
         lock = EngineLock.objects.select_for_update().filter(name=LOCK).first()
         if lock is None:
-            EngineLock.objects.create(name=LOCK, run=run, acquired_at=now, heartbeat_at=now)
+            EngineLock.objects.create(
+                name=LOCK, run=run, acquired_at=now, heartbeat_at=now, holder=me
+            )
             return None
-        if lock.run_id in (None, run.pk) or lock.heartbeat_at < now - STALE_AFTER:
-            lock.run, lock.acquired_at, lock.heartbeat_at = run, now, now
+        if (
+            lock.run_id in (None, run.pk)
+            or lock.heartbeat_at < now - STALE_AFTER
+            or _gone(lock.holder)
+        ):
+            lock.run, lock.acquired_at, lock.heartbeat_at, lock.holder = run, now, now, me
             lock.save()
             return None
         return EngineRun.objects.filter(pk=lock.run_id).first() or run

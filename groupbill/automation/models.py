@@ -42,6 +42,9 @@ class EngineLock(models.Model):
     run = models.ForeignKey(EngineRun, on_delete=models.SET_NULL, null=True, related_name="+")
     acquired_at = models.DateTimeField()
     heartbeat_at = models.DateTimeField()
+    # "host:pid" of the process holding it: on the same host, a holder that died (killed)
+    # is seen at once instead of after its heartbeat goes stale.
+    holder = models.CharField(max_length=128, blank=True, default="")
 
     def __str__(self) -> str:
         return f"{self.name} held by run {self.run_id}"

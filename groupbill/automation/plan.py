@@ -25,8 +25,8 @@ class Action:
     amount: int | None = None
     currency: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
-    # False for actions that manage their own transactions, e.g. a charge whose attempt
-    # must be committed before the gateway is called.
+    # False for actions that make external calls (a gateway charge, a module call): the
+    # attempt is committed before the call, and the call made outside any transaction.
     atomic: bool = True
 
     def describe(self) -> dict[str, Any]:

@@ -1,17 +1,41 @@
-"""Charging a payment account through its gateway, exactly once per idempotency key.
+"""Charging a saved payment account (and refunding through its gateway), exactly once.
 
-The attempt (a pending payment carrying the key) is committed *before* the gateway is
-called, and the same key is sent to the gateway. If the process dies in between, the
-attempt stays pending and `settle_pending` asks the gateway for that key's outcome instead
-of charging again.
+1. Decide and record, in one transaction under the client's lock (then the invoices'):
+   - a key this principal used before answers that first attempt, or is refused (422 on
+     `idempotency_key`) when it came with another request;
+   - an invoice that a pending attempt is paying refuses a second one (409 naming it);
+   - the amount is what the invoices still owe now, so an approved charge never exceeds
+     what was due when it was decided;
+   - the attempt (a pending payment with a random gateway key, and its target invoices)
+     is written and committed.
+2. Call the gateway with the attempt's gateway key, outside any transaction. A timeout or
+   a broken connection (GatewayUnreachable) leaves the attempt pending.
+3. Book the answer once, in a new transaction under the client's lock: approved money goes
+   to the target invoices in order, as far as they still need it; the rest stays credit.
+
+A process killed between 1 and 3 leaves a pending attempt. `settle_pending` (the engine's
+first task, also run when the same request is sent again) asks the gateway for the
+outcome of its key once it is older than `EFFECT_GRACE_SECONDS`, and books that outcome;
+it never charges again. An attempt the gateway never saw is void: nothing was charged.
 """
 
-from django.db import IntegrityError, transaction
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, timedelta
 
-from groupbill.billing import ledger
-from groupbill.billing.gateways import GatewayResult, get_gateway
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from groupbill import clock, external, money
+from groupbill.audit.actions import record, wrap
+from groupbill.billing import ledger, lock_objects
+from groupbill.billing.gateways import GatewayResult, GatewayUnreachable, get_gateway
 from groupbill.billing.gateways.base import MAX_KEY_LENGTH, check_key
 from groupbill.billing.models import (
+    ChargeTarget,
     Invoice,
     InvoiceStatus,
     PaymentAccount,
@@ -20,41 +44,211 @@ from groupbill.billing.models import (
     TransactionStatus,
 )
 from groupbill.companies.queries import company_today
-from groupbill.errors import Conflict, DomainError, ValidationFailed
+from groupbill.errors import Conflict, ValidationFailed
 from groupbill.notices import events
 
+INVOICE, AUTODEBIT, REFUND = "invoice", "autodebit", "refund"
+NEVER_SENT = "The gateway never received this attempt: nothing was charged."
 
-def _record_attempt(account, amount, currency, key, actor) -> Transaction:
+
+class AttemptPending(Conflict):
+    """A charge of these invoices (or this auto debit) is still waiting for its outcome."""
+
+    def __init__(self, attempt: Transaction):
+        self.attempt = attempt
+        started = attempt.created_at.astimezone(UTC)
+        amount = money.format_plain(attempt.amount, attempt.currency)
+        super().__init__(
+            f"Charge #{attempt.pk} of {amount} {attempt.currency}, started at "
+            f"{started:%Y-%m-%d %H:%M:%S} UTC, is still waiting for the "
+            f"{attempt.method} gateway's answer; it is settled automatically, then you may "
+            "try again if it did not go through."
+        )
+
+
+class NothingToCharge(Conflict):
+    pass
+
+
+@dataclass(frozen=True)
+class ChargeRequest:
+    operation: str  # INVOICE: pay these invoices; AUTODEBIT: the client's due invoices
+    account: PaymentAccount
+    invoice_ids: tuple[int, ...]  # in the order the money goes to them
+    currency: str
+    principal: str  # whose key it is: "apikey:7", "staff:3", "portal:12", "engine"
+    key: str
+    actor: str
+    amount: int | None = None  # INVOICE: part of the balance due; None: all of it
+
+    def fingerprint(self) -> str:
+        """What the key is bound to. Auto debit's invoices are decided under the lock (one
+        may be paid by then), so its request is the client, account and currency."""
+        doc = {
+            "operation": self.operation,
+            "client": self.account.client_id,
+            "account": self.account.pk,
+            "currency": self.currency,
+            "invoices": sorted(self.invoice_ids) if self.operation == INVOICE else [],
+            "amount": self.amount,
+        }
+        return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+def _grace() -> timedelta:
+    return timedelta(seconds=settings.EFFECT_GRACE_SECONDS)
+
+
+def _new_gateway_key() -> str:
+    return f"gb_{secrets.token_hex(16)}"
+
+
+def _checked_key(key: object) -> str:
     try:
-        with transaction.atomic():
-            return Transaction.objects.create(
-                company_id=account.client.company_id,
-                client_id=account.client_id,
-                kind=TransactionKind.PAYMENT,
-                status=TransactionStatus.PENDING,
-                currency=currency,
-                amount=amount,
-                method=account.gateway,
-                idempotency_key=key,
-                payment_account=account,
-                actor=actor,
-            )
-    except IntegrityError:
-        return Transaction.objects.get(idempotency_key=key)
+        check_key(key)
+    except ValueError:
+        raise ValidationFailed.one(
+            "idempotency_key", f"must be 1 to {MAX_KEY_LENGTH} characters, without NUL"
+        ) from None
+    return key
 
 
-def _settle(txn: Transaction, result: GatewayResult, invoices: list[Invoice]) -> Transaction:
-    """Record the gateway's answer and, when approved, apply the money to `invoices` in order
-    (what they no longer need stays as loose credit)."""
+def _audit(txn: Transaction, action: str, actor: str, **data) -> None:
+    record(actor=actor, company_id=txn.company_id, level="transaction", object_id=txn.pk,
+           object_label=f"{txn.kind} #{txn.pk} of client #{txn.client_id}", action=action,
+           new=wrap({"amount": txn.amount, "currency": txn.currency, **data}))  # fmt: skip
+
+
+def _earlier(principal: str, key: str, fingerprint: str) -> Transaction | None:
+    earlier = Transaction.objects.filter(principal=principal, idempotency_key=key).first()
+    if earlier is not None and earlier.request_fingerprint != fingerprint:
+        raise ValidationFailed.one(
+            "idempotency_key",
+            f"was used for another request (transaction #{earlier.pk}); nothing was charged. "
+            "Send a new key with a new request.",
+        )
+    return earlier
+
+
+def _pending_for(request: ChargeRequest) -> Transaction | None:
+    pending = Transaction.objects.filter(
+        client_id=request.account.client_id,
+        currency=request.currency,
+        kind=TransactionKind.PAYMENT,
+        status=TransactionStatus.PENDING,
+    )
+    if request.operation == INVOICE:
+        pending = pending.filter(targets__invoice_id__in=request.invoice_ids)
+    return pending.order_by("pk").first()
+
+
+def _due(request: ChargeRequest) -> list[tuple[Invoice, int]]:
+    locked = {i.pk: i for i in lock_objects.invoices(request.invoice_ids)}
+    due = []
+    for invoice_id in request.invoice_ids:
+        invoice = locked.get(invoice_id)
+        if invoice is None or invoice.client_id != request.account.client_id:
+            raise ValidationFailed.one("invoice_id", "must be an invoice of the account's client")
+        if invoice.status == InvoiceStatus.OPEN and invoice.balance_due > 0:
+            due.append((invoice, invoice.balance_due))
+        elif request.operation == INVOICE:
+            raise NothingToCharge(f"{invoice} is {invoice.status}; nothing to pay.")
+    if request.amount is not None:
+        [(invoice, balance)] = due
+        if request.amount > balance:
+            raise ValidationFailed.one("amount", "is more than the invoice's balance due")
+        due = [(invoice, request.amount)]
+    if not due:
+        raise NothingToCharge("Nothing is due on these invoices.")
+    return due
+
+
+def _begin(request: ChargeRequest) -> tuple[Transaction, bool]:
+    """Decide and record the attempt; (attempt, False) when the key was used before."""
+    account = request.account
+    gateway = get_gateway(account.gateway)
+    if not gateway.can_charge:
+        raise ValidationFailed.one(
+            "gateway",
+            f"The {gateway.name} gateway cannot charge an account: there is nothing to call. "
+            "Record the payment once it has been received.",
+        )
+    key = _checked_key(request.key)
+    fingerprint = request.fingerprint()
     with transaction.atomic():
-        ledger.lock_client(txn.client_id)
-        txn.refresh_from_db()
+        lock_objects.client(account.client_id)
+        earlier = _earlier(request.principal, key, fingerprint)
+        if earlier is not None:
+            return earlier, False
+        pending = _pending_for(request)
+        if pending is not None:
+            raise AttemptPending(pending)
+        due = _due(request)
+        txn = Transaction.objects.create(
+            company_id=due[0][0].company_id,
+            client_id=account.client_id,
+            kind=TransactionKind.PAYMENT,
+            status=TransactionStatus.PENDING,
+            currency=request.currency,
+            amount=sum(amount for _, amount in due),
+            method=account.gateway,
+            principal=request.principal,
+            idempotency_key=key,
+            request_fingerprint=fingerprint,
+            gateway_key=_new_gateway_key(),
+            payment_account=account,
+            actor=request.actor,
+        )
+        ChargeTarget.objects.bulk_create(
+            ChargeTarget(transaction=txn, invoice=invoice, amount=amount, position=n)
+            for n, (invoice, amount) in enumerate(due)
+        )
+        _audit(txn, "payment.attempt", request.actor, invoices=[i.pk for i, _ in due])
+    return txn, True
+
+
+def _call(txn: Transaction) -> GatewayResult | None:
+    """The gateway's answer, or None when it is unknown (the attempt stays pending)."""
+    external.ensure_outside_transaction(f"A charge through the {txn.method} gateway")
+    try:
+        return get_gateway(txn.method).charge(
+            txn.payment_account, txn.amount, txn.currency, txn.gateway_key
+        )
+    except GatewayUnreachable:
+        return None
+
+
+def _apply_approved(txn: Transaction) -> list[Invoice]:
+    targets = list(txn.targets.all())
+    invoices = {i.pk: i for i in lock_objects.invoices(t.invoice_id for t in targets)}
+    left, paid = txn.amount, []
+    for target in targets:
+        invoice = invoices[target.invoice_id]
+        part = min(left, invoice.balance_due)
+        if invoice.status != InvoiceStatus.OPEN or part <= 0:
+            continue  # paid meanwhile (by hand, with credit): the money stays as credit
+        ledger.add_application(txn, invoice, part)
+        ledger.settle(invoice)
+        paid.append(invoice)
+        left -= part
+    return paid
+
+
+def _book(txn: Transaction, result: GatewayResult) -> Transaction:
+    """Book the gateway's answer once (a concurrent settler may have booked it first)."""
+    with transaction.atomic():
+        lock_objects.client(txn.client_id)
+        txn = Transaction.objects.select_related("payment_account").get(pk=txn.pk)
         if txn.status != TransactionStatus.PENDING:
-            return txn  # settled already (by a concurrent caller)
+            return txn
         txn.status = TransactionStatus(result.outcome.value)
         txn.reference = result.reference
         txn.note = result.message[:500]
-        txn.save(update_fields=["status", "reference", "note"])
+        txn.settled_at = clock.now()
+        txn.save(update_fields=["status", "reference", "note", "settled_at"])
+        if txn.kind == TransactionKind.REFUND:
+            _audit(txn, "refund.settle", txn.actor, status=txn.status, of=txn.refund_of_id)
+            return txn
         account = txn.payment_account
         if account is not None:
             if result.approved:
@@ -63,75 +257,145 @@ def _settle(txn: Transaction, result: GatewayResult, invoices: list[Invoice]) ->
                 account.failure_count += 1  # errors are not the client's doing: not counted
             account.save(update_fields=["failure_count"])
         if result.approved:
-            left = txn.amount
-            paid = []
-            for invoice in invoices:
-                invoice.refresh_from_db()
-                part = min(left, invoice.balance_due)
-                if invoice.status != InvoiceStatus.OPEN or part <= 0:
-                    continue
-                ledger.add_application(txn, invoice, part)
-                ledger.settle(invoice)
-                paid.append(invoice)
-                left -= part
+            paid = _apply_approved(txn)
             if paid:
                 events.payment_received(txn, paid[0], company_today(paid[0].company))
-        elif result.outcome == "declined" and invoices:
-            events.payment_declined(txn, invoices[0], result.message)
+        elif result.outcome == "declined":
+            first = txn.targets.select_related("invoice").first()
+            if first is not None:
+                events.payment_declined(txn, first.invoice, result.message)
+        _audit(txn, "payment.settle", txn.actor, status=txn.status)
     return txn
 
 
-def charge(
-    account: PaymentAccount,
-    *,
-    amount: int,
-    currency: str,
-    idempotency_key: str,
-    actor: str,
-    invoices: list[Invoice] = (),
-) -> Transaction:
-    """Charge the account once for this key; a repeated call with the same key returns the
-    first attempt (settling it with the gateway's recorded outcome if it was left pending)."""
-    if amount <= 0:
-        raise Conflict("Nothing to charge.")
-    try:
-        check_key(idempotency_key)
-    except ValueError:
-        raise ValidationFailed.one(
-            "idempotency_key", f"must be 1 to {MAX_KEY_LENGTH} characters, without NUL"
-        ) from None
-    gateway = get_gateway(account.gateway)
-    txn = _record_attempt(account, amount, currency, idempotency_key, actor)
+def _void(txn: Transaction, note: str) -> Transaction:
+    with transaction.atomic():
+        lock_objects.client(txn.client_id)
+        updated = Transaction.objects.filter(pk=txn.pk, status=TransactionStatus.PENDING).update(
+            status=TransactionStatus.VOID, note=note, settled_at=clock.now()
+        )
+        txn.refresh_from_db()
+        if updated:
+            _audit(txn, f"{txn.kind}.void", txn.actor, note=note)
+    return txn
+
+
+def _run(txn: Transaction) -> Transaction:
+    result = _call(txn)
+    return txn if result is None else _book(txn, result)
+
+
+def is_stale(txn: Transaction) -> bool:
+    """Pending longer than a call may take: its outcome can be asked for."""
+    return txn.status == TransactionStatus.PENDING and (txn.created_at < timezone.now() - _grace())
+
+
+def settle(txn: Transaction) -> Transaction:
+    """Book what became of a pending attempt, from the gateway's record of its key."""
     if txn.status != TransactionStatus.PENDING:
         return txn
+    external.ensure_outside_transaction(f"Asking the {txn.method} gateway for an outcome")
     try:
-        result = gateway.outcome(idempotency_key) or gateway.charge(
-            account, amount, currency, idempotency_key
-        )
-    except DomainError:
-        # Refused before anything was sent (the manual gateway): no attempt to settle.
-        Transaction.objects.filter(pk=txn.pk, status=TransactionStatus.PENDING).delete()
-        raise
-    return _settle(txn, result, list(invoices))
+        result = get_gateway(txn.method).outcome(txn.gateway_key)
+    except GatewayUnreachable:
+        return txn  # asked again on the next run
+    if result is None:
+        return _void(txn, NEVER_SENT)
+    return _book(txn, result)
 
 
-def settle_pending(txn: Transaction, invoices: list[Invoice] = ()) -> Transaction:
-    """After a crash: settle a pending attempt from the gateway's record of its key; a key
-    the gateway never saw is charged now with that same key."""
-    account = txn.payment_account
-    gateway = get_gateway(txn.method)
-    result = gateway.outcome(txn.idempotency_key) or gateway.charge(
-        account, txn.amount, txn.currency, txn.idempotency_key
-    )
-    return _settle(txn, result, list(invoices))
+def stale_attempts():
+    """Pending charges and refunds old enough to be settled, oldest first."""
+    return Transaction.objects.filter(
+        status=TransactionStatus.PENDING,
+        gateway_key__isnull=False,
+        created_at__lt=timezone.now() - _grace(),
+    ).order_by("created_at", "pk")
 
 
-def pay_with_account(invoice: Invoice, account: PaymentAccount, *, actor: str, key: str):
-    """Pay an invoice's balance with a saved account (staff or the client's own action)."""
+def charge(request: ChargeRequest) -> Transaction:
+    """Charge once for the principal's key; the same request sent again answers the first
+    attempt (settling it first when it was left pending by a crash)."""
+    txn, new = _begin(request)
+    if new:
+        return _run(txn)
+    return settle(txn) if is_stale(txn) else txn
+
+
+def pay_with_account(
+    invoice: Invoice,
+    account: PaymentAccount,
+    *,
+    actor: str,
+    principal: str,
+    key: str,
+    amount: int | None = None,
+) -> Transaction:
+    """Pay an invoice's balance (or `amount` of it) with a saved account: staff, the API
+    or the client's own action."""
+    if amount is not None and (type(amount) is not int or not 0 < amount <= 10**15):
+        raise ValidationFailed.one("amount", "must be a positive whole number of minor units")
     if account.client_id != invoice.client_id:
         raise Conflict("That payment account belongs to another client.")
-    invoice.refresh_from_db()
-    if invoice.status != InvoiceStatus.OPEN:
-        raise Conflict(f"{invoice} is {invoice.status}; nothing to pay.")
-    return charge(account, amount=invoice.balance_due, currency=invoice.currency,
-                  idempotency_key=key, actor=actor, invoices=[invoice])  # fmt: skip
+    return charge(ChargeRequest(INVOICE, account, (invoice.pk,), invoice.currency,
+                                principal, key, actor, amount))  # fmt: skip
+
+
+def autodebit(
+    account: PaymentAccount, currency: str, invoice_ids: list[int], *, key: str, actor: str
+) -> Transaction | None:
+    """The engine's daily charge of a client's due invoices in one currency. None when
+    there is nothing to do: charged already under this key, a charge still pending, or
+    nothing left to pay."""
+    request = ChargeRequest(AUTODEBIT, account, tuple(invoice_ids), currency, actor, key, actor)
+    try:
+        txn, new = _begin(request)
+    except (AttemptPending, NothingToCharge):
+        return None
+    return _run(txn) if new else None
+
+
+def refund(payment: Transaction, *, amount: int, actor: str) -> Transaction:
+    """Refund part of a gateway payment through its gateway: recorded (pending, which
+    holds the amount) under the client's lock, sent outside it, booked after."""
+    gateway = get_gateway(payment.method)
+    if not gateway.can_charge:
+        raise ValidationFailed.one(
+            "gateway", f"The {gateway.name} gateway cannot send a refund: there is nothing to call."
+        )
+    with transaction.atomic():
+        lock_objects.client(payment.client_id)
+        payment.refresh_from_db()
+        if amount > ledger.available(payment):
+            raise ValidationFailed.one(
+                "amount", "is more than the unapplied part of the payment (unapply it first)"
+            )
+        txn = Transaction.objects.create(
+            company_id=payment.company_id,
+            client_id=payment.client_id,
+            kind=TransactionKind.REFUND,
+            status=TransactionStatus.PENDING,
+            currency=payment.currency,
+            amount=amount,
+            method=payment.method,
+            gateway_key=_new_gateway_key(),
+            refund_of=payment,
+            actor=actor,
+        )
+        _audit(txn, "refund.attempt", actor, of=payment.pk)
+    external.ensure_outside_transaction(f"A refund through the {payment.method} gateway")
+    try:
+        result = gateway.refund(payment.reference, amount, payment.currency, txn.gateway_key)
+    except GatewayUnreachable:
+        return txn
+    return _book(txn, result)
+
+
+def pending_attempts(*, client_id: int | None = None, invoice_id: int | None = None):
+    """Unsettled charges and refunds, for staff pages: of a client, or paying an invoice."""
+    rows = Transaction.objects.filter(status=TransactionStatus.PENDING)
+    if client_id is not None:
+        rows = rows.filter(client_id=client_id)
+    if invoice_id is not None:
+        rows = rows.filter(targets__invoice_id=invoice_id)
+    return rows.select_related("payment_account").order_by("created_at", "pk")

@@ -11,7 +11,7 @@ from django.db.models import Max, Sum
 from groupbill import clock
 from groupbill import validation as v
 from groupbill.audit.actions import record, wrap
-from groupbill.billing import ledger, taxes
+from groupbill.billing import ledger, lock_objects, taxes
 from groupbill.billing.models import (
     Invoice,
     InvoiceLine,
@@ -164,7 +164,7 @@ def create_invoice(
 
 def add_lines(invoice: Invoice, lines: list[NewLine], *, actor: str) -> Invoice:
     with transaction.atomic():
-        ledger.lock_client(invoice.client_id)
+        lock_objects.client(invoice.client_id)
         invoice.refresh_from_db()
         _editable(invoice)
         old = invoice.total
@@ -181,7 +181,7 @@ def remove_lines(invoice: Invoice, line_ids: list[int], *, actor: str, reason: s
     the client as credit; an invoice left without lines is voided."""
     reason = _text(reason, "reason", 500)
     with transaction.atomic():
-        ledger.lock_client(invoice.client_id)
+        lock_objects.client(invoice.client_id)
         invoice.refresh_from_db()
         _editable(invoice)
         deleted, _ = invoice.lines.filter(pk__in=line_ids).delete()
@@ -217,7 +217,7 @@ def issue_invoice(
     start, which may have passed."""
     due_on = due_on or issued_on
     with transaction.atomic():
-        ledger.lock_client(invoice.client_id)
+        lock_objects.client(invoice.client_id)
         invoice.refresh_from_db()
         if invoice.status != InvoiceStatus.DRAFT:
             raise Conflict(f"{invoice} is already {invoice.status}.")
@@ -252,7 +252,7 @@ def void_invoice(invoice: Invoice, *, actor: str, reason: str = "") -> Invoice:
     """Void an invoice; what was paid on it goes back to the client as loose credit."""
     reason = _text(reason, "reason", 500)
     with transaction.atomic():
-        ledger.lock_client(invoice.client_id)
+        lock_objects.client(invoice.client_id)
         invoice.refresh_from_db()
         if invoice.status == InvoiceStatus.VOID:
             raise Conflict(f"{invoice} is already void.")

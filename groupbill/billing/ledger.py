@@ -24,13 +24,8 @@ from groupbill.billing.models import (
     TransactionStatus,
 )
 from groupbill.billing.signals import invoice_paid
-from groupbill.clients.models import Client
 
 FUNDS = (TransactionKind.PAYMENT, TransactionKind.CREDIT)
-
-
-def lock_client(client_id: int) -> None:
-    Client.objects.select_for_update().filter(pk=client_id).first()
 
 
 def _sums(rows) -> dict[int, int]:
@@ -38,7 +33,7 @@ def _sums(rows) -> dict[int, int]:
 
 
 def used_amounts(transaction_ids: list[int]) -> dict[int, int]:
-    """Applied plus refunded, per transaction id."""
+    """Applied plus refunded (or being refunded), per transaction id."""
     applied = _sums(
         Application.objects.filter(transaction_id__in=transaction_ids)
         .values("transaction_id")
@@ -49,7 +44,8 @@ def used_amounts(transaction_ids: list[int]) -> dict[int, int]:
         Transaction.objects.filter(
             refund_of_id__in=transaction_ids,
             kind=TransactionKind.REFUND,
-            status=TransactionStatus.APPROVED,
+            # A refund on its way to the gateway holds its amount until it is booked.
+            status__in=[TransactionStatus.APPROVED, TransactionStatus.PENDING],
         )
         .values("refund_of_id")
         .annotate(total=Sum("amount"))

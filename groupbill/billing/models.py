@@ -158,7 +158,16 @@ class Transaction(models.Model):
     amount = models.BigIntegerField()  # positive, minor units
     method = models.CharField(max_length=32)  # manual, test, credit, ...
     reference = models.CharField(max_length=128, blank=True, default="")
-    idempotency_key = models.CharField(max_length=128, null=True, blank=True, unique=True)
+    # The caller's key, unique per principal (an API key, a portal account, a staff user,
+    # the engine): no caller can take another's. `request_fingerprint` binds the key to
+    # the request it first came with.
+    principal = models.CharField(max_length=64, blank=True, default="")
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
+    request_fingerprint = models.CharField(max_length=64, blank=True, default="")
+    # The key sent to the gateway: random, committed before the call, so the outcome of a
+    # call cut off by a crash is asked for by it, never charged again.
+    gateway_key = models.CharField(max_length=128, null=True, blank=True, unique=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
     payment_account = models.ForeignKey(
         "PaymentAccount", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -172,9 +181,21 @@ class Transaction(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="transaction_amount_positive")
+            models.CheckConstraint(condition=Q(amount__gt=0), name="transaction_amount_positive"),
+            models.UniqueConstraint(
+                fields=["principal", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="idempotency_key_per_principal",
+            ),
         ]
-        indexes = [models.Index(fields=["client", "currency", "status"])]
+        indexes = [
+            models.Index(fields=["client", "currency", "status"]),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status="pending"),
+                name="pending_transactions",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} {self.currency} ({self.status})"
@@ -199,6 +220,26 @@ class Application(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} of {self.transaction_id} to {self.invoice_id}"
+
+
+class ChargeTarget(models.Model):
+    """An invoice a charge attempt pays, and what it owed when the charge was decided: the
+    attempt's approved money goes to its targets in `position` order. While the attempt is
+    pending, no other charge may be started for these invoices."""
+
+    transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="targets")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="charge_targets")
+    amount = models.BigIntegerField()
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["transaction", "invoice"], name="one_target_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} of attempt {self.transaction_id} for invoice {self.invoice_id}"
 
 
 class AccountKind(models.TextChoices):

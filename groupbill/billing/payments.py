@@ -10,8 +10,7 @@ from django.db.models import F, Sum
 
 from groupbill import validation as v
 from groupbill.audit.actions import record, wrap
-from groupbill.billing import ledger
-from groupbill.billing.gateways import get_gateway
+from groupbill.billing import charges, ledger, lock_objects
 from groupbill.billing.models import (
     Invoice,
     InvoiceStatus,
@@ -93,7 +92,7 @@ def record_payment(
     """An approved payment; until applied it is loose credit."""
     amount, currency = _positive(amount), _currency(currency)
     with transaction.atomic():
-        ledger.lock_client(client.pk)
+        lock_objects.client(client.pk)
         return _create(client, TransactionKind.PAYMENT, amount, currency, actor, method=method,
                        reference=reference, note=note, payment_account=payment_account,
                        idempotency_key=idempotency_key)  # fmt: skip
@@ -103,7 +102,7 @@ def add_credit(client: Client, *, amount: int, currency: str, actor: str, note: 
     """Credit granted by staff (or by a downgrade), usable on any invoice of the currency."""
     amount, currency = _positive(amount), _currency(currency)
     with transaction.atomic():
-        ledger.lock_client(client.pk)
+        lock_objects.client(client.pk)
         return _create(client, TransactionKind.CREDIT, amount, currency, actor,
                        method="credit", note=note)  # fmt: skip
 
@@ -117,7 +116,7 @@ def apply(txn: Transaction, invoice: Invoice, amount: int, *, actor: str) -> Non
     """Apply part of a payment or credit to an open invoice of the same client and currency."""
     amount = _positive(amount)
     with transaction.atomic():
-        ledger.lock_client(invoice.client_id)
+        lock_objects.client(invoice.client_id)
         invoice.refresh_from_db()
         txn.refresh_from_db()
         _check_open(invoice)
@@ -146,7 +145,7 @@ def pay_invoice(
     """Record a payment and apply it to this invoice; any excess stays as loose credit."""
     amount = _positive(amount)
     with transaction.atomic():
-        ledger.lock_client(invoice.client_id)
+        lock_objects.client(invoice.client_id)
         invoice.refresh_from_db()
         _check_open(invoice)
         txn = _create(invoice.client, TransactionKind.PAYMENT, amount, invoice.currency, actor,
@@ -166,7 +165,7 @@ def apply_credit(
     (then lowest id), spending the oldest funds first. Returns the amount applied."""
     currency = _currency(currency)
     with transaction.atomic():
-        ledger.lock_client(client.pk)
+        lock_objects.client(client.pk)
         funds = ledger.funds(client.pk, currency)
         if not funds:
             return 0
@@ -198,7 +197,7 @@ def unapply(invoice: Invoice, *, actor: str, amount: int | None = None) -> int:
     """Take payments back off an invoice (all, or `amount`, newest first); the money becomes
     loose credit again. Returns the amount taken back."""
     with transaction.atomic():
-        ledger.lock_client(invoice.client_id)
+        lock_objects.client(invoice.client_id)
         invoice.refresh_from_db()
         if invoice.status == InvoiceStatus.VOID:
             raise Conflict(f"{invoice} is void; nothing is applied to it.")
@@ -216,36 +215,26 @@ def unapply(invoice: Invoice, *, actor: str, amount: int | None = None) -> int:
 
 def refund(payment: Transaction, *, amount: int, actor: str, reference: str = "") -> Transaction:
     """Give back part of a payment that is not applied to any invoice (unapply first).
-    A payment taken through a gateway is refunded through it with a key naming the payment
-    and the attempt; a declined attempt is kept (status declined, no money moved), so the
-    next attempt has a key of its own, and the refusal is raised after it is recorded."""
+    A payment taken through a gateway is refunded through it (`charges.refund`); a declined
+    refund is kept (status declined, no money moved) and the refusal raised after it is
+    recorded. Any other payment's refund is recorded as made by hand."""
     amount = _positive(amount)
+    if payment.kind != TransactionKind.PAYMENT:
+        raise ValidationFailed.one("transaction_id", "only payments can be refunded")
+    if payment.payment_account_id is not None:
+        txn = charges.refund(payment, amount=amount, actor=actor)
+        if txn.status in (TransactionStatus.DECLINED, TransactionStatus.ERROR):
+            raise Conflict(f"The {payment.method} gateway refused the refund: {txn.note}")
+        return txn
     with transaction.atomic():
-        ledger.lock_client(payment.client_id)
+        lock_objects.client(payment.client_id)
         payment.refresh_from_db()
-        if payment.kind != TransactionKind.PAYMENT:
-            raise ValidationFailed.one("transaction_id", "only payments can be refunded")
         if amount > ledger.available(payment):
             raise ValidationFailed.one(
                 "amount", "is more than the unapplied part of the payment (unapply it first)"
             )
-        status, note = TransactionStatus.APPROVED, ""
-        if payment.payment_account_id is not None:
-            attempt = payment.refunds.count() + 1
-            result = get_gateway(payment.method).refund(
-                payment.reference, amount, payment.currency, f"refund:{payment.pk}:{attempt}"
-            )
-            status, reference, note = (
-                TransactionStatus(result.outcome.value),
-                result.reference,
-                result.message,
-            )
-        txn = _create(payment.client, TransactionKind.REFUND, amount, payment.currency, actor,
-                      method=payment.method, reference=reference, refund_of=payment,
-                      status=status, note=note[:500])  # fmt: skip
-    if status != TransactionStatus.APPROVED:
-        raise Conflict(f"The {payment.method} gateway refused the refund: {note}")
-    return txn
+        return _create(payment.client, TransactionKind.REFUND, amount, payment.currency, actor,
+                       method=payment.method, reference=reference, refund_of=payment)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,11 @@ def actor_for(account: PortalAccount) -> str:
     return f"client:{account.login}"
 
 
+def principal_for(account: PortalAccount) -> str:
+    """Whose idempotency keys these are: each portal account has its own."""
+    return f"portal:{account.pk}"
+
+
 def grant_access(contact: Contact, *, actor: str) -> PortalAccount:
     """Give a contact a portal login (their email). The account has no usable password
     until the contact sets one through a reset link.

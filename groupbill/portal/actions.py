@@ -100,7 +100,9 @@ def order_addon(client: Client, service: Service, *, pricing_id: int | None, tod
 # --- Money -------------------------------------------------------------------------------
 
 
-def pay_with_account(invoice: Invoice, account: PaymentAccount, *, actor: str) -> Transaction:
+def pay_with_account(
+    invoice: Invoice, account: PaymentAccount, *, actor: str, principal: str
+) -> Transaction:
     """Charge the invoice's balance to a saved account. The charge is keyed by what is being
     paid (invoice, account, what was paid so far, earlier failed tries), so the same payment
     sent twice (a double click, a second tab) charges once, and a retry after a decline is a
@@ -110,7 +112,7 @@ def pay_with_account(invoice: Invoice, account: PaymentAccount, *, actor: str) -
         status__in=[TransactionStatus.DECLINED, TransactionStatus.ERROR],
     ).count()
     key = f"portal-pay:{invoice.pk}:{account.pk}:{invoice.amount_paid}:{failed}"
-    return charges.pay_with_account(invoice, account, actor=actor, key=key)
+    return charges.pay_with_account(invoice, account, actor=actor, principal=principal, key=key)
 
 
 def pay_with_credit(invoice: Invoice, *, actor: str) -> int:

@@ -14,7 +14,8 @@ def new_key() -> str:
 
 
 def claim(account: PortalAccount, key: str) -> bool:
-    """Take the key inside the caller's transaction; False when it was taken before."""
+    """Take the key (committed at once, before the action it guards makes any external
+    call); False when it was taken before."""
     if not key or len(key) > 64:
         return True  # no key sent (not from our form): nothing to deduplicate on
     try:
@@ -23,3 +24,8 @@ def claim(account: PortalAccount, key: str) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def release(account: PortalAccount, key: str) -> None:
+    """Give the key back after the action was refused, so the client may confirm again."""
+    Confirmation.objects.filter(account=account, key=key).delete()

@@ -163,3 +163,41 @@ class BilledPeriod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service} period {self.period}"
+
+
+class CallStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ModuleCall(models.Model):
+    """A provisioning-module call, recorded and committed before it is made. `key` is sent
+    as the effect's id (receivers deduplicate on it); `params` hold what booking its answer
+    needs. A call left pending by a crash is made again under the same key and booked by
+    the engine's `settle_pending` task."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="module_calls")
+    action = models.CharField(max_length=16)
+    key = models.CharField(max_length=128)
+    status = models.CharField(max_length=8, choices=CallStatus.choices, default="pending")
+    params = models.JSONField(default=dict, blank=True)
+    actor = models.CharField(max_length=128)
+    message = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            # One effect in flight per service: a second action waits for the first's answer.
+            models.UniqueConstraint(
+                fields=["service"], condition=Q(status="pending"), name="one_pending_call"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["created_at"], condition=Q(status="pending"), name="pending_calls")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} of service #{self.service_id} ({self.status})"

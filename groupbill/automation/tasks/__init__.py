@@ -10,11 +10,13 @@ from groupbill.automation.tasks import (
     renewals,
     scheduled_cancellations,
     service_changes,
+    settle_pending,
     suspend,
     unsuspend,
 )
 
 TASKS = (
+    settle_pending,
     renewal_invoices,
     scheduled_cancellations,
     apply_credits,

@@ -2,7 +2,8 @@
 day (due date - `autodebit_days_before_due`) has come, retried daily while they stay open.
 One charge per client, currency and day (that is its idempotency key); after
 `autodebit_attempts` declines in a row the account is disabled for auto debit, with a note
-on the client. Needs `autodebit_enabled` (a client key) and an enabled auto-debit account."""
+on the client. A client with an unsettled charge is skipped until `settle_pending` books
+its outcome. Needs `autodebit_enabled` (a client key) and an enabled auto-debit account."""
 
 from collections import defaultdict
 from datetime import timedelta
@@ -11,16 +12,31 @@ from groupbill.automation.plan import Action, Failed
 from groupbill.automation.tasks.common import ENGINE, client_groups
 from groupbill.automation.view import CompanyView
 from groupbill.billing import accounts, charges
-from groupbill.billing.models import Invoice, InvoiceStatus, PaymentAccount, TransactionStatus
+from groupbill.billing.models import (
+    Invoice,
+    InvoiceStatus,
+    PaymentAccount,
+    Transaction,
+    TransactionKind,
+    TransactionStatus,
+)
 
 NAME = "autodebit"
 
 
 def autodebit_accounts(view: CompanyView) -> dict[int, PaymentAccount]:
     """client id -> its enabled auto-debit account (not expired): one query."""
-    rows = PaymentAccount.objects.filter(
-        client__company=view.company, is_autodebit=True, autodebit_disabled=False
-    ).select_related("client__company")
+    unsettled = Transaction.objects.filter(
+        company=view.company, kind=TransactionKind.PAYMENT, status=TransactionStatus.PENDING
+    )
+    rows = (
+        PaymentAccount.objects.filter(
+            client__company=view.company, is_autodebit=True, autodebit_disabled=False
+        )
+        # A client whose earlier charge is still unsettled waits for its outcome.
+        .exclude(client_id__in=unsettled.values("client_id"))
+        .select_related("client__company")
+    )
     return {a.client_id: a for a in rows if not accounts.expired(a, view.today)}
 
 
@@ -53,30 +69,13 @@ def plan(view: CompanyView) -> list[Action]:
         key = f"autodebit:{client_id}:{currency}:{view.today.isoformat()}"
         limit = view.value("autodebit_attempts", groups[client_id])
 
-        def apply(
-            account=account,
-            amount=amount,
-            currency=currency,
-            key=key,
-            invoices=invoices,
-            limit=limit,
-        ):
-            from groupbill.billing.models import Transaction
-
-            if (
-                Transaction.objects.filter(idempotency_key=key)
-                .exclude(status=TransactionStatus.PENDING)
-                .exists()
-            ):
-                return False
-            txn = charges.charge(
-                account,
-                amount=amount,
-                currency=currency,
-                idempotency_key=key,
-                actor=ENGINE,
-                invoices=invoices,
+        def apply(account=account, currency=currency, key=key, invoices=invoices, limit=limit):
+            # The amount is decided again under the client's lock: what is due then.
+            txn = charges.autodebit(
+                account, currency, [i.pk for i in invoices], key=key, actor=ENGINE
             )
+            if txn is None:
+                return False  # charged already today, a charge still pending, or paid
             account.refresh_from_db()
             if txn.status == TransactionStatus.DECLINED and account.failure_count >= limit:
                 accounts.disable_for_autodebit(
@@ -85,11 +84,13 @@ def plan(view: CompanyView) -> list[Action]:
                     reason=f"{account.failure_count} declined auto-debit attempts in a row "
                     f"(last: {txn.note or 'declined'})",
                 )
+            if txn.status == TransactionStatus.PENDING:
+                return Failed("pending: the gateway's answer is unknown; settled on a later run")
             if txn.status != TransactionStatus.APPROVED:
                 # Recorded (attempt, decline count, maybe the disabled account): a failure
                 # to collect, shown with the gateway's reason.
                 return Failed(f"{txn.status}: {txn.note or 'no reason given'}")
-            return {"status": txn.status, "transaction": txn.pk}
+            return {"status": txn.status, "transaction": txn.pk, "charged": txn.amount}
 
         actions.append(
             Action(

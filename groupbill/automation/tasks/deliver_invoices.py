@@ -8,6 +8,7 @@ from django.db import transaction
 from groupbill.automation.plan import Action
 from groupbill.automation.tasks.common import client_groups
 from groupbill.automation.view import CompanyView
+from groupbill.billing import lock_objects
 from groupbill.billing.models import Invoice, InvoiceStatus
 from groupbill.notices import outbox
 from groupbill.notices.events import queue_invoice_message
@@ -34,7 +35,7 @@ def plan(view: CompanyView) -> list[Action]:
 
     def deliver(invoice_id: int, method: str):
         with transaction.atomic():
-            invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+            [invoice] = lock_objects.invoices([invoice_id])
             if invoice.delivered_at is not None:
                 return False
             if method == "paper":

@@ -37,6 +37,7 @@ def plan(view: CompanyView) -> list[Action]:
             f"Provision service #{s.pk}",
             lambda sid=s.pk: provision(sid),
             s.client_id,
+            atomic=False,
         )
         for s in paid_pending
         if view.value("auto_provision_paid_pending", groups[s.client_id])

@@ -17,7 +17,7 @@ from django.db.models import F, Max
 from groupbill.automation.plan import Action
 from groupbill.automation.tasks.common import ENGINE, client_groups
 from groupbill.automation.view import CompanyView
-from groupbill.billing import invoices, ledger, recurring
+from groupbill.billing import invoices, lock_objects, recurring
 from groupbill.billing.models import RecurringInvoice
 from groupbill.clients.models import Client
 from groupbill.periods import local_date, period, period_start
@@ -42,13 +42,11 @@ def _due_periods(service: Service, horizon, stop):
 def _invoice(view: CompanyView, client_id: int, items: list[tuple[int, int]]) -> dict | bool:
     """Invoice (or skip) these (service id, period) pairs on one invoice."""
     with transaction.atomic():
-        ledger.lock_client(client_id)
+        lock_objects.client(client_id)
         client = Client.objects.select_related("company").get(pk=client_id)
         services = {
             s.pk: s
-            for s in Service.objects.select_for_update()
-            .select_related("package", "pricing")
-            .filter(pk__in={sid for sid, _ in items})
+            for s in lock_objects.services({sid for sid, _ in items}, "package", "pricing")
         }
         # A billed period's number goes on from the service's last one. It is the anchored
         # index `n` until a term change re-anchors the service (its index starts again at 0,
@@ -128,8 +126,9 @@ def _recurring(view: CompanyView, groups: dict[int, int]) -> list[Action]:
         term = recurring.term_of(template)
         while start <= view.today + timedelta(days=lead):
 
-            def apply(template_id=template.pk, n=n) -> bool:
+            def apply(template_id=template.pk, client_id=template.client_id, n=n) -> bool:
                 with transaction.atomic():
+                    lock_objects.client(client_id)  # the one order: the client first
                     t = RecurringInvoice.objects.select_for_update().get(pk=template_id)
                     if t.next_period != n:
                         return False

@@ -82,6 +82,7 @@ def plan(view: CompanyView) -> list[Action]:
                     f"Flag service #{service.pk} renewal failed",
                     flag,
                     service.client_id,
+                    atomic=False,
                 )
             )
             continue
@@ -103,6 +104,7 @@ def plan(view: CompanyView) -> list[Action]:
                 f"Renew service #{service.pk} for the period from {billed.start}",
                 renew,
                 service.client_id,
+                atomic=False,
             )
         )
     return actions

@@ -34,6 +34,7 @@ def plan(view: CompanyView) -> list[Action]:
             f"Cancel service #{s.pk} (scheduled for {s.cancel_at})",
             lambda sid=s.pk: cancel(sid),
             s.client_id,
+            atomic=False,
         )
         for s in due.order_by("pk")
     ]

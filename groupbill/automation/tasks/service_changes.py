@@ -39,6 +39,7 @@ def plan(view: CompanyView) -> list[Action]:
                     f"Apply paid change #{change.pk} of service #{change.service_id}",
                     apply,
                     client_id,
+                    atomic=False,
                 )
             )
             continue
@@ -60,6 +61,7 @@ def plan(view: CompanyView) -> list[Action]:
                     f"Cancel change #{change.pk}: {reason}",
                     cancel,
                     client_id,
+                    atomic=False,
                 )
             )
     return actions

@@ -50,6 +50,7 @@ def plan(view: CompanyView) -> list[Action]:
                 f"Suspend service #{service.pk}: {reason}",
                 apply,
                 service.client_id,
+                atomic=False,
             )
         )
     return actions

@@ -33,6 +33,7 @@ def plan(view: CompanyView) -> list[Action]:
             f"Unsuspend service #{s.pk}",
             lambda sid=s.pk: apply(sid),
             s.client_id,
+            atomic=False,
         )
         for s in suspended
         if s.pk not in overdue

@@ -5,6 +5,7 @@ from groupbill.billing.gateways.base import (
     ChargeOutcome,
     Gateway,
     GatewayResult,
+    GatewayUnreachable,
     IdempotencyKeyReused,
 )
 from groupbill.billing.gateways.manual import ManualGateway
@@ -24,6 +25,7 @@ __all__ = [
     "ChargeOutcome",
     "Gateway",
     "GatewayResult",
+    "GatewayUnreachable",
     "IdempotencyKeyReused",
     "get_gateway",
     "override",

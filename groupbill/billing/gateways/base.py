@@ -39,6 +39,12 @@ class GatewayResult:
         return self.outcome == ChargeOutcome.APPROVED
 
 
+class GatewayUnreachable(Exception):
+    """The call timed out or the connection broke: the gateway may or may not have acted,
+    so the outcome is unknown until `outcome(key)` is asked. Never a reason to send the
+    charge again under a new key."""
+
+
 class IdempotencyKeyReused(ValueError):
     """A key already sent was sent again with a different operation, account, amount or
     currency: a caller bug, never answered with the first outcome."""
@@ -48,10 +54,13 @@ class IdempotencyKeyReused(ValueError):
 class Gateway(Protocol):
     name: str
     live: bool  # False for gateways that move no real money (sandbox, manual)
+    can_charge: bool  # False when there is nothing to call (manual): staff record money
 
     def charge(
         self, account: "PaymentAccount", amount: int, currency: str, idempotency_key: str
-    ) -> GatewayResult: ...
+    ) -> GatewayResult:
+        """Charge once per key; may raise GatewayUnreachable (outcome unknown)."""
+        ...
 
     def refund(
         self, reference: str, amount: int, currency: str, idempotency_key: str

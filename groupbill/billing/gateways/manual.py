@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 class ManualGateway:
     name = "manual"
     live = False
+    can_charge = False
 
     def charge(
         self, account: "PaymentAccount", amount: int, currency: str, idempotency_key: str

@@ -5,21 +5,31 @@ The outcome of a charge is chosen by the end of the payment account's reference:
     ...0002  declined
     ...9995  declined, insufficient funds
     ...0119  error (processing error)
+    ...0408  approved, but the answer is lost: the call raises GatewayUnreachable, and
+             `outcome` then says approved (a timeout after the gateway acted)
+    ...0504  the call raises GatewayUnreachable before anything is stored (a timeout
+             before the gateway saw it): `outcome` says None
+    ...0505  approved, answered only after SLOW_SECONDS (a gateway that is slow to answer:
+             the crash tests kill the caller while it waits)
     else     approved
 
 `tokenize` turns a test card number into such a reference (the portal adds cards with it).
+
+The answer of a charge is stored when the call is made (in its own short transaction, for
+the caller makes gateway calls outside its transactions), before any delay or lost answer.
 
 A refund is approved when it names a charge the sandbox approved, in the same currency, and
 does not exceed what is left of it; otherwise it is declined.
 
 Each idempotency key is stored once (unique), so the same key never charges twice, even
-from two processes at the same moment: a second call returns the first result. The row is
-written in the caller's database transaction, so if the caller rolls back, the sandbox
-"never saw" the call, which is what `outcome` then answers.
+from two processes at the same moment: a second call returns the first result. If a caller
+does call it inside a transaction that then rolls back, the sandbox "never saw" the call,
+which is what `outcome` then answers.
 """
 
 import hashlib
 import secrets
+import time
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
@@ -28,6 +38,7 @@ from django.db.models import Sum
 from groupbill.billing.gateways.base import (
     ChargeOutcome,
     GatewayResult,
+    GatewayUnreachable,
     IdempotencyKeyReused,
     check_key,
     check_request,
@@ -49,6 +60,10 @@ ENDINGS: dict[str, tuple[ChargeOutcome, str, bool]] = {
     "9995": (ChargeOutcome.DECLINED, INSUFFICIENT_FUNDS_MESSAGE, True),
     "0119": (ChargeOutcome.ERROR, "Processing error, try again later", False),
 }
+
+
+LOST_ANSWER, NEVER_ARRIVED, SLOW_ANSWER = "0408", "0504", "0505"
+SLOW_SECONDS = 20
 
 
 def charge_outcome(account_reference: str) -> tuple[ChargeOutcome, str, bool]:
@@ -86,6 +101,7 @@ def reference_for(idempotency_key: str) -> str:
 class SandboxGateway:
     name = "test"
     live = False
+    can_charge = True
 
     def charge(
         self, account: "PaymentAccount", amount: int, currency: str, idempotency_key: str
@@ -101,7 +117,15 @@ class SandboxGateway:
             outcome, message, _ = charge_outcome(account.reference)
             return outcome, message
 
-        return self._once(CHARGE, idempotency_key, account.reference, amount, currency, decide)
+        ending = account.reference[-4:]
+        if ending == NEVER_ARRIVED:
+            raise GatewayUnreachable("The test gateway did not answer (timed out).")
+        result = self._once(CHARGE, idempotency_key, account.reference, amount, currency, decide)
+        if ending == LOST_ANSWER:
+            raise GatewayUnreachable("The answer of the test gateway was lost (timed out).")
+        if ending == SLOW_ANSWER:
+            time.sleep(SLOW_SECONDS)
+        return result
 
     def refund(
         self, reference: str, amount: int, currency: str, idempotency_key: str

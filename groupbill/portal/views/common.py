@@ -13,13 +13,13 @@ from django.utils import timezone
 
 from groupbill.errors import Forbidden, NotFound
 from groupbill.portal import session
-from groupbill.portal.accounts import actor_for
+from groupbill.portal.accounts import actor_for, principal_for
 
 
 def client_required(view: Callable) -> Callable:
-    """Only a signed-in client; `request.client`, `request.account` and `request.actor` are
-    theirs. Staff are another kind of principal: without a client session they sign in here
-    like anyone else."""
+    """Only a signed-in client; `request.client`, `request.account`, `request.actor` and
+    `request.principal` are theirs. Staff are another kind of principal: without a client
+    session they sign in here like anyone else."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -30,6 +30,7 @@ def client_required(view: Callable) -> Callable:
         request.account = account
         request.client = account.contact.client
         request.actor = actor_for(account)
+        request.principal = principal_for(account)
         # Timestamps (payments, changes) are shown on the company's calendar, like the
         # invoice dates next to them.
         with timezone.override(request.client.company.timezone):

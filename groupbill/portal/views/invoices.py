@@ -67,7 +67,8 @@ def invoice_pay(request, invoice_id: int):
         else:
             account = own(request.client.payment_accounts.all(), request,
                           parse_id(request.POST.get("account")) or 0)  # fmt: skip
-            txn = actions.pay_with_account(invoice, account, actor=request.actor)
+            txn = actions.pay_with_account(invoice, account, actor=request.actor,
+                                           principal=request.principal)  # fmt: skip
             if txn.status == TransactionStatus.APPROVED:
                 messages.success(request, f"Payment approved; thank you. {invoice} is paid.")
             elif txn.status == TransactionStatus.PENDING:

@@ -5,7 +5,6 @@ from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db import transaction
 from django.shortcuts import redirect, render
 
 from groupbill.companies.queries import company_today
@@ -75,13 +74,14 @@ def _self_service(request, service_id: int, gate: str, template: str, run: Calla
     today = company_today(request.client.company)
     params = request.POST if request.method == "POST" else request.GET
     if request.method == "POST":
+        key = params.get(once.FIELD, "")
+        if not once.claim(request.account, key):
+            messages.info(request, "That was confirmed already; it is done once.")
+            return redirect("portal:service_detail", service_id=service.pk)
         try:
-            with transaction.atomic():
-                if not once.claim(request.account, params.get(once.FIELD, "")):
-                    messages.info(request, "That was confirmed already; it is done once.")
-                    return redirect("portal:service_detail", service_id=service.pk)
-                result = run(service, params, today)
+            result = run(service, params, today)
         except DomainError as exc:
+            once.release(request.account, key)
             if exc.status == 403:
                 raise
             messages.error(request, exc.message)

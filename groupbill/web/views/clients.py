@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 
-from groupbill.billing import payments
+from groupbill.billing import charges, payments
 from groupbill.catalog.models import PackagePrice
 from groupbill.clients import actions
 from groupbill.clients.models import Client, Contact
@@ -152,6 +152,7 @@ def _ledger(client: Client) -> dict:
         "services": client.services.select_related("package", "pricing").order_by("-pk"),
         "invoices": client.invoices.order_by("-pk")[:50],
         "balances": payments.balances([client.pk])[client.pk],
+        "unsettled": charges.pending_attempts(client_id=client.pk),
         "accounts": client.payment_accounts.all(),
         "notes": client.notes.all()[:50],
         "recurring": client.recurring_invoices.prefetch_related("lines").order_by("-pk"),

@@ -32,6 +32,11 @@ def actor(request: HttpRequest) -> str:
     return f"staff:{request.user.get_username()}"
 
 
+def principal(request: HttpRequest) -> str:
+    """Whose idempotency keys these are: each staff user has their own."""
+    return f"staff:{request.user.pk}"
+
+
 def save_with_settings(
     request: HttpRequest,
     keys: list[str],

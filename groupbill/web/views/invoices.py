@@ -5,13 +5,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from groupbill import money
 from groupbill.billing import charges, invoices, payments
-from groupbill.billing.models import Invoice, InvoiceStatus, PaymentAccount
+from groupbill.billing.models import Invoice, InvoiceStatus, PaymentAccount, TransactionStatus
 from groupbill.clients.models import Client
 from groupbill.companies.queries import company_today
 from groupbill.errors import DomainError, ValidationFailed
 from groupbill.validation import parse_id
 from groupbill.web.posted import run_posted
-from groupbill.web.views.common import actor, staff_required
+from groupbill.web.views.common import actor, principal, staff_required
 
 
 def _amount(request, currency: str, field: str = "amount") -> int:
@@ -42,7 +42,11 @@ def _act(request, invoice: Invoice) -> str:
         account = get_object_or_404(PaymentAccount, pk=parse_id(request.POST.get("account")),
                                     client_id=invoice.client_id)  # fmt: skip
         key = f"staff-charge:{invoice.pk}:{request.POST.get('nonce', '')}"
-        txn = charges.pay_with_account(invoice, account, actor=who, key=key)
+        txn = charges.pay_with_account(invoice, account, actor=who, principal=principal(request),
+                                       key=key)  # fmt: skip
+        if txn.status == TransactionStatus.PENDING:
+            return (f"Charge of {account} sent; the gateway has not answered yet. It is "
+                    "booked when it does, at the latest on the engine's next run.")  # fmt: skip
         return f"Charge of {account}: {txn.status}."
     if action == "unapply":
         taken = payments.unapply(invoice, actor=who)
@@ -86,8 +90,11 @@ def invoice_detail(request, invoice_id: int):
             "lines": invoice.lines.select_related("service"),
             "applications": invoice.applications.select_related("transaction"),
             "accounts": invoice.client.payment_accounts.all(),
+            "unsettled": charges.pending_attempts(invoice_id=invoice.pk),
             "editable": invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.OPEN),
-            "nonce": invoice.applications.count(),
+            # A new key for each try: the same form sent twice is one charge, a try after
+            # a decline is a new one.
+            "nonce": invoice.charge_targets.count(),
         },
     )
 

@@ -1,0 +1,86 @@
+"""The one order in which rows are locked: a client first, then its services by id, then
+invoices by id. Two transactions that lock in the same order never wait on each other in
+a circle, so every action that locks any of these rows takes the lock here.
+
+Locks use `select_for_update(of=("self",))`: rows joined for reading (a service's package
+and price) are not locked with it. On SQLite a transaction holds the database's write lock
+from its start (IMMEDIATE), which orders writers anyway; the order is still checked there,
+so a test on either database catches an action that locks out of order.
+"""
+
+from collections.abc import Iterable
+
+from django.db import connection
+
+from groupbill import external
+from groupbill.billing.models import Invoice
+from groupbill.clients.models import Client
+from groupbill.services.models import Service
+
+CLIENT, SERVICES, INVOICES = 1, 2, 3
+_NAMES = {CLIENT: "a client", SERVICES: "services", INVOICES: "invoices"}
+
+
+class LockOrderError(RuntimeError):
+    """A programming error: rows were locked against the one order."""
+
+
+def _transaction_block():
+    for block in connection.atomic_blocks:
+        if not block._from_testcase:
+            return block
+    raise LockOrderError("rows are locked inside transaction.atomic(), never outside it")
+
+
+def _enter(level: int, client_id: int | None = None) -> None:
+    if external.is_simulated():
+        # A dry run or the demo load chains many actions in one transaction, each in the
+        # order; the chain as a whole is not (and rolls back, or runs alone at set-up).
+        return
+    block = _transaction_block()
+    held = getattr(block, "_groupbill_locks", None)
+    if held is None:
+        held = block._groupbill_locks = {"level": 0, "clients": set()}
+    if level == CLIENT and client_id in held["clients"]:
+        return  # locked already in this transaction: taking it again waits for nothing
+    if level < held["level"]:
+        raise LockOrderError(
+            f"{_NAMES[level]} locked after {_NAMES[held['level']]}: lock the client first, "
+            "then its services, then invoices (groupbill.billing.lock_objects)"
+        )
+    held["level"] = level
+    if client_id is not None:
+        held["clients"].add(client_id)
+
+
+def for_update(queryset):
+    if connection.features.has_select_for_update_of:
+        return queryset.select_for_update(of=("self",))
+    return queryset.select_for_update()
+
+
+def client(client_id: int) -> None:
+    _enter(CLIENT, client_id)
+    for_update(Client.objects.filter(pk=client_id)).values_list("pk").first()
+
+
+def services(service_ids: Iterable[int], *related: str) -> list[Service]:
+    """Lock the services (by id) and return them, read under the lock (with `related`
+    rows joined, not locked)."""
+    _enter(SERVICES)
+    rows = Service.objects.select_related(*related).filter(pk__in=list(service_ids))
+    return list(for_update(rows).order_by("pk"))
+
+
+def service(service_id: int) -> Service:
+    """Lock a service's client, then the service; return the service read under the lock."""
+    client_id = Service.objects.filter(pk=service_id).values_list("client_id", flat=True).get()
+    client(client_id)
+    [locked] = services([service_id])
+    return locked
+
+
+def invoices(invoice_ids: Iterable[int]) -> list[Invoice]:
+    """Lock the invoices (by id) and return them, read under the lock."""
+    _enter(INVOICES)
+    return list(for_update(Invoice.objects.filter(pk__in=list(invoice_ids))).order_by("pk"))

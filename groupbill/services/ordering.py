@@ -1,0 +1,126 @@
+"""Ordering a service: it starts pending, with an open invoice for its first period."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import transaction
+
+from groupbill.billing import invoices, lock_objects
+from groupbill.catalog.models import PackagePrice, PricingUnit
+from groupbill.clients.models import Client
+from groupbill.errors import FieldError, ValidationFailed
+from groupbill.periods import period, period_index
+from groupbill.services import pricing as prices
+from groupbill.services.models import BilledPeriod, Service, ServiceOption, ServiceStatus
+from groupbill.services.shared import record_event, settings_of
+
+SYNCABLE_UNITS = (PricingUnit.MONTH, PricingUnit.YEAR)
+
+
+@dataclass(frozen=True)
+class _Start:
+    anchor: date | None
+    first: int  # index of the first period billed
+    start: date | None
+    end: date | None
+    fraction: tuple[int, int] | None
+
+
+def _start(pricing: PackagePrice, parent: Service | None, start_on: date, sync: bool) -> _Start:
+    if not pricing.recurring:
+        return _Start(None, 0, None, None, None)
+    term = pricing.term
+    if (
+        sync
+        and parent is not None
+        and parent.recurring
+        and parent.anchor_date is not None
+        and pricing.unit in SYNCABLE_UNITS
+        and (parent.pricing.unit, parent.pricing.count) == (pricing.unit, pricing.count)
+    ):
+        # Renew with the parent: bill the rest of the parent's current period, prorated.
+        n = period_index(parent.anchor_date, term, start_on)
+        begin, end = period(parent.anchor_date, term, n)
+        used = (end - start_on).days
+        return _Start(parent.anchor_date, n, start_on, end, (used, (end - begin).days))
+    begin, end = period(start_on, term, 0)
+    return _Start(start_on, 0, begin, end, None)
+
+
+def add_service(
+    client: Client,
+    *,
+    pricing: PackagePrice,
+    start_on: date,
+    actor: str,
+    quantity: int = 1,
+    options: prices.OptionChoice | None = None,
+    parent: Service | None = None,
+) -> Service:
+    """Order a service: it starts pending, with an open invoice for its first period (and
+    setup fees). A new addon whose month/year term equals its parent's is prorated to renew
+    on the parent's renew date when `synchronize_addons` holds."""
+    package = pricing.package
+    errors: list[FieldError] = []
+    if package.company_id != client.company_id or not package.active:
+        errors.append(
+            FieldError("pricing_id", "is not a price of an active package of the client's company")
+        )
+    if not 1 <= quantity <= 100_000:
+        errors.append(FieldError("quantity", "must be from 1 to 100000"))
+    if parent is not None:
+        if parent.client_id != client.pk or parent.status == ServiceStatus.CANCELED:
+            errors.append(FieldError("parent_id", "must be an active service of the same client"))
+        elif not package.addon_of.filter(pk=parent.package_id).exists():
+            errors.append(
+                FieldError(
+                    "parent_id", f'"{package.name}" is not an addon of "{parent.package.name}"'
+                )
+            )
+    if errors:
+        raise ValidationFailed(errors)
+    priced = prices.parts(package, pricing, quantity, options or {})
+    config = settings_of(client.pk)
+    try:
+        start = _start(pricing, parent, start_on, config["synchronize_addons"])
+    except (OverflowError, ValueError):  # its first period ends beyond the calendar
+        raise ValidationFailed.one("start_on", "is out of range for this term") from None
+    with transaction.atomic():
+        lock_objects.client(client.pk)
+        service = Service.objects.create(
+            client=client,
+            package=package,
+            pricing=pricing,
+            parent=parent,
+            quantity=quantity,
+            status=ServiceStatus.PENDING,
+            anchor_date=start.anchor,
+            next_period=start.first + 1,
+            renew_date=start.end,
+        )
+        ServiceOption.objects.bulk_create(
+            ServiceOption(service=service, option_id=o, value_id=val, quantity=q)
+            for o, (val, q) in (options or {}).items()
+        )
+        record_event(service, actor, "order", ServiceStatus.PENDING)
+        lines = prices.period_lines(
+            priced,
+            service_id=service.pk,
+            start=start.start,
+            end=start.end,
+            language=client.language,
+            show_option_dates=config["show_option_date_ranges"],
+            fraction=start.fraction,
+            mode=client.company.rounding_mode,
+        ) + prices.setup_lines(priced, service.pk)
+        invoice = invoices.create_invoice(client, lines, actor=actor, currency=pricing.currency)
+        invoices.issue_invoice(invoice, issued_on=start_on, due_on=start_on, actor=actor)
+        BilledPeriod.objects.create(
+            service=service,
+            period=start.first,
+            invoice=invoice,
+            start=start.start or start_on,
+            end=start.end or start_on,
+        )
+    service.first_invoice = invoice
+    return service

@@ -1,0 +1,41 @@
+"""What the service use cases share: the client's effective settings, the history entry
+every status change writes, and a service's current price parts."""
+
+from typing import Any
+
+from groupbill import validation as v
+from groupbill.errors import ValidationFailed
+from groupbill.services import pricing as prices
+from groupbill.services.models import Service, ServiceEvent
+from groupbill.settings_catalog.resolver import resolve_client
+
+
+def settings_of(client_id: int) -> dict[str, Any]:
+    return {k: e.value for k, e in resolve_client(client_id).items()}
+
+
+def clean_reason(reason: Any) -> str:
+    """Why, as the history keeps it (PostgreSQL cannot store NUL)."""
+    try:
+        return v.text(reason, max_length=1000)
+    except ValueError as exc:
+        raise ValidationFailed.one("reason", str(exc)) from None
+
+
+def record_event(service: Service, actor: str, event: str, to_status: str | None = None, reason=""):
+    ServiceEvent.objects.create(
+        service=service,
+        actor=actor,
+        event=event,
+        from_status=service.status,
+        to_status=to_status or service.status,
+        reason=reason,
+    )
+
+
+def options_of(service: Service) -> prices.OptionChoice:
+    return {o.option_id: (o.value_id, o.quantity) for o in service.options.all()}
+
+
+def priced(service: Service) -> list[prices.Part]:
+    return prices.parts(service.package, service.pricing, service.quantity, options_of(service))
