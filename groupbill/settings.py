@@ -37,6 +37,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",
+    # The engine's job queue on PostgreSQL (groupbill worker); its tables are created on
+    # PostgreSQL only (groupbill.db_routers).
+    "procrastinate.contrib.django",
     "groupbill.audit",
     "groupbill.companies",
     "groupbill.settings_catalog",
@@ -112,6 +115,12 @@ def _database() -> dict:
 
 
 DATABASES = {"default": _database()}
+DATABASE_ROUTERS = ["groupbill.db_routers.ProcrastinateOnPostgreSQLOnly"]
+
+# Runs and their shards go to procrastinate jobs on PostgreSQL, for `groupbill worker`
+# processes on any number of machines; 0 keeps them in the process that starts a run.
+PROCRASTINATE_ENABLED = _env_bool("GROUPBILL_WORKERS", True)
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "jobs"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import call_command
 
-from groupbill.automation import engine, locks
+from groupbill.automation import engine
 from groupbill.automation.engine import AsOf, execute
 from groupbill.automation.models import EngineRun
 from groupbill.automation.tasks import TASK_NAMES, TASKS
@@ -173,24 +173,45 @@ def test_time_travel_is_refused_with_live_modules_unless_dry_run(company, capsys
     assert done.value.code == 0
 
 
-def test_a_second_run_waits_then_gives_up_naming_the_holder(db):
-    holder = engine.start(as_of=AsOf(day=date(2026, 3, 1)), actor="cli")
-    holder.started_at = holder.created_at
-    holder.save()
-    locks.acquire(holder)
-    second = engine.start(as_of=AsOf(day=date(2026, 3, 1)), actor="scheduler")
-    with pytest.raises(locks.LockHeld, match=f"run #{holder.pk}"):
-        engine.run(second, AsOf(day=date(2026, 3, 1)), wait=0.2)
-    second.refresh_from_db()
-    assert second.status == "error" and f"#{holder.pk}" in second.error
-    # A killed holder stops its heartbeat; after the stale time the lock is taken over.
-    from groupbill.automation.models import EngineLock
+def test_a_run_is_split_into_shards_of_the_clients_with_something_due(
+    company, make_client, monkeypatch
+):
+    """Shards cover only clients with something due, in ranges of SHARD_SIZE; a shard
+    whose worker died (its heartbeat stale) is claimed again and the run ends as one
+    would have."""
+    from groupbill.automation import shards
+    from groupbill.automation.models import EngineShard
 
-    EngineLock.objects.update(heartbeat_at=holder.created_at - locks.STALE_AFTER * 2)
-    third = engine.start(as_of=AsOf(day=date(2026, 3, 1)), actor="cli")
-    engine.run(third, AsOf(day=date(2026, 3, 1)), wait=0.2)
-    third.refresh_from_db()
-    assert third.status == "done"
+    book.build(company, make_client)
+    quiet = make_client(email="quiet@example.com")  # no service, nothing due: no shard
+    monkeypatch.setattr(shards, "SHARD_SIZE", 2)
+    record = engine.start(as_of=AsOf(day=date(2026, 3, 2)), actor="cli")
+    planned = engine.plan_shards(record)
+    due = sorted({c.pk for c in company.clients.all()} - {quiet.pk})
+    pairs = [due[i : i + 2] for i in range(0, len(due), 2)]
+    assert [(s.first_client, s.last_client, s.clients) for s in planned] == [
+        (p[0], p[-1], len(p)) for p in pairs
+    ]
+    first = engine.claim(record.pk)
+    # Its worker dies: the shard stays "running" until its heartbeat is stale.
+    EngineShard.objects.filter(pk=first.pk).update(worker="elsewhere:1")
+    assert engine.claim(shard_id=first.pk) is None
+    EngineShard.objects.filter(pk=first.pk).update(
+        heartbeat_at=first.heartbeat_at - engine.STALE_AFTER * 2
+    )
+    doc = engine.run(record)
+    record.refresh_from_db()
+    renewals = next(t for t in doc["tasks"] if t["name"] == "renewal_invoices")
+    assert record.status in ("done", "failed") and renewals["applied"] >= 5
+    assert EngineShard.objects.get(pk=first.pk).attempts == 2
+    assert engine.progress(record) == (len(planned), len(planned))
+
+
+def test_a_quiet_day_has_no_shard(company, make_client):
+    make_client()
+    record = engine.start(as_of=AsOf(day=date(2026, 3, 2)), actor="cli")
+    assert engine.plan_shards(record) == []
+    assert engine.finish(record.pk).status == "done"
 
 
 def test_simulate_prints_a_line_per_day(company, capsys):
@@ -199,15 +220,3 @@ def test_simulate_prints_a_line_per_day(company, capsys):
     assert done.value.code == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert [ln.split()[0] for ln in lines] == ["2026-03-01", "2026-03-02", "2026-03-03"]
-
-
-def test_the_cli_exits_75_naming_the_run_that_holds_the_lock(db, capsys, monkeypatch):
-    holder = engine.start(as_of=AsOf(day=date(2026, 3, 1)), actor="scheduler")
-    holder.started_at = holder.created_at
-    holder.save()
-    locks.acquire(holder)
-    monkeypatch.setenv("GROUPBILL_LOCK_WAIT_SECONDS", "0.3")
-    with pytest.raises(SystemExit) as done:
-        call_command("run", "--as-of", "2026-03-01")
-    assert done.value.code == 75
-    assert f"run #{holder.pk}" in capsys.readouterr().err

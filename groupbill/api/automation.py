@@ -1,11 +1,8 @@
 """Engine runs: list, start (202, then poll), read."""
 
-import contextlib
-import threading
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, transaction
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import StrictBool, StrictStr
@@ -47,13 +44,6 @@ class RunList(Schema):
     count: int
 
 
-def _carry_out(run_id: int, as_of: engine.AsOf) -> None:
-    # A busy lock or an error is recorded on the run itself; nobody else to tell here.
-    with contextlib.suppress(Exception):
-        engine.run(EngineRun.objects.get(pk=run_id), as_of)
-    connection.close()
-
-
 @router.get("/automation/runs", response=RunList)
 def list_runs(request: HttpRequest, page: PageQuery):
     return paginate(EngineRun.objects.order_by("-pk"), page, lambda r: r)
@@ -61,7 +51,8 @@ def list_runs(request: HttpRequest, page: PageQuery):
 
 @router.post("/automation/runs", response={202: RunOut})
 def start_run(request: HttpRequest, body: RunIn):
-    """Start a run (or a dry run) in the background; poll GET /automation/runs/{id}."""
+    """Queue a run (or a dry run) for the workers (`groupbill worker` on PostgreSQL, the
+    scheduler on SQLite); poll GET /automation/runs/{id}."""
     as_of = engine.AsOf.parse(body.as_of) if body.as_of else engine.AsOf(moment=now())
     try:
         record = engine.start(
@@ -73,10 +64,7 @@ def start_run(request: HttpRequest, body: RunIn):
         )
     except engine.TimeTravelRefused as exc:
         raise ValidationFailed.one("as_of", str(exc)) from None
-    # After the request's transaction commits, so the worker sees the run row.
-    transaction.on_commit(
-        lambda: threading.Thread(target=_carry_out, args=(record.pk, as_of), daemon=True).start()
-    )
+    engine.enqueue(record)
     return Status(202, record)
 
 

@@ -1,30 +1,46 @@
-"""The automation engine: for each company, at the company's own `as_of`, every task
-plans (set-based) and then applies its actions one by one, each in its own transaction
-and each guarded by its idempotency key, so a second run, a resumed run or a concurrent
-one never does anything twice. The engine reads no clock but `as_of`."""
+"""The automation engine. A run works at one moment (`as_of`) and reads no other clock.
+It is split into shards (a company x a range of the clients that have something due,
+`shards`); a shard runs every task in order for its clients: each task plans (set-based,
+for the shard's clients) and applies its actions, each guarded by its idempotency key
+(or a batch of them, for tasks that apply set-based), so a second run, a resumed run or
+two at once never do anything twice. There is no global lock: shards are claimed one by
+one, by the process that started the run and by any worker (`groupbill worker`), and a
+shard whose worker died is claimed again once its heartbeat goes stale.
 
+`execute` runs everything due in this process without recording shards (tests, the
+preview and dry runs); `start` + `run` record a run and its shards."""
+
+import os
+import socket
 import time
 import traceback
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from groupbill import clock
-from groupbill.automation import locks
+from groupbill.automation import queue, shards
 from groupbill.automation.effects import recorded
-from groupbill.automation.models import EngineRun, RunStatus
+from groupbill.automation.models import EngineRun, EngineShard, RunStatus, ShardStatus
 from groupbill.automation.plan import Action, Failed
+from groupbill.automation.reports import MAX_ACTIONS_KEPT, TaskReport
 from groupbill.automation.tasks import TASK_NAMES, TASKS
 from groupbill.automation.view import CompanyView
 from groupbill.companies.models import Company
 from groupbill.errors import ValidationFailed
 
-MAX_ACTIONS_KEPT = 500  # per task in a stored run result; counts are always complete
+STALE_AFTER = timedelta(minutes=2)  # a shard this long without a heartbeat is claimed again
+BATCH = 500  # actions applied together by a task that applies set-based
+FINAL = (RunStatus.DONE, RunStatus.FAILED, RunStatus.ERROR, RunStatus.ABANDONED)
+
+__all__ = ["MAX_ACTIONS_KEPT", "AsOf", "TaskReport", "execute", "preview", "run", "start"]
 
 
 @dataclass(frozen=True)
@@ -63,40 +79,6 @@ class AsOf:
         return self.day.isoformat() if self.day is not None else self.moment.isoformat()
 
 
-@dataclass
-class TaskReport:
-    name: str
-    planned: int = 0
-    applied: int = 0
-    skipped: int = 0
-    failed: int = 0
-    seconds: float = 0.0
-    actions: list[dict[str, Any]] = field(default_factory=list)
-
-    def record(self, action: Action, outcome: str, result: Any = None, error: str = "") -> None:
-        entry = action.describe() | {"outcome": outcome}
-        if isinstance(result, dict):
-            entry |= result
-        if error:
-            entry["error"] = error
-        self.actions.append(entry)
-
-    def as_json(self, limit: int | None = None) -> dict[str, Any]:
-        actions = self.actions if limit is None else self.actions[:limit]
-        doc = {
-            "name": self.name,
-            "planned": self.planned,
-            "applied": self.applied,
-            "skipped": self.skipped,
-            "failed": self.failed,
-            "seconds": round(self.seconds, 3),
-            "actions": actions,
-        }
-        if len(actions) < len(self.actions):
-            doc["actions_omitted"] = len(self.actions) - len(actions)
-        return doc
-
-
 def _apply(action: Action, report: TaskReport) -> None:
     try:
         if action.atomic:
@@ -105,35 +87,67 @@ def _apply(action: Action, report: TaskReport) -> None:
         else:
             result = action.apply()
     except Exception as exc:  # one action's failure must not stop the others
-        report.failed += 1
         report.record(action, "failed", error=getattr(exc, "message", None) or repr(exc))
         return
     if isinstance(result, Failed):
-        report.failed += 1
         report.record(action, "failed", error=result.message)
     elif result:
-        report.applied += 1
         report.record(action, "applied", result)
     else:
-        report.skipped += 1
         report.record(action, "skipped")
 
 
-def execute(as_of: AsOf, *, companies, tasks, run: EngineRun | None = None) -> list[TaskReport]:
+def _apply_batch(task, view: CompanyView, actions: list[Action], report: TaskReport) -> None:
+    """A task that applies set-based does a whole batch in one transaction; if the batch
+    fails, its actions are applied one by one, so one bad action fails alone."""
+    try:
+        with transaction.atomic():
+            results = task.apply_batch(view, actions)
+    except Exception:
+        for action in actions:
+            _apply(action, report)
+        return
+    for action, result in zip(actions, results, strict=True):
+        report.record(action, "applied" if result else "skipped", result)
+
+
+def _apply_all(task, view: CompanyView, actions: list[Action], report: TaskReport) -> None:
+    if getattr(task, "apply_batch", None) is None:
+        for action in actions:
+            _apply(action, report)
+        return
+    for i in range(0, len(actions), BATCH):
+        _apply_batch(task, view, actions[i : i + BATCH], report)
+
+
+def run_tasks(
+    company: Company,
+    moment: datetime,
+    clients: tuple[int, int] | None,
+    tasks,
+    reports: list[TaskReport],
+    beat: Callable[[], None] | None = None,
+) -> None:
+    """Every task in order for the clients in the range (all the company's for None)."""
+    view = CompanyView.load(company, moment, clients)
+    for task, report in zip(tasks, reports, strict=True):
+        with report.timed():
+            actions = task.plan(view)
+            report.planned += len(actions)
+            _apply_all(task, view, actions, report)
+        if beat is not None:
+            beat()
+
+
+def execute(as_of: AsOf, *, companies, tasks, shard_size: int | None = None):
+    """Everything due, in this process, shard after shard; returns a report per task."""
     reports = [TaskReport(t.NAME) for t in tasks]
     for company in companies:
         moment = as_of.for_company(company)
         with clock.frozen_at(moment):
             view = CompanyView.load(company, moment)
-            for task, report in zip(tasks, reports, strict=True):
-                started = time.perf_counter()
-                actions = task.plan(view)
-                report.planned += len(actions)
-                for action in actions:
-                    _apply(action, report)
-                report.seconds += time.perf_counter() - started
-                if run is not None and not run.dry_run:
-                    locks.heartbeat(run)
+            for first, last, _ in shards.ranges(view, tasks, shard_size):
+                run_tasks(company, moment, (first, last), tasks, reports)
     return reports
 
 
@@ -173,7 +187,7 @@ def select(company_id: int | None, task: str | None):
 
 
 def start(*, as_of: AsOf, actor: str, company_id=None, task=None, dry_run=False) -> EngineRun:
-    """Validate and record a run (queued); `run` carries it out."""
+    """Validate and record a run (queued); `run` carries it out, or a worker (`enqueue`)."""
     companies, _ = select(company_id, task)
     if not dry_run and as_of.latest() > timezone.now() + timedelta(days=1):
         live = _live_companies(companies)
@@ -184,33 +198,195 @@ def start(*, as_of: AsOf, actor: str, company_id=None, task=None, dry_run=False)
             )
     return EngineRun.objects.create(
         as_of=as_of.latest() if as_of.day else as_of.moment,
+        as_of_text=str(as_of),
         dry_run=dry_run,
         company_id=company_id,
         task=task or "",
         actor=actor,
-        result={"as_of_text": str(as_of)},
     )
 
 
-def run(record: EngineRun, as_of: AsOf, *, wait: float = 30.0) -> dict[str, Any]:
-    """Carry out a recorded run; returns the --json document. Raises LockHeld when another
-    run holds the engine past `wait` seconds (the record then says so)."""
-    companies, tasks = select(record.company_id, record.task or None)
-    if not record.dry_run:
-        try:
-            locks.acquire(record, wait)
-        except locks.LockHeld as exc:
-            EngineRun.objects.filter(pk=record.pk).update(status=RunStatus.ERROR, error=str(exc))
-            raise
-    record.status, record.started_at = RunStatus.RUNNING, timezone.now()
-    record.save(update_fields=["status", "started_at"])
+def _document(as_of_text: str, dry_run: bool, reports: list[TaskReport]) -> dict[str, Any]:
+    return {
+        "as_of": as_of_text,
+        "dry_run": dry_run,
+        "tasks": [r.as_json(MAX_ACTIONS_KEPT) for r in reports],
+    }
+
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _gone(worker: str) -> bool:
+    """Whether the worker is a process of this host that no longer runs."""
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
     try:
-        if record.dry_run:
-            with recorded(), transaction.atomic():
-                reports = execute(as_of, companies=companies, tasks=tasks, run=record)
-                transaction.set_rollback(True)
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def plan_shards(record: EngineRun) -> list[EngineShard]:
+    """Record the run's shards (and start it); a run with nothing due has none."""
+    companies, tasks = select(record.company_id, record.task or None)
+    as_of = AsOf.parse(record.as_of_text)
+    rows: list[EngineShard] = []
+    for company in companies:
+        moment = as_of.for_company(company)
+        with clock.frozen_at(moment):
+            view = CompanyView.load(company, moment)
+            for first, last, count in shards.ranges(view, tasks):
+                rows.append(EngineShard(run=record, company=company, position=len(rows),
+                                        first_client=first, last_client=last,
+                                        clients=count))  # fmt: skip
+    now = timezone.now()
+    with transaction.atomic():
+        EngineShard.objects.bulk_create(rows)
+        EngineRun.objects.filter(pk=record.pk, status=RunStatus.QUEUED).update(
+            status=RunStatus.RUNNING, started_at=now, heartbeat_at=now
+        )
+    record.refresh_from_db()
+    queue.defer_shards(record, rows)
+    return rows
+
+
+def claim(run_id: int | None = None, shard_id: int | None = None) -> EngineShard | None:
+    """Take the next shard to run (that one, of this run, or of any): a queued one, or one
+    whose worker went silent. SKIP LOCKED on PostgreSQL: workers never wait on each other."""
+    now = timezone.now()
+    claimable = Q(status=ShardStatus.QUEUED) | Q(
+        status=ShardStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER
+    )
+    with transaction.atomic():
+        rows = EngineShard.objects.filter(claimable)
+        if run_id is not None:
+            rows = rows.filter(run_id=run_id)
+        if shard_id is not None:
+            rows = rows.filter(pk=shard_id)
+        if connection.features.has_select_for_update_skip_locked:
+            rows = rows.select_for_update(skip_locked=True)
+        shard = rows.order_by("run_id", "position").first()
+        if shard is None:
+            # A worker on this host that was killed is known dead at once.
+            running = EngineShard.objects.filter(status=ShardStatus.RUNNING)
+            if run_id is not None:
+                running = running.filter(run_id=run_id)
+            if shard_id is not None:
+                running = running.filter(pk=shard_id)
+            shard = next((s for s in running if _gone(s.worker)), None)
+            if shard is None:
+                return None
+        shard.status = ShardStatus.RUNNING
+        shard.attempts += 1
+        shard.worker = _worker_name()
+        shard.started_at = shard.heartbeat_at = now
+        shard.save(update_fields=["status", "attempts", "worker", "started_at", "heartbeat_at"])
+    return shard
+
+
+def _heartbeat(shard: EngineShard) -> None:
+    now = timezone.now()
+    EngineShard.objects.filter(pk=shard.pk).update(heartbeat_at=now)
+    EngineRun.objects.filter(pk=shard.run_id).update(heartbeat_at=now)
+
+
+def work(shard: EngineShard) -> EngineShard:
+    """Run a claimed shard's tasks for its clients, record what they did, and finish the
+    run when it was the last."""
+    record = shard.run
+    _, tasks = select(record.company_id, record.task or None)
+    moment = AsOf.parse(record.as_of_text).for_company(shard.company)
+    reports = [TaskReport(t.NAME) for t in tasks]
+    status, error = ShardStatus.DONE, ""
+    try:
+        with clock.frozen_at(moment):
+            run_tasks(shard.company, moment, (shard.first_client, shard.last_client), tasks,
+                      reports, beat=lambda: _heartbeat(shard))  # fmt: skip
+    except Exception as exc:  # recorded on the shard; the other shards go on
+        status, error = ShardStatus.FAILED, "".join(traceback.format_exception_only(exc)).strip()
+    EngineShard.objects.filter(pk=shard.pk).update(
+        status=status,
+        error=error,
+        report={"tasks": [r.as_json() for r in reports]},
+        finished_at=timezone.now(),
+    )
+    finish(record.pk)
+    shard.refresh_from_db()
+    return shard
+
+
+def finish(run_id: int) -> EngineRun | None:
+    """Sum the shards up into the run once none is left to run; None while some is."""
+    with transaction.atomic():
+        record = EngineRun.objects.select_for_update().get(pk=run_id)
+        if record.status in FINAL:
+            return record
+        rows = list(record.shards.values("status", "report", "error"))
+        if any(r["status"] in (ShardStatus.QUEUED, ShardStatus.RUNNING) for r in rows):
+            return None
+        _, tasks = select(record.company_id, record.task or None)
+        reports = [TaskReport(t.NAME) for t in tasks]
+        for row in rows:
+            for report, doc in zip(reports, row["report"].get("tasks", []), strict=False):
+                report.merge(doc)
+        errors = [r["error"] for r in rows if r["status"] == ShardStatus.FAILED]
+        record.result = _document(record.as_of_text, record.dry_run, reports)
+        if errors:
+            record.status, record.error = RunStatus.ERROR, errors[0]
+        elif any(r.failed for r in reports):
+            record.status = RunStatus.FAILED
         else:
-            reports = execute(as_of, companies=companies, tasks=tasks, run=record)
+            record.status = RunStatus.DONE
+        record.finished_at = timezone.now()
+        record.save(update_fields=["result", "status", "error", "finished_at"])
+    return record
+
+
+def progress(record: EngineRun) -> tuple[int, int]:
+    """(shards finished, shards) of a run."""
+    counts = record.shards.values_list("status", flat=True)
+    statuses = list(counts)
+    return sum(s in (ShardStatus.DONE, ShardStatus.FAILED) for s in statuses), len(statuses)
+
+
+def run(
+    record: EngineRun, *, progress_to: Callable[[int, int], None] | None = None
+) -> dict[str, Any]:
+    """Carry out a recorded run in this process, sharing its shards with any worker that
+    claims some, until every shard is done; returns the --json document."""
+    if record.dry_run:
+        return _dry_run(record)
+    if record.status == RunStatus.QUEUED:
+        plan_shards(record)
+    while True:
+        shard = claim(record.pk)
+        if shard is not None:
+            work(shard)
+        finished = finish(record.pk)
+        if progress_to is not None:
+            progress_to(*progress(record))
+        if finished is not None:
+            return finished.result
+        if shard is None:
+            time.sleep(0.2)  # the rest is being run by other workers
+
+
+def _dry_run(record: EngineRun) -> dict[str, Any]:
+    companies, tasks = select(record.company_id, record.task or None)
+    as_of = AsOf.parse(record.as_of_text)
+    EngineRun.objects.filter(pk=record.pk).update(
+        status=RunStatus.RUNNING, started_at=timezone.now()
+    )
+    try:
+        with recorded(), transaction.atomic():
+            reports = execute(as_of, companies=companies, tasks=tasks)
+            transaction.set_rollback(True)
     except BaseException as exc:
         EngineRun.objects.filter(pk=record.pk).update(
             status=RunStatus.ERROR,
@@ -218,19 +394,44 @@ def run(record: EngineRun, as_of: AsOf, *, wait: float = 30.0) -> dict[str, Any]
             error="".join(traceback.format_exception_only(exc)).strip(),
         )
         raise
-    finally:
-        if not record.dry_run:
-            locks.release(record)
-    doc = {"as_of": str(as_of), "dry_run": record.dry_run, "tasks": [r.as_json() for r in reports]}
-    record.result = {
-        "as_of": str(as_of),
-        "dry_run": record.dry_run,
-        "tasks": [r.as_json(MAX_ACTIONS_KEPT) for r in reports],
-    }
+    record.result = _document(record.as_of_text, True, reports)
     record.status = RunStatus.FAILED if any(r.failed for r in reports) else RunStatus.DONE
     record.finished_at = timezone.now()
     record.save(update_fields=["result", "status", "finished_at"])
-    return doc
+    return record.result
+
+
+def enqueue(record: EngineRun) -> None:
+    """Hand a recorded run to the workers: a procrastinate job on PostgreSQL; on SQLite
+    it waits, queued, for `groupbill scheduler` to pick it up."""
+    queue.defer_run(record)
+
+
+def active_run() -> EngineRun | None:
+    """A run still going (its heartbeat fresh), if any."""
+    fresh = Q(heartbeat_at__gte=timezone.now() - STALE_AFTER) | Q(heartbeat_at__isnull=True)
+    return (
+        EngineRun.objects.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING], dry_run=False)
+        .filter(fresh)
+        .order_by("pk")
+        .first()
+    )
+
+
+def work_queued() -> int:
+    """What a worker without procrastinate does (the scheduler on SQLite): plan queued
+    runs, then run every shard there is to claim. Returns the shards run."""
+    for record in EngineRun.objects.filter(status=RunStatus.QUEUED).order_by("pk"):
+        if record.dry_run:
+            _dry_run(record)
+        else:
+            plan_shards(record)
+            finish(record.pk)
+    count = 0
+    while (shard := claim()) is not None:
+        work(shard)
+        count += 1
+    return count
 
 
 def preview(days: list[AsOf], *, actor: str, company_id: int | None = None) -> EngineRun:
@@ -239,6 +440,7 @@ def preview(days: list[AsOf], *, actor: str, company_id: int | None = None) -> E
     companies, tasks = select(company_id, None)
     record = EngineRun.objects.create(
         as_of=days[0].latest(),
+        as_of_text=str(days[0]),
         dry_run=True,
         company_id=company_id,
         actor=actor,
@@ -250,13 +452,7 @@ def preview(days: list[AsOf], *, actor: str, company_id: int | None = None) -> E
         with recorded(), transaction.atomic():
             for as_of in days:
                 reports = execute(as_of, companies=companies, tasks=tasks)
-                documents.append(
-                    {
-                        "as_of": str(as_of),
-                        "dry_run": True,
-                        "tasks": [r.as_json(MAX_ACTIONS_KEPT) for r in reports],
-                    }
-                )
+                documents.append(_document(str(as_of), True, reports))
             transaction.set_rollback(True)
     except Exception as exc:
         EngineRun.objects.filter(pk=record.pk).update(

@@ -1,9 +1,14 @@
 """Effective settings for a whole company at once: three queries, then any client's value
-is a dictionary lookup. This is how planning stays set-based."""
+is a dictionary lookup. This is how planning stays set-based.
+
+A view may be limited to a range of client ids (a shard of a run): every task plans only
+for those clients, through `scoped`."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+
+from django.db.models import QuerySet
 
 from groupbill.clients.models import ClientGroup
 from groupbill.companies.models import Company
@@ -20,17 +25,37 @@ class CompanyView:
     today: date
     groups: dict[int, dict[str, Any]]
     client_overrides: dict[int, dict[str, Any]] = field(default_factory=dict)
+    clients: tuple[int, int] | None = None  # first and last client id, both included
 
     @classmethod
-    def load(cls, company: Company, as_of: datetime) -> "CompanyView":
+    def load(
+        cls, company: Company, as_of: datetime, clients: tuple[int, int] | None = None
+    ) -> "CompanyView":
         resolved = resolve_groups(ClientGroup.objects.filter(company=company))
         groups = {gid: {k: e.value for k, e in r.items()} for gid, r in resolved.items()}
         overrides: dict[int, dict[str, Any]] = {}
-        for client_id, key, value in SettingValue.objects.filter(
+        client_values = SettingValue.objects.filter(
             company=company, client__isnull=False, key__in=CLIENT_KEYS
-        ).values_list("client_id", "key", "value"):
+        )
+        if clients is not None:
+            client_values = client_values.filter(client__gte=clients[0], client__lte=clients[1])
+        for client_id, key, value in client_values.values_list("client_id", "key", "value"):
             overrides.setdefault(client_id, {})[key] = value
-        return cls(company, as_of, local_date(as_of, company.timezone), groups, overrides)
+        today = local_date(as_of, company.timezone)
+        return cls(company, as_of, today, groups, overrides, clients)
+
+    def scoped(self, queryset: QuerySet, client_field: str = "client_id") -> QuerySet:
+        """The queryset limited to this view's clients (all of the company's by default;
+        the caller filters by company)."""
+        if self.clients is None:
+            return queryset
+        if "__" in client_field and client_field.endswith("_id"):
+            client_field = client_field[:-3]  # across a join, the relation compares by id
+        first, last = self.clients
+        return queryset.filter(**{f"{client_field}__gte": first, f"{client_field}__lte": last})
+
+    def min_of(self, key: str) -> Any:
+        return min(g[key] for g in self.groups.values())
 
     def value(self, key: str, group_id: int, client_id: int | None = None) -> Any:
         if client_id is not None and key in CLIENT_KEYS:

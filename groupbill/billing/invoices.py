@@ -92,7 +92,8 @@ def _editable(invoice: Invoice) -> None:
         raise Conflict(f"{invoice} is {invoice.status}; its lines can no longer change.")
 
 
-def _build(invoice: Invoice, line: NewLine, rates, mode: str, position: int) -> InvoiceLine:
+def build_line(invoice: Invoice, line: NewLine, rates, mode: str, position: int) -> InvoiceLine:
+    """An invoice line with its taxes (rounded per line), not saved."""
     amount = line.quantity * line.unit_amount
     applied = rates if line.taxable else []
     line_taxes = taxes.line_taxes(amount, applied, mode)
@@ -134,7 +135,7 @@ def _insert_lines(invoice: Invoice, lines: list[NewLine]) -> None:
     mode = invoice.company.rounding_mode
     start = (invoice.lines.aggregate(last=Max("position"))["last"] or 0) + 1
     InvoiceLine.objects.bulk_create(
-        _build(invoice, line, rates, mode, start + i) for i, line in enumerate(lines)
+        build_line(invoice, line, rates, mode, start + i) for i, line in enumerate(lines)
     )
 
 
@@ -200,13 +201,15 @@ def remove_lines(invoice: Invoice, line_ids: list[int], *, actor: str, reason: s
     return invoice
 
 
-def _next_number(company_id: int) -> int:
+def reserve_numbers(company_id: int, count: int) -> int:
+    """Take `count` consecutive invoice numbers, returning the first, under the sequence's
+    row lock inside the caller's transaction: a rollback gives them back (no gaps)."""
     InvoiceSequence.objects.get_or_create(company_id=company_id)
     sequence = InvoiceSequence.objects.select_for_update().get(company_id=company_id)
-    number = sequence.next_number
-    sequence.next_number = number + 1
+    first = sequence.next_number
+    sequence.next_number = first + count
     sequence.save(update_fields=["next_number"])
-    return number
+    return first
 
 
 def issue_invoice(
@@ -225,7 +228,7 @@ def issue_invoice(
             raise ValidationFailed.one("lines", "an invoice needs at least one line")
         if invoice.total < 0:
             raise ValidationFailed.one("lines", "the total must not be negative")
-        invoice.number = _next_number(invoice.company_id)
+        invoice.number = reserve_numbers(invoice.company_id, 1)
         invoice.status = InvoiceStatus.OPEN
         invoice.issued_on = issued_on
         invoice.due_on = due_on

@@ -80,6 +80,11 @@ class Invoice(models.Model):
         indexes = [
             models.Index(fields=["client", "status", "due_on"]),
             models.Index(fields=["status", "due_on"]),
+            models.Index(
+                fields=["company"],
+                condition=Q(delivered_at__isnull=True),
+                name="invoice_to_deliver",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -19,6 +19,19 @@ class AppliedRate:
     inclusive: bool
 
 
+def _best(rules, country: str, state: str) -> list[AppliedRate]:
+    """At most one rate per level, level 1 first: a rule of the state beats one of the
+    whole country."""
+    best: dict[int, TaxRule] = {}
+    for rule in rules:
+        if rule.country != country or (rule.state and rule.state.lower() != state.lower()):
+            continue
+        current = best.get(rule.level)
+        if current is None or (rule.state and not current.state):
+            best[rule.level] = rule
+    return [AppliedRate(r.level, r.name, r.rate, r.inclusive) for _, r in sorted(best.items())]
+
+
 def rates_for(client: Client) -> list[AppliedRate]:
     """At most one rate per level, level 1 first."""
     if client.tax_exempt:
@@ -31,14 +44,26 @@ def rates_for(client: Client) -> list[AppliedRate]:
     if not place or not place["country"]:
         return []
     rules = TaxRule.objects.filter(company_id=client.company_id, country=place["country"])
-    best: dict[int, TaxRule] = {}
-    for rule in rules:
-        if rule.state and rule.state.lower() != place["state"].lower():
-            continue
-        current = best.get(rule.level)
-        if current is None or (rule.state and not current.state):
-            best[rule.level] = rule
-    return [AppliedRate(r.level, r.name, r.rate, r.inclusive) for _, r in sorted(best.items())]
+    return _best(rules, place["country"], place["state"])
+
+
+def rates_for_clients(company_id: int, client_ids) -> dict[int, list[AppliedRate]]:
+    """`rates_for` of many clients of a company in three queries."""
+    out: dict[int, list[AppliedRate]] = {cid: [] for cid in client_ids}
+    exempt = set(Client.objects.filter(pk__in=out, tax_exempt=True).values_list("pk", flat=True))
+    places = {
+        client_id: (country, state)
+        for client_id, country, state in Contact.objects.filter(
+            client_id__in=out, role=ContactRole.PRIMARY
+        ).values_list("client_id", "country", "state")
+    }
+    rules = list(TaxRule.objects.filter(company_id=company_id))
+    if not rules:
+        return out
+    for client_id, (country, state) in places.items():
+        if client_id not in exempt and country:
+            out[client_id] = _best(rules, country, state)
+    return out
 
 
 def line_taxes(amount: int, rates: list[AppliedRate], mode: str) -> list[int]:

@@ -52,7 +52,14 @@ class Service(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["status", "renew_date"])]
+        indexes = [
+            models.Index(fields=["status", "renew_date"]),
+            # The engine looks these up every run: pending, suspended, cancelling services.
+            models.Index(fields=["status", "client"], name="service_status_client"),
+            models.Index(
+                fields=["cancel_at"], condition=Q(cancel_at__isnull=False), name="service_cancel_at"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.package} #{self.pk}"
@@ -159,6 +166,13 @@ class BilledPeriod(models.Model):
         ordering = ["service", "period"]
         constraints = [
             models.UniqueConstraint(fields=["service", "period"], name="one_row_per_period")
+        ]
+        indexes = [
+            models.Index(
+                fields=["service"],
+                condition=Q(renewed_at__isnull=True, skipped=False),
+                name="billed_period_to_renew",
+            )
         ]
 
     def __str__(self) -> str:

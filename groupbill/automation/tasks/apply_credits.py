@@ -11,9 +11,16 @@ from groupbill.clients.models import Client
 NAME = "apply_credits"
 
 
+def due(view: CompanyView):
+    open_invoices = Invoice.objects.filter(company=view.company, status=InvoiceStatus.OPEN)
+    return open_invoices.values("client_id")
+
+
 def plan(view: CompanyView) -> list[Action]:
     groups = client_groups(view)
-    open_invoices = Invoice.objects.filter(company=view.company, status=InvoiceStatus.OPEN)
+    open_invoices = view.scoped(
+        Invoice.objects.filter(company=view.company, status=InvoiceStatus.OPEN)
+    )
     open_pairs = set(open_invoices.values_list("client_id", "currency").distinct())
     if not open_pairs:
         return []

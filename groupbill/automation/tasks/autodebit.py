@@ -30,8 +30,10 @@ def autodebit_accounts(view: CompanyView) -> dict[int, PaymentAccount]:
         company=view.company, kind=TransactionKind.PAYMENT, status=TransactionStatus.PENDING
     )
     rows = (
-        PaymentAccount.objects.filter(
-            client__company=view.company, is_autodebit=True, autodebit_disabled=False
+        view.scoped(
+            PaymentAccount.objects.filter(
+                client__company=view.company, is_autodebit=True, autodebit_disabled=False
+            )
         )
         # A client whose earlier charge is still unsettled waits for its outcome.
         .exclude(client_id__in=unsettled.values("client_id"))
@@ -42,6 +44,17 @@ def autodebit_accounts(view: CompanyView) -> dict[int, PaymentAccount]:
 
 def autodebit_day(view: CompanyView, invoice_due, group_id: int):
     return invoice_due - timedelta(days=view.value("autodebit_days_before_due", group_id))
+
+
+def due(view: CompanyView):
+    latest = view.today + timedelta(days=view.max_of("autodebit_days_before_due"))
+    return Invoice.objects.filter(
+        company=view.company,
+        status=InvoiceStatus.OPEN,
+        due_on__lte=latest,
+        client__payment_accounts__is_autodebit=True,
+        client__payment_accounts__autodebit_disabled=False,
+    ).values("client_id")
 
 
 def plan(view: CompanyView) -> list[Action]:

@@ -5,5 +5,6 @@ ENGINE = "engine"
 
 
 def client_groups(view: CompanyView) -> dict[int, int]:
-    """client id -> group id for the company: one query."""
-    return dict(Client.objects.filter(company=view.company).values_list("pk", "group_id"))
+    """client id -> group id for the view's clients: one query."""
+    clients = view.scoped(Client.objects.filter(company=view.company), "pk")
+    return dict(clients.values_list("pk", "group_id"))

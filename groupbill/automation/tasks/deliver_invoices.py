@@ -22,15 +22,21 @@ def method_for(view: CompanyView, group_id: int, client_id: int) -> str:
     return method if method in view.value("delivery_methods", group_id) else "email"
 
 
+def _undelivered(view: CompanyView):
+    return Invoice.objects.filter(
+        company=view.company,
+        status__in=[InvoiceStatus.OPEN, InvoiceStatus.PAID],
+        delivered_at__isnull=True,
+    )
+
+
+def due(view: CompanyView):
+    return _undelivered(view).values("client_id")
+
+
 def plan(view: CompanyView) -> list[Action]:
     groups = client_groups(view)
-    pending = list(
-        Invoice.objects.filter(
-            company=view.company,
-            status__in=[InvoiceStatus.OPEN, InvoiceStatus.PAID],
-            delivered_at__isnull=True,
-        ).order_by("pk")
-    )
+    pending = list(view.scoped(_undelivered(view)).order_by("pk"))
     recipients = outbox.recipients_for(sorted({i.client_id for i in pending}))
 
     def deliver(invoice_id: int, method: str):

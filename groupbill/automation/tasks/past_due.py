@@ -3,21 +3,23 @@ Invoices of queued service changes do not count (their own rule cancels them).""
 
 from datetime import date
 
+from groupbill.automation.view import CompanyView
 from groupbill.billing.models import InvoiceLine, InvoiceStatus
-from groupbill.companies.models import Company
 from groupbill.services.models import ChangeStatus, ServiceChange
 
 
-def oldest_past_due(company: Company, today: date) -> dict[int, tuple[date, int]]:
-    """service id -> (due date, invoice number) of its oldest past-due open invoice."""
+def oldest_past_due(view: CompanyView) -> dict[int, tuple[date, int]]:
+    """service id -> (due date, invoice number) of its oldest past-due open invoice, for
+    the view's clients."""
     queued = ServiceChange.objects.filter(status=ChangeStatus.QUEUED, invoice__isnull=False)
+    lines = InvoiceLine.objects.filter(
+        invoice__company=view.company,
+        invoice__status=InvoiceStatus.OPEN,
+        invoice__due_on__lt=view.today,
+        service__isnull=False,
+    )
     rows = (
-        InvoiceLine.objects.filter(
-            invoice__company=company,
-            invoice__status=InvoiceStatus.OPEN,
-            invoice__due_on__lt=today,
-            service__isnull=False,
-        )
+        view.scoped(lines, "invoice__client_id")
         .exclude(invoice_id__in=queued.values("invoice_id"))
         .values_list("service_id", "invoice__due_on", "invoice__number")
     )

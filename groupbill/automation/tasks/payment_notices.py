@@ -39,13 +39,19 @@ def _latest_due(view: CompanyView, invoice: Invoice, group_id: int) -> str | Non
     return latest
 
 
+def _open(view: CompanyView):
+    return Invoice.objects.filter(
+        company=view.company, status=InvoiceStatus.OPEN, issued_on__isnull=False
+    )
+
+
+def due(view: CompanyView):
+    return _open(view).values("client_id")
+
+
 def plan(view: CompanyView) -> list[Action]:
     groups = client_groups(view)
-    invoices = list(
-        Invoice.objects.filter(
-            company=view.company, status=InvoiceStatus.OPEN, issued_on__isnull=False
-        ).order_by("pk")
-    )
+    invoices = list(view.scoped(_open(view)).order_by("pk"))
     if not invoices:
         return []
     queued = set(

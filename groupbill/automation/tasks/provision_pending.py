@@ -12,17 +12,21 @@ from groupbill.services.models import Service, ServiceStatus
 NAME = "provision_pending"
 
 
+def _paid_pending(view: CompanyView):
+    return Service.objects.filter(
+        client__company=view.company,
+        status=ServiceStatus.PENDING,
+        billed_periods__invoice__status=InvoiceStatus.PAID,
+    )
+
+
+def due(view: CompanyView):
+    return _paid_pending(view).values("client_id")
+
+
 def plan(view: CompanyView) -> list[Action]:
     groups = client_groups(view)
-    paid_pending = (
-        Service.objects.filter(
-            client__company=view.company,
-            status=ServiceStatus.PENDING,
-            billed_periods__invoice__status=InvoiceStatus.PAID,
-        )
-        .distinct()
-        .order_by("pk")
-    )
+    paid_pending = view.scoped(_paid_pending(view)).distinct().order_by("pk")
 
     def provision(service_id: int) -> bool:
         service = Service.objects.get(pk=service_id)

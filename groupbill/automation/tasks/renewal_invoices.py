@@ -45,8 +45,7 @@ def _invoice(view: CompanyView, client_id: int, items: list[tuple[int, int]]) ->
         lock_objects.client(client_id)
         client = Client.objects.select_related("company").get(pk=client_id)
         services = {
-            s.pk: s
-            for s in lock_objects.services({sid for sid, _ in items}, "package", "pricing")
+            s.pk: s for s in lock_objects.services({sid for sid, _ in items}, "package", "pricing")
         }
         # A billed period's number goes on from the service's last one. It is the anchored
         # index `n` until a term change re-anchors the service (its index starts again at 0,
@@ -115,12 +114,30 @@ def _invoice(view: CompanyView, client_id: int, items: list[tuple[int, int]]) ->
     return {"invoice": invoice.number, "amount": invoice.total}
 
 
+def _due_templates(view: CompanyView):
+    horizon = view.today + timedelta(days=view.max_of("invoice_days_before_renewal"))
+    return RecurringInvoice.objects.filter(
+        client__company=view.company, active=True, renew_date__lte=horizon
+    )
+
+
+def _due_services(view: CompanyView):
+    horizon_max = view.today + timedelta(days=view.max_of("invoice_days_before_renewal"))
+    return Service.objects.filter(
+        client__company=view.company,
+        status__in=[ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED],
+        renew_date__isnull=False,
+        renew_date__lte=horizon_max,
+    ).exclude(cancel_at__isnull=False, cancel_at__lte=F("renew_date"))
+
+
+def due(view: CompanyView):
+    return [_due_services(view).values("client_id"), _due_templates(view).values("client_id")]
+
+
 def _recurring(view: CompanyView, groups: dict[int, int]) -> list[Action]:
     actions = []
-    horizon = view.today + timedelta(days=view.max_of("invoice_days_before_renewal"))
-    for template in RecurringInvoice.objects.filter(
-        client__company=view.company, active=True, renew_date__lte=horizon
-    ):
+    for template in view.scoped(_due_templates(view)):
         lead = view.value("invoice_days_before_renewal", groups[template.client_id])
         n, start = template.next_period, template.renew_date
         term = recurring.term_of(template)
@@ -152,18 +169,7 @@ def _recurring(view: CompanyView, groups: dict[int, int]) -> list[Action]:
 
 def plan(view: CompanyView) -> list[Action]:
     groups = client_groups(view)
-    horizon_max = view.today + timedelta(days=view.max_of("invoice_days_before_renewal"))
-    candidates = (
-        Service.objects.filter(
-            client__company=view.company,
-            status__in=[ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED],
-            renew_date__isnull=False,
-            renew_date__lte=horizon_max,
-        )
-        .exclude(cancel_at__isnull=False, cancel_at__lte=F("renew_date"))
-        .select_related("pricing", "parent")
-        .order_by("pk")
-    )
+    candidates = view.scoped(_due_services(view)).select_related("pricing", "parent").order_by("pk")
     batches: dict[tuple, list[tuple[int, int]]] = defaultdict(list)
     for service in candidates:
         group_id = groups[service.client_id]

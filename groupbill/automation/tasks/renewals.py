@@ -48,17 +48,25 @@ def _give_up(view: CompanyView, service: Service, billed: BilledPeriod) -> None:
     )
 
 
+def _waiting(view: CompanyView):
+    return BilledPeriod.objects.filter(
+        service__client__company=view.company,
+        service__status__in=[ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED],
+        service__renewal_failed=False,
+        renewed_at__isnull=True,
+        skipped=False,
+        invoice__status=InvoiceStatus.PAID,
+    )
+
+
+def due(view: CompanyView):
+    return _waiting(view).values("service__client_id")
+
+
 def plan(view: CompanyView) -> list[Action]:
     groups = client_groups(view)
     waiting = (
-        BilledPeriod.objects.filter(
-            service__client__company=view.company,
-            service__status__in=[ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED],
-            service__renewal_failed=False,
-            renewed_at__isnull=True,
-            skipped=False,
-            invoice__status=InvoiceStatus.PAID,
-        )
+        view.scoped(_waiting(view), "service__client_id")
         .select_related("service__package")
         .order_by("service_id", "period")
     )

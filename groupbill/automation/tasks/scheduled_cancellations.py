@@ -10,10 +10,18 @@ from groupbill.services.models import Service, ServiceStatus
 NAME = "scheduled_cancellations"
 
 
-def plan(view: CompanyView) -> list[Action]:
-    due = Service.objects.filter(
+def _due(view: CompanyView):
+    return Service.objects.filter(
         client__company=view.company, cancel_at__isnull=False, cancel_at__lte=view.today
     ).exclude(status=ServiceStatus.CANCELED)
+
+
+def due(view: CompanyView):
+    return _due(view).values("client_id")
+
+
+def plan(view: CompanyView) -> list[Action]:
+    due = view.scoped(_due(view))
 
     def cancel(service_id: int) -> bool:
         service = Service.objects.get(pk=service_id)

@@ -12,13 +12,21 @@ from groupbill.services.models import ChangeStatus, ServiceChange
 NAME = "service_changes"
 
 
+def _queued(view: CompanyView):
+    return ServiceChange.objects.filter(
+        service__client__company=view.company, status=ChangeStatus.QUEUED
+    )
+
+
+def due(view: CompanyView):
+    return _queued(view).values("service__client_id")
+
+
 def plan(view: CompanyView) -> list[Action]:
     groups = client_groups(view)
     actions = []
     for change in (
-        ServiceChange.objects.filter(
-            service__client__company=view.company, status=ChangeStatus.QUEUED
-        )
+        view.scoped(_queued(view), "service__client_id")
         .select_related("invoice", "service")
         .order_by("pk")
     ):

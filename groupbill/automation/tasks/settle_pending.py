@@ -41,6 +41,14 @@ def _call(call_id: int):
     return {"status": call.status, "module_call": call.pk}
 
 
+def due(view: CompanyView):
+    charges_ = Transaction.objects.filter(company=view.company, status=TransactionStatus.PENDING)
+    calls = ModuleCall.objects.filter(
+        service__client__company=view.company, status=CallStatus.PENDING
+    )
+    return [charges_.values("client_id"), calls.values("service__client_id")]
+
+
 def plan(view: CompanyView) -> list[Action]:
     cutoff = timezone.now() - timedelta(seconds=settings.EFFECT_GRACE_SECONDS)
     actions = [
@@ -53,7 +61,7 @@ def plan(view: CompanyView) -> list[Action]:
             txn.currency,
             atomic=False,
         )
-        for txn in charges.stale_attempts().filter(company=view.company)
+        for txn in view.scoped(charges.stale_attempts().filter(company=view.company))
     ]
     actions += [
         Action(
@@ -63,6 +71,8 @@ def plan(view: CompanyView) -> list[Action]:
             call.service.client_id,
             atomic=False,
         )
-        for call in module_calls.stale_calls(cutoff, view.company.pk).select_related("service")
+        for call in view.scoped(
+            module_calls.stale_calls(cutoff, view.company.pk), "service__client_id"
+        ).select_related("service")
     ]
     return actions

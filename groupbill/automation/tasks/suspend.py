@@ -6,6 +6,7 @@ from groupbill.automation.plan import Action
 from groupbill.automation.tasks.common import ENGINE
 from groupbill.automation.tasks.past_due import oldest_past_due
 from groupbill.automation.view import CompanyView
+from groupbill.billing.models import InvoiceLine, InvoiceStatus
 from groupbill.clients.models import Client
 from groupbill.services import actions as services
 from groupbill.services.models import Service, ServiceStatus, SuspendedBy
@@ -13,14 +14,23 @@ from groupbill.services.models import Service, ServiceStatus, SuspendedBy
 NAME = "suspend"
 
 
+def due(view: CompanyView):
+    return InvoiceLine.objects.filter(
+        invoice__company=view.company,
+        invoice__status=InvoiceStatus.OPEN,
+        invoice__due_on__lt=view.today,
+        service__status=ServiceStatus.ACTIVE,
+    ).values("invoice__client_id")
+
+
 def plan(view: CompanyView) -> list[Action]:
-    overdue = oldest_past_due(view.company, view.today)
+    overdue = oldest_past_due(view)
     if not overdue:
         return []
     clients = {
         pk: (group_id, autosuspend, delayed)
-        for pk, group_id, autosuspend, delayed in Client.objects.filter(
-            company=view.company
+        for pk, group_id, autosuspend, delayed in view.scoped(
+            Client.objects.filter(company=view.company), "pk"
         ).values_list("pk", "group_id", "autosuspend", "suspension_delayed_until")
     }
     actions = []

@@ -12,13 +12,23 @@ from groupbill.services.models import Service, ServiceStatus, SuspendedBy
 NAME = "unsuspend"
 
 
-def plan(view: CompanyView) -> list[Action]:
-    overdue = oldest_past_due(view.company, view.today)
-    suspended = Service.objects.filter(
+def _suspended(view: CompanyView):
+    return Service.objects.filter(
         client__company=view.company,
         status=ServiceStatus.SUSPENDED,
         suspended_by=SuspendedBy.AUTOMATIC,
-    ).order_by("pk")
+    )
+
+
+def due(view: CompanyView):
+    return _suspended(view).values("client_id")
+
+
+def plan(view: CompanyView) -> list[Action]:
+    suspended = view.scoped(_suspended(view)).order_by("pk")
+    if not suspended.exists():
+        return []
+    overdue = oldest_past_due(view)
 
     def apply(service_id: int) -> bool:
         service = Service.objects.get(pk=service_id)

@@ -3,10 +3,11 @@
 from datetime import timedelta
 
 from django.contrib import messages
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 
-from groupbill.automation import engine, locks
-from groupbill.automation.models import EngineRun
+from groupbill.automation import engine
+from groupbill.automation.models import EngineRun, ShardStatus
 from groupbill.clock import now
 from groupbill.web.views.common import actor, staff_required
 
@@ -24,20 +25,21 @@ def automation(request):
             run = engine.preview(days, actor=actor(request))
             return redirect("web:automation_run", run_id=run.pk)
         if action == "run_now":
-            as_of = engine.AsOf(moment=now())
-            record = engine.start(as_of=as_of, actor=actor(request))
-            try:
-                engine.run(record, as_of, wait=0)
-            except locks.LockHeld as exc:
-                messages.error(request, str(exc))
-                return redirect("web:automation")
+            record = engine.start(as_of=engine.AsOf(moment=now()), actor=actor(request))
+            engine.enqueue(record)
+            messages.success(request, f"Run #{record.pk} is queued; a worker starts it.")
             return redirect("web:automation_run", run_id=record.pk)
-    runs = list(EngineRun.objects.order_by("-pk")[:30])
+    runs = list(_with_progress(EngineRun.objects.order_by("-pk"))[:30])
     for run in runs:
         run.totals = _totals(run.result.get("tasks", []))
     return render(
-        request, "web/automation/list.html", {"runs": runs, "holder": locks.current_holder()}
+        request, "web/automation/list.html", {"runs": runs, "active": engine.active_run()}
     )
+
+
+def _with_progress(runs):
+    finished = Q(shards__status__in=[ShardStatus.DONE, ShardStatus.FAILED])
+    return runs.annotate(shards_total=Count("shards"), shards_done=Count("shards", filter=finished))
 
 
 def _totals(tasks):
@@ -46,7 +48,7 @@ def _totals(tasks):
 
 @staff_required
 def automation_run(request, run_id: int):
-    run = get_object_or_404(EngineRun, pk=run_id)
+    run = get_object_or_404(_with_progress(EngineRun.objects.all()), pk=run_id)
     days = run.result.get("days") or ([run.result] if run.result.get("tasks") else [])
     for day in days:
         day["totals"] = _totals(day["tasks"])

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 from django.utils import timezone
 
-from groupbill.automation import engine, locks
+from groupbill.automation import engine
 from groupbill.automation.engine import AsOf
 from groupbill.notices import sender
 
@@ -14,7 +14,10 @@ log = logging.getLogger("groupbill.scheduler")
 
 
 class Command(BaseCommand):
-    help = "Run the engine every five minutes; a tick is skipped while a run is still going."
+    help = (
+        "Run the engine every five minutes (a tick is skipped while a run is still going), "
+        "carry out runs started from the API or the Automation page, and deliver the outbox."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--interval", type=float, default=300.0, help="Seconds between ticks.")
@@ -33,6 +36,7 @@ class Command(BaseCommand):
             if ticks and count >= ticks:
                 break
             while not stopping and time.monotonic() - started < interval:
+                self.work_queued()
                 time.sleep(min(1.0, interval))
 
     def tick(self) -> None:
@@ -46,18 +50,24 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"{timezone.now():%H:%M:%S} outbox: {summary}")
 
-    def run_engine(self) -> None:
-        holder = locks.current_holder()
-        if holder is not None:
-            self.stdout.write(f"{timezone.now():%H:%M:%S} skipped: run #{holder.pk} is still going")
-            return
-        as_of = AsOf(moment=timezone.now())
+    def work_queued(self) -> None:
+        """Runs queued from the API or the Automation page (and shards left by a process
+        that died) are carried out here, between ticks."""
+        close_old_connections()
         try:
-            record = engine.start(as_of=as_of, actor="scheduler")
-            doc = engine.run(record, as_of, wait=0)
-        except locks.LockHeld as exc:
-            self.stdout.write(f"{timezone.now():%H:%M:%S} skipped: {exc}")
+            if engine.work_queued():
+                self.stdout.write(f"{timezone.now():%H:%M:%S} carried out queued work")
+        except Exception:  # keep going; the run and its shards record the error
+            log.exception("queued work failed")
+
+    def run_engine(self) -> None:
+        active = engine.active_run()
+        if active is not None:
+            self.stdout.write(f"{timezone.now():%H:%M:%S} skipped: run #{active.pk} is going")
             return
+        try:
+            record = engine.start(as_of=AsOf(moment=timezone.now()), actor="scheduler")
+            doc = engine.run(record)
         except Exception:  # keep ticking; the run record holds the error
             log.exception("engine run failed")
             self.stderr.write(f"{timezone.now():%H:%M:%S} run failed, see the Automation page")

@@ -35,6 +35,7 @@ class Command(BaseCommand):
                 actor="cli:simulate",
                 company=options["company"],
                 dry_run=options["dry_run"],
+                progress=False,
             )
             worst = max(worst, code)
             if options["json"]:
