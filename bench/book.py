@@ -1,101 +1,152 @@
-"""A synthetic book for benchmarks: N clients in 5 groups with different settings, 3
-services each (one of them an addon), half of the clients with an auto-debit card.
-Rows are bulk-inserted: this measures the engine, not the order form."""
+"""A synthetic book for benchmarks, bulk-inserted (this measures the engine, not the order
+form): N clients in five groups with different settings, three services each (a web plan
+with a configurable option, a mail plan monthly, quarterly or yearly, and a backup addon
+of the web plan), in EUR, USD or GBP; half of the clients with an auto-debit card, one in
+ten of those declined by the sandbox.
 
+Every service renews on START + 14 days, inside every group's invoicing lead time, so
+the first day's run invoices every service period of the book: the heaviest day there is.
+
+    python -m bench.book --clients 10000          # into $DATABASE_URL, or bench.sqlite3
+"""
+
+import argparse
 import random
+import time
 from datetime import date, timedelta
 
-from groupbill.billing.models import PaymentAccount
-from groupbill.catalog.models import Package, PackagePrice
-from groupbill.clients.actions import create_group
-from groupbill.clients.models import Client, Contact
-from groupbill.companies.actions import create_company
-from groupbill.periods import period_start
-from groupbill.services.models import Service, ServiceStatus
-from groupbill.settings_catalog.actions import set_group_settings
+from bench import setup
 
+START = date(2027, 3, 1)
+RENEWS = START + timedelta(days=14)
 ACTOR = "bench"
+CURRENCIES = ("EUR", "USD", "GBP")
 GROUP_SETTINGS = [
-    {},
-    {"invoice_days_before_renewal": 10, "invoice_services_together": False},
-    {"suspend_services_days_after_due": 3, "autodebit_days_before_due": 0},
-    {"invoice_method": "paper", "delivery_methods": ["email", "paper"], "notice_first_days": None},
-    {"auto_apply_credits": False, "suspend_services_days_after_due": "never"},
-]
+    {"invoice_days_before_renewal": 14},
+    {"invoice_days_before_renewal": 20, "invoice_services_together": False},
+    {"invoice_days_before_renewal": 14, "suspend_services_days_after_due": 3,
+     "autodebit_days_before_due": 0},
+    {"invoice_days_before_renewal": 14, "invoice_method": "paper",
+     "delivery_methods": ["email", "paper"], "notice_first_days": None},
+    {"invoice_days_before_renewal": 30, "auto_apply_credits": False,
+     "suspend_services_days_after_due": "never"},
+]  # fmt: skip
 
 
-def build(clients: int, start: date, seed: int = 7):
+def _catalog(company):
+    from groupbill.catalog.models import (
+        ConfigOption,
+        ConfigOptionPrice,
+        ConfigOptionValue,
+        Package,
+        PackagePrice,
+    )
+
+    web = Package.objects.create(company=company, name="Web")
+    mail = Package.objects.create(company=company, name="Mail")
+    backup = Package.objects.create(company=company, name="Backup")
+    backup.addon_of.add(web)
+    disk = ConfigOption.objects.create(package=web, name="Disk", kind="quantity")
+    extra_gb = ConfigOptionValue.objects.create(option=disk, name="Extra GB")
+    prices: dict[str, dict] = {}
+    for currency in CURRENCIES:
+        prices[currency] = {
+            "web": PackagePrice.objects.create(package=web, unit="month", count=1,
+                                               currency=currency, price=990),
+            "mail": [
+                PackagePrice.objects.create(package=mail, unit="month", count=1,
+                                            currency=currency, price=290),
+                PackagePrice.objects.create(package=mail, unit="month", count=3,
+                                            currency=currency, price=840),
+                PackagePrice.objects.create(package=mail, unit="year", count=1,
+                                            currency=currency, price=2900),
+            ],
+            "backup": PackagePrice.objects.create(package=backup, unit="month", count=1,
+                                                  currency=currency, price=300),
+        }  # fmt: skip
+        ConfigOptionPrice.objects.create(
+            value=extra_gb, unit="month", count=1, currency=currency, price=25
+        )
+    return prices, disk, extra_gb
+
+
+def build(clients: int, start: date = START, seed: int = 7):
+    """The company, its groups and catalogue, then the book in bulk; returns the company."""
+    from groupbill.billing.models import PaymentAccount
+    from groupbill.clients.actions import create_group
+    from groupbill.clients.models import Client, Contact
+    from groupbill.companies.actions import create_company
+    from groupbill.periods import period_start
+    from groupbill.services.models import Service, ServiceOption, ServiceStatus
+    from groupbill.settings_catalog.actions import set_group_settings
+
     rng = random.Random(seed)
     company = create_company(
         {"name": f"Bench {clients}", "timezone": "Europe/Berlin", "default_currency": "EUR"},
         actor=ACTOR,
     )
     groups = [company.client_groups.get()]
-    for i, overrides in enumerate(GROUP_SETTINGS[1:], start=1):
-        group = create_group(company, {"name": f"Group {i}"}, actor=ACTOR)
+    groups += [create_group(company, {"name": f"Group {i}"}, actor=ACTOR) for i in range(1, 5)]
+    for group, overrides in zip(groups, GROUP_SETTINGS, strict=True):
         set_group_settings(group, overrides, actor=ACTOR)
-        groups.append(group)
-    if GROUP_SETTINGS[0]:
-        set_group_settings(groups[0], GROUP_SETTINGS[0], actor=ACTOR)
-    web = Package.objects.create(company=company, name="Web")
-    mail = Package.objects.create(company=company, name="Mail")
-    backup = Package.objects.create(company=company, name="Backup")
-    backup.addon_of.add(web)
-    prices = [
-        PackagePrice.objects.create(package=web, unit="month", count=1, currency="EUR", price=990),
-        PackagePrice.objects.create(package=mail, unit="month", count=1, currency="EUR", price=290),
-        PackagePrice.objects.create(package=mail, unit="year", count=1, currency="EUR", price=2900),
-    ]
-    backup_price = PackagePrice.objects.create(
-        package=backup, unit="month", count=1, currency="EUR", price=300
-    )
-    made = Client.objects.bulk_create(
-        Client(company=company, group=groups[i % len(groups)], default_currency="EUR")
-        for i in range(clients)
-    )
-    Contact.objects.bulk_create(
-        Contact(client=c, role="primary", first_name=f"Client {c.pk}", email=f"c{c.pk}@bench.test")
-        for c in made
-    )
-    PaymentAccount.objects.bulk_create(
-        PaymentAccount(
-            client=c,
-            kind="card",
-            gateway="test",
-            reference=f"tok_{c.pk}_4242",
-            last4="4242",
-            is_autodebit=True,
-        )
-        for c in made[::2]
-    )
-    services = []
-    for c in made:
-        anchor = start - timedelta(days=rng.randrange(0, 60))
-        for pricing in (prices[0], rng.choice(prices[1:])):
-            services.append(_service(c, pricing, anchor, start))
-    Service.objects.bulk_create(services, batch_size=2000)
-    parents = {s.client_id: s for s in Service.objects.filter(client__company=company, package=web)}
-    Service.objects.bulk_create(
-        (
-            _service(c, backup_price, parents[c.pk].anchor_date, start, parent=parents[c.pk])
+    prices, disk, extra_gb = _catalog(company)
+    renews = start + timedelta(days=14)
+
+    def service(client, pricing, parent=None):
+        # Anchored so that its next period starts on `renews`, one period in already.
+        anchor = period_start(renews, pricing.term, -1)
+        return Service(client=client, package_id=pricing.package_id, pricing=pricing,
+                       parent=parent, status=ServiceStatus.ACTIVE, anchor_date=anchor,
+                       next_period=1, renew_date=renews)  # fmt: skip
+
+    batch = 5000
+    for first in range(0, clients, batch):
+        count = min(batch, clients - first)
+        made = Client.objects.bulk_create(
+            Client(company=company, group=groups[(first + i) % len(groups)],
+                   default_currency=CURRENCIES[(first + i) % len(CURRENCIES)])
+            for i in range(count)
+        )  # fmt: skip
+        Contact.objects.bulk_create(
+            Contact(client=c, role="primary", first_name=f"Client {c.pk}",
+                    email=f"c{c.pk}@bench.test", country="DE")
             for c in made
-        ),
-        batch_size=2000,
-    )
+        )  # fmt: skip
+        PaymentAccount.objects.bulk_create(
+            PaymentAccount(client=c, kind="card", gateway="test",
+                           reference=f"tok_{c.pk}_{'0002' if n % 10 == 9 else '4242'}",
+                           last4="0002" if n % 10 == 9 else "4242", is_autodebit=True)
+            for n, c in enumerate(made[::2])
+        )  # fmt: skip
+        webs = Service.objects.bulk_create(
+            service(c, prices[c.default_currency]["web"]) for c in made
+        )
+        Service.objects.bulk_create(
+            [service(c, rng.choice(prices[c.default_currency]["mail"])) for c in made]
+            + [service(c, prices[c.default_currency]["backup"], parent=w)
+               for c, w in zip(made, webs, strict=True)]
+        )  # fmt: skip
+        ServiceOption.objects.bulk_create(
+            ServiceOption(service=w, option=disk, value=extra_gb, quantity=rng.randrange(1, 50))
+            for w in webs[::3]
+        )
     return company
 
 
-def _service(client, pricing, anchor, start, parent=None) -> Service:
-    n = 1
-    while period_start(anchor, pricing.term, n) < start:
-        n += 1
-    return Service(
-        client=client,
-        package=pricing.package,
-        pricing=pricing,
-        parent=parent,
-        status=ServiceStatus.ACTIVE,
-        anchor_date=anchor,
-        next_period=n,
-        renew_date=period_start(anchor, pricing.term, n),
-    )
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=10_000)
+    args = parser.parse_args()
+    setup.django(migrate=True)
+    started = time.perf_counter()
+    company = build(args.clients)
+    from groupbill.services.models import Service
+
+    services = Service.objects.filter(client__company=company).count()
+    print(f"company #{company.pk}: {args.clients} clients, {services} services "
+          f"({time.perf_counter() - started:.1f} s) in {setup.where()}")  # fmt: skip
+    setup.analyze()
+
+
+if __name__ == "__main__":
+    main()

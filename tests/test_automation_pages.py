@@ -53,7 +53,7 @@ def test_the_api_queues_a_run_for_a_worker_answers_202_and_is_polled(api, compan
     time.sleep(0.3)
     assert api.get(f"/automation/runs/{run_id}").json()["status"] == "queued"
     worker = processes.groupbill("worker", "--until-idle")
-    out, err = worker.communicate(timeout=120)
+    _, err = worker.communicate(timeout=120)
     assert worker.returncode == 0, err
     run = api.get(f"/automation/runs/{run_id}").json()
     assert run["status"] in ("done", "failed")

@@ -25,6 +25,8 @@ class Action:
     amount: int | None = None
     currency: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    # What a task's set-based `apply_batch` needs of the action (not reported).
+    payload: Any = None
     # False for actions that make external calls (a gateway charge, a module call): the
     # attempt is committed before the call, and the call made outside any transaction.
     atomic: bool = True

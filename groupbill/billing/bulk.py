@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from groupbill import clock
+from groupbill import bulk_sql, clock
 from groupbill.audit.actions import record, wrap
 from groupbill.billing import invoices, taxes
 from groupbill.billing.invoices import NewLine
@@ -63,13 +63,11 @@ def issue_drafts(company: Company, drafts: list[Draft], *, actor: str) -> list[I
     first = invoices.reserve_numbers(company.pk, len(rows))
     for offset, invoice in enumerate(rows):
         invoice.number = first + offset
-    Invoice.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+    bulk_sql.insert(Invoice, rows)
     for invoice, lines in zip(rows, built, strict=True):
         for line in lines:
             line.invoice = invoice
-    InvoiceLine.objects.bulk_create(
-        (line for lines in built for line in lines), batch_size=BATCH_SIZE
-    )
+    bulk_sql.insert(InvoiceLine, [line for lines in built for line in lines])
     totals: dict[str, int] = defaultdict(int)
     for invoice in rows:
         totals[invoice.currency] += invoice.total

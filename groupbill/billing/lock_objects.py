@@ -64,6 +64,14 @@ def client(client_id: int) -> None:
     for_update(Client.objects.filter(pk=client_id)).values_list("pk").first()
 
 
+def clients(client_ids: Iterable[int]) -> None:
+    """Lock many clients (by id, in one statement), before any of their services."""
+    ids = sorted(set(client_ids))
+    for client_id in ids:
+        _enter(CLIENT, client_id)
+    list(for_update(Client.objects.filter(pk__in=ids)).order_by("pk").values_list("pk"))
+
+
 def services(service_ids: Iterable[int], *related: str) -> list[Service]:
     """Lock the services (by id) and return them, read under the lock (with `related`
     rows joined, not locked)."""

@@ -4,7 +4,7 @@ in the action's own transaction, once per event (the key names the event)."""
 from typing import Any
 
 from groupbill.notices import outbox
-from groupbill.notices.models import MessageStatus
+from groupbill.notices.models import MessageStatus, OutboxMessage
 
 
 def invoice_context(invoice) -> dict[str, Any]:
@@ -18,6 +18,15 @@ def invoice_context(invoice) -> dict[str, Any]:
         "issued_on": invoice.issued_on.isoformat() if invoice.issued_on else None,
         "due_on": invoice.due_on.isoformat() if invoice.due_on else None,
     }
+
+
+def invoice_message(
+    invoice, *, key: str, template: str, recipients, status: str = MessageStatus.PENDING
+) -> OutboxMessage:
+    """An invoice's own message, not yet saved (for `outbox.queue_many`)."""
+    return OutboxMessage(key=key, company_id=invoice.company_id, client_id=invoice.client_id,
+                         invoice_id=invoice.pk, template=template, recipients=recipients,
+                         context=invoice_context(invoice), status=status)  # fmt: skip
 
 
 def queue_invoice_message(

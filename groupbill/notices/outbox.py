@@ -5,6 +5,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from groupbill import bulk_sql
 from groupbill.clients.models import Contact, ContactRole
 from groupbill.notices.models import MessageStatus, OutboxMessage
 
@@ -54,3 +55,14 @@ def queue(
     except IntegrityError:
         return False
     return True
+
+
+def queue_many(messages: list[OutboxMessage]) -> set[str]:
+    """Queue many messages at once, skipping keys queued before; returns the keys written.
+    Inside the caller's transaction: a key another process writes meanwhile makes the
+    insert fail as a whole (the engine then applies its actions one by one)."""
+    keys = [m.key for m in messages]
+    queued = set(OutboxMessage.objects.filter(key__in=keys).values_list("key", flat=True))
+    fresh = [m for m in messages if m.key not in queued]
+    bulk_sql.insert(OutboxMessage, fresh)
+    return {m.key for m in fresh}

@@ -14,7 +14,13 @@ from babel.dates import format_date
 from groupbill import money
 from groupbill.billing.invoices import NewLine
 from groupbill.billing.models import LineKind
-from groupbill.catalog.models import ConfigOption, ConfigOptionValue, Package, PackagePrice
+from groupbill.catalog.models import (
+    ConfigOption,
+    ConfigOptionPrice,
+    ConfigOptionValue,
+    Package,
+    PackagePrice,
+)
 from groupbill.catalog.queries import option_prices_for
 from groupbill.errors import FieldError, ValidationFailed
 
@@ -35,20 +41,60 @@ class Part:
         return self.unit_amount * self.quantity
 
 
+@dataclass(frozen=True)
+class OptionCatalog:
+    """The options, values and option prices that some configurations use, loaded at once
+    (three queries for any number of services)."""
+
+    options: dict[int, ConfigOption]
+    values: dict[int, ConfigOptionValue]
+    prices: dict[tuple[int, str, int, str], ConfigOptionPrice]  # (value, unit, count, currency)
+
+    @classmethod
+    def load(cls, choices: list[OptionChoice]) -> "OptionCatalog":
+        option_ids = {o for choice in choices for o in choice}
+        value_ids = {v for choice in choices for v, _ in choice.values()}
+        if not option_ids:
+            return cls({}, {}, {})
+        return cls(
+            ConfigOption.objects.in_bulk(option_ids),
+            ConfigOptionValue.objects.in_bulk(value_ids),
+            {
+                (p.value_id, p.unit, p.count, p.currency): p
+                for p in ConfigOptionPrice.objects.filter(value_id__in=value_ids)
+            },
+        )
+
+    def prices_for(self, pricing: PackagePrice) -> dict[int, ConfigOptionPrice]:
+        term = (pricing.unit, pricing.count, pricing.currency)
+        return {v: p for (v, *t), p in self.prices.items() if tuple(t) == term}
+
+
 def parts(
-    package: Package, pricing: PackagePrice, quantity: int, options: OptionChoice
+    package: Package,
+    pricing: PackagePrice,
+    quantity: int,
+    options: OptionChoice,
+    catalog: OptionCatalog | None = None,
 ) -> list[Part]:
     """The priced pieces of a configuration; refuses options the package does not have or
-    that have no price for the pricing's term and currency."""
+    that have no price for the pricing's term and currency. `catalog`: options loaded
+    beforehand for many services (else they are read here)."""
     out = [Part(LineKind.SERVICE, package.name, pricing.price, quantity, pricing.setup_fee)]
     if not options:
         return out
-    known = {o.pk: o for o in ConfigOption.objects.filter(package=package, pk__in=options)}
-    values = {
-        v.pk: v
-        for v in ConfigOptionValue.objects.filter(pk__in=[val for val, _ in options.values()])
-    }
-    prices = option_prices_for(values, pricing.unit, pricing.count, pricing.currency)
+    if catalog is None:
+        known = {o.pk: o for o in ConfigOption.objects.filter(package=package, pk__in=options)}
+        values = {
+            v.pk: v
+            for v in ConfigOptionValue.objects.filter(pk__in=[val for val, _ in options.values()])
+        }
+        prices = option_prices_for(values, pricing.unit, pricing.count, pricing.currency)
+    else:
+        known = {o: catalog.options[o] for o in options if o in catalog.options}
+        known = {o: opt for o, opt in known.items() if opt.package_id == package.pk}
+        values = catalog.values
+        prices = catalog.prices_for(pricing)
     errors: list[FieldError] = []
     for option_id, (value_id, qty) in sorted(options.items()):
         field = f"options.{option_id}"

@@ -5,13 +5,14 @@ in the print queue. The invoice records the method used."""
 
 from django.db import transaction
 
+from groupbill import bulk_sql
 from groupbill.automation.plan import Action
 from groupbill.automation.tasks.common import client_groups
 from groupbill.automation.view import CompanyView
 from groupbill.billing import lock_objects
 from groupbill.billing.models import Invoice, InvoiceStatus
 from groupbill.notices import outbox
-from groupbill.notices.events import queue_invoice_message
+from groupbill.notices.events import invoice_message
 from groupbill.notices.models import PrintJob
 
 NAME = "deliver_invoices"
@@ -34,43 +35,58 @@ def due(view: CompanyView):
     return _undelivered(view).values("client_id")
 
 
+def _deliver(view: CompanyView, wanted: dict[int, tuple[str, list]]) -> dict[int, str]:
+    """Deliver these invoices ({id: (method, recipients)}) not delivered yet, in bulk:
+    emails queued, paper invoices in the print queue, the method recorded. Returns the
+    method of each invoice delivered now."""
+    with transaction.atomic():
+        invoices = [i for i in lock_objects.invoices(wanted) if i.delivered_at is None]
+        messages, jobs = [], []
+        for invoice in invoices:
+            method, recipients = wanted[invoice.pk]
+            if method == "paper":
+                jobs.append(PrintJob(invoice=invoice))
+            else:
+                paid = invoice.status == InvoiceStatus.PAID
+                messages.append(invoice_message(
+                    invoice, key=f"invoice:{invoice.pk}:delivery", recipients=recipients,
+                    template="invoice_paid" if paid else "invoice_unpaid",
+                ))  # fmt: skip
+            invoice.delivery_method = method
+            invoice.delivered_at = view.as_of
+        outbox.queue_many(messages)
+        bulk_sql.insert(PrintJob, jobs)  # one per invoice: those are locked, undelivered
+        bulk_sql.update(Invoice, invoices, ["delivery_method", "delivered_at"])
+    return {invoice.pk: invoice.delivery_method for invoice in invoices}
+
+
+def _outcomes(view: CompanyView, wanted: list[tuple[int, tuple[str, list]]]) -> list:
+    delivered = _deliver(view, dict(wanted))
+    return [{"method": delivered[i]} if i in delivered else False for i, _ in wanted]
+
+
+def apply_batch(view: CompanyView, actions: list[Action]) -> list:
+    return _outcomes(view, [a.payload for a in actions])
+
+
 def plan(view: CompanyView) -> list[Action]:
     groups = client_groups(view)
     pending = list(view.scoped(_undelivered(view)).order_by("pk"))
     recipients = outbox.recipients_for(sorted({i.client_id for i in pending}))
-
-    def deliver(invoice_id: int, method: str):
-        with transaction.atomic():
-            [invoice] = lock_objects.invoices([invoice_id])
-            if invoice.delivered_at is not None:
-                return False
-            if method == "paper":
-                PrintJob.objects.get_or_create(invoice=invoice)
-            else:
-                paid = invoice.status == InvoiceStatus.PAID
-                queue_invoice_message(
-                    invoice,
-                    key=f"invoice:{invoice.pk}:delivery",
-                    template="invoice_paid" if paid else "invoice_unpaid",
-                    recipients=recipients[invoice.client_id],
-                )
-            invoice.delivery_method = method
-            invoice.delivered_at = view.as_of
-            invoice.save(update_fields=["delivery_method", "delivered_at"])
-        return {"method": method}
-
     actions = []
     for invoice in pending:
         method = method_for(view, groups[invoice.client_id], invoice.client_id)
+        wanted = (invoice.pk, (method, recipients[invoice.client_id]))
         actions.append(
             Action(
                 f"deliver:{invoice.pk}",
                 f"Deliver {invoice} by {method}",
-                lambda i=invoice.pk, m=method: deliver(i, m),
+                lambda wanted=wanted: _outcomes(view, [wanted])[0],
                 invoice.client_id,
                 invoice.total,
                 invoice.currency,
                 {"method": method},
+                payload=wanted,
             )
         )
     return actions

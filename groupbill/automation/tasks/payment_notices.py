@@ -10,13 +10,15 @@ not issued yet on that day (the same rule as the other notices)."""
 
 from datetime import timedelta
 
+from django.db import transaction
+
 from groupbill.automation.plan import Action
 from groupbill.automation.tasks.autodebit import autodebit_accounts, autodebit_day
 from groupbill.automation.tasks.common import client_groups
 from groupbill.automation.view import CompanyView
 from groupbill.billing.models import Invoice, InvoiceStatus
 from groupbill.notices import outbox
-from groupbill.notices.events import queue_invoice_message
+from groupbill.notices.events import invoice_message
 from groupbill.notices.models import MessageStatus, OutboxMessage
 
 NAME = "payment_notices"
@@ -47,6 +49,17 @@ def _open(view: CompanyView):
 
 def due(view: CompanyView):
     return _open(view).values("client_id")
+
+
+def _queue(messages: list[OutboxMessage]) -> list[bool]:
+    """Each message queued unless its key was (once per invoice and notice)."""
+    with transaction.atomic():
+        written = outbox.queue_many(messages)
+    return [m.key in written for m in messages]
+
+
+def apply_batch(view: CompanyView, actions: list[Action]) -> list[bool]:
+    return _queue([a.payload for a in actions])
 
 
 def plan(view: CompanyView) -> list[Action]:
@@ -86,25 +99,19 @@ def plan(view: CompanyView) -> list[Action]:
         on = view.value("send_payment_notices", groups[invoice.client_id], invoice.client_id)
         status = MessageStatus.PENDING if on else MessageStatus.SUPPRESSED
 
-        def apply(invoice=invoice, template=template, key=key, status=status) -> bool:
-            return queue_invoice_message(
-                invoice,
-                key=key,
-                template=template,
-                recipients=recipients[invoice.client_id],
-                status=status,
-            )
-
+        message = invoice_message(invoice, key=key, template=template, status=status,
+                                  recipients=recipients[invoice.client_id])  # fmt: skip
         verb = "Send" if on else "Suppress (notices off)"
         actions.append(
             Action(
                 key,
                 f"{verb} {template} for {invoice}",
-                apply,
+                lambda message=message: _queue([message])[0],
                 invoice.client_id,
                 invoice.balance_due,
                 invoice.currency,
                 {"template": template, "status": status},
+                payload=message,
             )
         )
     return actions

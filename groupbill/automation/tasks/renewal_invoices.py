@@ -14,15 +14,16 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 
+from groupbill import bulk_sql
 from groupbill.automation.plan import Action
 from groupbill.automation.tasks.common import ENGINE, client_groups
 from groupbill.automation.view import CompanyView
-from groupbill.billing import invoices, lock_objects, recurring
+from groupbill.billing import bulk, lock_objects, recurring
 from groupbill.billing.models import RecurringInvoice
 from groupbill.clients.models import Client
 from groupbill.periods import local_date, period, period_start
 from groupbill.services import pricing as prices
-from groupbill.services.models import BilledPeriod, Service, ServiceStatus
+from groupbill.services.models import BilledPeriod, Service, ServiceOption, ServiceStatus
 
 NAME = "renewal_invoices"
 
@@ -39,79 +40,119 @@ def _due_periods(service: Service, horizon, stop):
         n += 1
 
 
-def _invoice(view: CompanyView, client_id: int, items: list[tuple[int, int]]) -> dict | bool:
-    """Invoice (or skip) these (service id, period) pairs on one invoice."""
+Items = list[tuple[int, int]]  # (service id, period index) on one invoice
+
+
+def _options(service_ids) -> dict[int, prices.OptionChoice]:
+    choices: dict[int, prices.OptionChoice] = defaultdict(dict)
+    for service_id, option_id, value_id, quantity in ServiceOption.objects.filter(
+        service_id__in=service_ids
+    ).values_list("service_id", "option_id", "value_id", "quantity"):
+        choices[service_id][option_id] = (value_id, quantity)
+    return choices
+
+
+def _invoice_many(view: CompanyView, batches: list[tuple[int, Items]]) -> list[dict | bool]:
+    """Invoice (or skip) each batch's (service id, period) pairs on one invoice of its
+    client, all in one transaction and a few statements: the clients and services locked
+    in the one order, invoices issued in bulk (gap-free numbers), billed periods and the
+    services' next periods written in bulk. Per batch: what was done, or False when a
+    run got there first."""
+    client_ids = sorted({client_id for client_id, _ in batches})
+    service_ids = sorted({sid for _, items in batches for sid, _ in items})
     with transaction.atomic():
-        lock_objects.client(client_id)
-        client = Client.objects.select_related("company").get(pk=client_id)
-        services = {
-            s.pk: s for s in lock_objects.services({sid for sid, _ in items}, "package", "pricing")
-        }
+        lock_objects.clients(client_ids)
+        services = {s.pk: s for s in lock_objects.services(service_ids, "package", "pricing")}
+        clients = Client.objects.in_bulk(client_ids)
+        options = _options(service_ids)
+        catalog = prices.OptionCatalog.load(list(options.values()))
         # A billed period's number goes on from the service's last one. It is the anchored
         # index `n` until a term change re-anchors the service (its index starts again at 0,
         # and reusing that number would hit the unique row of a period billed long ago).
         last = dict(
-            BilledPeriod.objects.filter(service_id__in=services)
+            BilledPeriod.objects.filter(service_id__in=service_ids)
             .values("service_id")
             .annotate(last=Max("period"))
             .values_list("service_id", "last")
         )
-        group_id = client.group_id
-        show_dates = view.value("show_option_date_ranges", group_id)
-        bill_suspended = view.value("invoice_suspended_services", group_id)
-        lines, rows, currency = [], [], None
-        for service_id, n in sorted(items, key=lambda i: (i[1], i[0])):
-            service = services[service_id]
-            if service.next_period != n:
-                continue  # dealt with already
-            start, end = service.period(n)
-            suspended = service.status == ServiceStatus.SUSPENDED and not bill_suspended
-            if suspended and start > view.today:
-                continue  # suspended since planning: decided on the period's start
-            # Skipped only if it started while suspended, i.e. the suspension is older than
-            # the period's first day: a caught-up period that began before it is billed.
-            skip = suspended and (
-                service.suspended_at is None
-                or local_date(service.suspended_at, client.company.timezone) < start
-            )
-            number = last[service.pk] = last.get(service.pk, n - 1) + 1
-            row = BilledPeriod(service=service, period=number, start=start, end=end, skipped=skip)
-            if not skip:
-                currency = service.pricing.currency
-                lines += prices.period_lines(
-                    prices.parts(
-                        service.package,
-                        service.pricing,
-                        service.quantity,
-                        {o.option_id: (o.value_id, o.quantity) for o in service.options.all()},
-                    ),
-                    service_id=service.pk,
-                    start=start,
-                    end=end,
-                    language=client.language,
-                    show_option_dates=show_dates,
+        drafts, rows, outcomes, changed = [], [], [], {}
+        for client_id, items in batches:
+            client = clients[client_id]
+            show_dates = view.value("show_option_date_ranges", client.group_id)
+            bill_suspended = view.value("invoice_suspended_services", client.group_id)
+            lines, billed, currency = [], [], None
+            for service_id, n in sorted(items, key=lambda i: (i[1], i[0])):
+                service = services[service_id]
+                if service.next_period != n:
+                    continue  # dealt with already
+                start, end = service.period(n)
+                suspended = service.status == ServiceStatus.SUSPENDED and not bill_suspended
+                if suspended and start > view.today:
+                    continue  # suspended since planning: decided on the period's start
+                # Skipped only if it started while suspended, i.e. the suspension is older
+                # than the period's first day: a caught-up period that began before it is
+                # billed.
+                skip = suspended and (
+                    service.suspended_at is None
+                    or local_date(service.suspended_at, view.company.timezone) < start
                 )
-            rows.append(row)
-            service.next_period = n + 1
-            service.renew_date = period_start(service.anchor_date, service.pricing.term, n + 1)
-            service.save(update_fields=["next_period", "renew_date"])
-        if not rows:
-            return False
-        if lines:
-            invoice = invoices.create_invoice(client, lines, actor=ENGINE, currency=currency)
-            due = min(r.start for r in rows if not r.skipped)
-            invoices.issue_invoice(invoice, issued_on=view.today, due_on=due, actor=ENGINE)
-            for row in rows:
+                number = last[service.pk] = last.get(service.pk, n - 1) + 1
+                billed.append(BilledPeriod(service=service, period=number, start=start,
+                                           end=end, skipped=skip))  # fmt: skip
+                if not skip:
+                    currency = service.pricing.currency
+                    parts = prices.parts(service.package, service.pricing, service.quantity,
+                                         options.get(service.pk, {}), catalog)  # fmt: skip
+                    lines += prices.period_lines(parts, service_id=service.pk, start=start,
+                                                 end=end, language=client.language,
+                                                 show_option_dates=show_dates)  # fmt: skip
+                service.next_period = n + 1
+                service.renew_date = period_start(service.anchor_date, service.pricing.term, n + 1)
+                changed[service.pk] = service
+            rows += billed
+            if not billed:
+                outcomes.append(False)
+            elif lines:
+                due = min(r.start for r in billed if not r.skipped)
+                drafts.append((bulk.Draft(client_id, currency, lines, view.today, due), billed))
+                outcomes.append(len(drafts) - 1)
+            else:
+                outcomes.append({"skipped_periods": len(billed)})
+        issued = bulk.issue_drafts(view.company, [d for d, _ in drafts], actor=ENGINE)
+        for invoice, (_, billed) in zip(issued, drafts, strict=True):
+            for row in billed:
                 row.invoice = None if row.skipped else invoice
-        try:
-            with transaction.atomic():
-                BilledPeriod.objects.bulk_create(rows)
-        except IntegrityError:
-            transaction.set_rollback(True)  # a concurrent run billed these: undo, number too
-            return False
-    if not lines:
-        return {"skipped_periods": len(rows)}
-    return {"invoice": invoice.number, "amount": invoice.total}
+        # A concurrent run that billed one of these periods makes this fail as a whole
+        # (numbers too): the engine then goes batch by batch.
+        bulk_sql.insert(BilledPeriod, rows)
+        bulk_sql.update(Service, list(changed.values()), ["next_period", "renew_date"])
+    return [
+        {"invoice": issued[o].number, "amount": issued[o].total} if isinstance(o, int) else o
+        for o in outcomes
+    ]
+
+
+def _invoice(view: CompanyView, client_id: int, items: Items) -> dict | bool:
+    """One batch alone: when another run billed some of its periods first, nothing."""
+    try:
+        with transaction.atomic():
+            return _invoice_many(view, [(client_id, items)])[0]
+    except IntegrityError:
+        return False
+
+
+def apply_batch(view: CompanyView, actions: list[Action]) -> list:
+    """The engine's set-based path: every service batch of `actions` at once (recurring
+    templates one by one, in the same transaction)."""
+    batched = [a for a in actions if a.payload is not None]
+    done = dict(
+        zip(
+            (a.key for a in batched),
+            _invoice_many(view, [(a.client_id, a.payload) for a in batched]),
+            strict=True,
+        )
+    )
+    return [done[a.key] if a.key in done else a.apply() for a in actions]
 
 
 def _due_templates(view: CompanyView):
@@ -200,6 +241,7 @@ def plan(view: CompanyView) -> list[Action]:
                 client_id,
                 currency=currency,
                 detail={"services": [sid for sid, _ in items], "period_start": str(start)},
+                payload=items,
             )
         )
     return actions + _recurring(view, groups)

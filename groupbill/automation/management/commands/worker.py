@@ -29,12 +29,16 @@ class Command(BaseCommand):
             self.work_here(until_idle)
             return
         from procrastinate.contrib.django import app
+        from procrastinate.periodic import PeriodicRegistry
 
         from groupbill.automation import jobs
 
         self.stdout.write(f"Worker: queue {jobs.QUEUE!r}, {concurrency} at once (Ctrl-C stops).")
-        with app.replace_connector(app.connector.get_worker_connector()):
-            app.run_worker(
+        with app.replace_connector(app.connector.get_worker_connector()) as worker_app:
+            if until_idle:
+                # Only what is queued now: no schedule ticks deferred by this worker.
+                worker_app.periodic_registry = PeriodicRegistry()
+            worker_app.run_worker(
                 queues=[jobs.QUEUE],
                 concurrency=concurrency,
                 wait=not until_idle,
