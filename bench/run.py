@@ -154,6 +154,9 @@ def main() -> None:
             print(f"{as_of!s:<10} {seconds:>8.2f} {actions:>8} {invoices:>9} "
                   f"{invoices / seconds:>8.0f} {counted:>8} {peak_mb():>8.0f} "
                   f"{floor_seconds:>8.3f} {rows:>9} {ratio:>6.1f}", flush=True)  # fmt: skip
+            busy = [f"{t['name']} {t['applied']} in {t['seconds']:.2f}s"
+                    for t in doc["tasks"] if t["planned"]]  # fmt: skip
+            print(f"{'':<10} {', '.join(busy) or 'nothing due'}", flush=True)
     finally:
         for worker in workers:
             worker.terminate()

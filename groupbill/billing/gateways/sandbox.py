@@ -9,8 +9,8 @@ The outcome of a charge is chosen by the end of the payment account's reference:
              `outcome` then says approved (a timeout after the gateway acted)
     ...0504  the call raises GatewayUnreachable before anything is stored (a timeout
              before the gateway saw it): `outcome` says None
-    ...0505  approved, answered only after SLOW_SECONDS (a gateway that is slow to answer:
-             the crash tests kill the caller while it waits)
+    ...0505  approved, answered only after GROUPBILL_SANDBOX_SLOW_SECONDS (20 by default):
+             a gateway slow to answer (the crash tests kill the caller while it waits)
     else     approved
 
 `tokenize` turns a test card number into such a reference (the portal adds cards with it).
@@ -28,6 +28,7 @@ which is what `outcome` then answers.
 """
 
 import hashlib
+import os
 import secrets
 import time
 from typing import TYPE_CHECKING
@@ -63,7 +64,11 @@ ENDINGS: dict[str, tuple[ChargeOutcome, str, bool]] = {
 
 
 LOST_ANSWER, NEVER_ARRIVED, SLOW_ANSWER = "0408", "0504", "0505"
-SLOW_SECONDS = 20
+
+
+def slow_seconds() -> float:
+    """How long a ...0505 card keeps the caller waiting (GROUPBILL_SANDBOX_SLOW_SECONDS)."""
+    return float(os.environ.get("GROUPBILL_SANDBOX_SLOW_SECONDS", "20"))
 
 
 def charge_outcome(account_reference: str) -> tuple[ChargeOutcome, str, bool]:
@@ -124,7 +129,7 @@ class SandboxGateway:
         if ending == LOST_ANSWER:
             raise GatewayUnreachable("The answer of the test gateway was lost (timed out).")
         if ending == SLOW_ANSWER:
-            time.sleep(SLOW_SECONDS)
+            time.sleep(slow_seconds())
         return result
 
     def refund(

@@ -21,10 +21,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--until-idle",
             action="store_true",
-            help="Stop once there is nothing left to do (for scripts and tests).",
+            help="Stop once there is nothing left to do (for scripts and tests; no schedule).",
+        )
+        parser.add_argument(
+            "--no-schedule",
+            action="store_true",
+            help="Only run shards and runs: defer no five-minute tick or outbox delivery.",
         )
 
-    def handle(self, *args, concurrency: int, until_idle: bool, **options):
+    def handle(self, *args, concurrency: int, until_idle: bool, no_schedule: bool, **options):
         if not queue.available():
             self.work_here(until_idle)
             return
@@ -35,8 +40,7 @@ class Command(BaseCommand):
 
         self.stdout.write(f"Worker: queue {jobs.QUEUE!r}, {concurrency} at once (Ctrl-C stops).")
         with app.replace_connector(app.connector.get_worker_connector()) as worker_app:
-            if until_idle:
-                # Only what is queued now: no schedule ticks deferred by this worker.
+            if until_idle or no_schedule:
                 worker_app.periodic_registry = PeriodicRegistry()
             worker_app.run_worker(
                 queues=[jobs.QUEUE],
