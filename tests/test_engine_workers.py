@@ -68,7 +68,8 @@ def test_a_worker_killed_inside_a_shard_leaves_the_book_as_one_process_would(
         for _ in range(2)
     ]
     try:
-        processes.wait_until(SandboxCharge.objects.exists, 90, "the slow card to be charged")
+        slow_charge = SandboxCharge.objects.filter(account_reference="tok_slow_0505")
+        processes.wait_until(slow_charge.exists, 90, "the slow card to be charged")
         shard = EngineShard.objects.get(
             run=record, status="running", first_client__lte=slow.pk, last_client__gte=slow.pk
         )
@@ -81,8 +82,7 @@ def test_a_worker_killed_inside_a_shard_leaves_the_book_as_one_process_would(
     finally:
         for worker in workers:
             if worker.poll() is None:
-                worker.terminate()
-                worker.wait(timeout=30)
+                processes.kill(worker)
             worker.stdout.close()
             worker.stderr.close()
 
