@@ -40,20 +40,42 @@ def _reserve_ids(model, count: int) -> list[int]:
         return list(range(first, first + count))
 
 
+# Values the drivers take as Python holds them: no per-value conversion for these.
+_NATIVE = {
+    "postgresql": (models.IntegerField, models.CharField, models.TextField, models.DateField,
+                   models.DateTimeField, models.BooleanField, models.DecimalField,
+                   models.ForeignKey),
+    "sqlite": (models.IntegerField, models.CharField, models.TextField, models.BooleanField,
+               models.ForeignKey),
+}  # fmt: skip
+
+
+def _getter(field, connection):
+    """How one field's value is read off an instance as the database takes it."""
+    attname = field.attname
+    adds = getattr(field, "auto_now_add", False) or getattr(field, "auto_now", False)
+    native = isinstance(field, _NATIVE.get(connection.vendor, ())) and not isinstance(
+        field, models.JSONField
+    )
+    if adds:
+        return lambda obj: field.get_db_prep_save(field.pre_save(obj, True), connection)
+    if native:
+        return lambda obj: getattr(obj, attname)
+    return lambda obj: field.get_db_prep_save(getattr(obj, attname), connection)
+
+
 def insert(model, objects: Sequence[models.Model]) -> None:
     """Insert the instances (their ids set here), every concrete field as Django would
     save it (defaults, auto_now_add)."""
     if not objects:
         return
     connection = _connection()
-    fields = [f for f in model._meta.concrete_fields]
+    fields = list(model._meta.concrete_fields)
+    getters = [_getter(f, connection) for f in fields]
     for obj, pk in zip(objects, _reserve_ids(model, len(objects)), strict=True):
         obj.pk = pk
         obj._state.adding, obj._state.db = False, connection.alias
-    rows = (
-        tuple(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields)
-        for obj in objects
-    )
+    rows = (tuple(get(obj) for get in getters) for obj in objects)
     _write(connection, _table(model), [f.column for f in fields], rows)
 
 
@@ -79,23 +101,19 @@ def update(model, objects: Sequence[models.Model], field_names: Sequence[str]) -
         (*(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields), obj.pk)
         for obj in objects
     ]
-    table = _table(model)
+    table, columns = _table(model), [f.column for f in fields]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            columns = [f.column for f in fields]
-            sets = ", ".join(f'"{c}" = v."{c}"' for c in columns)
-            casts = [f.db_type(connection) for f in fields] + ["bigint"]
+            # COPY into a scratch table, then one UPDATE joined on it.
             names = ", ".join(f'"{c}"' for c in [*columns, "id"])
-            for start in range(0, len(rows), 1000):
-                chunk = rows[start : start + 1000]
-                values = ", ".join(
-                    "(" + ", ".join(f"%s::{cast}" for cast in casts) + ")" for _ in chunk
-                )
-                cursor.execute(
-                    f'UPDATE "{table}" AS t SET {sets} FROM (VALUES {values}) AS v ({names}) '
-                    "WHERE t.id = v.id",
-                    [value for row in chunk for value in row],
-                )
+            cursor.execute(
+                f'CREATE TEMP TABLE "_bulk_update" AS SELECT {names} FROM "{table}" WITH NO DATA'
+            )
+            _write(connection, "_bulk_update", [*columns, "id"], rows)
+            sets = ", ".join(f'"{c}" = u."{c}"' for c in columns)
+            cursor.execute(f'UPDATE "{table}" AS t SET {sets} FROM "_bulk_update" AS u '
+                           "WHERE t.id = u.id")  # fmt: skip
+            cursor.execute('DROP TABLE "_bulk_update"')
         else:
-            sets = ", ".join(f'"{f.column}" = ?' for f in fields)
+            sets = ", ".join(f'"{c}" = ?' for c in columns)
             cursor.cursor.executemany(f'UPDATE "{table}" SET {sets} WHERE id = ?', rows)

@@ -5,6 +5,7 @@ anchor (never from the previous period), so a service anchored on Jan 31 renews 
 (or 29), Mar 31, Apr 30: month ends do not drift.
 """
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -45,7 +46,9 @@ class Term:
         return f"{self.count} {self.unit}{'s' if self.count != 1 else ''}"
 
 
+@functools.lru_cache(maxsize=65536)
 def period_start(anchor: date, term: Term, n: int) -> date:
+    # Cached: services share anchors, and a run asks for the same periods again and again.
     return anchor + term.times(n)
 
 

@@ -10,6 +10,7 @@ shard whose worker died is claimed again once its heartbeat goes stale.
 `execute` runs everything due in this process without recording shards (tests, the
 preview and dry runs); `start` + `run` record a run and its shards."""
 
+import logging
 import os
 import socket
 import time
@@ -36,6 +37,7 @@ from groupbill.automation.view import CompanyView
 from groupbill.companies.models import Company
 from groupbill.errors import ValidationFailed
 
+log = logging.getLogger("groupbill.engine")
 STALE_AFTER = timedelta(minutes=2)  # a shard this long without a heartbeat is claimed again
 BATCH = 500  # actions applied together by a task that applies set-based
 FINAL = (RunStatus.DONE, RunStatus.FAILED, RunStatus.ERROR, RunStatus.ABANDONED)
@@ -104,6 +106,8 @@ def _apply_batch(task, view: CompanyView, actions: list[Action], report: TaskRep
         with transaction.atomic():
             results = task.apply_batch(view, actions)
     except Exception:
+        log.warning("%s: a batch of %d failed; applying them one by one", task.NAME,
+                    len(actions), exc_info=True)  # fmt: skip
         for action in actions:
             _apply(action, report)
         return

@@ -44,7 +44,7 @@ def issue_drafts(company: Company, drafts: list[Draft], *, actor: str) -> list[I
     now = clock.now()
     rows, built = [], []
     for draft in drafts:
-        invoice = Invoice(company=company, client_id=draft.client_id, currency=draft.currency,
+        invoice = Invoice(company_id=company.pk, client_id=draft.client_id, currency=draft.currency,
                           status=InvoiceStatus.OPEN, issued_on=draft.issued_on,
                           due_on=draft.due_on)  # fmt: skip
         lines = [
@@ -66,7 +66,7 @@ def issue_drafts(company: Company, drafts: list[Draft], *, actor: str) -> list[I
     bulk_sql.insert(Invoice, rows)
     for invoice, lines in zip(rows, built, strict=True):
         for line in lines:
-            line.invoice = invoice
+            line.invoice_id = invoice.pk
     bulk_sql.insert(InvoiceLine, [line for lines in built for line in lines])
     totals: dict[str, int] = defaultdict(int)
     for invoice in rows:

@@ -6,6 +6,7 @@ is prorated on the total, rounded once, and split back over the lines with the r
 on the last one, so the lines add up to exactly the prorated total.
 """
 
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -122,8 +123,10 @@ def per_period(priced: list[Part]) -> int:
     return sum(p.amount for p in priced)
 
 
+@functools.lru_cache(maxsize=4096)
 def date_range(start: date, end: date, language: str) -> str:
-    """[start, end) as people read it: both days inclusive, in the client's language."""
+    """[start, end) as people read it: both days inclusive, in the client's language.
+    Cached: a run writes the same few ranges on thousands of lines."""
     locale = language.replace("-", "_")
     try:
         first = format_date(start, format="medium", locale=locale)

@@ -47,8 +47,30 @@ def _open(view: CompanyView):
     )
 
 
+def _earliest_offset(view: CompanyView) -> int:
+    """The earliest day, relative to an invoice's due date, that any group sends any
+    notice on (the auto-debit pending notice included)."""
+    offsets = [
+        days
+        for group in view.groups.values()
+        for days in (group[key] for key, _ in NOTICES)
+        if days is not None
+    ]
+    leads = [g["notice_autodebit_pending_days"] for g in view.groups.values()]
+    if any(lead is not None for lead in leads):
+        lead = max(lead for lead in leads if lead is not None)
+        offsets.append(-(view.max_of("autodebit_days_before_due") + lead))
+    return min(offsets, default=None)
+
+
 def due(view: CompanyView):
-    return _open(view).values("client_id")
+    """Open invoices whose earliest notice day has come (and, once due, those that stay
+    open: a later notice or a caught-up one may still be due)."""
+    earliest = _earliest_offset(view)
+    if earliest is None:
+        return []
+    latest_due = view.today - timedelta(days=earliest)
+    return _open(view).filter(due_on__lte=latest_due).values("client_id")
 
 
 def _queue(messages: list[OutboxMessage]) -> list[bool]:

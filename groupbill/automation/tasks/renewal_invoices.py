@@ -20,6 +20,7 @@ from groupbill.automation.tasks.common import ENGINE, client_groups
 from groupbill.automation.view import CompanyView
 from groupbill.billing import bulk, lock_objects, recurring
 from groupbill.billing.models import RecurringInvoice
+from groupbill.catalog.models import Package, PackagePrice
 from groupbill.clients.models import Client
 from groupbill.periods import local_date, period, period_start
 from groupbill.services import pricing as prices
@@ -28,12 +29,10 @@ from groupbill.services.models import BilledPeriod, Service, ServiceOption, Serv
 NAME = "renewal_invoices"
 
 
-def _due_periods(service: Service, horizon, stop):
-    """(n, start, end) of every period not yet dealt with that starts by `horizon`."""
-    n = service.next_period
-    term = service.pricing.term
+def _due_periods(anchor, term, n, horizon, stop):
+    """(n, start, end) of every period from n on that starts by `horizon`."""
     while True:
-        start, end = period(service.anchor_date, term, n)
+        start, end = period(anchor, term, n)
         if start > horizon or (stop is not None and start >= stop):
             return
         yield n, start, end
@@ -41,6 +40,18 @@ def _due_periods(service: Service, horizon, stop):
 
 
 Items = list[tuple[int, int]]  # (service id, period index) on one invoice
+
+
+class _Due:
+    """What invoicing a period needs of a service (read as a tuple, not a model)."""
+
+    FIELDS = ("pk", "package_id", "pricing_id", "quantity", "status", "suspended_at",
+              "anchor_date", "next_period", "renew_date")  # fmt: skip
+    __slots__ = FIELDS
+
+    def __init__(self, *values):
+        for name, value in zip(self.FIELDS, values, strict=True):
+            setattr(self, name, value)
 
 
 def _options(service_ids) -> dict[int, prices.OptionChoice]:
@@ -62,7 +73,12 @@ def _invoice_many(view: CompanyView, batches: list[tuple[int, Items]]) -> list[d
     service_ids = sorted({sid for _, items in batches for sid, _ in items})
     with transaction.atomic():
         lock_objects.clients(client_ids)
-        services = {s.pk: s for s in lock_objects.services(service_ids, "package", "pricing")}
+        services = {
+            row[0]: _Due(*row) for row in lock_objects.service_rows(service_ids, _Due.FIELDS)
+        }
+        # A few packages and prices serve the whole batch.
+        packages = Package.objects.in_bulk({s.package_id for s in services.values()})
+        pricings = PackagePrice.objects.in_bulk({s.pricing_id for s in services.values()})
         clients = Client.objects.in_bulk(client_ids)
         options = _options(service_ids)
         catalog = prices.OptionCatalog.load(list(options.values()))
@@ -85,7 +101,8 @@ def _invoice_many(view: CompanyView, batches: list[tuple[int, Items]]) -> list[d
                 service = services[service_id]
                 if service.next_period != n:
                     continue  # dealt with already
-                start, end = service.period(n)
+                pricing = pricings[service.pricing_id]
+                start, end = period(service.anchor_date, pricing.term, n)
                 suspended = service.status == ServiceStatus.SUSPENDED and not bill_suspended
                 if suspended and start > view.today:
                     continue  # suspended since planning: decided on the period's start
@@ -97,17 +114,17 @@ def _invoice_many(view: CompanyView, batches: list[tuple[int, Items]]) -> list[d
                     or local_date(service.suspended_at, view.company.timezone) < start
                 )
                 number = last[service.pk] = last.get(service.pk, n - 1) + 1
-                billed.append(BilledPeriod(service=service, period=number, start=start,
+                billed.append(BilledPeriod(service_id=service.pk, period=number, start=start,
                                            end=end, skipped=skip))  # fmt: skip
                 if not skip:
-                    currency = service.pricing.currency
-                    parts = prices.parts(service.package, service.pricing, service.quantity,
+                    currency = pricing.currency
+                    parts = prices.parts(packages[service.package_id], pricing, service.quantity,
                                          options.get(service.pk, {}), catalog)  # fmt: skip
                     lines += prices.period_lines(parts, service_id=service.pk, start=start,
                                                  end=end, language=client.language,
                                                  show_option_dates=show_dates)  # fmt: skip
                 service.next_period = n + 1
-                service.renew_date = period_start(service.anchor_date, service.pricing.term, n + 1)
+                service.renew_date = end
                 changed[service.pk] = service
             rows += billed
             if not billed:
@@ -121,7 +138,7 @@ def _invoice_many(view: CompanyView, batches: list[tuple[int, Items]]) -> list[d
         issued = bulk.issue_drafts(view.company, [d for d, _ in drafts], actor=ENGINE)
         for invoice, (_, billed) in zip(issued, drafts, strict=True):
             for row in billed:
-                row.invoice = None if row.skipped else invoice
+                row.invoice_id = None if row.skipped else invoice.pk
         # A concurrent run that billed one of these periods makes this fail as a whole
         # (numbers too): the engine then goes batch by batch.
         bulk_sql.insert(BilledPeriod, rows)
@@ -210,12 +227,19 @@ def _recurring(view: CompanyView, groups: dict[int, int]) -> list[Action]:
 
 def plan(view: CompanyView) -> list[Action]:
     groups = client_groups(view)
-    candidates = view.scoped(_due_services(view)).select_related("pricing", "parent").order_by("pk")
+    candidates = view.scoped(_due_services(view)).order_by("pk")
+    pricings = PackagePrice.objects.in_bulk(
+        candidates.order_by().values_list("pricing_id", flat=True).distinct()
+    )
     batches: dict[tuple, list[tuple[int, int]]] = defaultdict(list)
-    for service in candidates:
-        group_id = groups[service.client_id]
+    for pk, client_id, status, pricing_id, anchor, n, cancel_at, parent_cancel_at in (
+        candidates.values_list("pk", "client_id", "status", "pricing_id", "anchor_date",
+                               "next_period", "cancel_at", "parent__cancel_at")
+    ):  # fmt: skip
+        pricing = pricings[pricing_id]
+        group_id = groups[client_id]
         horizon = view.today + timedelta(days=view.value("invoice_days_before_renewal", group_id))
-        if service.status == ServiceStatus.SUSPENDED and not view.value(
+        if status == ServiceStatus.SUSPENDED and not view.value(
             "invoice_suspended_services", group_id
         ):
             # Only a period that *starts* while suspended is skipped: wait for its start, the
@@ -223,13 +247,12 @@ def plan(view: CompanyView) -> list[Action]:
             horizon = min(horizon, view.today)
         together = view.value("invoice_services_together", group_id)
         # An addon is cancelled with its parent, so it ends by the parent's scheduled end too.
-        ends = (service.cancel_at, service.parent.cancel_at if service.parent else None)
-        stop = min((d for d in ends if d is not None), default=None)
-        for n, start, _ in _due_periods(service, horizon, stop):
-            batch = (service.client_id, service.pricing.currency, start)
+        stop = min((d for d in (cancel_at, parent_cancel_at) if d is not None), default=None)
+        for k, start, _ in _due_periods(anchor, pricing.term, n, horizon, stop):
+            batch = (client_id, pricing.currency, start)
             if not together:
-                batch = (*batch, service.pk)
-            batches[batch].append((service.pk, n))
+                batch = (*batch, pk)
+            batches[batch].append((pk, k))
     actions = []
     for (client_id, currency, start, *_), items in sorted(batches.items(), key=lambda b: b[0]):
         ids = "+".join(str(sid) for sid, _ in items)
