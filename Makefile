@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint format bench
+.PHONY: run test install lint format bench bench-peer
 
 # Re-install whenever the pinned dependencies change.
 $(STAMP): pyproject.toml
@@ -36,3 +36,10 @@ test: lint
 
 bench: install
 	$(BIN)/python bench/resolver.py
+
+# A separate virtual environment with the peer the engine is timed against (Tryton 8.2).
+PEER := bench-peer/venv
+bench-peer: install
+	test -x $(PEER)/bin/python || $(PYTHON) -m venv $(PEER)
+	$(PEER)/bin/pip install --quiet --disable-pip-version-check trytond==8.2.1 \
+		trytond-sale-subscription==8.2.0 proteus==8.2.0

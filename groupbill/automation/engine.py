@@ -34,12 +34,16 @@ from groupbill.automation.plan import Action, Failed
 from groupbill.automation.reports import MAX_ACTIONS_KEPT, TaskReport
 from groupbill.automation.tasks import TASK_NAMES, TASKS
 from groupbill.automation.view import CompanyView
+from groupbill.billing.models import Application, Invoice, InvoiceLine, Transaction
 from groupbill.companies.models import Company
 from groupbill.errors import ValidationFailed
+from groupbill.notices.models import OutboxMessage
+from groupbill.services.models import BilledPeriod
 
 log = logging.getLogger("groupbill.engine")
 STALE_AFTER = timedelta(minutes=2)  # a shard this long without a heartbeat is claimed again
 BATCH = 500  # actions applied together by a task that applies set-based
+ANALYZE_AFTER = 10_000  # actions applied by a run, after which statistics are refreshed
 FINAL = (RunStatus.DONE, RunStatus.FAILED, RunStatus.ERROR, RunStatus.ABANDONED)
 
 __all__ = ["MAX_ACTIONS_KEPT", "AsOf", "TaskReport", "execute", "preview", "run", "start"]
@@ -349,7 +353,22 @@ def finish(run_id: int) -> EngineRun | None:
             record.status = RunStatus.DONE
         record.finished_at = timezone.now()
         record.save(update_fields=["result", "status", "error", "finished_at"])
+    if sum(r.applied for r in reports) >= ANALYZE_AFTER:
+        _analyze()
     return record
+
+
+def _analyze() -> None:
+    """Fresh planner statistics after a large run: stale ones made one planning query take
+    seconds instead of milliseconds once thousands of rows had been inserted."""
+    if connection.vendor != "postgresql":
+        return
+    tables = ", ".join(
+        m._meta.db_table
+        for m in (Invoice, InvoiceLine, BilledPeriod, OutboxMessage, Transaction, Application)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")
 
 
 def progress(record: EngineRun) -> tuple[int, int]:
