@@ -6,8 +6,11 @@ ten of those declined by the sandbox.
 
 Every service renews on START + 14 days, inside every group's invoicing lead time, so
 the first day's run invoices every service period of the book: the heaviest day there is.
+With --spread 30, a client's services renew on one of 30 consecutive days instead, as in
+a book in its steady state: each day renews about a thirtieth of it (an ordinary day).
 
     python -m bench.book --clients 10000          # into $DATABASE_URL, or bench.sqlite3
+    python -m bench.book --clients 10000 --spread 30
 """
 
 import argparse
@@ -70,7 +73,7 @@ def _catalog(company):
     return prices, disk, extra_gb
 
 
-def build(clients: int, start: date = START, seed: int = 7):
+def build(clients: int, start: date = START, seed: int = 7, spread: int = 1):
     """The company, its groups and catalogue, then the book in bulk; returns the company."""
     from groupbill.billing.models import PaymentAccount
     from groupbill.clients.actions import create_group
@@ -90,14 +93,14 @@ def build(clients: int, start: date = START, seed: int = 7):
     for group, overrides in zip(groups, GROUP_SETTINGS, strict=True):
         set_group_settings(group, overrides, actor=ACTOR)
     prices, disk, extra_gb = _catalog(company)
-    renews = start + timedelta(days=14)
 
     def service(client, pricing, parent=None):
-        # Anchored so that its next period starts on `renews`, one period in already.
+        # Anchored so that its next period starts on its renewal day, one period in already.
+        renews = start + timedelta(days=14 + client.pk % spread)
         anchor = period_start(renews, pricing.term, -1)
         return Service(client=client, package_id=pricing.package_id, pricing=pricing,
                        parent=parent, status=ServiceStatus.ACTIVE, anchor_date=anchor,
-                       next_period=1, renew_date=renews)  # fmt: skip
+                       next_period=1, renew_date=period_start(anchor, pricing.term, 1))  # fmt: skip
 
     batch = 5000
     for first in range(0, clients, batch):
@@ -136,10 +139,11 @@ def build(clients: int, start: date = START, seed: int = 7):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=10_000)
+    parser.add_argument("--spread", type=int, default=1, help="days the renewals spread over")
     args = parser.parse_args()
     setup.django(migrate=True)
     started = time.perf_counter()
-    company = build(args.clients)
+    company = build(args.clients, spread=args.spread)
     from groupbill.services.models import Service
 
     services = Service.objects.filter(client__company=company).count()

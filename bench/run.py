@@ -98,7 +98,7 @@ def peak_mb(who=resource.RUSAGE_SELF) -> float:
 
 def _workers(count: int) -> list[subprocess.Popen]:
     return [
-        subprocess.Popen([sys.executable, "-m", "groupbill.cli", "worker"],
+        subprocess.Popen([sys.executable, "-m", "groupbill.cli", "worker", "--no-schedule"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(count)
     ]  # fmt: skip
@@ -151,6 +151,7 @@ def main() -> None:
                 with connection.execute_wrapper(queries):
                     doc = engine.run(record)
             seconds = time.perf_counter() - started
+            peak = peak_mb()  # before the floor reads the rows back
             invoices = Invoice.objects.filter(pk__gt=since["billing_invoice"]).count()
             actions = sum(t["applied"] for t in doc["tasks"])
             floor_seconds, rows = floor(since)
@@ -158,10 +159,10 @@ def main() -> None:
             ratio = seconds / floor_seconds if floor_seconds else 0
             counted = queries.count if not workers else "-"
             print(f"{as_of!s:<10} {seconds:>8.2f} {actions:>8} {invoices:>9} "
-                  f"{invoices / seconds:>8.0f} {counted:>8} {peak_mb():>8.0f} "
+                  f"{invoices / seconds:>8.0f} {counted:>8} {peak:>8.0f} "
                   f"{floor_seconds:>8.3f} {rows:>9} {ratio:>6.1f}", flush=True)  # fmt: skip
             busy = [f"{t['name']} {t['applied']} in {t['seconds']:.2f}s"
-                    for t in doc["tasks"] if t["planned"]]  # fmt: skip
+                    for t in doc["tasks"] if t["planned"] or t["seconds"] > 0.1]  # fmt: skip
             print(f"{'':<10} {', '.join(busy) or 'nothing due'}", flush=True)
     finally:
         for worker in workers:

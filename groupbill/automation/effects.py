@@ -38,6 +38,7 @@ class RecordingGateway:
 
 class RecordingModule:
     live = False
+    calls_out = True
 
     def __init__(self, name: str, recorder: Recorder):
         self.name, self._recorder = name, recorder

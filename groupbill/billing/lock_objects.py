@@ -76,7 +76,9 @@ def services(service_ids: Iterable[int], *related: str) -> list[Service]:
     """Lock the services (by id) and return them, read under the lock (with `related`
     rows joined, not locked)."""
     _enter(SERVICES)
-    rows = Service.objects.select_related(*related).filter(pk__in=list(service_ids))
+    rows = Service.objects.filter(pk__in=list(service_ids))
+    if related:  # select_related() with no names would join every foreign key
+        rows = rows.select_related(*related)
     return list(for_update(rows).order_by("pk"))
 
 

@@ -154,9 +154,31 @@ def perform(
         service = lock_objects.service(service_id)
         if check(service) is False:
             return None, None
+        module = get_module(Package.objects.values_list("module", flat=True).get(
+            pk=service.package_id))  # fmt: skip
+        if not module.calls_out:
+            return _in_process(service, module, action, actor, params or {}, key)
         call = begin(service, action, actor=actor, params=params, key=key)
     result = invoke(call)
     finish([(call, result)])
+    return call, result
+
+
+def _in_process(service, module, action, actor, params, key):
+    """A module that calls nothing outside (none): made and booked in the caller's
+    transaction; no call is recorded, there is nothing to settle."""
+    ensure_none_pending([service])
+    call = ModuleCall(service=service, action=action, key=key or "", params=params, actor=actor)
+    if action == "change_package":
+        old = Package.objects.get(pk=params["old_package_id"])
+        result = module.change_package(service, old, call.key)
+    else:
+        result = getattr(module, action)(service, call.key)
+    booker = _BOOKERS[action]
+    if result.ok:
+        booker.done([(service, call)])
+    elif booker.refused is not None:
+        booker.refused(service, call, result)
     return call, result
 
 

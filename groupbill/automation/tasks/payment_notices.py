@@ -63,14 +63,18 @@ def _earliest_offset(view: CompanyView) -> int:
     return min(offsets, default=None)
 
 
-def due(view: CompanyView):
+def _noticeable(view: CompanyView):
     """Open invoices whose earliest notice day has come (and, once due, those that stay
-    open: a later notice or a caught-up one may still be due)."""
+    open: a later notice or a caught-up one may still be due); None: notices are off."""
     earliest = _earliest_offset(view)
     if earliest is None:
-        return []
-    latest_due = view.today - timedelta(days=earliest)
-    return _open(view).filter(due_on__lte=latest_due).values("client_id")
+        return None
+    return _open(view).filter(due_on__lte=view.today - timedelta(days=earliest))
+
+
+def due(view: CompanyView):
+    invoices = _noticeable(view)
+    return [] if invoices is None else invoices.values("client_id")
 
 
 def _queue(messages: list[OutboxMessage]) -> list[bool]:
@@ -85,10 +89,13 @@ def apply_batch(view: CompanyView, actions: list[Action]) -> list[bool]:
 
 
 def plan(view: CompanyView) -> list[Action]:
-    groups = client_groups(view)
-    invoices = list(view.scoped(_open(view)).order_by("pk"))
+    noticeable = _noticeable(view)
+    if noticeable is None:
+        return []
+    invoices = list(view.scoped(noticeable).order_by("pk"))
     if not invoices:
         return []
+    groups = client_groups(view)
     queued = set(
         OutboxMessage.objects.filter(invoice__in=invoices, key__startswith="notice:").values_list(
             "key", flat=True

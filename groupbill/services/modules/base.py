@@ -31,6 +31,9 @@ class ModuleResult:
 class ProvisioningModule(Protocol):
     name: str
     live: bool  # False when nothing outside Groupbill is touched (none, test)
+    # False when a call leaves no process and cannot hang (none): it is made and booked in
+    # one transaction, without the record-call-book steps external calls need.
+    calls_out: bool
 
     def add(self, service: "Service", key: str) -> ModuleResult: ...
 

@@ -14,6 +14,7 @@ OK = ModuleResult(True)
 class NoneModule:
     name = "none"
     live = False
+    calls_out = False
 
     def add(self, service: "Service", key: str) -> ModuleResult:
         return OK

@@ -59,6 +59,7 @@ class ScriptedModule:
 
     name = "test"
     live = False
+    calls_out = True  # it stands in for an outside system in tests
 
     def add(self, service: "Service", key: str) -> ModuleResult:
         return _call("add", service, key)

@@ -139,6 +139,7 @@ class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
 class WebhookModule:
     name = "webhook"
     live = True
+    calls_out = True
 
     def __init__(
         self, timeout: float = DEFAULT_TIMEOUT, clock: Callable[[], float] = time.time
