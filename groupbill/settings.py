@@ -1,10 +1,13 @@
 """Django settings. Everything that differs between machines comes from the environment."""
 
 import os
+import secrets
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -17,18 +20,62 @@ def _env_bool(name: str, default: bool) -> bool:
 
 
 DEBUG = _env_bool("GROUPBILL_DEBUG", False)
-# A fixed key is only acceptable for local use; production sets GROUPBILL_SECRET_KEY.
-SECRET_KEY = os.environ.get("GROUPBILL_SECRET_KEY", "groupbill-local-development-only-key")
 ALLOWED_HOSTS = [
     h.strip()
     for h in os.environ.get("GROUPBILL_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
     if h.strip()
 ]
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "testserver", "::1", "[::1]"}
+DATA_DIR = Path(os.environ.get("GROUPBILL_DATA_DIR", BASE_DIR / "data"))
+
+
+def _secret_key() -> str:
+    """GROUPBILL_SECRET_KEY; for local use (only local hosts allowed) a random key made
+    once and kept in the data directory. There is no built-in key: a deployment that
+    serves other hosts without a key of its own refuses to start."""
+    key = os.environ.get("GROUPBILL_SECRET_KEY", "")
+    if key:
+        if len(key) < 50 or len(set(key)) < 5:
+            raise ImproperlyConfigured(
+                "GROUPBILL_SECRET_KEY must be at least 50 random characters; make one with "
+                "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+            )
+        return key
+    if not set(ALLOWED_HOSTS) <= LOCAL_HOSTS:
+        raise ImproperlyConfigured(
+            "Set GROUPBILL_SECRET_KEY (50+ random characters) to serve "
+            f"{', '.join(sorted(set(ALLOWED_HOSTS) - LOCAL_HOSTS))}."
+        )
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    path = DATA_DIR / "secret_key"
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(handle, "w") as out:
+        out.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("GROUPBILL_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
 
-DATA_DIR = Path(os.environ.get("GROUPBILL_DATA_DIR", BASE_DIR / "data"))
+# HTTPS: behind a proxy that terminates TLS, GROUPBILL_PROXY_SSL_HEADER names the header it
+# sets (e.g. HTTP_X_FORWARDED_PROTO, with "https"); the rest are off for local use.
+if os.environ.get("GROUPBILL_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = (os.environ["GROUPBILL_PROXY_SSL_HEADER"], "https")
+SECURE_SSL_REDIRECT = _env_bool("GROUPBILL_SSL_REDIRECT", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _env_bool("GROUPBILL_SECURE_COOKIES", False)
+SECURE_HSTS_SECONDS = int(os.environ.get("GROUPBILL_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("GROUPBILL_HSTS_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = _env_bool("GROUPBILL_HSTS_PRELOAD", False)
+CONTENT_SECURITY_POLICY = os.environ.get(
+    "GROUPBILL_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+)
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -52,10 +99,13 @@ INSTALLED_APPS = [
     "groupbill.portal",
     "groupbill.api",
     "groupbill.web",
+    "axes",  # staff sign-in limits
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "groupbill.middleware.ContentSecurityPolicy",
+    "groupbill.api.guard.BodyGuard",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -63,6 +113,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: it counts the failed staff sign-ins the views above let through.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "groupbill.urls"
@@ -115,6 +167,10 @@ def _database() -> dict:
 
 
 DATABASES = {"default": _database()}
+
+# The API takes JSON bodies up to this size (413 beyond); forms are far smaller.
+API_MAX_BODY_BYTES = int(os.environ.get("GROUPBILL_API_MAX_BODY_BYTES", str(1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 DATABASE_ROUTERS = ["groupbill.db_routers.ProcrastinateOnPostgreSQLOnly"]
 
 # Runs and their shards go to procrastinate jobs on PostgreSQL, for `groupbill worker`
@@ -155,6 +211,20 @@ DEFAULT_FROM_EMAIL = os.environ.get("GROUPBILL_FROM_EMAIL", "billing@localhost")
 # How long a gateway charge or a module call may still be in flight. An attempt pending
 # longer (its process died, or the answer was lost) is settled by asking for its outcome.
 EFFECT_GRACE_SECONDS = int(os.environ.get("GROUPBILL_EFFECT_GRACE_SECONDS", "120"))
+
+# Staff sign-in: at most 5 failures per 15 minutes per user name and per address, then
+# 429 until they age out (django-axes); a right password clears the user name's count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "groupbill.addresses.client_address"
+AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
+AXES_VERBOSE = False
 
 LOGIN_URL = "web:login"
 # Absolute base of links in portal emails (e.g. https://billing.example.com); empty: the

@@ -27,6 +27,10 @@ def text(value: Any, *, max_length: int, required: bool = False) -> str:
         raise ValueError("must be text")
     if "\x00" in value:  # PostgreSQL text cannot hold it
         raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: valid in JSON, storable nowhere
+        raise ValueError("must be valid text (it holds a lone surrogate character)") from None
     value = value.strip()
     if required and not value:
         raise ValueError("is required")

@@ -31,7 +31,7 @@ from groupbill.portal import actions as portal_actions
 from groupbill.services import actions as services
 from groupbill.services.models import Service, ServiceChange
 from groupbill.settings_catalog.actions import set_group_setting
-from tests.conftest import ACTOR, PORTAL_PASSWORD, portal_account, portal_session
+from tests.conftest import ACTOR, PORTAL_PASSWORD, portal_account, portal_session, sign_in
 
 LOGIN_PATH = "/portal/login/"
 FORBIDDEN_TEXT = "Your account does not allow you to"
@@ -361,7 +361,7 @@ def test_matrix(row: Row, principal: str, worlds, request):
     if principal == "staff":
         request.getfixturevalue("staff_user")
         http = HttpClient()
-        assert http.login(username="staff", password="correct horse")
+        assert sign_in(http)
         assert http.get(reverse("web:company_list")).status_code == 200  # a real staff session
     elif principal == "anon":
         http = HttpClient()
@@ -713,7 +713,7 @@ def test_logout_is_post_only_and_ends_only_the_portal_session(make_client, staff
     client = make_client()
     account = portal_account(client)
     http = HttpClient()
-    assert http.login(username="staff", password="correct horse")
+    assert sign_in(http)
     assert_sent_to_login(http.get(reverse("portal:dashboard")), reverse("portal:dashboard"))
     http.post(reverse("portal:login"), {"email": account.login, "password": PORTAL_PASSWORD})
     assert http.get(reverse("portal:dashboard")).status_code == 200
@@ -729,7 +729,7 @@ def test_logout_is_post_only_and_ends_only_the_portal_session(make_client, staff
 def test_logout_without_a_portal_session_just_goes_to_sign_in(principal, staff_user):
     http = HttpClient()
     if principal == "staff":
-        assert http.login(username="staff", password="correct horse")
+        assert sign_in(http)
     response = http.post(reverse("portal:logout"))
     assert (response.status_code, response["Location"]) == (302, LOGIN_PATH)
 
@@ -745,7 +745,7 @@ def test_a_portal_session_is_not_a_staff_login(make_client):
 def test_sign_in_and_reset_pages_are_open_to_everyone(principal, make_client, staff_user):
     http = HttpClient()
     if principal == "staff":
-        assert http.login(username="staff", password="correct horse")
+        assert sign_in(http)
     elif principal == "client":
         http = portal_session(make_client())
     assert http.get(reverse("portal:login")).status_code == 200

@@ -10,7 +10,7 @@ from django.test import Client as HttpClient
 from groupbill.audit.models import AuditEntry
 from groupbill.catalog import actions
 from groupbill.catalog.models import ConfigOption, Package, PackagePrice
-from tests.conftest import ACTOR, ARTIFACTS, login
+from tests.conftest import ACTOR, ARTIFACTS, login, sign_in
 
 MONTH_EUR = {"unit": "month", "count": 1, "currency": "EUR", "price": 1250, "setup_fee": 500}
 
@@ -262,7 +262,7 @@ def test_pages_are_staff_only_and_404_for_unknown_ids(staff, company, django_use
     assert staff.get("/companies/999999/packages/").status_code == 404
     django_user_model.objects.create_user("plain", "p@example.com", "pw")
     plain = HttpClient()
-    plain.login(username="plain", password="pw")
+    assert sign_in(plain, "plain", "pw")
     assert plain.get(f"/companies/{company.pk}/packages/").status_code == 403
     anonymous = HttpClient()
     assert anonymous.get(f"/companies/{company.pk}/packages/").status_code == 302

@@ -4,17 +4,43 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer
 
-from groupbill.api.models import ApiKey, hash_key
+from groupbill.addresses import client_address
+from groupbill.api.models import ApiKey, KeyFailure, hash_key
+from groupbill.errors import TooManyRequests
 
 _TOUCH_EVERY = timedelta(minutes=1)
 
 
+FAILURE_LIMIT = 20  # wrong keys per address and window, then 429
+FAILURE_WINDOW = timedelta(minutes=10)
+
+
+class KeyGuessing(TooManyRequests):
+    def __init__(self, retry_after: int):
+        self.retry_after = retry_after
+        super().__init__(
+            f"Too many requests with keys that name no API key from this address; try again "
+            f"in {retry_after} seconds."
+        )
+
+
+def _refuse_if_guessing(address: str, now) -> None:
+    recent = KeyFailure.objects.filter(address=address, at__gt=now - FAILURE_WINDOW)
+    times = list(recent.order_by("-at").values_list("at", flat=True)[:FAILURE_LIMIT])
+    if len(times) >= FAILURE_LIMIT:
+        free_at = times[-1] + FAILURE_WINDOW
+        raise KeyGuessing(max(1, int((free_at - now).total_seconds()) + 1))
+
+
 class BearerKey(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
+        now, address = timezone.now(), client_address(request)[:64]
+        _refuse_if_guessing(address, now)
         key = ApiKey.objects.filter(key_hash=hash_key(token), revoked_at__isnull=True).first()
         if key is None:
+            KeyFailure.objects.create(at=now, address=address)
+            KeyFailure.objects.filter(at__lt=now - FAILURE_WINDOW).delete()
             return None
-        now = timezone.now()
         # Record use at most once a minute: no write per request.
         if key.last_used_at is None or now - key.last_used_at > _TOUCH_EVERY:
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)

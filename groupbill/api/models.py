@@ -38,3 +38,17 @@ class ApiKey(models.Model):
     @property
     def actor(self) -> str:
         return f"apikey:{self.name}"
+
+
+class KeyFailure(models.Model):
+    """A request with an API key that names no key: counted per address, so guessing keys
+    is answered 429 (groupbill.api.auth)."""
+
+    at = models.DateTimeField(db_index=True)
+    address = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [models.Index(fields=["address", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.address} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -7,7 +7,8 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from groupbill.errors import DomainError
 
 _TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
-           405: "Method not allowed", 409: "Conflict", 422: "Invalid request",
+           405: "Method not allowed", 409: "Conflict", 413: "Payload too large",
+           415: "Unsupported media type", 422: "Invalid request",
            429: "Too many requests"}  # fmt: skip
 
 # Pydantic's wording for the commonest mistakes, said for people.
@@ -56,7 +57,10 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(DomainError)
     def domain_error(request: HttpRequest, exc: DomainError) -> JsonResponse:
         errors = [{"field": e.field, "message": e.message} for e in exc.errors]
-        return problem(exc.status, exc.message, errors, exc.title)
+        response = problem(exc.status, exc.message, errors, exc.title)
+        if getattr(exc, "retry_after", None):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
 
     @api.exception_handler(ValidationError)
     def validation_error(request: HttpRequest, exc: ValidationError) -> JsonResponse:

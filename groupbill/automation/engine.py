@@ -26,7 +26,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from groupbill import clock
+from groupbill import bounds, clock
 from groupbill.automation import queue, shards
 from groupbill.automation.effects import recorded
 from groupbill.automation.models import EngineRun, EngineShard, RunStatus, ShardStatus
@@ -61,7 +61,7 @@ class AsOf:
         text = text.strip()
         try:
             if len(text) == 10:
-                return cls(day=date.fromisoformat(text))
+                return cls(day=bounds.check_date(date.fromisoformat(text), "as_of"))
             moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             raise ValidationFailed.one(
@@ -69,6 +69,7 @@ class AsOf:
             ) from None
         if moment.tzinfo is None:
             raise ValidationFailed.one("as_of", "a time needs an offset, e.g. +01:00 or Z")
+        bounds.check_date(moment.date(), "as_of")
         return cls(moment=moment)
 
     def for_company(self, company: Company) -> datetime:

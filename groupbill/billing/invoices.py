@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max, Sum
 
-from groupbill import clock
+from groupbill import bounds, clock
 from groupbill import validation as v
 from groupbill.audit.actions import record, wrap
 from groupbill.billing import ledger, lock_objects, taxes
@@ -131,6 +131,8 @@ def recalculate(invoice: Invoice) -> Invoice:
 
 
 def _insert_lines(invoice: Invoice, lines: list[NewLine]) -> None:
+    if invoice.lines.count() + len(lines) > bounds.MAX_LINES:
+        raise ValidationFailed.one("lines", f"an invoice has at most {bounds.MAX_LINES} lines")
     rates = taxes.rates_for(invoice.client)
     mode = invoice.company.rounding_mode
     start = (invoice.lines.aggregate(last=Max("position"))["last"] or 0) + 1
@@ -219,6 +221,8 @@ def issue_invoice(
     A due date before the issue date is allowed: a caught-up renewal period is due on its
     start, which may have passed."""
     due_on = due_on or issued_on
+    bounds.check_date(issued_on, "issued_on")
+    bounds.check_date(due_on, "due_on")
     with transaction.atomic():
         lock_objects.client(invoice.client_id)
         invoice.refresh_from_db()

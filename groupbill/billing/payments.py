@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F
 
 from groupbill import validation as v
 from groupbill.audit.actions import record, wrap
@@ -248,13 +248,12 @@ def balances(client_ids: list[int]) -> dict[int, list[Balance]]:
     """Per client and currency: what is due and what loose credit there is. A constant
     number of queries for any number of clients."""
     due: dict[tuple[int, str], int] = defaultdict(int)
-    for client_id, currency, total, paid in (
-        Invoice.objects.filter(client_id__in=client_ids, status=InvoiceStatus.OPEN)
-        .values("client_id", "currency")
-        .annotate(total=Sum("total"), paid=Sum("amount_paid"))
-        .values_list("client_id", "currency", "total", "paid")
-    ):
-        due[(client_id, currency)] += (total or 0) - (paid or 0)
+    # Summed here, in Python's unbounded integers: a database SUM over many large
+    # invoices could overflow 64 bits (bounds).
+    for client_id, currency, total, paid in Invoice.objects.filter(
+        client_id__in=client_ids, status=InvoiceStatus.OPEN
+    ).values_list("client_id", "currency", "total", "amount_paid"):
+        due[(client_id, currency)] += total - paid
     credit: dict[tuple[int, str], int] = defaultdict(int)
     fund_rows = list(
         Transaction.objects.filter(

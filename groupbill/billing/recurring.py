@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
+from groupbill import bounds
 from groupbill import validation as v
 from groupbill.audit.actions import record, wrap
 from groupbill.billing import invoices
@@ -35,6 +36,9 @@ def _start(value: Any) -> date:
     parsed = v.optional_date(value)
     if parsed is None:
         raise ValueError("is required")
+    earliest, latest = bounds.date_window()
+    if not earliest <= parsed <= latest:
+        raise ValueError(f"must be within {bounds.DATE_WINDOW_YEARS} years of today")
     return parsed
 
 

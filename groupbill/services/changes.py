@@ -15,7 +15,7 @@ from datetime import date
 
 from django.db import transaction
 
-from groupbill import clock, money
+from groupbill import bounds, clock, money
 from groupbill.billing import invoices, lock_objects, payments
 from groupbill.billing.models import InvoiceStatus
 from groupbill.catalog.models import Package, PackagePrice
@@ -62,6 +62,7 @@ def change_service(
     `queue_service_changes_until_paid` holds, waits for that invoice to be paid; a
     downgrade credits the difference when `prorate_downgrade_credits` holds. A term change
     takes effect at the next renewal: nothing is prorated."""
+    bounds.check_date(today, "today")
     service = Service.objects.select_related("package", "pricing", "client__company").get(
         pk=service.pk
     )

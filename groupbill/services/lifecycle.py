@@ -11,7 +11,7 @@ from datetime import date
 
 from django.db import transaction
 
-from groupbill import clock
+from groupbill import bounds, clock
 from groupbill.billing import invoices, lock_objects
 from groupbill.billing.models import Invoice, InvoiceLine, InvoiceStatus
 from groupbill.clients.models import Client
@@ -177,6 +177,7 @@ def cancel(
     stops the cancellation there: what was cancelled before it stays cancelled."""
     if when not in ("now", "end_of_term"):
         raise ValidationFailed.one("when", 'must be "now" or "end_of_term"')
+    bounds.check_date(today, "today")
     reason = clean_reason(reason)
     if when == "end_of_term":
         return _schedule_cancellation(service, actor=actor, today=today, reason=reason)

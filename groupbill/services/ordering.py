@@ -5,6 +5,7 @@ from datetime import date
 
 from django.db import transaction
 
+from groupbill import bounds
 from groupbill.billing import invoices, lock_objects
 from groupbill.catalog.models import PackagePrice, PricingUnit
 from groupbill.clients.models import Client
@@ -60,6 +61,7 @@ def add_service(
     """Order a service: it starts pending, with an open invoice for its first period (and
     setup fees). A new addon whose month/year term equals its parent's is prorated to renew
     on the parent's renew date when `synchronize_addons` holds."""
+    bounds.check_date(start_on, "start_on")
     package = pricing.package
     errors: list[FieldError] = []
     if package.company_id != client.company_id or not package.active:

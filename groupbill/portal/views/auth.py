@@ -8,10 +8,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from groupbill.addresses import client_address
 from groupbill.errors import ValidationFailed
 from groupbill.portal import accounts, session
 from groupbill.portal.links import reset_link_builder
-from groupbill.portal.views.common import client_address
 
 
 def _next(request) -> str:

@@ -5,7 +5,6 @@ from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -54,12 +53,3 @@ def own(queryset, request: HttpRequest, pk: int):
     if obj is None:
         raise Http404("No such page.")
     return obj
-
-
-def client_address(request: HttpRequest) -> str:
-    """The address sign-in limits count, as GROUPBILL_CLIENT_ADDRESS_HEADER says."""
-    header = settings.CLIENT_ADDRESS_HEADER
-    forwarded = request.META.get(header, "") if header else ""
-    # A proxy appends the address it saw to what the client sent: only the last entry is
-    # the proxy's word, earlier ones are whatever the client wrote.
-    return forwarded.split(",")[-1].strip() or request.META.get("REMOTE_ADDR", "")

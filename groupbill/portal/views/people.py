@@ -6,10 +6,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 
+from groupbill.addresses import client_address
 from groupbill.clients.models import Contact, ContactRole
 from groupbill.errors import DomainError
 from groupbill.portal import accounts, actions, session
-from groupbill.portal.views.common import client_address, client_required, own
+from groupbill.portal.views.common import client_required, own
 from groupbill.web.forms import ContactFieldsForm, add_domain_errors, required_for_edit
 
 

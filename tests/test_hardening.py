@@ -1,0 +1,202 @@
+"""What a hostile or careless caller gets: a clear 4xx (problem+json on the API), never a
+500, and nothing written; limits on guessing keys and passwords; safe deployment
+defaults."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from django.test import Client as HttpClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from groupbill.clients.models import Client
+from tests.conftest import sign_in
+
+PROBLEM = "application/problem+json"
+
+
+def _problem(response, status: int) -> dict:
+    assert response.status_code == status, response.content[:300]
+    assert response["Content-Type"].startswith(PROBLEM)
+    return response.json()
+
+
+# --- Bodies ---------------------------------------------------------------------------------
+
+
+def test_a_body_over_the_limit_is_413(api, settings):
+    settings.API_MAX_BODY_BYTES = 1000
+    body = {"first_name": "x" * 2000, "last_name": "y", "email": "a@example.com"}
+    doc = _problem(api.post("/clients", body), 413)
+    assert "at most 1000" in doc["detail"]
+
+
+@pytest.mark.parametrize("kind", ["text/plain", "application/x-www-form-urlencoded", ""])
+def test_a_body_that_is_not_json_is_415(api_key, company, kind):
+    http = HttpClient(HTTP_AUTHORIZATION=f"Bearer {api_key}")
+    response = http.generic("POST", "/api/v1/clients", b'{"first_name": "Ada"}', kind)
+    doc = _problem(response, 415)
+    assert "application/json" in doc["detail"]
+    assert not Client.objects.exists()
+
+
+LONE = "Ada \ud800"
+
+
+@pytest.mark.parametrize(
+    "path, body, field",
+    [
+        ("/clients", {"first_name": LONE, "last_name": "L", "email": "a@example.com"},
+         "first_name"),
+        ("/companies/0/client-groups", {"name": LONE}, "name"),
+        ("/clients", {"first_name": "Ada", "last_name": "L", "email": "a@example.com",
+                      "notes": {LONE: 1}}, "notes"),
+    ],
+)  # fmt: skip
+def test_a_lone_surrogate_anywhere_in_a_body_is_422_on_its_field(api, company, path, body, field):
+    path = path.replace("/0/", f"/{company.pk}/")
+    doc = _problem(api.post(path, {**body, "company_id": company.pk}), 422)
+    assert doc["errors"][0]["field"].startswith(field)
+    assert "lone surrogate" in doc["errors"][0]["message"]
+    assert not Client.objects.exists()
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.text(max_size=5),
+    st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF),
+    st.text(max_size=5),
+    st.sampled_from(["first_name", "last_name", "email", "company_name"]),
+)
+def test_no_surrogate_text_ever_reaches_the_database(api, company, before, lone, after, field):
+    """A lone surrogate (not half of a pair, which JSON joins into one character)."""
+    text = before + lone + after
+    body = {"first_name": "Ada", "last_name": "L", "email": "a@example.com", field: text}
+    response = api.post("/clients", {**body, "company_id": company.pk})
+    assert response.status_code == 422
+    assert not Client.objects.exists()
+
+
+# --- Guessing ---------------------------------------------------------------------------------
+
+
+def test_guessing_api_keys_is_answered_429_with_retry_after(db, api_key):
+    from groupbill.api import auth
+
+    guesser = HttpClient(HTTP_AUTHORIZATION="Bearer gb_wrong")
+    for _ in range(auth.FAILURE_LIMIT):
+        _problem(guesser.get("/api/v1/companies"), 401)
+    doc = _problem(guesser.get("/api/v1/companies"), 429)
+    assert "Too many requests with keys" in doc["detail"]
+    retry = guesser.get("/api/v1/companies")["Retry-After"]
+    assert 1 <= int(retry) <= auth.FAILURE_WINDOW.total_seconds() + 1
+    # The address is paused, whatever key it sends; others are not.
+    right_key_same_address = HttpClient(HTTP_AUTHORIZATION=f"Bearer {api_key}")
+    assert right_key_same_address.get("/api/v1/companies").status_code == 429
+    elsewhere = HttpClient(HTTP_AUTHORIZATION=f"Bearer {api_key}", REMOTE_ADDR="10.0.0.9")
+    assert elsewhere.get("/api/v1/companies").status_code == 200
+
+
+def test_staff_sign_in_pauses_after_five_failures(staff_user):
+    http = HttpClient()
+    for _ in range(5):
+        assert not sign_in(http, "staff", "wrong")
+    response = http.post("/login/", {"username": "staff", "password": "correct horse"})
+    assert response.status_code == 429
+    assert "Signing in is paused" in response.content.decode()
+
+
+# --- Deployment -------------------------------------------------------------------------------
+
+
+def _groupbill(*args, **env):
+    import os
+
+    return subprocess.run(
+        [sys.executable, "-m", "groupbill.cli", *args],
+        env={**os.environ, **env}, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def test_version_is_groupbills():
+    done = _groupbill("--version")
+    assert done.stdout.strip().startswith("groupbill ") and done.returncode == 0
+
+
+def test_serving_other_hosts_needs_a_secret_key_of_its_own():
+    refused = _groupbill("check", GROUPBILL_ALLOWED_HOSTS="billing.example.com")
+    assert refused.returncode != 0
+    assert "Set GROUPBILL_SECRET_KEY" in refused.stderr
+    short = _groupbill("check", GROUPBILL_SECRET_KEY="too-short")
+    assert "at least 50 random characters" in short.stderr
+
+
+def test_check_deploy_is_clean_when_configured():
+    done = _groupbill(
+        "check", "--deploy", "--fail-level", "WARNING",
+        GROUPBILL_ALLOWED_HOSTS="billing.example.com",
+        GROUPBILL_SECRET_KEY="k" * 30 + "0123456789abcdefghijklmnopqrst",
+        GROUPBILL_SECURE_COOKIES="1", GROUPBILL_SSL_REDIRECT="1",
+        GROUPBILL_HSTS_SECONDS="31536000", GROUPBILL_HSTS_SUBDOMAINS="1",
+        GROUPBILL_HSTS_PRELOAD="1",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr + done.stdout
+
+
+def test_pages_carry_a_content_security_policy(client, db):
+    policy = client.get("/login/")["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "Content-Security-Policy" not in client.get("/api/v1/docs")  # Swagger UI's CDN
+
+
+def test_the_problem_documents_are_json(api):
+    doc = json.loads(api.get("/clients/999999").content)
+    assert doc["status"] == 404
+
+
+# --- Bounds ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "as_of", ["9999-12-31", "0001-01-01", "0001-01-01T00:00+14:00", "2100-01-01"]
+)
+def test_an_as_of_far_from_today_is_refused(api, as_of):
+    doc = _problem(api.post("/automation/runs", {"as_of": as_of}), 422)
+    assert doc["errors"][0]["field"] == "as_of"
+    done = _groupbill("run", "--as-of", as_of)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "--as-of must be within 10 years of today" in done.stderr
+
+
+def test_dates_far_from_today_and_endless_invoices_are_refused(api, company, make_client):
+    from groupbill.catalog.models import Package, PackagePrice
+
+    ada = make_client()
+    price = PackagePrice.objects.create(
+        package=Package.objects.create(company=company, name="Web"), unit="month", count=1,
+        currency="EUR", price=100,
+    )  # fmt: skip
+    order = {"client_id": ada.pk, "pricing_id": price.pk, "start_on": "0001-01-01"}
+    assert _problem(api.post("/services", order), 422)["errors"][0]["field"] == "start_on"
+    recurring = {"unit": "month", "start_on": "9999-12-31",
+                 "lines": [{"description": "Support", "unit_amount": 100}]}  # fmt: skip
+    doc = _problem(api.post(f"/clients/{ada.pk}/recurring-invoices", recurring), 422)
+    assert doc["errors"][0]["field"] == "start_on"
+    line = {"description": "Item", "unit_amount": 10**15}
+    draft = api.post("/invoices", {"client_id": ada.pk, "lines": [line] * 500}).json()
+    doc = _problem(api.post(f"/invoices/{draft['id']}/lines", {"lines": [line]}), 422)
+    assert "at most 500 lines" in doc["detail"]
+    doc = _problem(api.post(f"/invoices/{draft['id']}/issue", {"issued_on": "1900-01-01"}), 422)
+    assert doc["errors"][0]["field"] == "issued_on"
+    assert api.post(f"/invoices/{draft['id']}/issue", {}).status_code == 200
+    # The largest invoice there can be, several times over: balances still add up.
+    for _ in range(30):
+        big = api.post("/invoices", {"client_id": ada.pk, "lines": [line] * 500}).json()
+        api.post(f"/invoices/{big['id']}/issue", {})
+    balance = api.get(f"/clients/{ada.pk}/balance").json()["items"][0]
+    assert balance["due"] == 31 * 500 * 10**15
+    assert ada.pk and not Package.objects.filter(name="x").exists()
