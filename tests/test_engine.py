@@ -227,3 +227,24 @@ def test_simulate_prints_a_line_per_day(company, capsys):
     assert done.value.code == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert [ln.split()[0] for ln in lines] == ["2026-03-01", "2026-03-02", "2026-03-03"]
+
+
+def test_simulate_writes_nothing_unless_committed(company, make_client, capsys):
+    """A simulation is a preview: the book is as it was. With --commit it is written, and
+    the messages it queues for future days wait for their day."""
+    from groupbill.notices.models import OutboxMessage
+
+    book.build(company, make_client)
+    before = book.snapshot(company)
+    with pytest.raises(SystemExit):
+        call_command("simulate", "--from", "2026-03-01", "--to", "2026-03-10")
+    assert book.snapshot(company) == before
+    assert "2026-03-10" in capsys.readouterr().out
+    future = date.today() + timedelta(days=3)
+    earlier = list(OutboxMessage.objects.values_list("pk", flat=True))
+    with pytest.raises(SystemExit):
+        call_command("simulate", "--from", str(future), "--to", str(future), "--commit")
+    assert "Writing 1 days of runs to the book" in capsys.readouterr().err
+    queued = OutboxMessage.objects.filter(status="pending").exclude(pk__in=earlier)
+    assert queued.exists()
+    assert all(m.next_attempt_at and m.next_attempt_at.date() >= future for m in queued)

@@ -443,6 +443,20 @@ def renewal_invoice(service) -> Invoice:
     return Invoice.objects.get(lines__service=service, issued_on=INVOICED)
 
 
+def test_rerunning_earlier_days_never_lifts_a_later_suspension(group, make_client, hosting, sim):
+    """Ada's hosting is suspended on February 17th (due the 10th, unpaid). Runs as of the
+    10th to the 16th afterwards (late or mistaken) leave it suspended and mail nothing:
+    a run never reverses a decision made as of a later moment."""
+    ada = customer(make_client, group, "Ada")
+    site = hosted(ada, hosting)
+    sim.days(day(1), day(20))
+    assert refreshed(site).status == "suspended"
+    messages = OutboxMessage.objects.count()
+    sim.days(day(10), day(16))
+    assert refreshed(site).status == "suspended"
+    assert OutboxMessage.objects.count() == messages
+
+
 def test_suspend_services_days_after_due(group, other_group, make_client, hosting, sim):
     """Neither Ada nor Bob pays the renewal invoice due February 10th. Ada's group suspends 7
     days after the due date (the default), Bob's 3 days after: Ada's hosting is suspended

@@ -294,7 +294,7 @@ def test_recurring_invoices_follow_invoice_days_before_renewal(company, make_cli
 
 def test_missed_recurring_periods_are_caught_up_by_the_simulate_command(company, make_client):
     """A weekly recurring invoice started on March 2nd, but the engine first runs (through
-    the `simulate` command) on March 20th: that day issues the three weeks that started by
+    the `simulate --commit` command) on March 20th: that day issues the three weeks that started by
     then plus the one starting within the 5-day lead, each due on its week's start; the
     next days add only the week of March 30th (on the 25th). The command exits 0."""
     from django.core.management import call_command
@@ -304,7 +304,7 @@ def test_missed_recurring_periods_are_caught_up_by_the_simulate_command(company,
                                [{"description": "Cleaning", "unit_amount": 2500}],
                                actor=ACTOR)  # fmt: skip
     with pytest.raises(SystemExit) as done:
-        call_command("simulate", "--from", "2026-03-20", "--to", "2026-03-25")
+        call_command("simulate", "--from", "2026-03-20", "--to", "2026-03-25", "--commit")
     assert done.value.code == 0
     assert [summary(i) for i in invoices_of(ada)] == [
         (date(2026, 3, 20), date(2026, 3, 2), 2500, "open"),

@@ -1,11 +1,13 @@
 """Queueing messages in the outbox, in the caller's transaction, once per key."""
 
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from groupbill import bulk_sql
+from groupbill import bulk_sql, clock
 from groupbill.clients.models import Contact, ContactRole
 from groupbill.notices.models import MessageStatus, OutboxMessage
 
@@ -24,6 +26,13 @@ def recipients_for(client_ids: list[int]) -> dict[int, list[dict[str, str]]]:
         entry = {"name": f"{first} {last}".strip(), "email": email}
         (billing if role == ContactRole.BILLING else primary)[client_id].append(entry)
     return {cid: billing.get(cid) or primary.get(cid, []) for cid in client_ids}
+
+
+def not_before() -> datetime | None:
+    """When a message queued now may go: an engine run as of a future day (a simulation
+    written for real) queues messages that wait for that day; otherwise at once."""
+    moment = clock.now()
+    return moment if moment > timezone.now() else None
 
 
 def queue(
@@ -51,6 +60,7 @@ def queue(
                 recipients=recipients,
                 context=context,
                 status=status,
+                next_attempt_at=not_before(),
             )
     except IntegrityError:
         return False
@@ -64,5 +74,8 @@ def queue_many(messages: list[OutboxMessage]) -> set[str]:
     keys = [m.key for m in messages]
     queued = set(OutboxMessage.objects.filter(key__in=keys).values_list("key", flat=True))
     fresh = [m for m in messages if m.key not in queued]
+    wait = not_before()
+    for message in fresh:
+        message.next_attempt_at = message.next_attempt_at or wait
     bulk_sql.insert(OutboxMessage, fresh)
     return {m.key for m in fresh}

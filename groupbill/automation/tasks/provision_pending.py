@@ -3,7 +3,7 @@ invoice is paid is provisioned through its module and activated. A module failur
 reported and tried again on the next run."""
 
 from groupbill.automation.plan import Action
-from groupbill.automation.tasks.common import ENGINE, client_groups
+from groupbill.automation.tasks.common import ENGINE, client_groups, unless_done
 from groupbill.automation.view import CompanyView
 from groupbill.billing.models import InvoiceStatus
 from groupbill.services import actions as services
@@ -29,11 +29,10 @@ def plan(view: CompanyView) -> list[Action]:
     paid_pending = view.scoped(_paid_pending(view)).distinct().order_by("pk")
 
     def provision(service_id: int) -> bool:
-        service = Service.objects.get(pk=service_id)
-        if service.status != ServiceStatus.PENDING:
-            return False
-        services.provision(service, actor=ENGINE)
-        return True
+        return unless_done(
+            lambda: Service.objects.filter(pk=service_id, status=ServiceStatus.PENDING).exists(),
+            lambda: services.provision(Service.objects.get(pk=service_id), actor=ENGINE),
+        )
 
     return [
         Action(

@@ -2,7 +2,7 @@
 invoices as `void_invoices_on_cancel` / `void_on_cancel_max_days_past_due` say)."""
 
 from groupbill.automation.plan import Action
-from groupbill.automation.tasks.common import ENGINE
+from groupbill.automation.tasks.common import ENGINE, unless_done
 from groupbill.automation.view import CompanyView
 from groupbill.services import actions as services
 from groupbill.services.models import Service, ServiceStatus
@@ -24,17 +24,14 @@ def plan(view: CompanyView) -> list[Action]:
     due = view.scoped(_due(view))
 
     def cancel(service_id: int) -> bool:
-        service = Service.objects.get(pk=service_id)
-        if service.status == ServiceStatus.CANCELED:
-            return False
-        services.cancel(
-            service,
-            actor=ENGINE,
-            today=view.today,
-            when="now",
-            reason=service.cancel_reason or "scheduled cancellation",
-        )
-        return True
+        pending = Service.objects.filter(pk=service_id).exclude(status=ServiceStatus.CANCELED)
+
+        def carry_out():
+            service = Service.objects.get(pk=service_id)
+            reason = service.cancel_reason or "scheduled cancellation"
+            services.cancel(service, actor=ENGINE, today=view.today, when="now", reason=reason)
+
+        return unless_done(pending.exists, carry_out)
 
     return [
         Action(

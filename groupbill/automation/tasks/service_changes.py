@@ -3,7 +3,7 @@ still open `cancel_service_changes_days_after_due` days after its due date (or v
 cancelled, its payments going back to the client as credit."""
 
 from groupbill.automation.plan import Action
-from groupbill.automation.tasks.common import ENGINE, client_groups
+from groupbill.automation.tasks.common import ENGINE, client_groups, unless_done
 from groupbill.automation.view import CompanyView
 from groupbill.billing.models import InvoiceStatus
 from groupbill.services import actions as services
@@ -35,11 +35,12 @@ def plan(view: CompanyView) -> list[Action]:
         if invoice.status == InvoiceStatus.PAID:
 
             def apply(change_id=change.pk) -> bool:
-                target = ServiceChange.objects.get(pk=change_id)
-                if target.status != ChangeStatus.QUEUED:
-                    return False
-                services.apply_queued_change(target, actor=ENGINE)
-                return True
+                return unless_done(
+                    _queued(view).filter(pk=change_id).exists,
+                    lambda: services.apply_queued_change(
+                        ServiceChange.objects.get(pk=change_id), actor=ENGINE
+                    ),
+                )
 
             actions.append(
                 Action(
@@ -57,11 +58,12 @@ def plan(view: CompanyView) -> list[Action]:
             reason = f"{invoice} unpaid {late} days after its due date"
 
             def cancel(change_id=change.pk, reason=reason) -> bool:
-                target = ServiceChange.objects.get(pk=change_id)
-                if target.status != ChangeStatus.QUEUED:
-                    return False
-                services.cancel_queued_change(target, actor=ENGINE, reason=reason)
-                return True
+                return unless_done(
+                    _queued(view).filter(pk=change_id).exists,
+                    lambda: services.cancel_queued_change(
+                        ServiceChange.objects.get(pk=change_id), actor=ENGINE, reason=reason
+                    ),
+                )
 
             actions.append(
                 Action(

@@ -3,7 +3,7 @@ past due (or more) is suspended, unless that is "never", the client has auto-sus
 or its suspension is delayed past today."""
 
 from groupbill.automation.plan import Action
-from groupbill.automation.tasks.common import ENGINE
+from groupbill.automation.tasks.common import ENGINE, unless_done
 from groupbill.automation.tasks.past_due import oldest_past_due
 from groupbill.automation.view import CompanyView
 from groupbill.billing.models import InvoiceLine, InvoiceStatus
@@ -48,11 +48,11 @@ def plan(view: CompanyView) -> list[Action]:
         reason = f"Invoice {number} is {days} days past due"
 
         def apply(service_id=service.pk, reason=reason) -> bool:
-            target = Service.objects.get(pk=service_id)
-            if target.status != ServiceStatus.ACTIVE:
-                return False
-            services.suspend(target, actor=ENGINE, reason=reason, by=SuspendedBy.AUTOMATIC)
-            return True
+            return unless_done(
+                Service.objects.filter(pk=service_id, status=ServiceStatus.ACTIVE).exists,
+                lambda: services.suspend(Service.objects.get(pk=service_id), actor=ENGINE,
+                                         reason=reason, by=SuspendedBy.AUTOMATIC),
+            )  # fmt: skip
 
         actions.append(
             Action(

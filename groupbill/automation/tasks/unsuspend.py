@@ -1,9 +1,10 @@
 """unsuspend: a service suspended automatically is unsuspended once it has no past-due
 open invoice left (the payment itself does this at once; this task catches the rest, e.g.
-an invoice voided or a due date moved)."""
+an invoice voided or a due date moved). A suspension made as of a later moment than the
+run's is left alone: rerunning an earlier day never reverses a later decision."""
 
 from groupbill.automation.plan import Action
-from groupbill.automation.tasks.common import ENGINE
+from groupbill.automation.tasks.common import ENGINE, unless_done
 from groupbill.automation.tasks.past_due import oldest_past_due
 from groupbill.automation.view import CompanyView
 from groupbill.services import actions as services
@@ -25,17 +26,18 @@ def due(view: CompanyView):
 
 
 def plan(view: CompanyView) -> list[Action]:
-    suspended = view.scoped(_suspended(view)).order_by("pk")
+    # A run as of an earlier moment than a suspension does not undo it: time goes one way.
+    suspended = view.scoped(_suspended(view)).exclude(suspended_at__gt=view.as_of).order_by("pk")
     if not suspended.exists():
         return []
     overdue = oldest_past_due(view)
 
     def apply(service_id: int) -> bool:
-        service = Service.objects.get(pk=service_id)
-        if service.status != ServiceStatus.SUSPENDED:
-            return False
-        services.unsuspend(service, actor=ENGINE, reason="no past-due invoice left")
-        return True
+        return unless_done(
+            Service.objects.filter(pk=service_id, status=ServiceStatus.SUSPENDED).exists,
+            lambda: services.unsuspend(Service.objects.get(pk=service_id), actor=ENGINE,
+                                       reason="no past-due invoice left"),
+        )  # fmt: skip
 
     return [
         Action(
