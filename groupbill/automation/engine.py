@@ -27,7 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from groupbill import bounds, clock
-from groupbill.automation import queue, shards
+from groupbill.automation import queue, shards, snapshot
 from groupbill.automation.effects import recorded
 from groupbill.automation.models import EngineRun, EngineShard, RunStatus, ShardStatus
 from groupbill.automation.plan import Action, Failed
@@ -408,9 +408,16 @@ def _dry_run(record: EngineRun) -> dict[str, Any]:
         status=RunStatus.RUNNING, started_at=timezone.now()
     )
     try:
-        with recorded(), transaction.atomic():
-            reports = execute(as_of, companies=companies, tasks=tasks)
-            transaction.set_rollback(True)
+        if snapshot.wanted():
+            args = ["run", "--dry-run", "--json", "--as-of", record.as_of_text]
+            args += ["--company", str(record.company_id)] if record.company_id else []
+            args += ["--task", record.task] if record.task else []
+            [doc] = snapshot.documents(*args)
+        else:
+            with recorded(), transaction.atomic():
+                reports = execute(as_of, companies=companies, tasks=tasks)
+                transaction.set_rollback(True)
+            doc = _document(record.as_of_text, True, reports)
     except BaseException as exc:
         EngineRun.objects.filter(pk=record.pk).update(
             status=RunStatus.ERROR,
@@ -418,8 +425,8 @@ def _dry_run(record: EngineRun) -> dict[str, Any]:
             error="".join(traceback.format_exception_only(exc)).strip(),
         )
         raise
-    record.result = _document(record.as_of_text, True, reports)
-    record.status = RunStatus.FAILED if any(r.failed for r in reports) else RunStatus.DONE
+    record.result = doc
+    record.status = RunStatus.FAILED if any(t["failed"] for t in doc["tasks"]) else RunStatus.DONE
     record.finished_at = timezone.now()
     record.save(update_fields=["result", "status", "finished_at"])
     return record.result
@@ -473,11 +480,16 @@ def preview(days: list[AsOf], *, actor: str, company_id: int | None = None) -> E
     )
     documents = []
     try:
-        with recorded(), transaction.atomic():
-            for as_of in days:
-                reports = execute(as_of, companies=companies, tasks=tasks)
-                documents.append(_document(str(as_of), True, reports))
-            transaction.set_rollback(True)
+        if snapshot.wanted() and all(d.day is not None for d in days):
+            args = ["simulate", "--json", "--from", str(days[0]), "--to", str(days[-1])]
+            args += ["--company", str(company_id)] if company_id else []
+            documents = snapshot.documents(*args)
+        else:
+            with recorded(), transaction.atomic():
+                for as_of in days:
+                    reports = execute(as_of, companies=companies, tasks=tasks)
+                    documents.append(_document(str(as_of), True, reports))
+                transaction.set_rollback(True)
     except Exception as exc:
         EngineRun.objects.filter(pk=record.pk).update(
             status=RunStatus.ERROR, finished_at=timezone.now(), error=repr(exc)
