@@ -200,3 +200,16 @@ def test_dates_far_from_today_and_endless_invoices_are_refused(api, company, mak
     balance = api.get(f"/clients/{ada.pk}/balance").json()["items"][0]
     assert balance["due"] == 31 * 500 * 10**15
     assert ada.pk and not Package.objects.filter(name="x").exists()
+
+
+def test_the_openapi_document_has_no_duplicate_keys(client, db):
+    """A key twice in one object (the PDF's "200") broke the interactive docs entirely."""
+
+    def unique(pairs):
+        keys = [k for k, _ in pairs]
+        assert len(keys) == len(set(keys)), f"duplicate keys: {keys}"
+        return dict(pairs)
+
+    text = client.get("/api/v1/openapi.json").content.decode()
+    doc = json.loads(text, object_pairs_hook=unique)
+    assert "/api/v1/invoices/{invoice_id}/pdf" in doc["paths"]

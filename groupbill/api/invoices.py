@@ -193,7 +193,7 @@ def read_invoice(request: HttpRequest, invoice_id: Id):
     return invoice_out(get_invoice(invoice_id))
 
 
-_PDF = {"200": {"description": "The invoice as a PDF file",
+_PDF = {200: {"description": "The invoice as a PDF file",  # int: it replaces the default
                 "content": {"application/pdf": {"schema": {"type": "string",
                                                            "format": "binary"}}}}}  # fmt: skip
 
