@@ -42,6 +42,8 @@ from groupbill.services.models import BilledPeriod
 
 log = logging.getLogger("groupbill.engine")
 STALE_AFTER = timedelta(minutes=2)  # a shard this long without a heartbeat is claimed again
+BEAT_EVERY = 30  # seconds between heartbeats while a shard works through its actions
+ABANDON_AFTER = timedelta(minutes=10)  # a run this long without a heartbeat is abandoned
 BATCH = 500  # actions applied together by a task that applies set-based
 ANALYZE_AFTER = 10_000  # actions applied by a run, after which statistics are refreshed
 FINAL = (RunStatus.DONE, RunStatus.FAILED, RunStatus.ERROR, RunStatus.ABANDONED)
@@ -120,13 +122,26 @@ def _apply_batch(task, view: CompanyView, actions: list[Action], report: TaskRep
         report.record(action, "applied" if result else "skipped", result)
 
 
-def _apply_all(task, view: CompanyView, actions: list[Action], report: TaskReport) -> None:
+def _apply_all(
+    task, view: CompanyView, actions: list[Action], report: TaskReport, beat=None
+) -> None:
+    last_beat = time.monotonic()
+
+    def beat_now_and_then() -> None:
+        # Actions that wait on gateways or webhooks may take a while: keep the claim fresh.
+        nonlocal last_beat
+        if beat is not None and time.monotonic() - last_beat > BEAT_EVERY:
+            beat()
+            last_beat = time.monotonic()
+
     if getattr(task, "apply_batch", None) is None:
         for action in actions:
             _apply(action, report)
+            beat_now_and_then()
         return
     for i in range(0, len(actions), BATCH):
         _apply_batch(task, view, actions[i : i + BATCH], report)
+        beat_now_and_then()
 
 
 def run_tasks(
@@ -143,7 +158,7 @@ def run_tasks(
         with report.timed():
             actions = task.plan(view)
             report.planned += len(actions)
-            _apply_all(task, view, actions, report)
+            _apply_all(task, view, actions, report, beat)
         if beat is not None:
             beat()
 
@@ -198,6 +213,7 @@ def select(company_id: int | None, task: str | None):
 def start(*, as_of: AsOf, actor: str, company_id=None, task=None, dry_run=False) -> EngineRun:
     """Validate and record a run (queued); `run` carries it out, or a worker (`enqueue`)."""
     companies, _ = select(company_id, task)
+    abandon_stale()
     if not dry_run and as_of.latest() > timezone.now() + timedelta(days=1):
         live = _live_companies(companies)
         if live:
@@ -273,7 +289,7 @@ def claim(run_id: int | None = None, shard_id: int | None = None) -> EngineShard
         status=ShardStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER
     )
     with transaction.atomic():
-        rows = EngineShard.objects.filter(claimable)
+        rows = EngineShard.objects.filter(claimable, run__status=RunStatus.RUNNING)
         if run_id is not None:
             rows = rows.filter(run_id=run_id)
         if shard_id is not None:
@@ -283,7 +299,9 @@ def claim(run_id: int | None = None, shard_id: int | None = None) -> EngineShard
         shard = rows.order_by("run_id", "position").first()
         if shard is None:
             # A worker on this host that was killed is known dead at once.
-            running = EngineShard.objects.filter(status=ShardStatus.RUNNING)
+            running = EngineShard.objects.filter(
+                status=ShardStatus.RUNNING, run__status=RunStatus.RUNNING
+            )
             if run_id is not None:
                 running = running.filter(run_id=run_id)
             if shard_id is not None:
@@ -370,6 +388,33 @@ def _analyze() -> None:
     )
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {tables}")
+
+
+def abandon_stale() -> list[int]:
+    """Runs whose processes are gone are marked abandoned (their unfinished shards
+    failed): every running shard's worker a process of this host that no longer runs, or
+    no heartbeat for ABANDON_AFTER. Their work is left to the next run, which the keys make
+    safe. A run whose shards all ended but that was not summed up yet is finished."""
+    now, abandoned = timezone.now(), []
+    for record in EngineRun.objects.filter(status=RunStatus.RUNNING, dry_run=False):
+        left = list(record.shards.filter(status__in=[ShardStatus.QUEUED, ShardStatus.RUNNING]))
+        if not left:
+            finish(record.pk)
+            continue
+        running = [s for s in left if s.status == ShardStatus.RUNNING]
+        beat = record.heartbeat_at or record.started_at or record.created_at
+        if not (running and all(_gone(s.worker) for s in running)) and beat > now - ABANDON_AFTER:
+            continue
+        why = f"its process stopped (no heartbeat since {beat:%Y-%m-%d %H:%M:%S} UTC)"
+        with transaction.atomic():
+            EngineShard.objects.filter(pk__in=[s.pk for s in left]).update(
+                status=ShardStatus.FAILED, error=f"abandoned: {why}", finished_at=now
+            )
+            EngineRun.objects.filter(pk=record.pk, status=RunStatus.RUNNING).update(
+                status=RunStatus.ABANDONED, error=f"Abandoned: {why}.", finished_at=now
+            )
+        abandoned.append(record.pk)
+    return abandoned
 
 
 def progress(record: EngineRun) -> tuple[int, int]:
