@@ -365,11 +365,7 @@ def refund(payment: Transaction, *, amount: int, actor: str) -> Transaction:
         )
     with transaction.atomic():
         lock_objects.client(payment.client_id)
-        payment.refresh_from_db()
-        if amount > ledger.available(payment):
-            raise ValidationFailed.one(
-                "amount", "is more than the unapplied part of the payment (unapply it first)"
-            )
+        ledger.check_refundable(payment, amount)
         txn = Transaction.objects.create(
             company_id=payment.company_id,
             client_id=payment.client_id,

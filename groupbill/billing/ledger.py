@@ -24,6 +24,7 @@ from groupbill.billing.models import (
     TransactionStatus,
 )
 from groupbill.billing.signals import invoice_paid
+from groupbill.errors import ValidationFailed
 
 FUNDS = (TransactionKind.PAYMENT, TransactionKind.CREDIT)
 
@@ -62,6 +63,15 @@ def available(txn: Transaction) -> int:
     if txn.status != TransactionStatus.APPROVED or txn.kind not in FUNDS:
         return 0
     return txn.amount - used_amounts([txn.pk]).get(txn.pk, 0)
+
+
+def check_refundable(payment: Transaction, amount: int) -> None:
+    """A refund of `amount` takes only what no invoice holds (the client locked)."""
+    payment.refresh_from_db()
+    if amount > available(payment):
+        raise ValidationFailed.one(
+            "amount", "is more than the unapplied part of the payment (unapply it first)"
+        )
 
 
 def funds(client_id: int, currency: str) -> list[Transaction]:

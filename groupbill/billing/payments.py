@@ -228,11 +228,7 @@ def refund(payment: Transaction, *, amount: int, actor: str, reference: str = ""
         return txn
     with transaction.atomic():
         lock_objects.client(payment.client_id)
-        payment.refresh_from_db()
-        if amount > ledger.available(payment):
-            raise ValidationFailed.one(
-                "amount", "is more than the unapplied part of the payment (unapply it first)"
-            )
+        ledger.check_refundable(payment, amount)
         return _create(payment.client, TransactionKind.REFUND, amount, payment.currency, actor,
                        method=payment.method, reference=reference, refund_of=payment)  # fmt: skip
 
