@@ -12,7 +12,8 @@ Callers hold a transaction (`transaction.atomic`) around these functions.
 
 from collections import defaultdict
 
-from django.db.models import Sum
+from django.db.models import F, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from groupbill import clock
 from groupbill.billing.models import (
@@ -27,6 +28,8 @@ from groupbill.billing.signals import invoice_paid
 from groupbill.errors import ValidationFailed
 
 FUNDS = (TransactionKind.PAYMENT, TransactionKind.CREDIT)
+# A refund on its way to the gateway holds its amount until it is booked.
+REFUND_HOLDS = (TransactionStatus.APPROVED, TransactionStatus.PENDING)
 
 
 def _sums(rows) -> dict[int, int]:
@@ -45,8 +48,7 @@ def used_amounts(transaction_ids: list[int]) -> dict[int, int]:
         Transaction.objects.filter(
             refund_of_id__in=transaction_ids,
             kind=TransactionKind.REFUND,
-            # A refund on its way to the gateway holds its amount until it is booked.
-            status__in=[TransactionStatus.APPROVED, TransactionStatus.PENDING],
+            status__in=REFUND_HOLDS,
         )
         .values("refund_of_id")
         .annotate(total=Sum("amount"))
@@ -57,6 +59,29 @@ def used_amounts(transaction_ids: list[int]) -> dict[int, int]:
         for pk, amount in source.items():
             used[pk] += amount
     return used
+
+
+def with_credit_left(transactions: QuerySet) -> QuerySet:
+    """Those of the transactions that are funds (approved payments and credits) with money
+    left: not applied, nor refunded or being refunded, in full. In SQL, for a subquery."""
+    applied = (
+        Application.objects.filter(transaction=OuterRef("pk"))
+        .values("transaction")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    refunded = (
+        Transaction.objects.filter(refund_of=OuterRef("pk"), kind=TransactionKind.REFUND,
+                                   status__in=REFUND_HOLDS)
+        .values("refund_of")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )  # fmt: skip
+    return (
+        transactions.filter(kind__in=FUNDS, status=TransactionStatus.APPROVED)
+        .annotate(used=Coalesce(Subquery(applied), 0) + Coalesce(Subquery(refunded), 0))
+        .filter(amount__gt=F("used"))
+    )
 
 
 def available(txn: Transaction) -> int:

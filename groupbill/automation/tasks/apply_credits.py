@@ -1,19 +1,16 @@
 """apply_credits: with `auto_apply_credits`, loose credit goes to open invoices, oldest due
 date first, per currency."""
 
-from django.db.models import Exists, F, OuterRef, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef
 
 from groupbill.automation.plan import Action
 from groupbill.automation.tasks.common import ENGINE, client_groups
 from groupbill.automation.view import CompanyView
 from groupbill.billing import ledger, payments
 from groupbill.billing.models import (
-    Application,
     Invoice,
     InvoiceStatus,
     Transaction,
-    TransactionKind,
     TransactionStatus,
 )
 from groupbill.clients.models import Client
@@ -24,31 +21,8 @@ NAME = "apply_credits"
 def due(view: CompanyView):
     """Clients with an open invoice and a payment or credit not used up (applied or
     refunded) in full."""
-    applied = (
-        Application.objects.filter(transaction=OuterRef("pk"))
-        .values("transaction")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    refunded = (
-        Transaction.objects.filter(
-            refund_of=OuterRef("pk"),
-            kind=TransactionKind.REFUND,
-            status__in=[TransactionStatus.APPROVED, TransactionStatus.PENDING],
-        )
-        .values("refund_of")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    credit = (
-        Transaction.objects.filter(
-            client_id=OuterRef("client_id"),
-            currency=OuterRef("currency"),
-            kind__in=ledger.FUNDS,
-            status=TransactionStatus.APPROVED,
-        )
-        .annotate(used=Coalesce(Subquery(applied), 0) + Coalesce(Subquery(refunded), 0))
-        .filter(amount__gt=F("used"))
+    credit = ledger.with_credit_left(
+        Transaction.objects.filter(client_id=OuterRef("client_id"), currency=OuterRef("currency"))
     )
     open_invoices = Invoice.objects.filter(company=view.company, status=InvoiceStatus.OPEN)
     return open_invoices.filter(Exists(credit)).values("client_id")
