@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint format bench bench-peer
+.PHONY: run test install lint format bench bench-peer api-contract
 
 # Re-install whenever the pinned dependencies change.
 $(STAMP): pyproject.toml
@@ -33,6 +33,10 @@ format: install
 
 test: lint
 	$(BIN)/pytest
+
+# Schemathesis, all checks and phases, against a served instance (a few minutes).
+api-contract: install
+	$(BIN)/python -m tests.api_contract
 
 bench: install
 	$(BIN)/python bench/resolver.py

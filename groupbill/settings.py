@@ -170,6 +170,8 @@ DATABASES = {"default": _database()}
 
 # The API takes JSON bodies up to this size (413 beyond); forms are far smaller.
 API_MAX_BODY_BYTES = int(os.environ.get("GROUPBILL_API_MAX_BODY_BYTES", str(1024 * 1024)))
+# Requests with a key that names no API key, per address in ten minutes, before a 429.
+API_KEY_FAILURE_LIMIT = int(os.environ.get("GROUPBILL_API_KEY_FAILURE_LIMIT", "20"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 DATABASE_ROUTERS = ["groupbill.db_routers.ProcrastinateOnPostgreSQLOnly"]
 

@@ -5,6 +5,7 @@ defaults."""
 import json
 import subprocess
 import sys
+from datetime import date
 
 import pytest
 from django.test import Client as HttpClient
@@ -85,10 +86,12 @@ def test_no_surrogate_text_ever_reaches_the_database(api, company, before, lone,
 
 
 def test_guessing_api_keys_is_answered_429_with_retry_after(db, api_key):
+    from django.conf import settings
+
     from groupbill.api import auth
 
     guesser = HttpClient(HTTP_AUTHORIZATION="Bearer gb_wrong")
-    for _ in range(auth.FAILURE_LIMIT):
+    for _ in range(settings.API_KEY_FAILURE_LIMIT):
         _problem(guesser.get("/api/v1/companies"), 401)
     doc = _problem(guesser.get("/api/v1/companies"), 429)
     assert "Too many requests with keys" in doc["detail"]
@@ -213,3 +216,58 @@ def test_the_openapi_document_has_no_duplicate_keys(client, db):
     text = client.get("/api/v1/openapi.json").content.decode()
     doc = json.loads(text, object_pairs_hook=unique)
     assert "/api/v1/invoices/{invoice_id}/pdf" in doc["paths"]
+
+
+# --- Generated hostile values ---------------------------------------------------------------
+
+HOSTILE = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+BEYOND_AMOUNTS = st.integers(min_value=10**15 + 1, max_value=2**200) | st.integers(
+    max_value=-(10**15) - 1, min_value=-(2**200)
+)
+
+
+@HOSTILE
+@given(
+    field=st.sampled_from(["unit_amount", "quantity"]),
+    value=BEYOND_AMOUNTS
+    | st.floats().filter(lambda x: not x.is_integer())  # 5.0 is the number 5; 5.5, nan are not
+    | st.booleans()
+    | st.just("12"),
+)
+def test_numbers_no_line_can_hold_are_422_and_write_nothing(api, make_client, field, value):
+    from groupbill.billing.models import Invoice
+
+    line = {"description": "Hosting", "unit_amount": 1000, field: value}
+    response = api.post("/invoices", {"client_id": make_client().pk, "lines": [line]})
+    doc = _problem(response, 422)
+    assert doc["errors"][0]["field"] == f"lines.0.{field}"
+    assert not Invoice.objects.exists()
+
+
+FAR_DATES = st.dates(max_value=date(2016, 1, 1)) | st.dates(min_value=date(2037, 12, 31))
+
+
+@HOSTILE
+@given(day=FAR_DATES | st.integers() | st.just("31.12.2026") | st.just(""))
+def test_dates_far_from_today_or_not_dates_are_422_and_write_nothing(api, make_client, day):
+    from groupbill.billing.models import RecurringInvoice
+
+    value = day.isoformat() if isinstance(day, date) else day
+    recurring = {"unit": "month", "start_on": value,
+                 "lines": [{"description": "Support", "unit_amount": 100}]}  # fmt: skip
+    doc = _problem(api.post(f"/clients/{make_client().pk}/recurring-invoices", recurring), 422)
+    assert doc["errors"][0]["field"] == "start_on"
+    assert not RecurringInvoice.objects.exists()
+
+
+@HOSTILE
+@given(size=st.integers(min_value=1001, max_value=50_000), kind=st.sampled_from(["json", "text"]))
+def test_big_bodies_are_413_whatever_their_type(api_key, company, settings, size, kind):
+    settings.API_MAX_BODY_BYTES = 1000
+    http = HttpClient(HTTP_AUTHORIZATION=f"Bearer {api_key}")
+    body = json.dumps({"company_id": company.pk, "first_name": "x" * size}).encode()
+    content_type = "application/json" if kind == "json" else "text/plain"
+    _problem(http.generic("POST", "/api/v1/clients", body, content_type), 413)
+    assert not Client.objects.exists()

@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer
@@ -11,7 +12,6 @@ from groupbill.errors import TooManyRequests
 _TOUCH_EVERY = timedelta(minutes=1)
 
 
-FAILURE_LIMIT = 20  # wrong keys per address and window, then 429
 FAILURE_WINDOW = timedelta(minutes=10)
 
 
@@ -26,8 +26,9 @@ class KeyGuessing(TooManyRequests):
 
 def _refuse_if_guessing(address: str, now) -> None:
     recent = KeyFailure.objects.filter(address=address, at__gt=now - FAILURE_WINDOW)
-    times = list(recent.order_by("-at").values_list("at", flat=True)[:FAILURE_LIMIT])
-    if len(times) >= FAILURE_LIMIT:
+    limit = settings.API_KEY_FAILURE_LIMIT
+    times = list(recent.order_by("-at").values_list("at", flat=True)[:limit])
+    if len(times) >= limit:
         free_at = times[-1] + FAILURE_WINDOW
         raise KeyGuessing(max(1, int((free_at - now).total_seconds()) + 1))
 

@@ -1,11 +1,11 @@
 """Engine runs: list, start (202, then poll), read."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import StrictBool, StrictStr
+from pydantic import StrictBool, StrictStr, WithJsonSchema
 
 from groupbill.api.auth import actor
 from groupbill.api.common import BodyId, Id, PageQuery, StrictBody, paginate
@@ -17,11 +17,14 @@ from groupbill.errors import NotFound, ValidationFailed
 router = Router(tags=["automation"])
 
 
+TASK = {"anyOf": [{"type": "string", "enum": list(engine.TASK_NAMES)}, {"type": "null"}]}
+
+
 class RunIn(StrictBody):
     as_of: StrictStr | None = None  # RFC 3339 with offset, or a date; default: now
     dry_run: StrictBool = False
     company_id: BodyId | None = None
-    task: StrictStr | None = None
+    task: Annotated[StrictStr | None, WithJsonSchema(TASK)] = None  # default: every task
 
 
 class RunOut(Schema):

@@ -1,9 +1,12 @@
+from typing import Annotated
+
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import StrictStr
 
 from groupbill.api.auth import actor
 from groupbill.api.common import Id, PageQuery, StrictBody, changes, paginate
+from groupbill.api.fields import limits, never_null, required_text, text, text_schema
 from groupbill.clients import actions
 from groupbill.clients.models import ClientGroup
 from groupbill.clients.queries import get_group, groups_with_counts
@@ -11,17 +14,20 @@ from groupbill.companies.queries import get_company
 
 router = Router(tags=["client groups"])
 
+GroupName = required_text(64)
+Color = Annotated[StrictStr, limits(pattern=r"^(#[0-9A-Fa-f]{6})?$")]  # empty: the default
+
 
 class GroupIn(StrictBody):
-    name: StrictStr
-    color: StrictStr | None = None
-    description: StrictStr = ""
+    name: GroupName
+    color: Color | None = None
+    description: text(2000) = ""
 
 
 class GroupPatch(StrictBody):
-    name: StrictStr | None = None
-    color: StrictStr | None = None
-    description: StrictStr | None = None
+    name: never_null(text_schema(64, required=True)) = None
+    color: Color | None = None
+    description: text(2000) | None = None
 
 
 class GroupOut(Schema):

@@ -3,12 +3,14 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import StrictBool, StrictStr, create_model
+from pydantic import StrictBool, create_model
 
 from groupbill.api.auth import actor
 from groupbill.api.common import BodyId, Id, PageQuery, StrictBody, changes, paginate
+from groupbill.api.fields import BOOLEAN, CURRENCY, Day, never_null, text
 from groupbill.clients import actions
-from groupbill.clients.contact_fields import CONTACT_FIELD_NAMES
+from groupbill.clients.actions import LANGUAGE_PATTERN
+from groupbill.clients.contact_fields import CONTACT_FIELD_NAMES, CONTACT_FIELDS
 from groupbill.clients.models import Client, ClientStatus, Contact, ContactRole
 from groupbill.clients.queries import clients_with_primary, get_client, primary_contact
 from groupbill.companies.queries import get_company
@@ -18,16 +20,17 @@ router = Router(tags=["clients"])
 StatusValue = Literal[tuple(ClientStatus.values)]  # type: ignore[valid-type]
 Role = Literal[tuple(ContactRole.values)]  # type: ignore[valid-type]
 
+# Left out: the default (create) or unchanged (PATCH); only the date may be null (none).
 _ATTRIBUTES: dict[str, Any] = {
-    "status": (StatusValue | None, None),
-    "autosuspend": (StrictBool | None, None),
-    "suspension_delayed_until": (date | None, None),
-    "tax_exempt": (StrictBool | None, None),
-    "tax_id": (StrictStr | None, None),
-    "default_currency": (StrictStr | None, None),
-    "language": (StrictStr | None, None),
+    "status": (never_null({"type": "string", "enum": ClientStatus.values}, StatusValue), None),
+    "autosuspend": (never_null(BOOLEAN, StrictBool), None),
+    "suspension_delayed_until": (Day | None, None),
+    "tax_exempt": (never_null(BOOLEAN, StrictBool), None),
+    "tax_id": (text(64) | None, None),
+    "default_currency": (never_null(CURRENCY), None),
+    "language": (never_null({"type": "string", "pattern": LANGUAGE_PATTERN}), None),
 }
-_CONTACT_IN: dict[str, Any] = {name: (StrictStr | None, None) for name in CONTACT_FIELD_NAMES}
+_CONTACT_IN: dict[str, Any] = {f.name: (text(f.max_length) | None, None) for f in CONTACT_FIELDS}
 _CONTACT_OUT: dict[str, Any] = {name: (str, ...) for name in CONTACT_FIELD_NAMES}
 
 ClientIn = create_model(

@@ -5,15 +5,16 @@ from typing import Annotated, Any, TypeVar
 
 from django.db.models import QuerySet
 from ninja import Query, Schema
-from pydantic import ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field
 
+from groupbill.api.fields import integral
 from groupbill.errors import NotFound, ValidationFailed
 from groupbill.validation import MAX_ID
 
 # Ids in paths and queries (parsed from text) and in JSON bodies (strict: 5, not "5").
 # Out-of-range numbers are a 422, never a database overflow.
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-BodyId = Annotated[int, Field(ge=1, le=MAX_ID, strict=True)]
+BodyId = Annotated[int, BeforeValidator(integral), Field(ge=1, le=MAX_ID, strict=True)]
 
 
 class StrictBody(Schema):

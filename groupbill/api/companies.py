@@ -1,12 +1,21 @@
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import StrictStr
 
 from groupbill.api.auth import actor
 from groupbill.api.common import Id, PageQuery, StrictBody, changes, paginate
+from groupbill.api.fields import (
+    CURRENCY,
+    NAME,
+    TIMEZONE,
+    CurrencyCode,
+    Name,
+    TimeZone,
+    never_null,
+    text,
+)
 from groupbill.companies import actions
 from groupbill.companies.models import Company
 from groupbill.companies.queries import companies, get_company
@@ -14,22 +23,25 @@ from groupbill.companies.queries import companies, get_company
 router = Router(tags=["companies"])
 
 Rounding = Literal["half_up", "half_even"]
+ROUNDING = {"type": "string", "enum": list(get_args(Rounding))}
+Email = text(254)
 
 
 class CompanyIn(StrictBody):
-    name: StrictStr
-    timezone: StrictStr
-    default_currency: StrictStr
-    notify_email: StrictStr = ""
+    name: Name
+    timezone: TimeZone
+    default_currency: CurrencyCode
+    notify_email: Email = ""
     rounding_mode: Rounding = "half_up"
 
 
 class CompanyPatch(StrictBody):
-    name: StrictStr | None = None
-    timezone: StrictStr | None = None
-    default_currency: StrictStr | None = None
-    notify_email: StrictStr | None = None
-    rounding_mode: Rounding | None = None
+    # Left out: unchanged. Only the email can be emptied (null or "").
+    name: never_null(NAME) = None
+    timezone: never_null(TIMEZONE) = None
+    default_currency: never_null(CURRENCY) = None
+    notify_email: Email | None = None
+    rounding_mode: never_null(ROUNDING, Rounding) = None
 
 
 class CompanyOut(Schema):

@@ -12,10 +12,20 @@ from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Body, Router, Schema, Status
-from pydantic import StrictBool, StrictInt, StrictStr
+from pydantic import StrictBool, StrictStr
 
 from groupbill.api.auth import actor, principal
 from groupbill.api.common import BodyId, Id, PageQuery, StrictBody, paginate, referenced
+from groupbill.api.fields import (
+    LINES,
+    CurrencyCode,
+    Day,
+    LineAmount,
+    Quantity,
+    WholeNumber,
+    required_text,
+    text,
+)
 from groupbill.api.transactions import TransactionOut, transaction_out
 from groupbill.billing import charges, invoices, payments
 from groupbill.billing.models import Invoice, InvoiceStatus
@@ -37,26 +47,29 @@ StatusValue = Literal[tuple(InvoiceStatus.values)]  # type: ignore[valid-type]
 
 
 class LineIn(StrictBody):
-    description: StrictStr
-    unit_amount: StrictInt
-    quantity: StrictInt = 1
+    description: required_text(500)
+    unit_amount: LineAmount
+    quantity: Quantity = 1
     taxable: StrictBool = True
+
+
+Lines = Annotated[list[LineIn], LINES]
 
 
 class InvoiceIn(StrictBody):
     client_id: BodyId
-    currency: StrictStr | None = None  # the client's default currency when left out
-    notes: StrictStr = ""
-    lines: list[LineIn]
+    currency: CurrencyCode | None = None  # the client's default currency when left out
+    notes: text(5000) = ""
+    lines: Lines
 
 
 class LinesIn(StrictBody):
-    lines: list[LineIn]
+    lines: Lines
 
 
 class IssueIn(StrictBody):
-    issued_on: date | None = None  # the company's today when left out
-    due_on: date | None = None  # the issue date when left out
+    issued_on: Day | None = None  # the company's today when left out
+    due_on: Day | None = None  # the issue date when left out
 
 
 class VoidIn(StrictBody):
@@ -74,7 +87,7 @@ class PaymentIn(StrictBody):
     invoice, account or amount it is refused (422 on `idempotency_key`). While a charge of
     the invoice waits for the gateway's answer, another is refused (409)."""
 
-    amount: StrictInt | None = None
+    amount: WholeNumber | None = None
     method: StrictStr | None = None
     reference: StrictStr | None = None
     payment_account_id: BodyId | None = None
@@ -82,7 +95,7 @@ class PaymentIn(StrictBody):
 
 
 class UnapplyIn(StrictBody):
-    amount: StrictInt | None = None  # everything applied when left out
+    amount: WholeNumber | None = None  # everything applied when left out
 
 
 class LineOut(Schema):

@@ -5,14 +5,25 @@ secret can be set but is never returned: `has_webhook_secret` says whether there
 """
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import StrictBool, StrictInt, StrictStr
+from pydantic import StrictBool, StrictStr
 
 from groupbill.api.auth import actor
 from groupbill.api.common import BodyId, Id, PageQuery, StrictBody, changes, paginate
+from groupbill.api.fields import (
+    BOOLEAN,
+    NAME,
+    CurrencyCode,
+    Name,
+    items,
+    limits,
+    never_null,
+    text,
+    whole_number,
+)
 from groupbill.catalog import actions
 from groupbill.catalog.models import ConfigOption, OptionKind, Package, PricingUnit
 from groupbill.catalog.queries import get_option, get_package, options, packages
@@ -25,56 +36,74 @@ Unit = Literal[tuple(PricingUnit.values)]  # type: ignore[valid-type]
 Kind = Literal[tuple(OptionKind.values)]  # type: ignore[valid-type]
 
 
+# The catalogue's own bounds, so the schema states them.
+Term = whole_number(1, actions.MAX_TERM_COUNT)
+Amount = whole_number(0, actions.MAX_AMOUNT)
+WebhookUrl = Annotated[StrictStr, limits(maxLength=200, pattern=r"^(https?://.+)?$")]
+SECRET = f"^(.{{{actions.WEBHOOK_SECRET_MIN},{actions.WEBHOOK_SECRET_MAX}}})?$"
+WebhookSecret = Annotated[StrictStr, limits(pattern=SECRET, description="empty for none")]
+AddonOf = Annotated[list[BodyId], items(maximum=actions.MAX_ADDON_OF)]
+MODULE = {"type": "string", "enum": list(actions.MODULES)}
+KIND = {"type": "string", "enum": OptionKind.values}
+
+
 class PriceIn(StrictBody):
     unit: Unit
-    count: StrictInt = 1
-    currency: StrictStr
-    price: StrictInt
-    setup_fee: StrictInt = 0
+    count: Term = 1
+    currency: CurrencyCode
+    price: Amount
+    setup_fee: Amount = 0
+
+
+Prices = Annotated[list[PriceIn], items(maximum=actions.MAX_PRICES)]
 
 
 class PackageIn(StrictBody):
-    name: StrictStr
-    description: StrictStr = ""
+    name: Name
+    description: text(5000) = ""
     module: Module = "none"
-    webhook_url: StrictStr = ""
-    webhook_secret: StrictStr = ""
+    webhook_url: WebhookUrl = ""
+    webhook_secret: WebhookSecret = ""
     client_can_order_as_addon: StrictBool = True
-    addon_of: list[BodyId] = []
-    prices: list[PriceIn] = []
+    addon_of: AddonOf = []
+    prices: Prices = []
 
 
 class PackagePatch(StrictBody):
-    name: StrictStr | None = None
-    description: StrictStr | None = None
-    module: Module | None = None
-    webhook_url: StrictStr | None = None
-    webhook_secret: StrictStr | None = None
-    client_can_order_as_addon: StrictBool | None = None
-    addon_of: list[BodyId] | None = None
-    active: StrictBool | None = None
+    # Left out: unchanged. Text may be emptied; the rest cannot be null.
+    name: never_null(NAME) = None
+    description: text(5000) | None = None
+    module: never_null(MODULE, Module) = None
+    webhook_url: WebhookUrl | None = None
+    webhook_secret: WebhookSecret | None = None
+    client_can_order_as_addon: never_null(BOOLEAN, StrictBool) = None
+    addon_of: AddonOf = None
+    active: never_null(BOOLEAN, StrictBool) = None
 
 
 class PricesIn(StrictBody):
-    prices: list[PriceIn]
+    prices: Annotated[list[PriceIn], items(1, actions.MAX_PRICES)]
 
 
 class ValueIn(StrictBody):
     id: BodyId | None = None  # an existing value to keep (PATCH); new values have none
-    name: StrictStr
-    prices: list[PriceIn] = []
+    name: Name
+    prices: Prices = []
+
+
+Values = Annotated[list[ValueIn], items(1, actions.MAX_VALUES)]
 
 
 class OptionIn(StrictBody):
-    name: StrictStr
+    name: Name
     kind: Kind = "select"
-    values: list[ValueIn]
+    values: Values
 
 
 class OptionPatch(StrictBody):
-    name: StrictStr | None = None
-    kind: Kind | None = None
-    values: list[ValueIn] | None = None
+    name: never_null(NAME) = None
+    kind: never_null(KIND, Kind) = None
+    values: Values = None
 
 
 class PriceOut(Schema):

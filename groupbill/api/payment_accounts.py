@@ -6,7 +6,7 @@ number: a reference that looks like a card or account number is refused.
 """
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
@@ -14,6 +14,7 @@ from pydantic import StrictBool, StrictStr
 
 from groupbill.api.auth import actor
 from groupbill.api.common import Id, PageQuery, StrictBody, changes, paginate
+from groupbill.api.fields import Day, limits, required_text, text
 from groupbill.billing import accounts
 from groupbill.billing.gateways import GATEWAY_NAMES
 from groupbill.billing.models import AccountKind
@@ -29,10 +30,10 @@ Gateway = Literal[GATEWAY_NAMES]  # type: ignore[valid-type]
 class AccountIn(StrictBody):
     kind: Kind
     gateway: Gateway
-    reference: StrictStr  # the gateway's token for the card or account
-    last4: StrictStr
-    label: StrictStr = ""
-    expires_on: date | None = None
+    reference: required_text(128)  # the gateway's token for the card or account
+    last4: Annotated[StrictStr, limits(pattern=r"^[0-9]{4}$")]
+    label: text(64) = ""
+    expires_on: Day | None = None
     is_autodebit: StrictBool = False  # true: replaces the client's auto-debit account
 
 

@@ -6,7 +6,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from groupbill.errors import DomainError
 
-_TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
+TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
            405: "Method not allowed", 409: "Conflict", 413: "Payload too large",
            415: "Unsupported media type", 422: "Invalid request",
            429: "Too many requests"}  # fmt: skip
@@ -18,6 +18,7 @@ _MESSAGES = {
     "string_type": "must be text",
     "int_type": "must be a whole number",
     "bool_type": "must be true or false",
+    "list_type": "must be a list",
 }
 
 
@@ -26,7 +27,7 @@ def problem(
 ) -> JsonResponse:
     body = {
         "type": "about:blank",
-        "title": title or _TITLES.get(status, "Error"),
+        "title": title or TITLES.get(status, "Error"),
         "status": status,
         "detail": detail,
         "errors": errors or [],

@@ -1,6 +1,7 @@
 """Recurring invoices: staff-defined invoices the engine issues every term."""
 
 from datetime import date, datetime
+from typing import Annotated
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
@@ -8,8 +9,20 @@ from pydantic import StrictBool, StrictInt, StrictStr
 
 from groupbill.api.auth import actor
 from groupbill.api.common import Id, PageQuery, StrictBody, paginate
+from groupbill.api.fields import (
+    CurrencyCode,
+    Day,
+    LineAmount,
+    Quantity,
+    items,
+    limits,
+    required_text,
+    text,
+    whole_number,
+)
 from groupbill.billing import recurring
 from groupbill.billing.models import RecurringInvoice
+from groupbill.bounds import MAX_LINES
 from groupbill.clients.queries import get_client
 from groupbill.errors import NotFound
 
@@ -17,19 +30,19 @@ router = Router(tags=["recurring invoices"])
 
 
 class RecurringLineIn(StrictBody):
-    description: StrictStr
-    unit_amount: StrictInt
-    quantity: StrictInt = 1
+    description: required_text(500)
+    unit_amount: LineAmount
+    quantity: Quantity = 1
     taxable: StrictBool = True
 
 
 class RecurringIn(StrictBody):
-    unit: StrictStr
-    count: StrictInt = 1
-    start_on: date
-    currency: StrictStr | None = None
-    notes: StrictStr = ""
-    lines: list[RecurringLineIn]
+    unit: Annotated[StrictStr, limits(enum=["day", "week", "month", "year"])]
+    count: whole_number(1, 36) = 1
+    start_on: Day
+    currency: CurrencyCode | None = None
+    notes: text(2000) = ""
+    lines: Annotated[list[RecurringLineIn], items(1, MAX_LINES)]
 
 
 class RecurringLineOut(Schema):

@@ -21,6 +21,7 @@ from groupbill.api import (
     transactions,
 )
 from groupbill.api.auth import BearerKey
+from groupbill.api.openapi import declare_errors
 
 
 def _problem_on_405(view):
@@ -51,6 +52,9 @@ class ProblemNinjaAPI(NinjaAPI):
             pattern.callback = _problem_on_405(pattern.callback)
         urls.append(re_path(r"^", _unknown_path))
         return urls
+
+    def get_openapi_schema(self, **kwargs):
+        return declare_errors(super().get_openapi_schema(**kwargs))
 
 
 api = ProblemNinjaAPI(

@@ -12,10 +12,11 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import StrictInt, StrictStr
+from pydantic import StrictStr
 
 from groupbill.api.auth import actor
 from groupbill.api.common import BodyId, Id, PageQuery, StrictBody, paginate, referenced
+from groupbill.api.fields import Day, WholeNumber, whole_number
 from groupbill.catalog.queries import get_price
 from groupbill.clients.queries import get_client
 from groupbill.clock import now
@@ -23,15 +24,19 @@ from groupbill.companies.queries import company_today
 from groupbill.services import actions
 from groupbill.services.models import Service, ServiceChange, ServiceStatus
 from groupbill.services.queries import changes, get_change, get_service, services
+from groupbill.services.shared import MAX_QUANTITY
 
 router = Router(tags=["services"])
 
 StatusValue = Literal[tuple(ServiceStatus.values)]  # type: ignore[valid-type]
 
 
+Units = whole_number(1, MAX_QUANTITY)
+
+
 class OptionChoiceIn(StrictBody):
     value_id: BodyId
-    quantity: StrictInt = 1
+    quantity: WholeNumber = 1
 
 
 Options = dict[Id, OptionChoiceIn]  # option id (a JSON key, so text) -> the value chosen
@@ -40,10 +45,10 @@ Options = dict[Id, OptionChoiceIn]  # option id (a JSON key, so text) -> the val
 class ServiceIn(StrictBody):
     client_id: BodyId
     pricing_id: BodyId
-    quantity: StrictInt = 1
+    quantity: Units = 1
     options: Options = {}
     parent_id: BodyId | None = None
-    start_on: date | None = None
+    start_on: Day | None = None
 
 
 class SuspendIn(StrictBody):
@@ -53,16 +58,16 @@ class SuspendIn(StrictBody):
 class CancelIn(StrictBody):
     when: Literal["now", "end_of_term"]
     reason: StrictStr = ""
-    today: date | None = None
+    today: Day | None = None
 
 
 class ChangeIn(StrictBody):
     """What to change; what is left out stays. `options` replaces the whole choice."""
 
     pricing_id: BodyId | None = None
-    quantity: StrictInt | None = None
+    quantity: Units | None = None
     options: Options | None = None
-    today: date | None = None
+    today: Day | None = None
 
 
 class ChangeCancelIn(StrictBody):

@@ -13,10 +13,10 @@ from typing import Any, Literal
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import StrictInt, StrictStr
 
 from groupbill.api.auth import actor
 from groupbill.api.common import BodyId, Id, Page, PageQuery, StrictBody, paginate, referenced
+from groupbill.api.fields import CurrencyCode, PositiveAmount, required_text, text
 from groupbill.billing import payments
 from groupbill.billing.models import Transaction, TransactionKind
 from groupbill.billing.queries import get_invoice, get_transaction, transactions, unapplied
@@ -32,25 +32,25 @@ class TransactionIn(StrictBody):
 
     client_id: BodyId
     kind: Literal["payment", "credit"]
-    amount: StrictInt
-    currency: StrictStr
-    method: StrictStr | None = None
-    reference: StrictStr | None = None
-    note: StrictStr = ""
+    amount: PositiveAmount
+    currency: CurrencyCode
+    method: required_text(32) | None = None
+    reference: text(128) | None = None
+    note: text(500) = ""
 
 
 class ApplyIn(StrictBody):
     invoice_id: BodyId
-    amount: StrictInt
+    amount: PositiveAmount
 
 
 class RefundIn(StrictBody):
-    amount: StrictInt
-    reference: StrictStr = ""
+    amount: PositiveAmount
+    reference: text(128) = ""
 
 
 class ApplyCreditIn(StrictBody):
-    currency: StrictStr
+    currency: CurrencyCode
 
 
 class ApplicationOut(Schema):

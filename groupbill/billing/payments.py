@@ -219,6 +219,9 @@ def refund(payment: Transaction, *, amount: int, actor: str, reference: str = ""
     refund is kept (status declined, no money moved) and the refusal raised after it is
     recorded. Any other payment's refund is recorded as made by hand."""
     amount = _positive(amount)
+    # Checked for gateway refunds too, which carry the gateway's own reference instead.
+    texts, errors = v.collect({"reference": reference}, _TEXTS)
+    v.raise_if(errors)
     if payment.kind != TransactionKind.PAYMENT:
         raise ValidationFailed.one("transaction_id", "only payments can be refunded")
     if payment.payment_account_id is not None:
@@ -230,7 +233,8 @@ def refund(payment: Transaction, *, amount: int, actor: str, reference: str = ""
         lock_objects.client(payment.client_id)
         ledger.check_refundable(payment, amount)
         return _create(payment.client, TransactionKind.REFUND, amount, payment.currency, actor,
-                       method=payment.method, reference=reference, refund_of=payment)  # fmt: skip
+                       method=payment.method, reference=texts["reference"],
+                       refund_of=payment)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -228,7 +228,8 @@ def update_contact(contact: Contact, changes: dict[str, Any], *, actor: str) -> 
 
 # --- Clients ---------------------------------------------------------------------------
 
-_LANGUAGE = re.compile(r"^[a-z]{2,3}([_-][A-Za-z]{2})?$")
+LANGUAGE_PATTERN = r"^[a-z]{2,3}([_-][A-Za-z]{2})?$"
+_LANGUAGE = re.compile(LANGUAGE_PATTERN)
 
 
 def clean_language(value: Any) -> str:

@@ -17,12 +17,12 @@ DEFAULT_GROUP_NAME = "General"
 
 
 @functools.cache
-def _timezones() -> frozenset[str]:
+def timezone_names() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
 def clean_timezone(value: Any) -> str:
-    if not isinstance(value, str) or value not in _timezones():
+    if not isinstance(value, str) or value not in timezone_names():
         raise ValueError("must be an IANA time zone name, e.g. Europe/Berlin or America/New_York")
     return value
 

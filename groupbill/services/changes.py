@@ -33,7 +33,14 @@ from groupbill.services.models import (
     ServiceStatus,
 )
 from groupbill.services.module_calls import Booked
-from groupbill.services.shared import clean_reason, options_of, priced, record_event, settings_of
+from groupbill.services.shared import (
+    MAX_QUANTITY,
+    clean_reason,
+    options_of,
+    priced,
+    record_event,
+    settings_of,
+)
 
 
 def _snapshot(package_id: int, pricing_id: int, quantity: int, options: prices.OptionChoice):
@@ -73,8 +80,8 @@ def change_service(
     new_pricing = pricing or service.pricing
     new_quantity = quantity if quantity is not None else service.quantity
     new_options = options if options is not None else options_of(service)
-    if not 1 <= new_quantity <= 100_000:
-        raise ValidationFailed.one("quantity", "must be from 1 to 100000")
+    if not 1 <= new_quantity <= MAX_QUANTITY:
+        raise ValidationFailed.one("quantity", f"must be from 1 to {MAX_QUANTITY}")
     if new_pricing.package.company_id != service.client.company_id or not new_pricing.recurring:
         raise ValidationFailed.one("pricing_id", "must be a recurring price of the company")
     if new_pricing.currency != service.pricing.currency:

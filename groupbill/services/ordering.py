@@ -13,7 +13,7 @@ from groupbill.errors import FieldError, ValidationFailed
 from groupbill.periods import period, period_index
 from groupbill.services import pricing as prices
 from groupbill.services.models import BilledPeriod, Service, ServiceOption, ServiceStatus
-from groupbill.services.shared import record_event, settings_of
+from groupbill.services.shared import MAX_QUANTITY, record_event, settings_of
 
 SYNCABLE_UNITS = (PricingUnit.MONTH, PricingUnit.YEAR)
 
@@ -68,8 +68,8 @@ def add_service(
         errors.append(
             FieldError("pricing_id", "is not a price of an active package of the client's company")
         )
-    if not 1 <= quantity <= 100_000:
-        errors.append(FieldError("quantity", "must be from 1 to 100000"))
+    if not 1 <= quantity <= MAX_QUANTITY:
+        errors.append(FieldError("quantity", f"must be from 1 to {MAX_QUANTITY}"))
     if parent is not None:
         if parent.client_id != client.pk or parent.status == ServiceStatus.CANCELED:
             errors.append(FieldError("parent_id", "must be an active service of the same client"))

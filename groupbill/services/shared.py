@@ -9,6 +9,8 @@ from groupbill.services import pricing as prices
 from groupbill.services.models import Service, ServiceEvent
 from groupbill.settings_catalog.resolver import resolve_client
 
+MAX_QUANTITY = 100_000  # units of one service
+
 
 def settings_of(client_id: int) -> dict[str, Any]:
     return {k: e.value for k, e in resolve_client(client_id).items()}
