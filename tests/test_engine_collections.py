@@ -1154,3 +1154,25 @@ def test_a_missed_autodebit_pending_notice_is_caught_up_before_the_charge_day(
     assert notices_of(sim, ada_bill) == [(day(7), "autodebit_pending", "pending")]
     assert notices_of(sim, bob_bill) == []
     assert [(d, who) for d, who, *_ in sim.charges] == [(day(9), "Ada"), (day(9), "Bob")]
+
+
+def test_the_same_past_due_invoice_suspends_with_one_message(group, make_client, hosting, sim):
+    """The engine suspends Ada's hosting on February 17th for the unpaid February invoice;
+    staff lift the suspension that evening as she promises to pay, and the engine's run
+    of the 18th suspends it again, for the same invoice: she is told once."""
+    ada = customer(make_client, group, "Ada")
+    site = hosted(ada, hosting)
+    sim.days(day(1), day(17))
+    assert refreshed(site).status == "suspended"
+    services.unsuspend(refreshed(site), actor=ACTOR, reason="promised to pay")
+    sim.days(day(18), day(19))
+
+    assert [(w, s, e) for w, s, e, _ in suspensions(sim)] == [
+        (day(17), site.pk, "suspend"),
+        (day(18), site.pk, "suspend"),
+    ]
+    told = OutboxMessage.objects.filter(client=ada, template="service_suspended")
+    bill = renewal_invoice(site)
+    assert list(told.values_list("key", flat=True)) == [
+        f"service:{site.pk}:suspended:invoice:{bill.pk}"
+    ]

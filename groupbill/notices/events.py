@@ -79,11 +79,10 @@ def account_disabled(account, reason: str, key: str) -> None:
     _queue(f"{key}:message", "payment_account_disabled", account.client, context)
 
 
-def service_suspended(service, reason: str, occurrence: int) -> None:
+def service_suspended(service, reason: str, cause: str | int) -> None:
+    """Once per cause: the invoice past due, or the nth suspension by staff."""
     context = {"service_id": service.pk, "package": service.package.name, "reason": reason}
-    _queue(
-        f"service:{service.pk}:suspended:{occurrence}", "service_suspended", service.client, context
-    )
+    _queue(f"service:{service.pk}:suspended:{cause}", "service_suspended", service.client, context)
 
 
 def service_unsuspended(service, occurrence: int) -> None:

@@ -68,12 +68,21 @@ def _provisioned(booked: Booked) -> None:
         )
 
 
-def suspend(service: Service, *, actor: str, reason: str, by: str = SuspendedBy.STAFF) -> Service:
+def suspend(
+    service: Service,
+    *,
+    actor: str,
+    reason: str,
+    by: str = SuspendedBy.STAFF,
+    cause: str | None = None,
+) -> Service:
+    """`cause` (e.g. "invoice:12") keys the client's message: one per cause. Without one
+    (staff), each suspension is its own cause."""
     reason = clean_reason(reason)
     check = _status_is(
         ServiceStatus.ACTIVE, "{service} is {status}; only active services are suspended."
     )
-    params = {"reason": reason, "by": by}
+    params = {"reason": reason, "by": by, "cause": cause}
     return _performed(service, "suspend", actor=actor, check=check, params=params)
 
 
@@ -82,7 +91,8 @@ def _suspended(booked: Booked) -> None:
     for service, call in booked:
         reason = call.params["reason"]
         record_event(service, call.actor, "suspend", ServiceStatus.SUSPENDED, reason)
-        events.service_suspended(service, reason, service.history.filter(event="suspend").count())
+        cause = call.params.get("cause") or service.history.filter(event="suspend").count()
+        events.service_suspended(service, reason, cause)
         service.status = ServiceStatus.SUSPENDED
         service.suspension_reason = reason[:255]
         service.suspended_by = call.params["by"]

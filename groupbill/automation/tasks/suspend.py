@@ -39,7 +39,7 @@ def plan(view: CompanyView) -> list[Action]:
     ).order_by("pk"):
         group_id, autosuspend, delayed = clients[service.client_id]
         limit = view.value("suspend_services_days_after_due", group_id)
-        due_on, number = overdue[service.pk]
+        due_on, number, invoice_id = overdue[service.pk]
         days = (view.today - due_on).days
         if limit == "never" or days < limit or not autosuspend:
             continue
@@ -47,11 +47,13 @@ def plan(view: CompanyView) -> list[Action]:
             continue  # a delay until a day protects the days before it, not that day
         reason = f"Invoice {number} is {days} days past due"
 
-        def apply(service_id=service.pk, reason=reason) -> bool:
+        # The invoice is the cause: however often the service is suspended for it (staff
+        # may lift a suspension before it is paid), the client is told once.
+        def apply(service_id=service.pk, reason=reason, cause=f"invoice:{invoice_id}") -> bool:
             return unless_done(
                 Service.objects.filter(pk=service_id, status=ServiceStatus.ACTIVE).exists,
                 lambda: services.suspend(Service.objects.get(pk=service_id), actor=ENGINE,
-                                         reason=reason, by=SuspendedBy.AUTOMATIC),
+                                         reason=reason, by=SuspendedBy.AUTOMATIC, cause=cause),
             )  # fmt: skip
 
         actions.append(
