@@ -212,6 +212,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("GROUPBILL_FROM_EMAIL", "billing@localhost")
 
 # How long a gateway charge or a module call may still be in flight. An attempt pending
 # longer (its process died, or the answer was lost) is settled by asking for its outcome.
+# Previews (dry runs) run this many clients per rolled-back transaction: a writer to one
+# of them waits for that batch's preview at most (engine.previewed).
+PREVIEW_BATCH_CLIENTS = max(1, int(os.environ.get("GROUPBILL_PREVIEW_BATCH_CLIENTS", "100")))
 EFFECT_GRACE_SECONDS = int(os.environ.get("GROUPBILL_EFFECT_GRACE_SECONDS", "120"))
 
 # Staff sign-in: at most 5 failures per 15 minutes per user name and per address, then

@@ -4,7 +4,9 @@ for a preview of many days blocked every writer, the API's authentication includ
 The snapshot is made with SQLite's backup API (readers and writers go on meanwhile), and
 the preview runs there in a process of its own; only its result comes back.
 
-PostgreSQL needs none of this: a rolled-back transaction there makes no writer wait."""
+PostgreSQL needs none of this: there a preview runs a batch of clients at a time, each
+batch in a transaction rolled back at its end (`engine.previewed`), so the rows it locks
+are held for a moment."""
 
 import json
 import os

@@ -207,6 +207,9 @@ def reserve_numbers(company_id: int, count: int) -> int:
     """Take `count` consecutive invoice numbers, returning the first, under the sequence's
     row lock inside the caller's transaction: a rollback gives them back (no gaps)."""
     InvoiceSequence.objects.get_or_create(company_id=company_id)
+    if lock_objects.previewing():
+        sequence = InvoiceSequence.objects.get(company_id=company_id)
+        return lock_objects.preview_numbers(company_id, count, sequence.next_number)
     sequence = InvoiceSequence.objects.select_for_update().get(company_id=company_id)
     first = sequence.next_number
     sequence.next_number = first + count

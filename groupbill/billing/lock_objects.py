@@ -8,6 +8,8 @@ from its start (IMMEDIATE), which orders writers anyway; the order is still chec
 so a test on either database catches an action that locks out of order.
 """
 
+import contextlib
+import contextvars
 from collections.abc import Iterable
 
 from django.db import connection
@@ -19,6 +21,36 @@ from groupbill.services.models import Service
 
 CLIENT, SERVICES, INVOICES = 1, 2, 3
 _NAMES = {CLIENT: "a client", SERVICES: "services", INVOICES: "invoices"}
+
+
+# A preview takes no locks: it writes nothing that lasts, and a writer must not wait on
+# it. While one runs, this holds the invoice numbers it handed out, per company.
+_preview: contextvars.ContextVar[dict[int, int] | None] = contextvars.ContextVar(
+    "groupbill_preview", default=None
+)
+
+
+@contextlib.contextmanager
+def none_taken():
+    """Reads instead of locks, for a preview rolled back at its end (engine.previewed)."""
+    token = _preview.set({})
+    try:
+        yield
+    finally:
+        _preview.reset(token)
+
+
+def previewing() -> bool:
+    return _preview.get() is not None
+
+
+def preview_numbers(company_id: int, count: int, next_number: int) -> int:
+    """Numbers for a preview's invoices, read from the sequence without taking (or
+    locking) it: the ones the preview's invoices would get if nothing else is issued."""
+    given = _preview.get()
+    first = next_number + given.get(company_id, 0)
+    given[company_id] = given.get(company_id, 0) + count
+    return first
 
 
 class LockOrderError(RuntimeError):
@@ -54,6 +86,8 @@ def _enter(level: int, client_id: int | None = None) -> None:
 
 
 def for_update(queryset):
+    if previewing():
+        return queryset
     if connection.features.has_select_for_update_of:
         return queryset.select_for_update(of=("self",))
     return queryset.select_for_update()
