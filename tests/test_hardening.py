@@ -259,6 +259,8 @@ def test_dates_far_from_today_or_not_dates_are_422_and_write_nothing(api, make_c
                  "lines": [{"description": "Support", "unit_amount": 100}]}  # fmt: skip
     doc = _problem(api.post(f"/clients/{make_client().pk}/recurring-invoices", recurring), 422)
     assert doc["errors"][0]["field"] == "start_on"
+    message = doc["errors"][0]["message"]
+    assert "within 10 years of today" in message or "YYYY-MM-DD" in message, message
     assert not RecurringInvoice.objects.exists()
 
 

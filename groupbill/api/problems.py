@@ -19,6 +19,10 @@ _MESSAGES = {
     "int_type": "must be a whole number",
     "bool_type": "must be true or false",
     "list_type": "must be a list",
+    "date_type": "must be a date as YYYY-MM-DD",
+    "date_parsing": "must be a date as YYYY-MM-DD",
+    "date_from_datetime_parsing": "must be a date as YYYY-MM-DD",
+    "date_from_datetime_inexact": "must be a date as YYYY-MM-DD",
 }
 
 
@@ -45,11 +49,14 @@ def _field(loc: list) -> str:
     return ".".join(parts) or "body"
 
 
+def _message(error: dict) -> str:
+    if error.get("type") == "value_error":  # a field type's own words (api.fields)
+        return str((error.get("ctx") or {}).get("error", error.get("msg")))
+    return _MESSAGES.get(error.get("type"), error.get("msg"))
+
+
 def _validation(request: HttpRequest, exc: ValidationError) -> JsonResponse:
-    errors = [
-        {"field": _field(e.get("loc", [])), "message": _MESSAGES.get(e.get("type"), e.get("msg"))}
-        for e in exc.errors
-    ]
+    errors = [{"field": _field(e.get("loc", [])), "message": _message(e)} for e in exc.errors]
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     return problem(422, detail, errors)
 
