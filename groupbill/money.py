@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
-from groupbill.companies.currencies import MINOR_UNITS
+from groupbill.currencies import MINOR_UNITS
 
 HALF_UP = "half_up"  # ties away from zero
 HALF_EVEN = "half_even"  # ties to the even neighbour (banker's rounding)

@@ -7,10 +7,11 @@ anchor (never from the previous period), so a service anchored on Jan 31 renews 
 
 import functools
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from dateutil.relativedelta import relativedelta
 
 
@@ -75,3 +76,16 @@ def local_date(moment: datetime, timezone: str) -> date:
     if moment.tzinfo is None:
         raise ValueError("an aware datetime is required")
     return moment.astimezone(ZoneInfo(timezone)).date()
+
+
+@functools.lru_cache(maxsize=4096)
+def date_range(start: date, end: date, language: str) -> str:
+    """[start, end) as people read it: both days inclusive, in the client's language.
+    Cached: a run writes the same few ranges on thousands of lines."""
+    locale = language.replace("-", "_")
+    try:
+        first = format_date(start, format="medium", locale=locale)
+        last = format_date(end - timedelta(days=1), format="medium", locale=locale)
+    except (ValueError, LookupError):
+        first, last = start.isoformat(), (end - timedelta(days=1)).isoformat()
+    return f"{first} \u2013 {last}"  # en dash

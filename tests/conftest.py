@@ -21,7 +21,7 @@ def skip_or_fail(reason: str) -> None:
 @pytest.fixture(autouse=True)
 def _reset_test_module():
     """The scripted `test` provisioning module is process-wide; ids repeat between tests."""
-    from groupbill.services.modules import test as test_module
+    from groupbill.provisioning import test as test_module
 
     test_module.reset()
     yield

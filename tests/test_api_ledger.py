@@ -1331,10 +1331,10 @@ def test_staff_retry_and_clear_a_failed_renewal_over_the_api(api, company, make_
     from groupbill.billing import invoices as invoice_actions
     from groupbill.billing import payments
     from groupbill.catalog.models import Package, PackagePrice
+    from groupbill.provisioning import ModuleResult
+    from groupbill.provisioning import test as test_module
     from groupbill.services import actions as service_actions
     from groupbill.services.models import BilledPeriod, Service
-    from groupbill.services.modules import ModuleResult
-    from groupbill.services.modules import test as test_module
 
     package = Package.objects.create(company=company, name="Panel", module="test")
     price = PackagePrice.objects.create(

@@ -28,10 +28,10 @@ from groupbill.clients.actions import add_contact, create_group, update_client
 from groupbill.clients.models import ClientNote, Contact
 from groupbill.companies.actions import update_company
 from groupbill.notices.models import OutboxMessage
+from groupbill.provisioning import ModuleResult
+from groupbill.provisioning import test as test_module
 from groupbill.services import actions as services
 from groupbill.services.models import Service, ServiceEvent
-from groupbill.services.modules import ModuleResult
-from groupbill.services.modules import test as test_module
 from groupbill.settings_catalog.actions import (
     set_client_setting,
     set_group_settings,

@@ -34,10 +34,10 @@ from groupbill.catalog.models import (
 )
 from groupbill.clients.actions import create_group
 from groupbill.notices.models import OutboxMessage, PrintJob
+from groupbill.provisioning import ModuleResult
+from groupbill.provisioning import test as test_module
 from groupbill.services import actions as services
 from groupbill.services.models import BilledPeriod, Service
-from groupbill.services.modules import ModuleResult
-from groupbill.services.modules import test as test_module
 from groupbill.settings_catalog.actions import (
     set_client_setting,
     set_company_settings,

@@ -14,8 +14,7 @@ import pytest
 from groupbill.catalog.models import ConfigOption, ConfigOptionValue, Package, PackagePrice
 from groupbill.clients.models import Contact
 from groupbill.errors import ValidationFailed
-from groupbill.services.models import Service, ServiceOption, ServiceStatus
-from groupbill.services.modules import (
+from groupbill.provisioning import (
     ACTIONS,
     MODULE_NAMES,
     ModuleResult,
@@ -23,8 +22,9 @@ from groupbill.services.modules import (
     get_module,
     verify_signature,
 )
-from groupbill.services.modules import test as test_module
-from groupbill.services.modules.webhook import WebhookModule, signature_header
+from groupbill.provisioning import test as test_module
+from groupbill.provisioning.webhook import WebhookModule, signature_header
+from groupbill.services.models import Service, ServiceOption, ServiceStatus
 from tests.webhook_receiver import Receiver
 
 SECRET = "whsec_correct-horse-battery"

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from groupbill import money
-from groupbill.companies.currencies import MINOR_UNITS
+from groupbill.currencies import MINOR_UNITS
 
 fractions = st.fractions(min_value=-(10**9), max_value=10**9, max_denominator=10**6)
 amounts = st.integers(min_value=-(10**12), max_value=10**12)

@@ -38,9 +38,9 @@ from groupbill.companies.models import TaxRule
 from groupbill.notices.models import OutboxMessage
 from groupbill.portal import actions as portal_actions
 from groupbill.portal.preview import Line, Reduced
+from groupbill.provisioning import test as test_module
 from groupbill.services import actions as services
 from groupbill.services.models import Service, ServiceChange, ServiceEvent
-from groupbill.services.modules import test as test_module
 from groupbill.settings_catalog.actions import set_group_settings
 from tests.conftest import ACTOR, portal_session
 

@@ -10,9 +10,9 @@ from groupbill.billing.invoices import NewLine
 from groupbill.billing.models import Invoice, SandboxCharge
 from groupbill.catalog.models import Package, PackagePrice
 from groupbill.errors import Conflict, ValidationFailed
+from groupbill.provisioning import ModuleResult
+from groupbill.provisioning import test as test_module
 from groupbill.services import actions as services
-from groupbill.services.modules import ModuleResult
-from groupbill.services.modules import test as test_module
 from groupbill.settings_catalog.actions import set_group_setting
 from tests.conftest import ACTOR
 

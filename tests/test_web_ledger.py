@@ -138,9 +138,9 @@ def test_staff_retry_a_failed_renewal_from_the_service_page(staff, make_client, 
 
     from groupbill.billing import payments
     from groupbill.billing.invoices import NewLine, create_invoice, issue_invoice
+    from groupbill.provisioning import ModuleResult
+    from groupbill.provisioning import test as test_module
     from groupbill.services.models import BilledPeriod
-    from groupbill.services.modules import ModuleResult
-    from groupbill.services.modules import test as test_module
 
     hosting.package.module = "test"
     hosting.package.save()

@@ -13,7 +13,7 @@ from pydantic import BeforeValidator, Field, StrictInt, StrictStr, WithJsonSchem
 from groupbill.bounds import MAX_LINES
 from groupbill.clients.actions import LANGUAGE_PATTERN
 from groupbill.companies.actions import timezone_names
-from groupbill.companies.currencies import MINOR_UNITS
+from groupbill.currencies import MINOR_UNITS
 
 # At least one character that is not white space (the cleaners strip, then require).
 NOT_BLANK = r"\S"

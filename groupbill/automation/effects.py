@@ -6,10 +6,10 @@ import contextlib
 from dataclasses import dataclass, field
 
 from groupbill import external
+from groupbill import provisioning as modules
 from groupbill.billing import gateways
 from groupbill.billing.gateways import ChargeOutcome, GatewayResult
-from groupbill.services import modules
-from groupbill.services.modules import ModuleResult
+from groupbill.provisioning import ModuleResult
 
 
 @dataclass

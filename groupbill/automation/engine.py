@@ -215,7 +215,7 @@ def _live_companies(companies) -> list[str]:
     from groupbill.billing.gateways import get_gateway
     from groupbill.billing.models import PaymentAccount
     from groupbill.catalog.models import Package
-    from groupbill.services.modules import get_module
+    from groupbill.provisioning import get_module
 
     names = []
     for company in companies:

@@ -20,7 +20,7 @@ from groupbill.billing.models import (
     LineKind,
 )
 from groupbill.clients.models import Client
-from groupbill.companies.currencies import clean_currency
+from groupbill.currencies import clean_currency
 from groupbill.errors import Conflict, FieldError, ValidationFailed
 
 MAX_AMOUNT = 10**15  # minor units; keeps sums far inside 64 bits

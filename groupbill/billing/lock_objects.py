@@ -17,7 +17,6 @@ from django.db import connection
 from groupbill import external
 from groupbill.billing.models import Invoice
 from groupbill.clients.models import Client
-from groupbill.services.models import Service
 
 CLIENT, SERVICES, INVOICES = 1, 2, 3
 _NAMES = {CLIENT: "a client", SERVICES: "services", INVOICES: "invoices"}
@@ -64,7 +63,7 @@ def _transaction_block():
     raise LockOrderError("rows are locked inside transaction.atomic(), never outside it")
 
 
-def _enter(level: int, client_id: int | None = None) -> None:
+def enter(level: int, client_id: int | None = None) -> None:
     if external.is_simulated():
         # A dry run or the demo load chains many actions in one transaction, each in the
         # order; the chain as a whole is not (and rolls back, or runs alone at set-up).
@@ -94,7 +93,7 @@ def for_update(queryset):
 
 
 def client(client_id: int) -> None:
-    _enter(CLIENT, client_id)
+    enter(CLIENT, client_id)
     for_update(Client.objects.filter(pk=client_id)).values_list("pk").first()
 
 
@@ -102,37 +101,11 @@ def clients(client_ids: Iterable[int]) -> None:
     """Lock many clients (by id, in one statement), before any of their services."""
     ids = sorted(set(client_ids))
     for client_id in ids:
-        _enter(CLIENT, client_id)
+        enter(CLIENT, client_id)
     list(for_update(Client.objects.filter(pk__in=ids)).order_by("pk").values_list("pk"))
-
-
-def services(service_ids: Iterable[int], *related: str) -> list[Service]:
-    """Lock the services (by id) and return them, read under the lock (with `related`
-    rows joined, not locked)."""
-    _enter(SERVICES)
-    rows = Service.objects.filter(pk__in=list(service_ids))
-    if related:  # select_related() with no names would join every foreign key
-        rows = rows.select_related(*related)
-    return list(for_update(rows).order_by("pk"))
-
-
-def service_rows(service_ids: Iterable[int], fields: list[str]) -> list[tuple]:
-    """Lock the services (by id) and return `fields` of each, as tuples: for set-based
-    work on thousands of services, where model instances cost more than the work."""
-    _enter(SERVICES)
-    rows = for_update(Service.objects.filter(pk__in=list(service_ids))).order_by("pk")
-    return list(rows.values_list(*fields))
-
-
-def service(service_id: int) -> Service:
-    """Lock a service's client, then the service; return the service read under the lock."""
-    client_id = Service.objects.filter(pk=service_id).values_list("client_id", flat=True).get()
-    client(client_id)
-    [locked] = services([service_id])
-    return locked
 
 
 def invoices(invoice_ids: Iterable[int]) -> list[Invoice]:
     """Lock the invoices (by id) and return them, read under the lock."""
-    _enter(INVOICES)
+    enter(INVOICES)
     return list(for_update(Invoice.objects.filter(pk__in=list(invoice_ids))).order_by("pk"))

@@ -14,10 +14,9 @@ from groupbill.billing import invoices
 from groupbill.billing.models import Invoice, RecurringInvoice, RecurringInvoiceLine
 from groupbill.catalog.models import PricingUnit
 from groupbill.clients.models import Client
-from groupbill.companies.currencies import clean_currency
+from groupbill.currencies import clean_currency
 from groupbill.errors import Conflict, FieldError, ValidationFailed
-from groupbill.periods import Term, TermUnit, period, period_start
-from groupbill.services.pricing import date_range
+from groupbill.periods import Term, TermUnit, date_range, period, period_start
 
 
 def _unit(value: Any) -> str:

@@ -32,10 +32,10 @@ from groupbill.catalog.models import (
     PricingUnit,
     TermPriced,
 )
-from groupbill.companies.currencies import clean_currency
 from groupbill.companies.models import Company
+from groupbill.currencies import clean_currency
 from groupbill.errors import Conflict, FieldError
-from groupbill.services.modules import MODULE_NAMES
+from groupbill.provisioning import MODULE_NAMES
 
 # Provisioning modules by name, from their registry (today: none, test, webhook).
 MODULES = MODULE_NAMES

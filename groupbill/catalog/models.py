@@ -43,7 +43,7 @@ class Package(models.Model):
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="packages")
     name = models.CharField(max_length=128)
     description = models.TextField(blank=True, default="")
-    # Provisioning module: none | test | webhook (see services/modules).
+    # Provisioning module: none | test | webhook (see groupbill/provisioning).
     module = models.CharField(max_length=32, default="none")
     webhook_url = models.URLField(blank=True, default="")
     webhook_secret = models.CharField(max_length=128, blank=True, default="")

@@ -28,8 +28,9 @@ from groupbill import clock, external
 from groupbill.billing import lock_objects
 from groupbill.catalog.models import Package
 from groupbill.errors import Conflict
+from groupbill.provisioning import ModuleResult, get_module
+from groupbill.services import locks
 from groupbill.services.models import CallStatus, ModuleCall, Service, ServiceEvent
-from groupbill.services.modules import ModuleResult, get_module
 
 NOT_PROVISIONED = "not provisioned: there was nothing for the module to do"
 NOT_SENT = "not sent: an earlier call of the same action was refused"
@@ -119,7 +120,7 @@ def finish(answers: list[tuple[ModuleCall, ModuleResult | None]]) -> None:
             "client_id", flat=True
         )[0]
         lock_objects.client(client_id)
-        services = {s.pk: s for s in lock_objects.services(c.service_id for c, _ in answers)}
+        services = {s.pk: s for s in locks.services(c.service_id for c, _ in answers)}
         fresh = ModuleCall.objects.in_bulk(ids)
         done: dict[str, Booked] = defaultdict(list)
         for stale, result in answers:
@@ -151,7 +152,7 @@ def perform(
     """One call: `check` the locked service (raise to refuse, return False when there is
     nothing to do), record, call, book. Returns (call, answer), or (None, None)."""
     with transaction.atomic():
-        service = lock_objects.service(service_id)
+        service = locks.service(service_id)
         if check(service) is False:
             return None, None
         module = get_module(Package.objects.values_list("module", flat=True).get(

@@ -6,11 +6,8 @@ is prorated on the total, rounded once, and split back over the lines with the r
 on the last one, so the lines add up to exactly the prorated total.
 """
 
-import functools
 from dataclasses import dataclass
-from datetime import date, timedelta
-
-from babel.dates import format_date
+from datetime import date
 
 from groupbill import money
 from groupbill.billing.invoices import NewLine
@@ -24,6 +21,7 @@ from groupbill.catalog.models import (
 )
 from groupbill.catalog.queries import option_prices_for
 from groupbill.errors import FieldError, ValidationFailed
+from groupbill.periods import date_range
 
 # {option_id: (value_id, quantity)}
 OptionChoice = dict[int, tuple[int, int]]
@@ -121,19 +119,6 @@ def parts(
 
 def per_period(priced: list[Part]) -> int:
     return sum(p.amount for p in priced)
-
-
-@functools.lru_cache(maxsize=4096)
-def date_range(start: date, end: date, language: str) -> str:
-    """[start, end) as people read it: both days inclusive, in the client's language.
-    Cached: a run writes the same few ranges on thousands of lines."""
-    locale = language.replace("-", "_")
-    try:
-        first = format_date(start, format="medium", locale=locale)
-        last = format_date(end - timedelta(days=1), format="medium", locale=locale)
-    except (ValueError, LookupError):
-        first, last = start.isoformat(), (end - timedelta(days=1)).isoformat()
-    return f"{first} \u2013 {last}"  # en dash
 
 
 def period_lines(

@@ -5,13 +5,12 @@ from datetime import date, datetime
 
 from django.db import transaction
 
-from groupbill.billing import lock_objects
 from groupbill.billing.models import InvoiceStatus
 from groupbill.errors import Conflict
-from groupbill.services import module_calls
+from groupbill.provisioning import ModuleResult
+from groupbill.services import locks, module_calls
 from groupbill.services.models import BilledPeriod, ModuleCall, Service
 from groupbill.services.module_calls import Booked
-from groupbill.services.modules import ModuleResult
 from groupbill.services.shared import record_event
 
 
@@ -57,7 +56,7 @@ def _renewed(booked: Booked) -> None:
 
 def flag_renewal_failed(service: Service, *, actor: str) -> Service:
     with transaction.atomic():
-        service = lock_objects.service(service.pk)
+        service = locks.service(service.pk)
         if not service.renewal_failed:
             service.renewal_failed = True
             service.save(update_fields=["renewal_failed"])
@@ -69,7 +68,7 @@ def flag_renewal_failed(service: Service, *, actor: str) -> Service:
 def clear_renewal_failed(service: Service, *, actor: str) -> Service:
     """Staff: clear the flag and the count; the engine tries again on its next pass."""
     with transaction.atomic():
-        service = lock_objects.service(service.pk)
+        service = locks.service(service.pk)
         service.renewal_failed = False
         service.renewal_attempts = 0
         service.save(update_fields=["renewal_failed", "renewal_attempts"])

@@ -14,7 +14,7 @@ from django import forms
 from groupbill import money
 from groupbill.catalog.actions import MODULES, term_label
 from groupbill.catalog.models import OptionKind, PricingUnit, TermPriced
-from groupbill.companies.currencies import clean_currency
+from groupbill.currencies import clean_currency
 from groupbill.errors import DomainError, FieldError
 
 _NARROW = "min-width:0; width:%srem"  # amount cells: the shared text-input width is too wide

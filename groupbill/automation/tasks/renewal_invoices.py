@@ -23,6 +23,7 @@ from groupbill.billing.models import RecurringInvoice
 from groupbill.catalog.models import Package, PackagePrice
 from groupbill.clients.models import Client
 from groupbill.periods import local_date, period, period_start
+from groupbill.services import locks
 from groupbill.services import pricing as prices
 from groupbill.services.models import BilledPeriod, Service, ServiceOption, ServiceStatus
 
@@ -73,9 +74,7 @@ def _invoice_many(view: CompanyView, batches: list[tuple[int, Items]]) -> list[d
     service_ids = sorted({sid for _, items in batches for sid, _ in items})
     with transaction.atomic():
         lock_objects.clients(client_ids)
-        services = {
-            row[0]: _Due(*row) for row in lock_objects.service_rows(service_ids, _Due.FIELDS)
-        }
+        services = {row[0]: _Due(*row) for row in locks.service_rows(service_ids, _Due.FIELDS)}
         # A few packages and prices serve the whole batch.
         packages = Package.objects.in_bulk({s.package_id for s in services.values()})
         pricings = PackagePrice.objects.in_bulk({s.pricing_id for s in services.values()})

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from groupbill.companies.currencies import MINOR_UNITS
+from groupbill.currencies import MINOR_UNITS
 
 if TYPE_CHECKING:
     from groupbill.billing.models import PaymentAccount

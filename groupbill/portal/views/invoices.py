@@ -10,8 +10,8 @@ from groupbill.billing.payments import balances
 from groupbill.errors import DomainError
 from groupbill.portal import actions
 from groupbill.portal.views.common import client_required, own
+from groupbill.ui.downloads import invoice_pdf_response
 from groupbill.validation import parse_id
-from groupbill.web.downloads import invoice_pdf_response
 
 
 def _invoices():

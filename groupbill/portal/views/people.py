@@ -11,7 +11,7 @@ from groupbill.clients.models import Contact, ContactRole
 from groupbill.errors import DomainError
 from groupbill.portal import accounts, actions, session
 from groupbill.portal.views.common import client_required, own
-from groupbill.web.forms import ContactFieldsForm, add_domain_errors, required_for_edit
+from groupbill.ui.forms import ContactFieldsForm, add_domain_errors, required_for_edit
 
 
 class ContactFields(ContactFieldsForm):

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from groupbill.errors import DomainError
 from groupbill.portal import actions
 from groupbill.portal.views.common import client_required, own
-from groupbill.web.posted import run_posted
+from groupbill.ui.posted import run_posted
 
 
 def _expiry(value: str) -> date | None:

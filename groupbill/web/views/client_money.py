@@ -9,8 +9,8 @@ from groupbill.clients.models import Client
 from groupbill.clients.notes import add_note
 from groupbill.errors import ValidationFailed
 from groupbill.money import format_plain
+from groupbill.ui.posted import run_posted
 from groupbill.validation import parse_id
-from groupbill.web.posted import run_posted
 from groupbill.web.views.common import actor, staff_required
 
 

@@ -12,14 +12,14 @@ from groupbill.errors import DomainError
 from groupbill.settings_catalog.actions import set_client_settings
 from groupbill.settings_catalog.catalog import CLIENT_KEYS, Source
 from groupbill.settings_catalog.resolver import resolve_client, resolve_group
-from groupbill.validation import parse_id
-from groupbill.web.forms import (
+from groupbill.ui.forms import (
     ClientForm,
     ContactFieldsForm,
     ContactForm,
     add_domain_errors,
     required_for_edit,
 )
+from groupbill.validation import parse_id
 from groupbill.web.settings_form import build_rows
 from groupbill.web.views.common import actor, save_with_settings, staff_required
 

@@ -10,8 +10,8 @@ from django.http import Http404, HttpRequest
 
 from groupbill.errors import DomainError, FieldError, NotFound, ValidationFailed
 from groupbill.settings_catalog.catalog import CATALOG
+from groupbill.ui.forms import add_domain_errors
 from groupbill.web import settings_form
-from groupbill.web.forms import add_domain_errors
 
 
 def staff_required(view: Callable) -> Callable:

@@ -8,7 +8,7 @@ from groupbill.errors import DomainError
 from groupbill.settings_catalog.actions import clear_group_settings, set_group_settings
 from groupbill.settings_catalog.catalog import CATALOG, Source
 from groupbill.settings_catalog.resolver import resolve_company, resolve_group
-from groupbill.web.forms import GroupForm, add_domain_errors
+from groupbill.ui.forms import GroupForm, add_domain_errors
 from groupbill.web.settings_form import build_rows
 from groupbill.web.views.common import actor, save_with_settings, staff_required
 

@@ -9,8 +9,8 @@ from groupbill.billing.models import Invoice, InvoiceStatus, PaymentAccount, Tra
 from groupbill.clients.models import Client
 from groupbill.companies.queries import company_today
 from groupbill.errors import DomainError, ValidationFailed
+from groupbill.ui.posted import run_posted
 from groupbill.validation import parse_id
-from groupbill.web.posted import run_posted
 from groupbill.web.views.common import actor, principal, staff_required
 
 

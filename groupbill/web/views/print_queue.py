@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from groupbill.billing.models import Invoice
 from groupbill.notices import pdf, print_queue
-from groupbill.web.downloads import invoice_pdf_response, pdf_response
+from groupbill.ui.downloads import invoice_pdf_response, pdf_response
 from groupbill.web.views.common import actor, staff_required
 
 

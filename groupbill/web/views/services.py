@@ -12,8 +12,8 @@ from groupbill.companies.queries import company_today
 from groupbill.errors import DomainError, ValidationFailed
 from groupbill.services import actions as services
 from groupbill.services.models import Service
+from groupbill.ui.posted import run_posted
 from groupbill.validation import parse_id
-from groupbill.web.posted import run_posted
 from groupbill.web.views.common import actor, staff_required
 
 

@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING
 
-from groupbill.services.modules.base import ModuleResult
+from groupbill.provisioning.base import ModuleResult
 
 if TYPE_CHECKING:
     from groupbill.catalog.models import Package

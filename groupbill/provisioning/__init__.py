@@ -1,11 +1,11 @@
 """Provisioning modules, by name. `get_module(Package.module)` is the only way service code
 reaches one; see `base.ProvisioningModule` for the contract."""
 
+from groupbill.provisioning.base import ACTIONS, ModuleResult, ProvisioningModule
+from groupbill.provisioning.none import NoneModule
+from groupbill.provisioning.test import ScriptedModule
+from groupbill.provisioning.webhook import WebhookModule, verify_signature
 from groupbill.registry import Registry
-from groupbill.services.modules.base import ACTIONS, ModuleResult, ProvisioningModule
-from groupbill.services.modules.none import NoneModule
-from groupbill.services.modules.test import ScriptedModule
-from groupbill.services.modules.webhook import WebhookModule, verify_signature
 
 _registry: Registry[ProvisioningModule] = Registry(
     "module", (NoneModule(), ScriptedModule(), WebhookModule())

@@ -1,6 +1,6 @@
 """The `test` module: outcomes scripted per service and action, every call recorded.
 
-    from groupbill.services.modules import test as test_module
+    from groupbill.provisioning import test as test_module
 
     test_module.reset()
     test_module.script(service.pk, "renew", ModuleResult(False, "panel down"), ModuleResult(True))
@@ -15,7 +15,7 @@ import threading
 from collections import deque
 from typing import TYPE_CHECKING
 
-from groupbill.services.modules.base import ACTIONS, ModuleResult
+from groupbill.provisioning.base import ACTIONS, ModuleResult
 
 if TYPE_CHECKING:
     from groupbill.catalog.models import Package

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from groupbill.clients.models import Contact, ContactRole
-from groupbill.services.modules.base import ModuleResult
+from groupbill.provisioning.base import ModuleResult
 
 if TYPE_CHECKING:
     from groupbill.catalog.models import Package

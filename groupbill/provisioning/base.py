@@ -7,7 +7,7 @@ outside world sends it along so that a retried call is recognised. Modules answe
 (service history, renewal attempts) and decides what to retry.
 
 To add a module: implement `ProvisioningModule` in a module of this package and register an
-instance in `groupbill.services.modules.MODULES`; `Package.module` names it.
+instance in `groupbill.provisioning.MODULES`; `Package.module` names it.
 """
 
 from dataclasses import dataclass
