@@ -8,11 +8,11 @@ from django.db import transaction
 
 from groupbill import validation as v
 from groupbill.audit.actions import record, wrap
+from groupbill.billing import signals
 from groupbill.billing.gateways import get_gateway
 from groupbill.billing.models import AccountKind, PaymentAccount
 from groupbill.clients.models import Client
 from groupbill.errors import FieldError
-from groupbill.notices import events
 
 _LAST4 = re.compile(r"\d{4}")
 # A gateway token never looks like a card or account number; refuse one that does, so a
@@ -97,7 +97,7 @@ def disable_for_autodebit(account: PaymentAccount, *, reason: str, actor: str) -
             actor=actor,
             key=key,
         )
-        events.account_disabled(account, reason, key)
+        signals.account_disabled.send(PaymentAccount, account=account, reason=reason, key=key)
         _audit(account, actor, "payment_account.autodebit_disabled", reason=reason)
     return account
 

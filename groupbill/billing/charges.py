@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from groupbill import clock, external, money
 from groupbill.audit.actions import record, wrap
-from groupbill.billing import ledger, lock_objects
+from groupbill.billing import ledger, lock_objects, signals
 from groupbill.billing.gateways import GatewayResult, GatewayUnreachable, get_gateway
 from groupbill.billing.gateways.base import MAX_KEY_LENGTH, check_key
 from groupbill.billing.models import (
@@ -45,7 +45,6 @@ from groupbill.billing.models import (
 )
 from groupbill.companies.queries import company_today
 from groupbill.errors import Conflict, ValidationFailed
-from groupbill.notices import events
 
 INVOICE, AUTODEBIT, REFUND = "invoice", "autodebit", "refund"
 NEVER_SENT = "The gateway never received this attempt: nothing was charged."
@@ -259,11 +258,15 @@ def _book(txn: Transaction, result: GatewayResult) -> Transaction:
         if result.approved:
             paid = _apply_approved(txn)
             if paid:
-                events.payment_received(txn, paid[0], company_today(paid[0].company))
+                signals.payment_received.send(
+                    Transaction, txn=txn, invoice=paid[0], paid_on=company_today(paid[0].company)
+                )
         elif result.outcome == "declined":
             first = txn.targets.select_related("invoice").first()
             if first is not None:
-                events.payment_declined(txn, first.invoice, result.message)
+                signals.payment_declined.send(
+                    Transaction, txn=txn, invoice=first.invoice, reason=result.message
+                )
         _audit(txn, "payment.settle", txn.actor, status=txn.status)
     return txn
 

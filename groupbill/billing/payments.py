@@ -10,7 +10,7 @@ from django.db.models import F
 
 from groupbill import validation as v
 from groupbill.audit.actions import record, wrap
-from groupbill.billing import charges, ledger, lock_objects
+from groupbill.billing import charges, ledger, lock_objects, signals
 from groupbill.billing.models import (
     Invoice,
     InvoiceStatus,
@@ -20,10 +20,9 @@ from groupbill.billing.models import (
     TransactionStatus,
 )
 from groupbill.clients.models import Client
-from groupbill.companies.currencies import clean_currency
 from groupbill.companies.queries import company_today
+from groupbill.currencies import clean_currency
 from groupbill.errors import Conflict, ValidationFailed
-from groupbill.notices import events
 
 
 def _positive(amount: Any, field: str = "amount") -> int:
@@ -154,7 +153,9 @@ def pay_invoice(
         ledger.add_application(txn, invoice, part)
         ledger.settle(invoice)
         _audit(txn, actor, "apply", invoice_id=invoice.pk, applied=part)
-        events.payment_received(txn, invoice, company_today(invoice.company))
+        signals.payment_received.send(
+            Transaction, txn=txn, invoice=invoice, paid_on=company_today(invoice.company)
+        )
         return txn
 
 

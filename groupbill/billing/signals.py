@@ -1,5 +1,14 @@
+"""What billing tells the domains above it, which it does not know (services unsuspend,
+notices queue the client's message). Sent inside the transaction that made the change, so
+a receiver's writes commit or roll back with it."""
+
 from django.dispatch import Signal
 
-# Sent inside the paying transaction when an invoice becomes paid (kwargs: invoice), so
-# other domains react at once without billing knowing them (services: unsuspend).
+# An invoice became paid (kwargs: invoice).
 invoice_paid = Signal()
+# A payment was applied to an invoice (kwargs: txn, invoice, paid_on).
+payment_received = Signal()
+# A charge was declined (kwargs: txn, invoice, reason).
+payment_declined = Signal()
+# A payment account was disabled for auto debit (kwargs: account, reason, key).
+account_disabled = Signal()

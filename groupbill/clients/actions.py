@@ -8,6 +8,7 @@ from django.db.models import ProtectedError
 
 from groupbill import validation as v
 from groupbill.audit.actions import record, record_changes, wrap
+from groupbill.clients import required_fields
 from groupbill.clients.contact_fields import CONTACT_FIELD_NAMES, clean_contact_value
 from groupbill.clients.models import (
     DEFAULT_GROUP_COLOR,
@@ -19,10 +20,9 @@ from groupbill.clients.models import (
     ContactRole,
 )
 from groupbill.clients.queries import default_group_id, primary_contact
-from groupbill.companies.currencies import clean_currency
 from groupbill.companies.models import Company
+from groupbill.currencies import clean_currency
 from groupbill.errors import Conflict, FieldError, ValidationFailed
-from groupbill.settings_catalog.resolver import resolve_group
 
 # --- Client groups ---------------------------------------------------------------------
 
@@ -152,7 +152,7 @@ def delete_group(group: ClientGroup, *, actor: str) -> int:
 
 def _required_fields(group_id: int) -> tuple[str, list[str]]:
     group = ClientGroup.objects.only("name").get(pk=group_id)
-    return group.name, resolve_group(group_id)["required_contact_fields"].value
+    return group.name, required_fields.of_group(group_id)
 
 
 def _clean_contact_fields(data: dict[str, Any], errors: list[FieldError]) -> dict[str, str]:

@@ -10,10 +10,9 @@ from django.db import transaction
 
 from groupbill import validation as v
 from groupbill.audit.actions import record, record_changes, wrap
-from groupbill.companies.currencies import clean_currency
 from groupbill.companies.models import Company, RoundingMode
-
-DEFAULT_GROUP_NAME = "General"
+from groupbill.companies.signals import company_created
+from groupbill.currencies import clean_currency
 
 
 @functools.cache
@@ -47,9 +46,8 @@ CLEANERS = {
 
 
 def create_company(data: dict[str, Any], *, actor: str) -> Company:
-    """A new company, with its default client group named "General"."""
-    from groupbill.clients.actions import create_group
-
+    """A new company; the `company_created` signal gives it its default client group
+    (clients), in the same transaction."""
     cleaned, errors = v.collect(data, CLEANERS)
     if "name" not in data:
         errors.append(v.FieldError("name", "is required"))
@@ -65,7 +63,7 @@ def create_company(data: dict[str, Any], *, actor: str) -> Company:
             action="company.create",
             new=wrap({f: getattr(company, f) for f in CLEANERS}),
         )
-        create_group(company, {"name": DEFAULT_GROUP_NAME}, actor=actor)
+        company_created.send(Company, company=company, actor=actor)
     return company
 
 

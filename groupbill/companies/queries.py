@@ -1,6 +1,6 @@
 from datetime import date
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Min, QuerySet
 
 from groupbill import clock
 from groupbill.companies.models import Company
@@ -10,10 +10,9 @@ from groupbill.periods import local_date
 
 def companies() -> QuerySet[Company]:
     """Companies annotated with `default_group_id` (their first client group)."""
-    from groupbill.clients.models import ClientGroup
-
-    first_group = ClientGroup.objects.filter(company=OuterRef("pk")).order_by("pk").values("pk")[:1]
-    return Company.objects.annotate(default_group_id=Subquery(first_group)).order_by("pk")
+    # The first group is the default: the reverse relation, so companies need not know
+    # the clients app above them.
+    return Company.objects.annotate(default_group_id=Min("client_groups__pk")).order_by("pk")
 
 
 def get_company(company_id: int) -> Company:

@@ -20,9 +20,8 @@ from groupbill.billing import invoices, lock_objects, payments
 from groupbill.billing.models import InvoiceStatus
 from groupbill.catalog.models import Package, PackagePrice
 from groupbill.errors import Conflict, ValidationFailed
-from groupbill.notices import events
-from groupbill.periods import period_index
-from groupbill.services import module_calls
+from groupbill.periods import date_range, period_index
+from groupbill.services import locks, module_calls, signals
 from groupbill.services import pricing as prices
 from groupbill.services.models import (
     ChangeStatus,
@@ -102,7 +101,7 @@ def change_service(
     )
     with transaction.atomic():
         lock_objects.client(service.client_id)
-        lock_objects.services([service.pk])
+        locks.services([service.pk])
         module_calls.ensure_none_pending([service])
         change = ServiceChange(service=service, old=old, new=new, actor=actor)
         if term_change:
@@ -129,7 +128,7 @@ def _prorate(service, change, new_parts, *, today, config, actor) -> ModuleCall 
     amount = money.prorate(diff, (end - today).days, (end - begin).days, mode) + diff * ahead
     change.status = ChangeStatus.APPLIED
     if amount > 0:
-        dates = prices.date_range(today, end, service.client.language)
+        dates = date_range(today, end, service.client.language)
         label = f"Change of {service.package.name}: {dates}"
         invoice = invoices.create_invoice(
             service.client,
@@ -197,7 +196,7 @@ def _package_changed(booked: Booked) -> None:
 
 def _lock_change(change: ServiceChange) -> ServiceChange:
     """The one lock order: the client, the service, then the change."""
-    service = lock_objects.service(change.service_id)
+    service = locks.service(change.service_id)
     change = ServiceChange.objects.select_for_update().get(pk=change.pk)
     change.service = service
     return change
@@ -235,5 +234,5 @@ def cancel_queued_change(change: ServiceChange, *, actor: str, reason: str) -> S
         if change.invoice.status != InvoiceStatus.VOID:
             invoices.void_invoice(change.invoice, actor=actor, reason=reason)
         record_event(change.service, actor, "change_canceled", reason=reason)
-        events.change_cancelled(change, reason)
+        signals.change_cancelled.send(ServiceChange, change=change, reason=reason)
     return change

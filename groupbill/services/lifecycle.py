@@ -12,13 +12,12 @@ from datetime import date
 from django.db import transaction
 
 from groupbill import bounds, clock
-from groupbill.billing import invoices, lock_objects
+from groupbill.billing import invoices
 from groupbill.billing.models import Invoice, InvoiceLine, InvoiceStatus
 from groupbill.clients.models import Client
 from groupbill.errors import Conflict, ValidationFailed
-from groupbill.notices import events
 from groupbill.periods import period_index, period_start
-from groupbill.services import module_calls
+from groupbill.services import locks, module_calls, signals
 from groupbill.services.changes import cancel_queued_change
 from groupbill.services.models import (
     BilledPeriod,
@@ -92,7 +91,7 @@ def _suspended(booked: Booked) -> None:
         reason = call.params["reason"]
         record_event(service, call.actor, "suspend", ServiceStatus.SUSPENDED, reason)
         cause = call.params.get("cause") or service.history.filter(event="suspend").count()
-        events.service_suspended(service, reason, cause)
+        signals.service_suspended.send(Service, service=service, reason=reason, cause=cause)
         service.status = ServiceStatus.SUSPENDED
         service.suspension_reason = reason[:255]
         service.suspended_by = call.params["by"]
@@ -110,7 +109,8 @@ def unsuspend(service: Service, *, actor: str, reason: str = "") -> Service:
 def _unsuspended(booked: Booked) -> None:
     for service, call in booked:
         record_event(service, call.actor, "unsuspend", ServiceStatus.ACTIVE, call.params["reason"])
-        events.service_unsuspended(service, service.history.filter(event="unsuspend").count())
+        occurrence = service.history.filter(event="unsuspend").count()
+        signals.service_unsuspended.send(Service, service=service, occurrence=occurrence)
         service.status = ServiceStatus.ACTIVE
         service.suspension_reason = ""
         service.suspended_by = ""
@@ -156,7 +156,7 @@ def _with_addons(service: Service) -> list[int]:
 
 def _schedule_cancellation(service: Service, *, actor: str, today: date, reason: str):
     with transaction.atomic():
-        service = lock_objects.service(service.pk)
+        service = locks.service(service.pk)
         if service.status == ServiceStatus.CANCELED:
             raise Conflict(f"{service} is already cancelled.")
         if service.renew_date is None:
@@ -192,11 +192,11 @@ def cancel(
     if when == "end_of_term":
         return _schedule_cancellation(service, actor=actor, today=today, reason=reason)
     with transaction.atomic():
-        service = lock_objects.service(service.pk)
+        service = locks.service(service.pk)
         if service.status == ServiceStatus.CANCELED:
             raise Conflict(f"{service} is already cancelled.")
         addons = service.addons.exclude(status=ServiceStatus.CANCELED).values_list("pk", flat=True)
-        locked = {s.pk: s for s in lock_objects.services(addons)} | {service.pk: service}
+        locked = {s.pk: s for s in locks.services(addons)} | {service.pk: service}
         targets = [locked[pk] for pk in sorted(addons)] + [service]
         module_calls.ensure_none_pending(targets)
         params = {"reason": reason, "today": today.isoformat()}
@@ -243,7 +243,7 @@ def _cancelled(booked: Booked) -> None:
 
 def _rebill_from(service_ids: list[int], day: date) -> None:
     """Forget the voided billed periods from `day` on, so the engine invoices them again."""
-    for target in lock_objects.services(service_ids):
+    for target in locks.services(service_ids):
         voided = BilledPeriod.objects.filter(
             service=target, start__gte=day, invoice__status=InvoiceStatus.VOID
         )
@@ -260,7 +260,7 @@ def unschedule_cancellation(service: Service, *, actor: str) -> Service:
     """The service goes on: periods from the old end on whose invoices the scheduling
     voided are invoiced again by the engine's next run."""
     with transaction.atomic():
-        service = lock_objects.service(service.pk)
+        service = locks.service(service.pk)
         if service.cancel_at is None:
             raise Conflict(f"{service} has no scheduled cancellation.")
         _rebill_from(_with_addons(service), service.cancel_at)

@@ -1,0 +1,11 @@
+"""What services tell the domains above them (notices queue the client's message). Sent
+inside the transaction that made the change."""
+
+from django.dispatch import Signal
+
+# kwargs: service, reason, cause (the past-due invoice, or the nth suspension by staff)
+service_suspended = Signal()
+# kwargs: service, occurrence
+service_unsuspended = Signal()
+# A queued change was cancelled (kwargs: change, reason).
+change_cancelled = Signal()
