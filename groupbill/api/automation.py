@@ -12,7 +12,7 @@ from groupbill.api.common import BodyId, Id, PageQuery, StrictBody, paginate
 from groupbill.automation import engine
 from groupbill.automation.models import EngineRun
 from groupbill.clock import now
-from groupbill.errors import NotFound, ValidationFailed
+from groupbill.errors import NotFound
 
 router = Router(tags=["automation"])
 
@@ -57,16 +57,13 @@ def start_run(request: HttpRequest, body: RunIn):
     """Queue a run (or a dry run) for the workers (`groupbill worker` on PostgreSQL, the
     scheduler on SQLite); poll GET /automation/runs/{id}."""
     as_of = engine.AsOf.parse(body.as_of) if body.as_of else engine.AsOf(moment=now())
-    try:
-        record = engine.start(
-            as_of=as_of,
-            actor=actor(request),
-            company_id=body.company_id,
-            task=body.task,
-            dry_run=body.dry_run,
-        )
-    except engine.TimeTravelRefused as exc:
-        raise ValidationFailed.one("as_of", str(exc)) from None
+    record = engine.start(
+        as_of=as_of,
+        actor=actor(request),
+        company_id=body.company_id,
+        task=body.task,
+        dry_run=body.dry_run,
+    )  # TimeTravelRefused is a 422 on as_of, like every ValidationFailed
     engine.enqueue(record)
     return Status(202, record)
 

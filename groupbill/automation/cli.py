@@ -48,10 +48,10 @@ def run_once(
         record = engine.start(
             as_of=as_of, actor=actor, company_id=company, task=task, dry_run=dry_run
         )
+    except engine.TimeTravelRefused as exc:
+        raise bad_args(exc.message) from None
     except ValidationFailed as exc:
         raise bad_args("; ".join(f"--{e.field}: {e.message}" for e in exc.errors)) from None
-    except engine.TimeTravelRefused as exc:
-        raise bad_args(str(exc)) from None
     doc = engine.run(record, progress_to=progress_bar if progress else None)
     record.refresh_from_db()
     if record.status == RunStatus.ERROR:

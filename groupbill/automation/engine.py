@@ -38,7 +38,7 @@ from groupbill.automation.view import CompanyView
 from groupbill.billing import lock_objects
 from groupbill.billing.models import Application, Invoice, InvoiceLine, Transaction
 from groupbill.companies.models import Company
-from groupbill.errors import ValidationFailed
+from groupbill.errors import FieldError, ValidationFailed
 from groupbill.notices.models import OutboxMessage
 from groupbill.services.models import BilledPeriod
 
@@ -207,8 +207,11 @@ def _preview_batches(days, companies, tasks, reports) -> None:
                 transaction.set_rollback(True)
 
 
-class TimeTravelRefused(Exception):
-    pass
+class TimeTravelRefused(ValidationFailed):
+    """A run far ahead of today where live gateways or modules would act on it."""
+
+    def __init__(self, message: str):
+        super().__init__([FieldError("as_of", message)], message)
 
 
 def _live_companies(companies) -> list[str]:
