@@ -28,6 +28,7 @@ from groupbill.services.models import (
     SuspendedBy,
 )
 from groupbill.services.module_calls import Booked
+from groupbill.services.past_due import past_due_service_ids
 from groupbill.services.shared import clean_reason, record_event, settings_of
 
 
@@ -273,18 +274,6 @@ def unschedule_cancellation(service: Service, *, actor: str) -> Service:
 
 
 # --- Unsuspension when paid -----------------------------------------------------------------
-
-
-def past_due_service_ids(client_id: int, today: date) -> set[int]:
-    """Services of the client with a line on an open invoice past its due date (invoices of
-    queued service changes do not count)."""
-    queued = ServiceChange.objects.filter(status=ChangeStatus.QUEUED, invoice__isnull=False)
-    return set(
-        Invoice.objects.filter(client_id=client_id, status=InvoiceStatus.OPEN, due_on__lt=today)
-        .exclude(pk__in=queued.values("invoice_id"))
-        .filter(lines__service__isnull=False)
-        .values_list("lines__service_id", flat=True)
-    )
 
 
 def unsuspend_cleared(client_id: int, *, today: date, actor: str) -> list[int]:
