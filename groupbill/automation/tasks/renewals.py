@@ -86,7 +86,7 @@ def plan(view: CompanyView) -> list[Action]:
 
             actions.append(
                 Action(
-                    f"renew:{service.pk}:{billed.period}:failed",
+                    f"renewal:{service.pk}:{billed.period}:failed",
                     f"Flag service #{service.pk} renewal failed",
                     flag,
                     service.client_id,
@@ -108,7 +108,7 @@ def plan(view: CompanyView) -> list[Action]:
 
         actions.append(
             Action(
-                f"renew:{service.pk}:{billed.period}:{view.as_of.isoformat()}",
+                f"renewal:{service.pk}:{billed.period}:{view.as_of.isoformat()}",
                 f"Renew service #{service.pk} for the period from {billed.start}",
                 renew,
                 service.client_id,
