@@ -203,7 +203,11 @@ def _preview_batches(days, companies, tasks, reports) -> None:
                 for as_of, day_reports in zip(days, reports, strict=True):
                     moment = as_of.for_company(company)
                     with clock.frozen_at(moment):
-                        run_tasks(company, moment, (batch[0], batch[-1]), tasks, day_reports)
+                        clients = (batch[0], batch[-1])
+                        view = CompanyView.load(company, moment, clients)
+                        # As in a run: a client with nothing due gets nothing that day.
+                        if shards.anything_due(view, tasks, *clients):
+                            run_tasks(company, moment, clients, tasks, day_reports)
                 transaction.set_rollback(True)
 
 

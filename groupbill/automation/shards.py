@@ -28,17 +28,23 @@ def _parts(view: CompanyView, tasks: Iterable) -> list[QuerySet]:
 Range = tuple[int, int, int]  # first client id, last client id (included), clients
 
 
-def ranges(view: CompanyView, tasks: Iterable, size: int | None = None) -> list[Range]:
-    """(first client id, last client id, clients) of each shard, in order."""
+def _due_clients(view: CompanyView, tasks: Iterable) -> tuple[str, list] | None:
+    """SQL for the ids of clients something is due for (column `c`), and its params."""
     sqls, params = [], []
     for part in _parts(view, tasks):
         [column] = part.query.values_select
         sql, part_params = part.order_by().values(c=F(column)).query.sql_with_params()
         sqls.append(sql)
         params += part_params
-    if not sqls:
+    return (" UNION ".join(sqls), params) if sqls else None
+
+
+def ranges(view: CompanyView, tasks: Iterable, size: int | None = None) -> list[Range]:
+    """(first client id, last client id, clients) of each shard, in order."""
+    due = _due_clients(view, tasks)
+    if due is None:
         return []
-    union = " UNION ".join(sqls)
+    union, params = due
     sql = (
         "SELECT MIN(c), MAX(c), COUNT(*) FROM ("
         f"  SELECT c, (ROW_NUMBER() OVER (ORDER BY c) - 1) / %s AS bucket FROM ({union}) due"
@@ -47,3 +53,16 @@ def ranges(view: CompanyView, tasks: Iterable, size: int | None = None) -> list[
     with connection.cursor() as cursor:
         cursor.execute(sql, [size or SHARD_SIZE, *params])
         return [tuple(row) for row in cursor.fetchall()]
+
+
+def anything_due(view: CompanyView, tasks: Iterable, first: int, last: int) -> bool:
+    """Whether any client from `first` to `last` (ids) has something due: one query."""
+    due = _due_clients(view, tasks)
+    if due is None:
+        return False
+    union, params = due
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM ({union}) due WHERE c BETWEEN %s AND %s LIMIT 1", [*params, first, last]
+        )
+        return cursor.fetchone() is not None

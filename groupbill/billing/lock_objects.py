@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from django.db import connection
 
 from groupbill import external
-from groupbill.billing.models import Invoice
+from groupbill.billing.models import PREVIEW_NUMBERS, Invoice
 from groupbill.clients.models import Client
 
 CLIENT, SERVICES, INVOICES = 1, 2, 3
@@ -44,10 +44,9 @@ def previewing() -> bool:
 
 
 def preview_numbers(company_id: int, count: int, next_number: int) -> int:
-    """Numbers for a preview's invoices, read from the sequence without taking (or
-    locking) it: the ones the preview's invoices would get if nothing else is issued."""
+    """Numbers for a preview's invoices, without taking (or locking) the sequence."""
     given = _preview.get()
-    first = next_number + given.get(company_id, 0)
+    first = PREVIEW_NUMBERS + next_number + given.get(company_id, 0)
     given[company_id] = given.get(company_id, 0) + count
     return first
 

@@ -15,6 +15,18 @@ from groupbill.catalog.models import PricingUnit
 from groupbill.clients.models import Client
 from groupbill.companies.models import Company
 
+# A preview's invoices are numbered in a band of their own: the same number as a real
+# invoice issued meanwhile would make that writer wait on the preview's uncommitted row
+# (numbers are unique per company). `shown_number` gives the number they would be issued with.
+PREVIEW_NUMBERS = 10**18
+
+
+def shown_number(number: int | None) -> int | None:
+    """An invoice number as people read it: a preview's, as it would be issued."""
+    if number is not None and number >= PREVIEW_NUMBERS:
+        return number - PREVIEW_NUMBERS
+    return number
+
 
 class InvoiceSequence(models.Model):
     """Per-company invoice numbers, taken under a row lock inside the issuing transaction:
@@ -88,7 +100,9 @@ class Invoice(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Invoice {self.number}" if self.number else f"Draft invoice #{self.pk}"
+        return (
+            f"Invoice {shown_number(self.number)}" if self.number else f"Draft invoice #{self.pk}"
+        )
 
     @property
     def balance_due(self) -> int:

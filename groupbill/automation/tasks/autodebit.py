@@ -19,6 +19,7 @@ from groupbill.billing.models import (
     Transaction,
     TransactionKind,
     TransactionStatus,
+    shown_number,
 )
 
 NAME = "autodebit"
@@ -113,7 +114,7 @@ def plan(view: CompanyView) -> list[Action]:
                 client_id,
                 amount,
                 currency,
-                {"invoices": [i.number for i in invoices]},
+                {"invoices": [shown_number(i.number) for i in invoices]},
                 atomic=False,
             )
         )

@@ -19,7 +19,7 @@ from groupbill.automation.plan import Action
 from groupbill.automation.tasks.common import ENGINE, client_groups
 from groupbill.automation.view import CompanyView
 from groupbill.billing import bulk, lock_objects, recurring
-from groupbill.billing.models import RecurringInvoice
+from groupbill.billing.models import RecurringInvoice, shown_number
 from groupbill.catalog.models import Package, PackagePrice
 from groupbill.clients.models import Client
 from groupbill.periods import local_date, period, period_start
@@ -143,7 +143,9 @@ def _invoice_many(view: CompanyView, batches: list[tuple[int, Items]]) -> list[d
         bulk_sql.insert(BilledPeriod, rows)
         bulk_sql.update(Service, list(changed.values()), ["next_period", "renew_date"])
     return [
-        {"invoice": issued[o].number, "amount": issued[o].total} if isinstance(o, int) else o
+        {"invoice": shown_number(issued[o].number), "amount": issued[o].total}
+        if isinstance(o, int)
+        else o
         for o in outcomes
     ]
 
@@ -207,7 +209,7 @@ def _recurring(view: CompanyView, groups: dict[int, int]) -> list[Action]:
                     if t.next_period != n:
                         return False
                     invoice = recurring.issue_period(t, n, today=view.today, actor=ENGINE)
-                return {"invoice": invoice.number, "amount": invoice.total}
+                return {"invoice": shown_number(invoice.number), "amount": invoice.total}
 
             summary = f"Recurring invoice #{template.pk}, period from {start}"
             actions.append(
