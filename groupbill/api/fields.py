@@ -10,8 +10,8 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, StrictInt, StrictStr, WithJsonSchema
 
+from groupbill.billing.invoices import MAX_AMOUNT, MAX_QUANTITY
 from groupbill.bounds import MAX_LINES
-from groupbill.clients.actions import LANGUAGE_PATTERN
 from groupbill.companies.actions import timezone_names
 from groupbill.currencies import MINOR_UNITS
 
@@ -50,7 +50,9 @@ def text(max_length: int):
 
 
 def required_text(max_length: int):
-    return Annotated[StrictStr, limits(minLength=1, maxLength=max_length, pattern=NOT_BLANK)]
+    keywords = text_schema(max_length, required=True)
+    del keywords["type"]
+    return Annotated[StrictStr, limits(**keywords)]
 
 
 def never_null(schema: dict, base: Any = StrictStr):
@@ -74,13 +76,12 @@ CURRENCY = {"type": "string", "enum": sorted(MINOR_UNITS)}
 TIMEZONE = {"type": "string", "enum": sorted(timezone_names())}
 CurrencyCode = Annotated[StrictStr, WithJsonSchema(CURRENCY)]
 TimeZone = Annotated[StrictStr, WithJsonSchema(TIMEZONE)]
-Language = Annotated[StrictStr, limits(pattern=LANGUAGE_PATTERN)]
 NAME = text_schema(128, required=True)
 Name = required_text(128)
 BOOLEAN = {"type": "boolean"}
 # Minor units taken, applied or refunded: positive, and far inside 64 bits.
-PositiveAmount = whole_number(1, 10**15)
+PositiveAmount = whole_number(1, MAX_AMOUNT)
 # An invoice line: the amount per unit (negative for a discount) and how many units.
-LineAmount = whole_number(-(10**15), 10**15)
-Quantity = whole_number(1, 1_000_000)
+LineAmount = whole_number(-MAX_AMOUNT, MAX_AMOUNT)
+Quantity = whole_number(1, MAX_QUANTITY)
 LINES = items(maximum=MAX_LINES)

@@ -24,6 +24,7 @@ from groupbill.currencies import clean_currency
 from groupbill.errors import Conflict, FieldError, ValidationFailed
 
 MAX_AMOUNT = 10**15  # minor units; keeps sums far inside 64 bits
+MAX_QUANTITY = 1_000_000  # units on one line
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def _amount(value: Any) -> int:
 
 
 def _quantity(value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 1_000_000:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_QUANTITY:
         raise ValueError("must be a whole number from 1 to 1000000")
     return value
 

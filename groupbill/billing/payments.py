@@ -11,6 +11,7 @@ from django.db.models import F
 from groupbill import validation as v
 from groupbill.audit.actions import record, wrap
 from groupbill.billing import charges, ledger, lock_objects, signals
+from groupbill.billing.invoices import MAX_AMOUNT
 from groupbill.billing.models import (
     Invoice,
     InvoiceStatus,
@@ -26,7 +27,7 @@ from groupbill.errors import Conflict, ValidationFailed
 
 
 def _positive(amount: Any, field: str = "amount") -> int:
-    if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount <= 10**15:
+    if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount <= MAX_AMOUNT:
         raise ValidationFailed.one(field, "must be a positive whole number of minor units")
     return amount
 
