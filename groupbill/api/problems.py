@@ -19,10 +19,10 @@ _MESSAGES = {
     "int_type": "must be a whole number",
     "bool_type": "must be true or false",
     "list_type": "must be a list",
-    "date_type": "must be a date as YYYY-MM-DD",
-    "date_parsing": "must be a date as YYYY-MM-DD",
-    "date_from_datetime_parsing": "must be a date as YYYY-MM-DD",
-    "date_from_datetime_inexact": "must be a date as YYYY-MM-DD",
+    **dict.fromkeys(
+        ("date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"),
+        "must be a date as YYYY-MM-DD",
+    ),
 }
 
 

@@ -37,6 +37,7 @@ from groupbill.automation.tasks import TASK_NAMES, TASKS
 from groupbill.automation.view import CompanyView
 from groupbill.billing import lock_objects
 from groupbill.billing.models import Application, Invoice, InvoiceLine, Transaction
+from groupbill.clients.models import Client
 from groupbill.companies.models import Company
 from groupbill.errors import FieldError, ValidationFailed
 from groupbill.notices.models import OutboxMessage
@@ -155,7 +156,12 @@ def run_tasks(
     beat: Callable[[], None] | None = None,
 ) -> None:
     """Every task in order for the clients in the range (all the company's for None)."""
-    view = CompanyView.load(company, moment, clients)
+    run_view_tasks(CompanyView.load(company, moment, clients), tasks, reports, beat)
+
+
+def run_view_tasks(
+    view: CompanyView, tasks, reports: list[TaskReport], beat: Callable[[], None] | None = None
+) -> None:
     for task, report in zip(tasks, reports, strict=True):
         with report.timed():
             actions = task.plan(view)
@@ -190,8 +196,6 @@ def previewed(days: list[AsOf], *, companies, tasks) -> list[list[TaskReport]]:
 
 
 def _preview_batches(days, companies, tasks, reports) -> None:
-    from groupbill.clients.models import Client
-
     for company in companies:
         ids = list(
             Client.objects.filter(company=company).order_by("pk").values_list("pk", flat=True)
@@ -207,7 +211,7 @@ def _preview_batches(days, companies, tasks, reports) -> None:
                         view = CompanyView.load(company, moment, clients)
                         # As in a run: a client with nothing due gets nothing that day.
                         if shards.anything_due(view, tasks, *clients):
-                            run_tasks(company, moment, clients, tasks, day_reports)
+                            run_view_tasks(view, tasks, day_reports)
                 transaction.set_rollback(True)
 
 
