@@ -6,14 +6,16 @@ for those clients, through `scoped`."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
 from django.db.models import QuerySet
 
-from groupbill.clients.models import ClientGroup
+from groupbill.clients.models import Client, ClientGroup
 from groupbill.companies.models import Company
 from groupbill.periods import local_date
 from groupbill.settings_catalog.catalog import CLIENT_KEYS
+from groupbill.settings_catalog.effective import ClientSettings, GroupSettings
 from groupbill.settings_catalog.models import SettingValue
 from groupbill.settings_catalog.resolver import resolve_groups
 
@@ -63,6 +65,19 @@ class CompanyView:
             if client_values and key in client_values:
                 return client_values[key]
         return self.groups[group_id][key]
+
+    @cached_property
+    def client_group(self) -> dict[int, int]:
+        """client id -> group id for the view's clients: one query, on first use."""
+        clients = self.scoped(Client.objects.filter(company=self.company), "pk")
+        return dict(clients.values_list("pk", "group_id"))
+
+    def for_client(self, client_id: int) -> ClientSettings:
+        group_id = self.client_group[client_id]
+        return ClientSettings(self.groups[group_id], self.client_overrides.get(client_id))
+
+    def for_group(self, group_id: int) -> GroupSettings:
+        return GroupSettings(self.groups[group_id])
 
     def max_of(self, key: str) -> Any:
         return max(g[key] for g in self.groups.values())
