@@ -187,3 +187,42 @@ def test_company_attribute_changes_are_audited(api, company, clean_log):
         {"value": ""},
         {"value": "ops@acme.test"},
     )
+
+
+def test_a_services_life_reaches_the_audit_log_and_its_page(
+    company, group, make_client, client, staff_user
+):
+    """Ordered, provisioned, suspended, unsuspended, cancelled: each change is in the audit
+    log with who did it and the status before and after, as on the service's history."""
+    from datetime import date
+
+    from groupbill.catalog.models import Package, PackagePrice
+    from groupbill.services import actions as services
+
+    package = Package.objects.create(company=company, name="Hosting", module="none")
+    price = PackagePrice.objects.create(
+        package=package, unit="month", count=1, currency="EUR", price=1000
+    )
+    ada = make_client(group=group)
+    AuditEntry.objects.all().delete()
+    service = services.add_service(ada, pricing=price, start_on=date(2026, 1, 10), actor=ACTOR)
+    services.provision(service, actor=ACTOR)
+    services.suspend(service, actor="engine", reason="invoice 7 past due")
+    services.unsuspend(service, actor=ACTOR)
+    services.cancel(service, actor=ACTOR, today=date(2026, 1, 20), reason="moved away")
+    entries = AuditEntry.objects.filter(level="service").order_by("id")
+    assert [(e.actor, e.action, e.old, e.new) for e in entries] == [
+        (ACTOR, "service.order", {"value": "pending"}, {"value": "pending"}),
+        (ACTOR, "service.add", {"value": "pending"},
+         {"value": {"status": "active", "reason": "provisioned"}}),
+        ("engine", "service.suspend", {"value": "active"},
+         {"value": {"status": "suspended", "reason": "invoice 7 past due"}}),
+        (ACTOR, "service.unsuspend", {"value": "suspended"}, {"value": "active"}),
+        (ACTOR, "service.cancel", {"value": "active"},
+         {"value": {"status": "canceled", "reason": "moved away"}}),
+    ]  # fmt: skip
+    assert {e.object_id for e in entries} == {service.pk}
+    assert {e.company_id for e in entries} == {company.pk}
+    client.force_login(staff_user)
+    page = client.get("/audit/").content.decode()
+    assert "service.suspend" in page and "invoice 7 past due" in page

@@ -16,8 +16,7 @@ def create_api_key(name: str, *, actor: str, user=None) -> tuple[ApiKey, str]:
     raw = new_raw_key()
     with transaction.atomic():
         key = ApiKey.objects.create(name=name, key_hash=hash_key(raw), prefix=raw[:8], user=user)
-        record(actor=actor, company_id=None, level="api_key", object_id=key.pk,
-               object_label=name, action="apikey.create")  # fmt: skip
+        record(subject=key, actor=actor, action="apikey.create")
     return key, raw
 
 
@@ -28,6 +27,5 @@ def revoke_api_key(key_id: int, *, actor: str) -> ApiKey:
     with transaction.atomic():
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
-        record(actor=actor, company_id=None, level="api_key", object_id=key.pk,
-               object_label=key.name, action="apikey.revoke")  # fmt: skip
+        record(subject=key, actor=actor, action="apikey.revoke")
     return key

@@ -4,6 +4,8 @@ import secrets
 from django.conf import settings
 from django.db import models
 
+from groupbill.audit.actions import Subject
+
 KEY_PREFIX = "gb_"
 
 
@@ -34,6 +36,9 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    def audit_subject(self) -> Subject:
+        return Subject("api_key", None, self.pk, self.name)
 
     @property
     def actor(self) -> str:

@@ -58,7 +58,12 @@ def add_payment_account(client: Client, data: dict[str, Any], *, actor: str) -> 
         if cleaned.get("is_autodebit"):
             client.payment_accounts.filter(is_autodebit=True).update(is_autodebit=False)
         account = PaymentAccount.objects.create(client=client, **cleaned)
-        _audit(account, actor, "payment_account.add", label=str(account))
+        record(
+            subject=account,
+            actor=actor,
+            action="payment_account.add",
+            new=wrap(dict(label=str(account))),
+        )
     return account
 
 
@@ -73,7 +78,12 @@ def set_autodebit(account: PaymentAccount, *, actor: str) -> PaymentAccount:
         account.disabled_reason = ""
         account.failure_count = 0
         account.save()
-        _audit(account, actor, "payment_account.autodebit", label=str(account))
+        record(
+            subject=account,
+            actor=actor,
+            action="payment_account.autodebit",
+            new=wrap(dict(label=str(account))),
+        )
     return account
 
 
@@ -98,21 +108,25 @@ def disable_for_autodebit(account: PaymentAccount, *, reason: str, actor: str) -
             key=key,
         )
         signals.account_disabled.send(PaymentAccount, account=account, reason=reason, key=key)
-        _audit(account, actor, "payment_account.autodebit_disabled", reason=reason)
+        record(
+            subject=account,
+            actor=actor,
+            action="payment_account.autodebit_disabled",
+            new=wrap({"reason": reason}),
+        )
     return account
 
 
 def remove_payment_account(account: PaymentAccount, *, actor: str) -> None:
     with transaction.atomic():
-        _audit(account, actor, "payment_account.remove", label=str(account))
+        record(
+            subject=account,
+            actor=actor,
+            action="payment_account.remove",
+            new=wrap(dict(label=str(account))),
+        )
         account.delete()
 
 
 def expired(account: PaymentAccount, today: date) -> bool:
     return account.expires_on is not None and account.expires_on < today
-
-
-def _audit(account: PaymentAccount, actor: str, action: str, **data: Any) -> None:
-    record(actor=actor, company_id=account.client.company_id, level="payment_account",
-           object_id=account.pk, object_label=f"{account} of client #{account.client_id}",
-           action=action, new=wrap(data))  # fmt: skip

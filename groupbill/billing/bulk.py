@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from groupbill import bulk_sql, clock
-from groupbill.audit.actions import record, wrap
+from groupbill.audit.actions import Subject, record, wrap
 from groupbill.billing import invoices, taxes
 from groupbill.billing.invoices import NewLine
 from groupbill.billing.models import Invoice, InvoiceLine, InvoiceStatus
@@ -71,9 +71,8 @@ def issue_drafts(company: Company, drafts: list[Draft], *, actor: str) -> list[I
     totals: dict[str, int] = defaultdict(int)
     for invoice in rows:
         totals[invoice.currency] += invoice.total
-    record(actor=actor, company_id=company.pk, level="invoice", object_id=None,
-           object_label=f"Invoices {first} to {first + len(rows) - 1}",
-           action="invoice.issue_batch",
+    batch = Subject("invoice", company.pk, None, f"Invoices {first} to {first + len(rows) - 1}")
+    record(subject=batch, actor=actor, action="invoice.issue_batch",
            new=wrap({"count": len(rows), "numbers": [first, first + len(rows) - 1],
                      "totals": dict(sorted(totals.items()))}))  # fmt: skip
     for invoice in rows:

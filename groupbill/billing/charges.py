@@ -30,7 +30,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from groupbill import clock, external, money
-from groupbill.audit.actions import record, wrap
 from groupbill.billing import ledger, lock_objects, signals
 from groupbill.billing.gateways import GatewayResult, GatewayUnreachable, get_gateway
 from groupbill.billing.gateways.base import MAX_KEY_LENGTH, check_key
@@ -110,12 +109,6 @@ def _checked_key(key: object) -> str:
             "idempotency_key", f"must be 1 to {MAX_KEY_LENGTH} characters, without NUL"
         ) from None
     return key
-
-
-def _audit(txn: Transaction, action: str, actor: str, **data) -> None:
-    record(actor=actor, company_id=txn.company_id, level="transaction", object_id=txn.pk,
-           object_label=f"{txn.kind} #{txn.pk} of client #{txn.client_id}", action=action,
-           new=wrap({"amount": txn.amount, "currency": txn.currency, **data}))  # fmt: skip
 
 
 def _earlier(principal: str, key: str, fingerprint: str) -> Transaction | None:
@@ -202,7 +195,9 @@ def _begin(request: ChargeRequest) -> tuple[Transaction, bool]:
             ChargeTarget(transaction=txn, invoice=invoice, amount=amount, position=n)
             for n, (invoice, amount) in enumerate(due)
         )
-        _audit(txn, "payment.attempt", request.actor, invoices=[i.pk for i, _ in due])
+        ledger.audit_transaction(
+            txn, request.actor, "payment.attempt", invoices=[i.pk for i, _ in due]
+        )
     return txn, True
 
 
@@ -246,7 +241,9 @@ def _book(txn: Transaction, result: GatewayResult) -> Transaction:
         txn.settled_at = clock.now()
         txn.save(update_fields=["status", "reference", "note", "settled_at"])
         if txn.kind == TransactionKind.REFUND:
-            _audit(txn, "refund.settle", txn.actor, status=txn.status, of=txn.refund_of_id)
+            ledger.audit_transaction(
+                txn, txn.actor, "refund.settle", status=txn.status, of=txn.refund_of_id
+            )
             return txn
         account = txn.payment_account
         if account is not None:
@@ -267,7 +264,7 @@ def _book(txn: Transaction, result: GatewayResult) -> Transaction:
                 signals.payment_declined.send(
                     Transaction, txn=txn, invoice=first.invoice, reason=result.message
                 )
-        _audit(txn, "payment.settle", txn.actor, status=txn.status)
+        ledger.audit_transaction(txn, txn.actor, "payment.settle", status=txn.status)
     return txn
 
 
@@ -279,7 +276,7 @@ def _void(txn: Transaction, note: str) -> Transaction:
         )
         txn.refresh_from_db()
         if updated:
-            _audit(txn, f"{txn.kind}.void", txn.actor, note=note)
+            ledger.audit_transaction(txn, txn.actor, f"{txn.kind}.void", note=note)
     return txn
 
 
@@ -381,7 +378,7 @@ def refund(payment: Transaction, *, amount: int, actor: str) -> Transaction:
             refund_of=payment,
             actor=actor,
         )
-        _audit(txn, "refund.attempt", actor, of=payment.pk)
+        ledger.audit_transaction(txn, actor, "refund.attempt", of=payment.pk)
     external.ensure_outside_transaction(f"A refund through the {payment.method} gateway")
     try:
         result = gateway.refund(payment.reference, amount, payment.currency, txn.gateway_key)

@@ -162,7 +162,12 @@ def create_invoice(
         )
         _insert_lines(invoice, lines)
         recalculate(invoice)
-        _audit(invoice, actor, "invoice.create", new={"total": invoice.total})
+        record(
+            subject=invoice,
+            actor=actor,
+            action="invoice.create",
+            new=wrap({"total": invoice.total}),
+        )
     return invoice
 
 
@@ -175,8 +180,8 @@ def add_lines(invoice: Invoice, lines: list[NewLine], *, actor: str) -> Invoice:
         _insert_lines(invoice, lines)
         recalculate(invoice)
         ledger.settle(invoice)
-        _audit(invoice, actor, "invoice.lines_add", old={"total": old},
-               new={"total": invoice.total})  # fmt: skip
+        record(subject=invoice, actor=actor, action="invoice.lines_add",
+               old=wrap({"total": old}), new=wrap({"total": invoice.total}))  # fmt: skip
     return invoice
 
 
@@ -199,8 +204,9 @@ def remove_lines(invoice: Invoice, line_ids: list[int], *, actor: str, reason: s
         if excess > 0:
             ledger.remove_applications(invoice, excess)
         ledger.settle(invoice)
-        _audit(invoice, actor, "invoice.lines_remove", old={"total": old},
-               new={"total": invoice.total, "reason": reason})  # fmt: skip
+        record(subject=invoice, actor=actor, action="invoice.lines_remove",
+               old=wrap({"total": old}),
+               new=wrap({"total": invoice.total, "reason": reason}))  # fmt: skip
     return invoice
 
 
@@ -242,9 +248,9 @@ def issue_invoice(
         invoice.due_on = due_on
         invoice.save(update_fields=["number", "status", "issued_on", "due_on"])
         ledger.settle(invoice)
-        _audit(invoice, actor, "invoice.issue",
-               new={"number": invoice.number, "total": invoice.total,
-                    "due_on": due_on.isoformat()})  # fmt: skip
+        record(subject=invoice, actor=actor, action="invoice.issue",
+               new=wrap({"number": invoice.number, "total": invoice.total,
+                         "due_on": due_on.isoformat()}))  # fmt: skip
     return invoice
 
 
@@ -255,7 +261,12 @@ def _void(invoice: Invoice, actor: str, reason: str) -> Invoice:
     invoice.paid_at = None
     invoice.save(update_fields=["status", "voided_at", "paid_at"])
     ledger.settle(invoice)
-    _audit(invoice, actor, "invoice.void", new={"credited": returned, "reason": reason})
+    record(
+        subject=invoice,
+        actor=actor,
+        action="invoice.void",
+        new=wrap({"credited": returned, "reason": reason}),
+    )
     return invoice
 
 
@@ -275,19 +286,6 @@ def delete_draft(invoice: Invoice, *, actor: str) -> None:
         invoice.refresh_from_db()
         if invoice.status != InvoiceStatus.DRAFT:
             raise Conflict(f"{invoice} has been issued; void it instead.")
-        _audit(invoice, actor, "invoice.delete_draft")
+        record(subject=invoice, actor=actor, action="invoice.delete_draft")
         invoice.lines.all().delete()
         invoice.delete()
-
-
-def _audit(invoice: Invoice, actor: str, action: str, old=None, new=None) -> None:
-    record(
-        actor=actor,
-        company_id=invoice.company_id,
-        level="invoice",
-        object_id=invoice.pk,
-        object_label=str(invoice),
-        action=action,
-        old=wrap(old) if old is not None else None,
-        new=wrap(new) if new is not None else None,
-    )

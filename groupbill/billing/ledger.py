@@ -16,6 +16,7 @@ from django.db.models import F, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from groupbill import clock
+from groupbill.audit.actions import record, wrap
 from groupbill.billing.models import (
     Application,
     Invoice,
@@ -167,3 +168,9 @@ def remove_applications(invoice: Invoice, amount: int | None = None) -> int:
         if remaining is not None:
             remaining -= part
     return taken
+
+
+def audit_transaction(txn: Transaction, actor: str, action: str, **data) -> None:
+    """A transaction's audit entry: its amount and currency, and what happened."""
+    record(subject=txn, actor=actor, action=action,
+           new=wrap({"amount": txn.amount, "currency": txn.currency, **data}))  # fmt: skip

@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.db import models
 from django.db.models import Q
 
+from groupbill.audit.actions import Subject
 from groupbill.catalog.models import PricingUnit
 from groupbill.clients.models import Client
 from groupbill.companies.models import Company
@@ -103,6 +104,9 @@ class Invoice(models.Model):
         return (
             f"Invoice {shown_number(self.number)}" if self.number else f"Draft invoice #{self.pk}"
         )
+
+    def audit_subject(self) -> Subject:
+        return Subject("invoice", self.company_id, self.pk, str(self))
 
     @property
     def balance_due(self) -> int:
@@ -219,6 +223,14 @@ class Transaction(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} {self.currency} ({self.status})"
 
+    def audit_subject(self) -> Subject:
+        return Subject(
+            "transaction",
+            self.company_id,
+            self.pk,
+            f"{self.kind} #{self.pk} of client #{self.client_id}",
+        )
+
 
 class Application(models.Model):
     """An amount of a transaction applied to an invoice."""
@@ -294,6 +306,14 @@ class PaymentAccount(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ending {self.last4}"
 
+    def audit_subject(self) -> Subject:
+        return Subject(
+            "payment_account",
+            self.client.company_id,
+            self.pk,
+            f"{self} of client #{self.client_id}",
+        )
+
 
 class RecurringInvoice(models.Model):
     """A staff-defined invoice the engine issues every term (anchored like services)."""
@@ -314,6 +334,11 @@ class RecurringInvoice(models.Model):
 
     def __str__(self) -> str:
         return f"Recurring invoice #{self.pk}"
+
+    def audit_subject(self) -> Subject:
+        return Subject(
+            "recurring_invoice", self.client.company_id, self.pk, f"Recurring invoice #{self.pk}"
+        )
 
 
 class RecurringInvoiceLine(models.Model):

@@ -39,18 +39,6 @@ def _currency(currency: Any) -> str:
         raise ValidationFailed.one("currency", str(exc)) from None
 
 
-def _audit(txn: Transaction, actor: str, action: str, **data: Any) -> None:
-    record(
-        actor=actor,
-        company_id=txn.company_id,
-        level="transaction",
-        object_id=txn.pk,
-        object_label=f"{txn.kind} #{txn.pk} of client #{txn.client_id}",
-        action=action,
-        new=wrap({"amount": txn.amount, "currency": txn.currency, **data}),
-    )
-
-
 # The free text of a transaction, as its columns hold it.
 _TEXTS = {
     "method": lambda x: v.text(x, max_length=32, required=True),
@@ -73,7 +61,7 @@ def _create(client: Client, kind: str, amount: int, currency: str, actor: str, *
         actor=actor,
         **fields,
     )
-    _audit(txn, actor, f"{kind}.record", method=txn.method, status=txn.status)
+    ledger.audit_transaction(txn, actor, f"{kind}.record", method=txn.method, status=txn.status)
     return txn
 
 
@@ -130,7 +118,7 @@ def apply(txn: Transaction, invoice: Invoice, amount: int, *, actor: str) -> Non
             raise ValidationFailed.one("amount", "is more than the invoice's balance due")
         ledger.add_application(txn, invoice, amount)
         ledger.settle(invoice)
-        _audit(txn, actor, "apply", invoice_id=invoice.pk, applied=amount)
+        ledger.audit_transaction(txn, actor, "apply", invoice_id=invoice.pk, applied=amount)
 
 
 def pay_invoice(
@@ -153,7 +141,7 @@ def pay_invoice(
         part = min(amount, invoice.balance_due)
         ledger.add_application(txn, invoice, part)
         ledger.settle(invoice)
-        _audit(txn, actor, "apply", invoice_id=invoice.pk, applied=part)
+        ledger.audit_transaction(txn, actor, "apply", invoice_id=invoice.pk, applied=part)
         signals.payment_received.send(
             Transaction, txn=txn, invoice=invoice, paid_on=company_today(invoice.company)
         )
@@ -183,7 +171,7 @@ def apply_credit(
                 txn = funds[0]
                 part = min(due, txn.available)
                 ledger.add_application(txn, invoice, part)
-                _audit(txn, actor, "apply", invoice_id=invoice.pk, applied=part)
+                ledger.audit_transaction(txn, actor, "apply", invoice_id=invoice.pk, applied=part)
                 txn.available -= part
                 due -= part
                 applied_total += part
@@ -209,8 +197,7 @@ def unapply(invoice: Invoice, *, actor: str, amount: int | None = None) -> int:
                 raise ValidationFailed.one("amount", "is more than is applied to the invoice")
         taken = ledger.remove_applications(invoice, amount)
         ledger.settle(invoice)
-        record(actor=actor, company_id=invoice.company_id, level="invoice",
-               object_id=invoice.pk, object_label=str(invoice), action="invoice.unapply",
+        record(subject=invoice, actor=actor, action="invoice.unapply",
                new=wrap({"unapplied": taken}))  # fmt: skip
         return taken
 

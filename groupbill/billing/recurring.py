@@ -76,10 +76,8 @@ def create_recurring(
                                  taxable=ln.taxable, position=i)
             for i, ln in enumerate(new_lines)
         )  # fmt: skip
-        record(actor=actor, company_id=client.company_id, level="recurring_invoice",
-               object_id=template.pk, object_label=f"Recurring invoice #{template.pk}",
-               action="recurring.create", new=wrap({"unit": template.unit,
-                                                    "count": template.count}))  # fmt: skip
+        record(subject=template, actor=actor, action="recurring.create",
+               new=wrap({"unit": template.unit, "count": template.count}))  # fmt: skip
     return template
 
 
@@ -88,9 +86,7 @@ def deactivate(template: RecurringInvoice, *, actor: str) -> RecurringInvoice:
         raise Conflict("This recurring invoice is already stopped.")
     template.active = False
     template.save(update_fields=["active"])
-    record(actor=actor, company_id=template.client.company_id, level="recurring_invoice",
-           object_id=template.pk, object_label=f"Recurring invoice #{template.pk}",
-           action="recurring.stop")  # fmt: skip
+    record(subject=template, actor=actor, action="recurring.stop")
     return template
 
 

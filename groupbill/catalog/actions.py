@@ -317,20 +317,6 @@ def snapshot(package: Package) -> dict[str, Any]:
     }
 
 
-def _audit(package: Package, actor: str, action: str, key: str = "", old=None, new=None):
-    record(
-        actor=actor,
-        company_id=package.company_id,
-        level="package",
-        object_id=package.pk,
-        object_label=package.name,
-        action=action,
-        key=key[:64],
-        old=old,
-        new=new,
-    )
-
-
 def _audit_value(field: str, value: Any) -> Any:
     return (REDACTED if value else "") if field == "webhook_secret" else value
 
@@ -350,7 +336,7 @@ def create_package(company: Company, data: dict[str, Any], *, actor: str) -> Pac
             package.addon_of.set(addon_of)
         if prices:
             _replace_prices([], prices, lambda **row: PackagePrice(package=package, **row))
-        _audit(package, actor, "package.create", new=wrap(snapshot(package)))
+        record(subject=package, actor=actor, action="package.create", new=wrap(snapshot(package)))
     return package
 
 
@@ -368,15 +354,16 @@ def update_package(package: Package, changes: dict[str, Any], *, actor: str) -> 
             action = "package.update"
             if field == "active":
                 action = "package.activate" if value else "package.deactivate"
-            _audit(package, actor, action, field,
-                   wrap(_audit_value(field, old)), wrap(_audit_value(field, value)))  # fmt: skip
+            record(subject=package, actor=actor, action=action, key=field,
+                   old=wrap(_audit_value(field, old)),
+                   new=wrap(_audit_value(field, value)))  # fmt: skip
         package.save()
         if addon_of is not None:
             old_ids = sorted(package.addon_of.values_list("pk", flat=True))
             if old_ids != sorted(addon_of):
                 package.addon_of.set(addon_of)
-                _audit(package, actor, "package.update", "addon_of",
-                       wrap(old_ids), wrap(sorted(addon_of)))  # fmt: skip
+                record(subject=package, actor=actor, action="package.update", key="addon_of",
+                       old=wrap(old_ids), new=wrap(sorted(addon_of)))  # fmt: skip
         if prices is not None:
             _set_prices(package, prices, actor)
     return package
@@ -397,7 +384,14 @@ def _set_prices(package: Package, prices: list[dict[str, Any]], actor: str) -> N
     _replace_prices(current, prices, lambda **row: PackagePrice(package=package, **row))
     new = price_rows(_prices_of(package))
     if sorted(old, key=_price_key) != sorted(new, key=_price_key):
-        _audit(package, actor, "package.prices", "prices", wrap(old), wrap(new))
+        record(
+            subject=package,
+            actor=actor,
+            action="package.prices",
+            key="prices",
+            old=wrap(old),
+            new=wrap(new),
+        )
 
 
 def _price_key(row: dict[str, Any]) -> tuple:
@@ -420,7 +414,9 @@ def delete_package(package: Package, *, actor: str) -> None:
     try:
         with transaction.atomic():
             _lock(package)
-            _audit(package, actor, "package.delete", old=wrap(snapshot(package)))
+            record(
+                subject=package, actor=actor, action="package.delete", old=wrap(snapshot(package))
+            )
             package.delete()
     except ProtectedError:
         raise Conflict(
@@ -552,7 +548,13 @@ def add_option(package: Package, data: dict[str, Any], *, actor: str) -> ConfigO
         fields, values = _clean_option(package, data, None)
         option = ConfigOption.objects.create(package=package, **fields)
         _write_values(option, values or [])
-        _audit(package, actor, "option.create", option.name, new=wrap(option_snapshot(option)))
+        record(
+            subject=package,
+            actor=actor,
+            action="option.create",
+            key=option.name,
+            new=wrap(option_snapshot(option)),
+        )
     return option
 
 
@@ -571,7 +573,14 @@ def update_option(option: ConfigOption, changes: dict[str, Any], *, actor: str) 
             _write_values(option, values)
         new = option_snapshot(option)
         if old != new:
-            _audit(package, actor, "option.update", option.name, wrap(old), wrap(new))
+            record(
+                subject=package,
+                actor=actor,
+                action="option.update",
+                key=option.name,
+                old=wrap(old),
+                new=wrap(new),
+            )
     return option
 
 
@@ -580,7 +589,13 @@ def delete_option(option: ConfigOption, *, actor: str) -> None:
     try:
         with transaction.atomic():
             _lock(package)
-            _audit(package, actor, "option.delete", option.name, old=wrap(option_snapshot(option)))
+            record(
+                subject=package,
+                actor=actor,
+                action="option.delete",
+                key=option.name,
+                old=wrap(option_snapshot(option)),
+            )
             option.delete()
     except ProtectedError:
         raise Conflict(

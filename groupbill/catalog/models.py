@@ -3,6 +3,7 @@ options with prices of their own."""
 
 from django.db import models
 
+from groupbill.audit.actions import Subject
 from groupbill.companies.models import Company
 from groupbill.periods import Term, TermUnit
 
@@ -58,6 +59,9 @@ class Package(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def audit_subject(self) -> Subject:
+        return Subject("package", self.company_id, self.pk, self.name)
 
 
 class PackagePrice(TermPriced):

@@ -77,11 +77,8 @@ def create_group(company: Company, data: dict[str, Any], *, actor: str) -> Clien
     with transaction.atomic():
         _save_group(group)
         record(
+            subject=group,
             actor=actor,
-            company_id=company.pk,
-            level="group",
-            object_id=group.pk,
-            object_label=group.name,
             action="group.create",
             new=wrap({f: getattr(group, f) for f in GROUP_CLEANERS}),
         )
@@ -97,11 +94,8 @@ def update_group(group: ClientGroup, changes: dict[str, Any], *, actor: str) -> 
             setattr(group, field, value)
         _save_group(group)
         record_changes(
+            subject=group,
             actor=actor,
-            company_id=group.company_id,
-            level="group",
-            object_id=group.pk,
-            object_label=group.name,
             action="group.update",
             old=old,
             new=cleaned,
@@ -134,11 +128,8 @@ def delete_group(group: ClientGroup, *, actor: str) -> int:
             for client_id in client_ids
         )
         record(
+            subject=group,
             actor=actor,
-            company_id=group.company_id,
-            level="group",
-            object_id=group.pk,
-            object_label=group.name,
             action="group.delete",
             old=wrap({f: getattr(group, f) for f in GROUP_CLEANERS}),
             new=wrap({"clients_moved_to": default.name, "client_count": len(client_ids)}),
@@ -251,9 +242,11 @@ CLIENT_ATTRIBUTES = tuple(CLIENT_CLEANERS)
 
 
 def _history(client: Client, actor: str, event: str, message: str, **data: Any) -> None:
+    """The client's history entry, and the same change in the audit log."""
     ClientHistory.objects.create(
         client=client, actor=actor, event=event, message=message, data=data
     )
+    record(subject=client, actor=actor, action=event, new=wrap({"message": message, **data}))
 
 
 def _split_client_data(data: dict[str, Any], errors: list[FieldError]):
@@ -336,14 +329,7 @@ def update_client(client: Client, changes: dict[str, Any], *, actor: str) -> Cli
 def delete_client(client: Client, *, actor: str) -> None:
     try:
         with transaction.atomic():
-            record(
-                actor=actor,
-                company_id=client.company_id,
-                level="client",
-                object_id=client.pk,
-                object_label=str(client),
-                action="client.delete",
-            )
+            record(subject=client, actor=actor, action="client.delete")
             client.delete()
     except ProtectedError:
         raise Conflict(

@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models.functions import Lower
 
+from groupbill.audit.actions import Subject
 from groupbill.clients.contact_fields import CONTACT_FIELDS
 from groupbill.companies.models import Company
 
@@ -27,6 +28,9 @@ class ClientGroup(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def audit_subject(self) -> Subject:
+        return Subject("group", self.company_id, self.pk, self.name)
 
 
 class ClientStatus(models.TextChoices):
@@ -56,6 +60,9 @@ class Client(models.Model):
 
     def __str__(self) -> str:
         return f"Client #{self.pk}"
+
+    def audit_subject(self) -> Subject:
+        return Subject("client", self.company_id, self.pk, str(self))
 
 
 class ContactRole(models.TextChoices):

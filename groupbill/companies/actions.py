@@ -55,11 +55,8 @@ def create_company(data: dict[str, Any], *, actor: str) -> Company:
     with transaction.atomic():
         company = Company.objects.create(**cleaned)
         record(
+            subject=company,
             actor=actor,
-            company_id=company.pk,
-            level="company",
-            object_id=company.pk,
-            object_label=company.name,
             action="company.create",
             new=wrap({f: getattr(company, f) for f in CLEANERS}),
         )
@@ -76,11 +73,8 @@ def update_company(company: Company, changes: dict[str, Any], *, actor: str) -> 
             setattr(company, field, value)
         company.save()
         record_changes(
+            subject=company,
             actor=actor,
-            company_id=company.pk,
-            level="company",
-            object_id=company.pk,
-            object_label=company.name,
             action="company.update",
             old=old,
             new=cleaned,

@@ -1,5 +1,7 @@
 from django.db import models
 
+from groupbill.audit.actions import Subject
+
 
 class RoundingMode(models.TextChoices):
     HALF_UP = "half_up", "Half up"
@@ -22,6 +24,9 @@ class Company(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def audit_subject(self) -> Subject:
+        return Subject("company", self.pk, self.pk, self.name)
 
 
 class TaxRule(models.Model):

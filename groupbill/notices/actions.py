@@ -25,11 +25,8 @@ def resend(message_id: int, *, actor: str) -> OutboxMessage:
         message.claimed_at = None
         message.save(update_fields=["status", "attempts", "next_attempt_at", "claimed_at"])
         record(
+            subject=message,
             actor=actor,
-            company_id=message.company_id,
-            level="message",
-            object_id=message.pk,
-            object_label=f"Message {message.template} #{message.pk}",
             action="outbox.resend",
             old=old,
             new={"status": message.status},

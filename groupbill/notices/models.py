@@ -3,6 +3,8 @@ separate step) and the paper print queue."""
 
 from django.db import models
 
+from groupbill.audit.actions import Subject
+
 
 class MessageStatus(models.TextChoices):
     PENDING = "pending", "Pending"
@@ -46,6 +48,9 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template} ({self.status})"
+
+    def audit_subject(self) -> Subject:
+        return Subject("message", self.company_id, self.pk, f"Message {self.template} #{self.pk}")
 
 
 class PrintStatus(models.TextChoices):

@@ -40,11 +40,8 @@ def mark_printed(jobs: Iterable[PrintJob | int], *, actor: str) -> list[PrintJob
             job.printed_by = actor[:128]
             job.save(update_fields=["status", "printed_at", "printed_by"])
             record(
+                subject=job.invoice,
                 actor=actor,
-                company_id=job.invoice.company_id,
-                level="invoice",
-                object_id=job.invoice_id,
-                object_label=str(job.invoice),
                 action="invoice.printed",
                 old={"value": PrintStatus.QUEUED},
                 new={"value": PrintStatus.PRINTED},

@@ -15,7 +15,7 @@ from babel.core import Locale, UnknownLocaleError
 from django.db import transaction
 from jinja2 import TemplateSyntaxError, meta, nodes
 
-from groupbill.audit.actions import record
+from groupbill.audit.actions import Subject, record
 from groupbill.errors import FieldError, ValidationFailed
 from groupbill.notices import rendering
 from groupbill.notices.models import MessageTemplate
@@ -113,6 +113,10 @@ def validate(key: str, data: dict[str, Any]) -> dict[str, str]:
     return cleaned
 
 
+def _template_subject(company, key: str) -> Subject:
+    return Subject("company", company.pk, company.pk, f"Message template {key}")
+
+
 def save_template(company, key: str, data: dict[str, Any], *, actor: str) -> MessageTemplate:
     """Create or replace the company's template for `key` (audited)."""
     cleaned = validate(key, data)
@@ -124,9 +128,8 @@ def save_template(company, key: str, data: dict[str, Any], *, actor: str) -> Mes
         for field, value in cleaned.items():
             setattr(row, field, value)
         row.save()
-        record(actor=actor, company_id=company.pk, level="company", object_id=company.pk,
-               object_label=f"Message template {key}", action="message_template.save",
-               key=key, old=old, new=cleaned)  # fmt: skip
+        record(subject=_template_subject(company, key), actor=actor,
+               action="message_template.save", key=key, old=old, new=cleaned)  # fmt: skip
     return row
 
 
@@ -140,9 +143,8 @@ def reset_template(company, key: str, *, actor: str) -> bool:
             return False
         old = {f: getattr(row, f) for f in FIELDS}
         row.delete()
-        record(actor=actor, company_id=company.pk, level="company", object_id=company.pk,
-               object_label=f"Message template {key}", action="message_template.reset",
-               key=key, old=old, new=None)  # fmt: skip
+        record(subject=_template_subject(company, key), actor=actor,
+               action="message_template.reset", key=key, old=old)  # fmt: skip
     return True
 
 

@@ -48,7 +48,6 @@ def send_password_link(
 ) -> OutboxMessage:
     """Queue a link to (re)set the password to the account's login (the address it signs
     in with, not the contact's email if that changed since): the outbox message."""
-    contact = account.contact
     if not account.is_active:
         raise Conflict(f"Portal access for {account.login} is disabled; enable it first.")
     with transaction.atomic():
@@ -60,13 +59,9 @@ def send_password_link(
                 f"last hour; try again later."
             )
         message = accounts.account_resets(account).order_by("-pk").first()
-        client = contact.client
         record(
+            subject=account,
             actor=actor,
-            company_id=client.company_id,
-            level="portal_account",
-            object_id=account.pk,
-            object_label=f"{account.login} of client #{client.pk}",
             action="portal.password_link",
             new={"value": account.login},
         )

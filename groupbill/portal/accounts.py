@@ -90,7 +90,7 @@ def grant_access(contact: Contact, *, actor: str) -> PortalAccount:
                 login=login, password=account.password, is_active=True
             ):
                 raise Conflict(f"{contact.display_name} already has portal access.")
-        _audit(account, actor, "portal.grant")
+        record(subject=account, actor=actor, action="portal.grant")
     return account
 
 
@@ -104,7 +104,9 @@ def set_active(account: PortalAccount, active: bool, *, actor: str) -> PortalAcc
             session_version=F("session_version") + (0 if active else 1),
         )
         if changed:
-            _audit(account, actor, "portal.enable" if active else "portal.disable")
+            record(
+                subject=account, actor=actor, action="portal.enable" if active else "portal.disable"
+            )
     account.refresh_from_db(fields=["is_active", "session_version"])
     return account
 
@@ -121,7 +123,7 @@ def set_password(account: PortalAccount, password: str, *, actor: str) -> Portal
         account.password = make_password(password)
         account.save(update_fields=["password"])
         throttle.forget_login(account.login)
-        _audit(account, actor, "portal.password")
+        record(subject=account, actor=actor, action="portal.password")
     return account
 
 
@@ -237,10 +239,3 @@ def account_for_reset(uid: str, token: str) -> PortalAccount | None:
     if account is None or not reset_tokens.check_token(account, token):
         return None
     return account
-
-
-def _audit(account: PortalAccount, actor: str, action: str) -> None:
-    client = account.contact.client
-    record(actor=actor, company_id=client.company_id, level="portal_account",
-           object_id=account.pk, object_label=f"{account.login} of client #{client.pk}",
-           action=action)  # fmt: skip

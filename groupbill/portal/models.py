@@ -1,5 +1,6 @@
 from django.db import models
 
+from groupbill.audit.actions import Subject
 from groupbill.clients.models import Contact
 
 
@@ -24,6 +25,14 @@ class PortalAccount(models.Model):
 
     def __str__(self) -> str:
         return self.login
+
+    def audit_subject(self) -> Subject:
+        return Subject(
+            "portal_account",
+            self.contact.client.company_id,
+            self.pk,
+            f"{self.login} of client #{self.contact.client_id}",
+        )
 
 
 class LoginFailure(models.Model):

@@ -5,6 +5,7 @@ from datetime import date
 from django.db import models
 from django.db.models import Q
 
+from groupbill.audit.actions import Subject
 from groupbill.catalog.models import ConfigOption, ConfigOptionValue, Package, PackagePrice
 from groupbill.clients.models import Client
 from groupbill.periods import period_start
@@ -63,6 +64,9 @@ class Service(models.Model):
 
     def __str__(self) -> str:
         return f"{self.package} #{self.pk}"
+
+    def audit_subject(self) -> Subject:
+        return Subject("service", self.client.company_id, self.pk, str(self))
 
     @property
     def recurring(self) -> bool:

@@ -4,6 +4,7 @@ every status change writes, and a service's current price parts."""
 from typing import Any
 
 from groupbill import validation as v
+from groupbill.audit.actions import record, wrap
 from groupbill.errors import ValidationFailed
 from groupbill.services import pricing as prices
 from groupbill.services.models import Service, ServiceEvent
@@ -25,13 +26,23 @@ def clean_reason(reason: Any) -> str:
 
 
 def record_event(service: Service, actor: str, event: str, to_status: str | None = None, reason=""):
+    """The service's history entry, and the same change in the audit log."""
+    to_status = to_status or service.status
     ServiceEvent.objects.create(
         service=service,
         actor=actor,
         event=event,
         from_status=service.status,
-        to_status=to_status or service.status,
+        to_status=to_status,
         reason=reason,
+    )
+    record(
+        subject=service,
+        actor=actor,
+        action=f"service.{event}",
+        key="status",
+        old=wrap(service.status),
+        new=wrap(to_status if not reason else {"status": to_status, "reason": reason}),
     )
 
 

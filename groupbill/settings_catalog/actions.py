@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import JSONField, Value
 
-from groupbill.audit.actions import record, wrap
+from groupbill.audit.actions import Subject, record, wrap
 from groupbill.clients.models import Client, ClientGroup
 from groupbill.companies.models import Company
 from groupbill.errors import FieldError, NotFound, ValidationFailed
@@ -191,11 +191,8 @@ def _change(level: _Level, changes: dict[str, Any], actor: str) -> None:
                 )
                 action, new = "setting.set", wrap(value)
             record(
+                subject=Subject(level.source.value, level.company.pk, level.owner.pk, level.label),
                 actor=actor,
-                company_id=level.company.pk,
-                level=level.source.value,
-                object_id=level.owner.pk,
-                object_label=level.label,
                 action=action,
                 key=key,
                 old=old,
