@@ -12,6 +12,7 @@ rendering fail.
 
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -21,7 +22,7 @@ from babel.numbers import format_currency, format_decimal, get_currency_symbol
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from groupbill.billing.models import Invoice, InvoiceStatus
+from groupbill.billing.models import Invoice, InvoiceLine, InvoiceStatus
 from groupbill.clients.models import Contact, ContactRole
 from groupbill.money import to_decimal
 
@@ -118,21 +119,40 @@ def _address(contact: Contact) -> list[str]:
     return [line for line in lines if line]
 
 
+@dataclass(frozen=True, slots=True)
+class _Formats:
+    """How one invoice writes money, dates and rates: its currency, its client's locale."""
+
+    locale: str
+    currency: str
+
+    def money(self, minor: int) -> str:
+        return money_text(minor, self.currency, self.locale)
+
+    def date(self, day: date | None) -> str:
+        return date_text(day, self.locale)
+
+    def rate(self, rate: Decimal) -> str:
+        return rate_text(rate, self.locale)
+
+
 def _write_invoice(pdf: _Document, invoice: Invoice) -> None:
-    client = invoice.client
-    locale = locale_for(client.language)
-    cur = invoice.currency
-
-    def m(minor: int) -> str:
-        return money_text(minor, cur, locale)
-
+    """One invoice from a new page: header, parties and dates, lines, totals, closing."""
+    fmt = _Formats(locale_for(invoice.client.language), invoice.currency)
     title = f"Invoice {invoice.number}" if invoice.number else "Draft"
     pdf.label = title if invoice.number else f"Draft invoice #{invoice.pk}"
     pdf.add_page()
     pdf.first_page = pdf.page_no()
-    width = pdf.epw
+    _write_header(pdf, invoice, title)
+    _write_parties(pdf, invoice, fmt)
+    lines = _write_lines(pdf, invoice, fmt)
+    _write_totals(pdf, invoice, lines, fmt)
+    _write_closing(pdf, invoice)
 
-    # Header: the company left, the title right.
+
+def _write_header(pdf: _Document, invoice: Invoice, title: str) -> None:
+    """The company left, the title right."""
+    width = pdf.epw
     top = pdf.get_y()
     pdf.set_font(FONT, "B", 16)
     pdf.multi_cell(width * 0.6, 8, _latin1(invoice.company.name), new_x=XPos.LMARGIN)
@@ -148,36 +168,52 @@ def _write_invoice(pdf: _Document, invoice: Invoice) -> None:
     pdf.cell(width * 0.4, 10, _latin1(title), align="R")
     pdf.set_y(max(after_company, top + 12) + 8)
 
-    # Addressee left, dates right.
+
+def _write_parties(pdf: _Document, invoice: Invoice, fmt: _Formats) -> None:
+    """The addressee left, the invoice's dates and status right, side by side."""
     block = pdf.get_y()
+    after_address = _write_bill_to(pdf, invoice)
+    after_facts = _write_facts(pdf, invoice, fmt, top=block)
+    pdf.set_y(max(after_address, after_facts) + 8)
+
+
+def _write_bill_to(pdf: _Document, invoice: Invoice) -> float:
+    """The primary contact's address, the billing contact and the Tax ID; returns the y
+    below them."""
+    client = invoice.client
+    width = pdf.epw * 0.55
     primary, billing = _contacts(invoice)
     pdf.set_font(FONT, "B", 8)
     pdf.set_text_color(*GREY)
-    pdf.cell(width * 0.55, 5, "BILL TO", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(width, 5, "BILL TO", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_text_color(0, 0, 0)
     pdf.set_font(FONT, size=10)
     address = _address(primary) if primary else [str(client)]
     for i, line in enumerate(address):
         pdf.set_font(FONT, "B" if i == 0 else "", 10)
-        pdf.cell(width * 0.55, 5, _latin1(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(width, 5, _latin1(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FONT, size=10)
     if billing is not None:
         name = billing.display_name
         who = f"Attn: {name}" + (f" <{billing.email}>" if billing.email and billing.email != name
                                  else "")  # fmt: skip
-        pdf.cell(width * 0.55, 5, _latin1(who), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(width, 5, _latin1(who), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     if client.tax_id:
-        pdf.cell(width * 0.55, 5, _latin1(f"Tax ID: {client.tax_id}"), new_x=XPos.LMARGIN,
+        pdf.cell(width, 5, _latin1(f"Tax ID: {client.tax_id}"), new_x=XPos.LMARGIN,
                  new_y=YPos.NEXT)  # fmt: skip
-    after_address = pdf.get_y()
+    return pdf.get_y()
 
+
+def _write_facts(pdf: _Document, invoice: Invoice, fmt: _Formats, *, top: float) -> float:
+    """Label and value rows from `top` in the right column; returns the y below them."""
+    width = pdf.epw
     facts = [
-        ("Invoice date", date_text(invoice.issued_on, locale)),
-        ("Due date", date_text(invoice.due_on, locale)),
+        ("Invoice date", fmt.date(invoice.issued_on)),
+        ("Due date", fmt.date(invoice.due_on)),
         ("Status", invoice.get_status_display()),
-        ("Client", f"#{client.pk}"),
+        ("Client", f"#{invoice.client.pk}"),
     ]
-    y = block
+    y = top
     for label, value in facts:
         pdf.set_xy(pdf.l_margin + width * 0.55, y)
         pdf.set_font(FONT, size=9)
@@ -187,9 +223,11 @@ def _write_invoice(pdf: _Document, invoice: Invoice) -> None:
         pdf.set_font(FONT, "B", 10)
         pdf.cell(width * 0.25, 5, _latin1(value), align="R")
         y += 5.5
-    pdf.set_y(max(after_address, y) + 8)
+    return y
 
-    # Lines.
+
+def _write_lines(pdf: _Document, invoice: Invoice, fmt: _Formats) -> list[InvoiceLine]:
+    """The lines table; returns the lines (the totals sum their taxes)."""
     pdf.set_font(FONT, size=9)
     pdf.set_draw_color(*RULE)
     lines = list(invoice.lines.all())
@@ -204,30 +242,51 @@ def _write_invoice(pdf: _Document, invoice: Invoice) -> None:
     ) as table:
         table.row(["Description", "Qty", "Unit price", "Amount", "Tax"])
         for line in lines:
-            description = line.description
-            if line.period_start and line.period_end:
-                period = f"{date_text(line.period_start, locale)} - "
-                period += date_text(line.period_last_day, locale)
-                description = f"{description}\n{period}"
-            taxes = [
-                f"{rate_text(rate, locale)} {m(amount)}"
-                for rate, amount in ((line.tax1_rate, line.tax1_amount),
-                                     (line.tax2_rate, line.tax2_amount))
-                if amount
-            ]  # fmt: skip
-            table.row([_latin1(description), str(line.quantity), m(line.unit_amount),
-                       m(line.amount), "\n".join(taxes) or "-"])  # fmt: skip
+            table.row(_line_cells(line, fmt))
     pdf.ln(4)
+    return lines
 
-    # Totals, right-aligned.
-    rows: list[tuple[str, str, bool]] = [("Subtotal", m(invoice.subtotal), False)]
-    for label, amount in _taxes(lines, locale):
+
+def _line_cells(line: InvoiceLine, fmt: _Formats) -> list[str]:
+    """One table row: the description (with its period under it), quantity, unit price,
+    amount, and each tax as "rate amount"."""
+    description = line.description
+    if line.period_start and line.period_end:
+        period = f"{fmt.date(line.period_start)} - "
+        period += fmt.date(line.period_last_day)
+        description = f"{description}\n{period}"
+    taxes = [
+        f"{fmt.rate(rate)} {fmt.money(amount)}"
+        for rate, amount in ((line.tax1_rate, line.tax1_amount),
+                             (line.tax2_rate, line.tax2_amount))
+        if amount
+    ]  # fmt: skip
+    return [_latin1(description), str(line.quantity), fmt.money(line.unit_amount),
+            fmt.money(line.amount), "\n".join(taxes) or "-"]  # fmt: skip
+
+
+def _total_rows(
+    invoice: Invoice, lines: list[InvoiceLine], fmt: _Formats
+) -> list[tuple[str, str, bool]]:
+    """(label, amount, strong): subtotal, taxes, total, payments, balance due."""
+    m = fmt.money
+    rows = [("Subtotal", m(invoice.subtotal), False)]
+    for label, amount in _taxes(lines, fmt.locale):
         rows.append((label, m(amount), False))
     rows.append(("Total", m(invoice.total), True))
     for application in invoice.applications.select_related("transaction"):
         paid_on = application.created_at.date() if application.created_at else None
-        rows.append((f"Payment {date_text(paid_on, locale)}", m(-application.amount), False))
+        rows.append((f"Payment {fmt.date(paid_on)}", m(-application.amount), False))
     rows.append(("Balance due", m(invoice.balance_due), True))
+    return rows
+
+
+def _write_totals(
+    pdf: _Document, invoice: Invoice, lines: list[InvoiceLine], fmt: _Formats
+) -> None:
+    """The totals, right-aligned, kept together on one page; a strong row is ruled above."""
+    width = pdf.epw
+    rows = _total_rows(invoice, lines, fmt)
     if pdf.will_page_break(len(rows) * 6 + 4):
         pdf.add_page()
     for label, value, strong in rows:
@@ -239,6 +298,9 @@ def _write_invoice(pdf: _Document, invoice: Invoice) -> None:
         pdf.cell(60, 6, _latin1(label))
         pdf.cell(40, 6, value, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
+
+def _write_closing(pdf: _Document, invoice: Invoice) -> None:
+    """A void invoice says so; then the invoice's notes, small and grey."""
     if invoice.status == InvoiceStatus.VOID:
         pdf.ln(4)
         pdf.set_font(FONT, "B", 12)
