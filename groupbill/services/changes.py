@@ -38,8 +38,8 @@ from groupbill.services.shared import (
     options_of,
     priced,
     record_event,
-    settings_of,
 )
+from groupbill.settings_catalog.effective import ClientSettings
 
 
 def _snapshot(package_id: int, pricing_id: int, quantity: int, options: prices.OptionChoice):
@@ -69,6 +69,34 @@ def change_service(
     downgrade credits the difference when `prorate_downgrade_credits` holds. A term change
     takes effect at the next renewal: nothing is prorated."""
     bounds.check_date(today, "today")
+    service = _changeable(service)
+    new_pricing, old, new, new_parts = _planned(service, pricing, quantity, options)
+    if ServiceChange.objects.filter(service=service, status=ChangeStatus.QUEUED).exists():
+        raise Conflict(f"{service} already has a change waiting for payment.")
+    settings = ClientSettings.of(service.client_id)
+    term_change = (new_pricing.unit, new_pricing.count) != (
+        service.pricing.unit,
+        service.pricing.count,
+    )
+    with transaction.atomic():
+        lock_objects.client(service.client_id)
+        locks.services([service.pk])
+        module_calls.ensure_none_pending([service])
+        change = ServiceChange(service=service, old=old, new=new, actor=actor)
+        if term_change:
+            change.status = ChangeStatus.APPLIED
+            change.save()
+            call = _apply(service, change, rebase=True)
+        else:
+            call = _prorate(service, change, new_parts, today=today, settings=settings,
+                            actor=actor)  # fmt: skip
+    module_calls.complete(call)
+    return change
+
+
+def _changeable(service: Service) -> Service:
+    """The service, read again with what a change needs; only an active or suspended
+    recurring service changes."""
     service = Service.objects.select_related("package", "pricing", "client__company").get(
         pk=service.pk
     )
@@ -76,6 +104,17 @@ def change_service(
         raise Conflict(f"{service} is {service.status}; only active services can change.")
     if not service.recurring:
         raise Conflict(f"{service} is a one-time service; it has no term to change.")
+    return service
+
+
+def _planned(
+    service: Service,
+    pricing: PackagePrice | None,
+    quantity: int | None,
+    options: prices.OptionChoice | None,
+) -> tuple[PackagePrice, dict, dict, list[prices.Part]]:
+    """The change asked for (what is not given stays), checked: the new pricing, the old
+    and new snapshots, and the new price parts."""
     new_pricing = pricing or service.pricing
     new_quantity = quantity if quantity is not None else service.quantity
     new_options = options if options is not None else options_of(service)
@@ -92,29 +131,18 @@ def change_service(
     new_parts = prices.parts(
         new_pricing.package, new_pricing, new_quantity, new_options
     )  # validates
-    if ServiceChange.objects.filter(service=service, status=ChangeStatus.QUEUED).exists():
-        raise Conflict(f"{service} already has a change waiting for payment.")
-    config = settings_of(service.client_id)
-    term_change = (new_pricing.unit, new_pricing.count) != (
-        service.pricing.unit,
-        service.pricing.count,
-    )
-    with transaction.atomic():
-        lock_objects.client(service.client_id)
-        locks.services([service.pk])
-        module_calls.ensure_none_pending([service])
-        change = ServiceChange(service=service, old=old, new=new, actor=actor)
-        if term_change:
-            change.status = ChangeStatus.APPLIED
-            change.save()
-            call = _apply(service, change, rebase=True)
-        else:
-            call = _prorate(service, change, new_parts, today=today, config=config, actor=actor)
-    module_calls.complete(call)
-    return change
+    return new_pricing, old, new, new_parts
 
 
-def _prorate(service, change, new_parts, *, today, config, actor) -> ModuleCall | None:
+def _prorate(
+    service: Service,
+    change: ServiceChange,
+    new_parts: list[prices.Part],
+    *,
+    today: date,
+    settings: ClientSettings,
+    actor: str,
+) -> ModuleCall | None:
     """Same term: invoice or credit the difference for the rest of the current period."""
     mode = service.client.company.rounding_mode
     call = None
@@ -138,9 +166,9 @@ def _prorate(service, change, new_parts, *, today, config, actor) -> ModuleCall 
         )
         invoices.issue_invoice(invoice, issued_on=today, due_on=today, actor=actor)
         change.invoice = invoice
-        if config["queue_service_changes_until_paid"]:
+        if settings.value("queue_service_changes_until_paid"):
             change.status = ChangeStatus.QUEUED
-    elif amount < 0 and config["prorate_downgrade_credits"]:
+    elif amount < 0 and settings.value("prorate_downgrade_credits"):
         change.credit_amount = -amount
     change.save()
     if change.status == ChangeStatus.APPLIED:

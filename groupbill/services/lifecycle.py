@@ -29,7 +29,8 @@ from groupbill.services.models import (
 )
 from groupbill.services.module_calls import Booked
 from groupbill.services.past_due import past_due_service_ids
-from groupbill.services.shared import clean_reason, record_event, settings_of
+from groupbill.services.shared import clean_reason, record_event
+from groupbill.settings_catalog.effective import ClientSettings
 
 
 def _status_is(expected: str, refusal: str):
@@ -129,10 +130,10 @@ def void_open_invoices(
     `void_on_cancel_max_days_past_due` days past due are voided; an invoice that also bills
     something else only loses these services' lines. With `from_day`, only lines for
     periods from that day on (a scheduled cancellation: periods the client will not get)."""
-    config = settings_of(client.pk)
-    if not config["void_invoices_on_cancel"]:
+    settings = ClientSettings.of(client.pk)
+    if not settings.value("void_invoices_on_cancel"):
         return
-    limit = config["void_on_cancel_max_days_past_due"]
+    limit = settings.value("void_on_cancel_max_days_past_due")
     lines = InvoiceLine.objects.filter(service_id__in=service_ids)
     if from_day is not None:
         lines = lines.filter(period_start__gte=from_day)

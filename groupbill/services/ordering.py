@@ -7,13 +7,15 @@ from django.db import transaction
 
 from groupbill import bounds
 from groupbill.billing import invoices, lock_objects
+from groupbill.billing.models import Invoice
 from groupbill.catalog.models import PackagePrice, PricingUnit
 from groupbill.clients.models import Client
 from groupbill.errors import FieldError, ValidationFailed
 from groupbill.periods import period, period_index
 from groupbill.services import pricing as prices
 from groupbill.services.models import BilledPeriod, Service, ServiceOption, ServiceStatus
-from groupbill.services.shared import MAX_QUANTITY, record_event, settings_of
+from groupbill.services.shared import MAX_QUANTITY, record_event
+from groupbill.settings_catalog.effective import ClientSettings
 
 SYNCABLE_UNITS = (PricingUnit.MONTH, PricingUnit.YEAR)
 
@@ -62,6 +64,25 @@ def add_service(
     setup fees). A new addon whose month/year term equals its parent's is prorated to renew
     on the parent's renew date when `synchronize_addons` holds."""
     bounds.check_date(start_on, "start_on")
+    _check_order(client, pricing, quantity, parent)
+    options = options or {}
+    priced = prices.parts(pricing.package, pricing, quantity, options)
+    settings = ClientSettings.of(client.pk)
+    start = _first_period(pricing, parent, start_on, settings.value("synchronize_addons"))
+    with transaction.atomic():
+        lock_objects.client(client.pk)
+        service = _create_service(client, pricing, parent, quantity, options, start, actor)
+        lines = _first_lines(service, priced, start, settings.value("show_option_date_ranges"))
+        invoice = _invoice_first_period(service, lines, start, start_on, actor)
+    service.first_invoice = invoice
+    return service
+
+
+def _check_order(
+    client: Client, pricing: PackagePrice, quantity: int, parent: Service | None
+) -> None:
+    """An active package of the client's company, a quantity in bounds, and for an addon a
+    parent of the same client that the package is an addon of. All errors at once."""
     package = pricing.package
     errors: list[FieldError] = []
     if package.company_id != client.company_id or not package.active:
@@ -81,48 +102,80 @@ def add_service(
             )
     if errors:
         raise ValidationFailed(errors)
-    priced = prices.parts(package, pricing, quantity, options or {})
-    config = settings_of(client.pk)
+
+
+def _first_period(
+    pricing: PackagePrice, parent: Service | None, start_on: date, sync: bool
+) -> _Start:
+    """`_start`, refused as a validation error when the first period ends beyond the
+    calendar."""
     try:
-        start = _start(pricing, parent, start_on, config["synchronize_addons"])
-    except (OverflowError, ValueError):  # its first period ends beyond the calendar
+        return _start(pricing, parent, start_on, sync)
+    except (OverflowError, ValueError):
         raise ValidationFailed.one("start_on", "is out of range for this term") from None
-    with transaction.atomic():
-        lock_objects.client(client.pk)
-        service = Service.objects.create(
-            client=client,
-            package=package,
-            pricing=pricing,
-            parent=parent,
-            quantity=quantity,
-            status=ServiceStatus.PENDING,
-            anchor_date=start.anchor,
-            next_period=start.first + 1,
-            renew_date=start.end,
-        )
-        ServiceOption.objects.bulk_create(
-            ServiceOption(service=service, option_id=o, value_id=val, quantity=q)
-            for o, (val, q) in (options or {}).items()
-        )
-        record_event(service, actor, "order", ServiceStatus.PENDING)
-        lines = prices.period_lines(
-            priced,
-            service_id=service.pk,
-            start=start.start,
-            end=start.end,
-            language=client.language,
-            show_option_dates=config["show_option_date_ranges"],
-            fraction=start.fraction,
-            mode=client.company.rounding_mode,
-        ) + prices.setup_lines(priced, service.pk)
-        invoice = invoices.create_invoice(client, lines, actor=actor, currency=pricing.currency)
-        invoices.issue_invoice(invoice, issued_on=start_on, due_on=start_on, actor=actor)
-        BilledPeriod.objects.create(
-            service=service,
-            period=start.first,
-            invoice=invoice,
-            start=start.start or start_on,
-            end=start.end or start_on,
-        )
-    service.first_invoice = invoice
+
+
+def _create_service(
+    client: Client,
+    pricing: PackagePrice,
+    parent: Service | None,
+    quantity: int,
+    options: prices.OptionChoice,
+    start: _Start,
+    actor: str,
+) -> Service:
+    """The pending service with its options, and the order in its history."""
+    service = Service.objects.create(
+        client=client,
+        package=pricing.package,
+        pricing=pricing,
+        parent=parent,
+        quantity=quantity,
+        status=ServiceStatus.PENDING,
+        anchor_date=start.anchor,
+        next_period=start.first + 1,
+        renew_date=start.end,
+    )
+    ServiceOption.objects.bulk_create(
+        ServiceOption(service=service, option_id=o, value_id=val, quantity=q)
+        for o, (val, q) in options.items()
+    )
+    record_event(service, actor, "order", ServiceStatus.PENDING)
     return service
+
+
+def _first_lines(
+    service: Service, priced: list[prices.Part], start: _Start, show_option_dates: bool
+) -> list[invoices.NewLine]:
+    """The first period's lines (a part of a period when it renews with its parent), then
+    the setup fees."""
+    client = service.client
+    return prices.period_lines(
+        priced,
+        service_id=service.pk,
+        start=start.start,
+        end=start.end,
+        language=client.language,
+        show_option_dates=show_option_dates,
+        fraction=start.fraction,
+        mode=client.company.rounding_mode,
+    ) + prices.setup_lines(priced, service.pk)
+
+
+def _invoice_first_period(
+    service: Service, lines: list[invoices.NewLine], start: _Start, start_on: date, actor: str
+) -> Invoice:
+    """The first period's invoice, issued and due on the start day, and the period marked
+    as billed by it."""
+    invoice = invoices.create_invoice(
+        service.client, lines, actor=actor, currency=service.pricing.currency
+    )
+    invoices.issue_invoice(invoice, issued_on=start_on, due_on=start_on, actor=actor)
+    BilledPeriod.objects.create(
+        service=service,
+        period=start.first,
+        invoice=invoice,
+        start=start.start or start_on,
+        end=start.end or start_on,
+    )
+    return invoice

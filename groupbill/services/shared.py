@@ -1,5 +1,5 @@
-"""What the service use cases share: the client's effective settings, the history entry
-every status change writes, and a service's current price parts."""
+"""What the service use cases share: the check of a reason, the history entry every status
+change writes, and a service's current price parts."""
 
 from typing import Any
 
@@ -8,13 +8,8 @@ from groupbill.audit.actions import record, wrap
 from groupbill.errors import ValidationFailed
 from groupbill.services import pricing as prices
 from groupbill.services.models import Service, ServiceEvent
-from groupbill.settings_catalog.resolver import resolve_client
 
 MAX_QUANTITY = 100_000  # units of one service
-
-
-def settings_of(client_id: int) -> dict[str, Any]:
-    return {k: e.value for k, e in resolve_client(client_id).items()}
 
 
 def clean_reason(reason: Any) -> str:
