@@ -253,9 +253,16 @@ def select(company_id: int | None, task: str | None):
     return list(companies), tasks
 
 
-def start(*, as_of: AsOf, actor: str, company_id=None, task=None, dry_run=False) -> EngineRun:
-    """Validate and record a run (queued); `run` carries it out, or a worker (`enqueue`)."""
+def start(
+    *, as_of: AsOf, actor: str, company_id=None, task=None, dry_run=False, days: int = 1
+) -> EngineRun:
+    """Validate and record a run (queued); `run` carries it out, or a worker (`enqueue`).
+    A dry run may cover several consecutive days from a day (a preview)."""
     companies, _ = select(company_id, task)
+    if days != 1 and not (dry_run and as_of.day is not None and 1 <= days <= MAX_PREVIEW_DAYS):
+        raise ValidationFailed.one(
+            "days", f"several days (up to {MAX_PREVIEW_DAYS}) are previewed from a day only"
+        )
     abandon_stale()
     if not dry_run and as_of.latest() > timezone.now() + timedelta(days=1):
         live = _live_companies(companies)
@@ -271,7 +278,11 @@ def start(*, as_of: AsOf, actor: str, company_id=None, task=None, dry_run=False)
         company_id=company_id,
         task=task or "",
         actor=actor,
+        days=days,
     )
+
+
+MAX_PREVIEW_DAYS = 10_000  # what the run row holds; previews of years are fine
 
 
 def _document(as_of_text: str, dry_run: bool, reports: list[TaskReport]) -> dict[str, Any]:
@@ -489,21 +500,34 @@ def run(
             time.sleep(0.2)  # the rest is being run by other workers
 
 
-def _dry_run(record: EngineRun) -> dict[str, Any]:
+def _preview_days(record: EngineRun) -> list[AsOf]:
+    first = AsOf.parse(record.as_of_text)
+    if record.days == 1:
+        return [first]
+    return [AsOf(day=first.day + timedelta(days=i)) for i in range(record.days)]
+
+
+def _preview_documents(record: EngineRun, days: list[AsOf]) -> list[dict[str, Any]]:
+    if snapshot.wanted():  # a copy of the book, in a process of its own (SQLite)
+        if record.days == 1:
+            args = ["run", "--dry-run", "--json", "--as-of", record.as_of_text]
+            args += ["--task", record.task] if record.task else []
+        else:
+            args = ["simulate", "--json", "--from", str(days[0]), "--to", str(days[-1])]
+        args += ["--company", str(record.company_id)] if record.company_id else []
+        return snapshot.documents(*args)
     companies, tasks = select(record.company_id, record.task or None)
-    as_of = AsOf.parse(record.as_of_text)
+    reports = previewed(days, companies=companies, tasks=tasks)
+    return [_document(str(d), True, r) for d, r in zip(days, reports, strict=True)]
+
+
+def _dry_run(record: EngineRun) -> dict[str, Any]:
+    days = _preview_days(record)
     EngineRun.objects.filter(pk=record.pk).update(
         status=RunStatus.RUNNING, started_at=timezone.now()
     )
     try:
-        if snapshot.wanted():
-            args = ["run", "--dry-run", "--json", "--as-of", record.as_of_text]
-            args += ["--company", str(record.company_id)] if record.company_id else []
-            args += ["--task", record.task] if record.task else []
-            [doc] = snapshot.documents(*args)
-        else:
-            [reports] = previewed([as_of], companies=companies, tasks=tasks)
-            doc = _document(record.as_of_text, True, reports)
+        documents = _preview_documents(record, days)
     except BaseException as exc:
         EngineRun.objects.filter(pk=record.pk).update(
             status=RunStatus.ERROR,
@@ -511,8 +535,13 @@ def _dry_run(record: EngineRun) -> dict[str, Any]:
             error="".join(traceback.format_exception_only(exc)).strip(),
         )
         raise
-    record.result = doc
-    record.status = RunStatus.FAILED if any(t["failed"] for t in doc["tasks"]) else RunStatus.DONE
+    if record.days == 1:
+        record.result = documents[0]
+    else:
+        first = documents[0]
+        record.result = {**first, "days": documents}
+    failed = any(t["failed"] for d in documents for t in d["tasks"])
+    record.status = RunStatus.FAILED if failed else RunStatus.DONE
     record.finished_at = timezone.now()
     record.save(update_fields=["result", "status", "finished_at"])
     return record.result
@@ -552,40 +581,10 @@ def work_queued() -> int:
 
 
 def preview(days: list[AsOf], *, actor: str, company_id: int | None = None) -> EngineRun:
-    """A dry run over consecutive days (`previewed`), recorded as one run whose result
-    holds a document per day."""
-    companies, tasks = select(company_id, None)
-    record = EngineRun.objects.create(
-        as_of=days[0].latest(),
-        as_of_text=str(days[0]),
-        dry_run=True,
-        company_id=company_id,
-        actor=actor,
-        status=RunStatus.RUNNING,
-        started_at=timezone.now(),
-    )
-    documents = []
-    try:
-        if snapshot.wanted() and all(d.day is not None for d in days):
-            args = ["simulate", "--json", "--from", str(days[0]), "--to", str(days[-1])]
-            args += ["--company", str(company_id)] if company_id else []
-            documents = snapshot.documents(*args)
-        else:
-            reports = previewed(days, companies=companies, tasks=tasks)
-            documents = [_document(str(d), True, r) for d, r in zip(days, reports, strict=True)]
-    except Exception as exc:
-        EngineRun.objects.filter(pk=record.pk).update(
-            status=RunStatus.ERROR, finished_at=timezone.now(), error=repr(exc)
-        )
-        raise
-    failed = any(t["failed"] for d in documents for t in d["tasks"])
-    record.result = {
-        "as_of": str(days[0]),
-        "dry_run": True,
-        "days": documents,
-        "tasks": documents[0]["tasks"],
-    }
-    record.status = RunStatus.FAILED if failed else RunStatus.DONE
-    record.finished_at = timezone.now()
-    record.save(update_fields=["result", "status", "finished_at"])
+    """A dry run over consecutive days, carried out now in this process (the CLI's
+    `simulate`); pages and the API queue theirs (`start` with `days`, then `enqueue`)."""
+    record = start(as_of=days[0], actor=actor, company_id=company_id, dry_run=True,
+                   days=len(days))  # fmt: skip
+    run(record)
+    record.refresh_from_db()
     return record

@@ -21,6 +21,7 @@ class EngineRun(models.Model):
         "companies.Company", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     task = models.CharField(max_length=32, blank=True, default="")  # only this task
+    days = models.PositiveSmallIntegerField(default=1)  # a preview's consecutive days
     actor = models.CharField(max_length=128)
     status = models.CharField(max_length=9, choices=RunStatus.choices, default=RunStatus.QUEUED)
     started_at = models.DateTimeField(null=True, blank=True)

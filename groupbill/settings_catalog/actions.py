@@ -1,6 +1,7 @@
 """Changing settings at a level: validate against the catalogue and the cross-key rules
 (on the level changed and every level inheriting from it), write, audit. All or nothing."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -8,6 +9,7 @@ from django.db import transaction
 from django.db.models import JSONField, Value
 
 from groupbill.audit.actions import Subject, record, wrap
+from groupbill.clients.actions import update_group
 from groupbill.clients.models import Client, ClientGroup
 from groupbill.companies.models import Company
 from groupbill.errors import FieldError, NotFound, ValidationFailed
@@ -159,7 +161,11 @@ def _check_rules(level: _Level, current: dict[str, Any], proposed: dict[str, Any
         raise ValidationFailed(errors)
 
 
-def _change(level: _Level, changes: dict[str, Any], actor: str) -> None:
+def _change(
+    level: _Level, changes: dict[str, Any], actor: str, unreadable: Sequence[FieldError] = ()
+) -> None:
+    if unreadable:
+        raise ValidationFailed(list(unreadable))
     cleaned = _clean(level, changes)
     with transaction.atomic():
         # Serialise settings changes per company: cross-key rules read several levels.
@@ -203,8 +209,16 @@ def _change(level: _Level, changes: dict[str, Any], actor: str) -> None:
 # --- Company level ---------------------------------------------------------------------
 
 
-def set_company_settings(company: Company, changes: dict[str, Any], *, actor: str) -> None:
-    _change(_Level(Source.COMPANY, company), changes, actor)
+def set_company_settings(
+    company: Company,
+    changes: dict[str, Any],
+    *,
+    actor: str,
+    unreadable: Sequence[FieldError] = (),
+) -> None:
+    """Several keys at once. `unreadable`: values the caller could not read (a form's),
+    refused with the rest: nothing is written."""
+    _change(_Level(Source.COMPANY, company), changes, actor, unreadable)
 
 
 def reset_company_setting(company: Company, key: str, *, actor: str) -> None:
@@ -220,9 +234,29 @@ def _group_level(group: ClientGroup) -> _Level:
     return _Level(Source.GROUP, group.company, group=group)
 
 
-def set_group_settings(group: ClientGroup, changes: dict[str, Any], *, actor: str) -> None:
+def set_group_settings(
+    group: ClientGroup,
+    changes: dict[str, Any],
+    *,
+    actor: str,
+    unreadable: Sequence[FieldError] = (),
+) -> None:
     """Several keys at once; UNSET as a value makes that key inherit again."""
-    _change(_group_level(group), changes, actor)
+    _change(_group_level(group), changes, actor, unreadable)
+
+
+def update_group_with_settings(
+    group: ClientGroup,
+    fields: dict[str, Any],
+    changes: dict[str, Any],
+    *,
+    actor: str,
+    unreadable: Sequence[FieldError] = (),
+) -> None:
+    """The group's own fields (name...) and its settings, saved together or not at all."""
+    with transaction.atomic():
+        update_group(group, fields, actor=actor)
+        set_group_settings(group, changes, actor=actor, unreadable=unreadable)
 
 
 def set_group_setting(group: ClientGroup, key: str, value: Any, *, actor: str) -> None:
@@ -248,8 +282,14 @@ def _client_level(client: Client) -> _Level:
     return _Level(Source.CLIENT, client.company, client=client)
 
 
-def set_client_settings(client: Client, changes: dict[str, Any], *, actor: str) -> None:
-    _change(_client_level(client), changes, actor)
+def set_client_settings(
+    client: Client,
+    changes: dict[str, Any],
+    *,
+    actor: str,
+    unreadable: Sequence[FieldError] = (),
+) -> None:
+    _change(_client_level(client), changes, actor, unreadable)
 
 
 def set_client_setting(client: Client, key: str, value: Any, *, actor: str) -> None:

@@ -17,13 +17,12 @@ def automation(request):
     if request.method == "POST":
         action = request.POST.get("action")
         if action in ("preview_1", "preview_7"):
-            tomorrow = now().date() + timedelta(days=1)
-            days = [
-                engine.AsOf(day=tomorrow + timedelta(days=i))
-                for i in range(1 if action == "preview_1" else 7)
-            ]
-            run = engine.preview(days, actor=actor(request))
-            return redirect("web:automation_run", run_id=run.pk)
+            tomorrow = engine.AsOf(day=now().date() + timedelta(days=1))
+            days = 1 if action == "preview_1" else 7
+            record = engine.start(as_of=tomorrow, actor=actor(request), dry_run=True, days=days)
+            engine.enqueue(record)
+            messages.success(request, f"Preview #{record.pk} is queued; a worker runs it.")
+            return redirect("web:automation_run", run_id=record.pk)
         if action == "run_now":
             record = engine.start(as_of=engine.AsOf(moment=now()), actor=actor(request))
             engine.enqueue(record)

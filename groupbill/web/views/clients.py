@@ -117,7 +117,9 @@ def client_detail(request, client_id: int):
         posted, errors = save_with_settings(
             request,
             keys,
-            lambda changes: set_client_settings(client, changes, actor=actor(request)),
+            lambda changes, unreadable: set_client_settings(
+                client, changes, actor=actor(request), unreadable=unreadable
+            ),
         )
         if posted is None:
             messages.success(request, "Client settings saved.")

@@ -5,7 +5,6 @@ from typing import Any
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404, HttpRequest
 
 from groupbill.errors import DomainError, FieldError, NotFound, ValidationFailed
@@ -40,21 +39,16 @@ def principal(request: HttpRequest) -> str:
 def save_with_settings(
     request: HttpRequest,
     keys: list[str],
-    save_settings: Callable[[dict[str, Any]], None],
-    before: Callable[[], None] | None = None,
+    save: Callable[[dict[str, Any], list[FieldError]], None],
     form: forms.Form | None = None,
 ) -> tuple[dict[str, Any] | None, list[FieldError]]:
-    """Save a page holding settings rows (and optionally other fields, saved by `before`)
-    in one transaction: all or nothing. Returns (None, []) on success, else the posted
-    settings to re-show and the settings errors; other errors go onto `form`."""
+    """Save a page holding settings rows: `save(posted, unreadable)` is the domain action,
+    all or nothing, given what was posted and the values that could not be read. Returns
+    (None, []) on success, else the posted settings to re-show and the settings errors;
+    other errors go onto `form`."""
     posted, errors = settings_form.parse(request.POST, keys, CATALOG)
     try:
-        with transaction.atomic():
-            if before is not None:
-                before()
-            if errors:
-                raise ValidationFailed(errors)
-            save_settings(posted)
+        save(posted, errors)
     except DomainError as exc:
         setting_errors = errors + [e for e in exc.errors if e.field in CATALOG and e not in errors]
         other = [e for e in exc.errors if e.field not in CATALOG]

@@ -51,7 +51,9 @@ def company_settings(request, company_id: int):
         posted, errors = save_with_settings(
             request,
             list(CATALOG),
-            lambda changes: set_company_settings(company, changes, actor=actor(request)),
+            lambda changes, unreadable: set_company_settings(
+                company, changes, actor=actor(request), unreadable=unreadable
+            ),
         )
         if posted is None:
             messages.success(request, "Company settings saved.")

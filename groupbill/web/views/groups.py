@@ -5,7 +5,7 @@ from groupbill.clients import actions
 from groupbill.clients.queries import default_group_id, get_group, groups_with_counts
 from groupbill.companies.queries import get_company
 from groupbill.errors import DomainError
-from groupbill.settings_catalog.actions import clear_group_settings, set_group_settings
+from groupbill.settings_catalog.actions import clear_group_settings, update_group_with_settings
 from groupbill.settings_catalog.catalog import CATALOG, Source
 from groupbill.settings_catalog.resolver import resolve_company, resolve_group
 from groupbill.ui.forms import GroupForm, add_domain_errors
@@ -49,8 +49,9 @@ def group_edit(request, group_id: int):
         posted, errors = save_with_settings(
             request,
             list(CATALOG),
-            lambda changes: set_group_settings(group, changes, actor=actor(request)),
-            before=lambda: actions.update_group(group, form.cleaned_data, actor=actor(request)),
+            lambda changes, unreadable: update_group_with_settings(
+                group, form.cleaned_data, changes, actor=actor(request), unreadable=unreadable
+            ),
             form=form,
         )
         if posted is None:
