@@ -12,7 +12,7 @@ from typing import Any
 from django import forms
 
 from groupbill import money
-from groupbill.catalog.actions import MODULES, term_label
+from groupbill.catalog.cleaning import MODULES, term_label
 from groupbill.catalog.models import OptionKind, PricingUnit, TermPriced
 from groupbill.currencies import clean_currency
 from groupbill.errors import DomainError, FieldError
