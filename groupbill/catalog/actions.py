@@ -7,10 +7,10 @@ module of its own; this is their one front door.
   "values.0.prices.2.currency").
 - `prices`: price lists are replaced, not patched, matched by term and currency, so a
   price that stays keeps its id and one that services still use cannot be removed (409).
-- `packages`, `options`: each action validates everything first, then writes in one
-  transaction with the package row locked, so a change happens whole or not at all.
-  Every change is audited at level "package"; the webhook secret is never written to the
-  audit log.
+- `packages`, `options`: each action validates everything first (with any errors the
+  caller met reading its input, `unreadable`), then writes in one transaction with the
+  package row locked, so a change happens whole or not at all. Every change is audited at
+  level "package"; the webhook secret is never written to the audit log.
 """
 
 from groupbill.catalog.cleaning import (

@@ -3,9 +3,10 @@ package, a price list and an option as the actions take them.
 
 Every error is collected, none raised early: errors name the field, nested items by
 dotted path ("prices.1.count", "values.0.prices.2.currency"). `clean_package` and
-`clean_option` raise them all at once (ValidationFailed)."""
+`clean_option` raise them all at once (ValidationFailed), with the errors the caller met
+while reading its own input (`unreadable`, e.g. an amount a form could not parse)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -113,6 +114,11 @@ def term_label(unit: str, count: int, currency: str) -> str:
     return f"{count} {unit}{'s' if count != 1 else ''} {currency}"
 
 
+def _raise_with(errors: list[FieldError], unreadable: Sequence[FieldError]) -> None:
+    """Raise `errors` and, after them, the caller's own (`unreadable`), each once."""
+    v.raise_if([*errors, *(e for e in unreadable if e not in errors)])
+
+
 def _is_list(value: Any, path: str, errors: list[FieldError], what: str, limit: int) -> bool:
     if not isinstance(value, list):
         errors.append(FieldError(path, f"must be a list of {what}"))
@@ -201,10 +207,13 @@ def _clean_addon_of(
 
 
 def clean_package(
-    company_id: int, data: dict[str, Any], package: Package | None
+    company_id: int,
+    data: dict[str, Any],
+    package: Package | None,
+    unreadable: Sequence[FieldError] = (),
 ) -> tuple[dict[str, Any], list[int] | None, list[dict] | None]:
     """(fields, addon_of or None when not given, prices or None when not given); raises
-    ValidationFailed with every error at once."""
+    ValidationFailed with every error at once, `unreadable` after the package's own."""
     scalar = {k: val for k, val in data.items() if k not in ("addon_of", "prices")}
     fields, errors = v.collect(scalar, PACKAGE_CLEANERS)
     if package is None and "name" not in data:
@@ -216,7 +225,7 @@ def clean_package(
     if "prices" in data:
         prices = clean_prices(data["prices"], "prices", errors, required=package is not None)
     _check_webhook(data, fields, package, errors)
-    v.raise_if(errors)
+    _raise_with(errors, unreadable)
     return fields, addon_of, prices
 
 
@@ -293,11 +302,14 @@ def _clean_values(
 
 
 def clean_option(
-    package: Package, data: dict[str, Any], option: ConfigOption | None
+    package: Package,
+    data: dict[str, Any],
+    option: ConfigOption | None,
+    unreadable: Sequence[FieldError] = (),
 ) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
     """(fields, values or None when not given); raises ValidationFailed with every error
-    at once. Call it with the package locked: option names are unique within the
-    package."""
+    at once, `unreadable` after the option's own. Call it with the package locked: option
+    names are unique within the package."""
     scalar = {k: val for k, val in data.items() if k != "values"}
     fields, errors = v.collect(scalar, OPTION_CLEANERS)
     if option is None:
@@ -322,5 +334,5 @@ def clean_option(
             errors.append(
                 FieldError("values", "a quantity option has exactly one value (its unit, e.g. GB)")
             )
-    v.raise_if(errors)
+    _raise_with(errors, unreadable)
     return fields, values

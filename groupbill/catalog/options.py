@@ -3,6 +3,7 @@ prices) and delete. Each action locks the package, validates everything (`cleani
 then writes, in one transaction; every change is audited at level "package" under the
 option's name."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
@@ -13,7 +14,7 @@ from groupbill.catalog.cleaning import clean_option
 from groupbill.catalog.models import ConfigOption, ConfigOptionPrice, ConfigOptionValue, Package
 from groupbill.catalog.packages import lock_package
 from groupbill.catalog.prices import price_rows, replace_prices
-from groupbill.errors import Conflict
+from groupbill.errors import Conflict, FieldError
 
 
 # A fresh read: the option callers pass in may carry prefetched (older) values.
@@ -61,13 +62,22 @@ def _write_values(option: ConfigOption, values: list[dict[str, Any]]) -> None:
         )
 
 
-def add_option(package: Package, data: dict[str, Any], *, actor: str) -> ConfigOption:
+def add_option(
+    package: Package,
+    data: dict[str, Any],
+    *,
+    actor: str,
+    unreadable: Sequence[FieldError] = (),
+) -> ConfigOption:
     """A configurable option: name, kind (select: pick one value; quantity: one value
     priced per unit) and values, each with its own prices per term and currency. A value
-    without a price for a term and currency is not offered in it (price 0 is free)."""
+    without a price for a term and currency is not offered in it (price 0 is free).
+
+    `unreadable`: errors the caller met reading its input (an amount a form could not
+    parse); they are raised with the option's own, and nothing is written."""
     with transaction.atomic():
         lock_package(package)
-        fields, values = clean_option(package, data, None)
+        fields, values = clean_option(package, data, None, unreadable)
         option = ConfigOption.objects.create(package=package, **fields)
         _write_values(option, values or [])
         record(
@@ -80,13 +90,20 @@ def add_option(package: Package, data: dict[str, Any], *, actor: str) -> ConfigO
     return option
 
 
-def update_option(option: ConfigOption, changes: dict[str, Any], *, actor: str) -> ConfigOption:
+def update_option(
+    option: ConfigOption,
+    changes: dict[str, Any],
+    *,
+    actor: str,
+    unreadable: Sequence[FieldError] = (),
+) -> ConfigOption:
     """Change name or kind, or replace the values: listed values with an id are kept (and
-    renamed, re-priced), values without one are added, values left out are removed."""
+    renamed, re-priced), values without one are added, values left out are removed.
+    `unreadable` as for add_option."""
     package = option.package
     with transaction.atomic():
         lock_package(package)
-        fields, values = clean_option(package, changes, option)
+        fields, values = clean_option(package, changes, option, unreadable)
         old = option_snapshot(option)
         for field, value in fields.items():
             setattr(option, field, value)

@@ -4,6 +4,7 @@ one transaction with the package row locked, so a change happens whole or not at
 Every change is audited at level "package"; the webhook secret is never written to the
 audit log."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
@@ -47,11 +48,20 @@ def lock_package(package: Package) -> None:
     Package.objects.select_for_update().filter(pk=package.pk).first()
 
 
-def create_package(company: Company, data: dict[str, Any], *, actor: str) -> Package:
+def create_package(
+    company: Company,
+    data: dict[str, Any],
+    *,
+    actor: str,
+    unreadable: Sequence[FieldError] = (),
+) -> Package:
     """A package of `company`: name (required), description, module (none | test | webhook;
     webhook needs webhook_url and webhook_secret), client_can_order_as_addon, addon_of
-    (ids of packages of the same company) and optionally its first prices."""
-    fields, addon_of, prices = clean_package(company.pk, data, None)
+    (ids of packages of the same company) and optionally its first prices.
+
+    `unreadable`: errors the caller met reading its input (an amount a form could not
+    parse); they are raised with the package's own, and nothing is written."""
+    fields, addon_of, prices = clean_package(company.pk, data, None, unreadable)
     with transaction.atomic():
         package = Package.objects.create(company=company, **fields)
         if addon_of:
@@ -62,10 +72,17 @@ def create_package(company: Company, data: dict[str, Any], *, actor: str) -> Pac
     return package
 
 
-def update_package(package: Package, changes: dict[str, Any], *, actor: str) -> Package:
+def update_package(
+    package: Package,
+    changes: dict[str, Any],
+    *,
+    actor: str,
+    unreadable: Sequence[FieldError] = (),
+) -> Package:
     """Change any of create_package's fields, `active`, and (replacing the list) `prices`.
-    Switching the module away from webhook clears the URL and the secret."""
-    fields, addon_of, prices = clean_package(package.company_id, changes, package)
+    Switching the module away from webhook clears the URL and the secret. `unreadable`
+    as for create_package."""
+    fields, addon_of, prices = clean_package(package.company_id, changes, package, unreadable)
     with transaction.atomic():
         lock_package(package)
         for field, value in fields.items():

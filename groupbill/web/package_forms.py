@@ -145,7 +145,8 @@ class Table:
     items: list[dict[str, Any]] = field(default_factory=list)
     rows: list[int] = field(default_factory=list)
     cols: list[list[int]] = field(default_factory=list)
-    errors: list[FieldError] = field(default_factory=list)  # amounts that could not be read
+    # Amounts that could not be read: the action's `unreadable`, reported with its own.
+    errors: list[FieldError] = field(default_factory=list)
 
 
 def prices_from(formset) -> Table:
@@ -275,11 +276,12 @@ def put_errors(
     exc: DomainError, form: forms.Form, name: str, formset, table: Table, *, grid: bool = False
 ) -> None:
     """Put the action's errors where they belong: `name.k...` on table row `rows[k]` (and
-    in a grid, `name.k.prices.m.price` on cell `cols[k][m]`), the rest on `form`; with
-    them the table's own errors (amounts that could not be read)."""
+    in a grid, `name.k.prices.m.price` on cell `cols[k][m]`), the rest on `form`. The
+    table's own errors (amounts that could not be read) are among them: the action was
+    given them as `unreadable`."""
     if not exc.errors:
         form.add_error(None, exc.message)
-    for error in [*exc.errors, *(e for e in table.errors if e not in exc.errors)]:
+    for error in exc.errors:
         parts = error.field.split(".")
         in_table = parts[0] == name and len(parts) > 1 and parts[1].isdigit()
         if not in_table or int(parts[1]) >= len(table.rows):

@@ -1,13 +1,11 @@
 """Settings > Company > Packages: the list, add and edit (identity, prices, options),
 deactivate. Each save is one action call: all of it is saved, or none of it. Amounts
-that cannot be read are sent as 0 so the action still reports every other error at once,
-then the save is undone."""
+that cannot be read are sent as 0, with their errors as the action's `unreadable`: the
+action reports them with every other error at once and saves nothing."""
 
 from django.contrib import messages
-from django.db import transaction
 from django.shortcuts import redirect, render
 
-from groupbill import validation as v
 from groupbill.catalog import actions
 from groupbill.catalog.models import ConfigOptionPrice
 from groupbill.catalog.queries import get_option, get_package, has_services, packages
@@ -58,9 +56,9 @@ def package_add(request, company_id: int):
         table = prices_from(prices)
         data = form.package_data() | ({"prices": table.items} if table.items else {})
         try:
-            with transaction.atomic():
-                package = actions.create_package(company, data, actor=actor(request))
-                v.raise_if(table.errors)  # an amount that could not be read undoes it
+            package = actions.create_package(
+                company, data, actor=actor(request), unreadable=table.errors
+            )
         except DomainError as exc:
             put_errors(exc, form, "prices", prices, table)
         else:
@@ -93,9 +91,7 @@ def package_edit(request, package_id: int):
         if table.items or package.prices.all():
             data["prices"] = table.items
         try:
-            with transaction.atomic():
-                actions.update_package(package, data, actor=actor(request))
-                v.raise_if(table.errors)  # an amount that could not be read undoes it
+            actions.update_package(package, data, actor=actor(request), unreadable=table.errors)
         except DomainError as exc:
             put_errors(exc, form, "prices", prices, table)
         else:
@@ -158,12 +154,14 @@ def _option_page(request, package, option=None):
         table = values_from(values, columns)
         data = {**form.cleaned_data, "values": table.items}
         try:
-            with transaction.atomic():
-                if option is None:
-                    saved = actions.add_option(package, data, actor=actor(request))
-                else:
-                    saved = actions.update_option(option, data, actor=actor(request))
-                v.raise_if(table.errors)  # an amount that could not be read undoes it
+            if option is None:
+                saved = actions.add_option(
+                    package, data, actor=actor(request), unreadable=table.errors
+                )
+            else:
+                saved = actions.update_option(
+                    option, data, actor=actor(request), unreadable=table.errors
+                )
         except DomainError as exc:
             put_errors(exc, form, "values", values, table, grid=True)
         else:
