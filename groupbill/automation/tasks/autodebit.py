@@ -7,11 +7,12 @@ its outcome. Needs `autodebit_enabled` (a client key) and an enabled auto-debit 
 
 from collections import defaultdict
 from datetime import timedelta
+from functools import partial
 
 from groupbill.automation.plan import Action, Failed
-from groupbill.automation.tasks.common import ENGINE, client_groups
+from groupbill.automation.tasks.common import ENGINE
 from groupbill.automation.view import CompanyView
-from groupbill.billing import accounts, charges
+from groupbill.billing import accounts, autodebit_rules
 from groupbill.billing.models import (
     Invoice,
     InvoiceStatus,
@@ -43,8 +44,9 @@ def autodebit_accounts(view: CompanyView) -> dict[int, PaymentAccount]:
     return {a.client_id: a for a in rows if not accounts.expired(a, view.today)}
 
 
-def autodebit_day(view: CompanyView, invoice_due, group_id: int):
-    return invoice_due - timedelta(days=view.value("autodebit_days_before_due", group_id))
+def autodebit_day(view: CompanyView, invoice_due, client_id: int):
+    lead = view.for_client(client_id).value("autodebit_days_before_due")
+    return invoice_due - timedelta(days=lead)
 
 
 def due(view: CompanyView):
@@ -58,59 +60,58 @@ def due(view: CompanyView):
     ).values("client_id")
 
 
-def plan(view: CompanyView) -> list[Action]:
-    groups = client_groups(view)
-    accounts_by_client = autodebit_accounts(view)
-    if not accounts_by_client:
-        return []
+def _due_invoices(view: CompanyView, client_ids: list[int]) -> dict[tuple[int, str], list[Invoice]]:
+    """(client id, currency) -> its open invoices whose auto-debit day has come, of the
+    clients with auto debit on, oldest due date first."""
     latest = view.today + timedelta(days=view.max_of("autodebit_days_before_due"))
     due: dict[tuple[int, str], list[Invoice]] = defaultdict(list)
     for invoice in Invoice.objects.filter(
         company=view.company,
         status=InvoiceStatus.OPEN,
-        client_id__in=list(accounts_by_client),
+        client_id__in=client_ids,
         due_on__lte=latest,
     ).order_by("due_on", "pk"):
-        group_id = groups[invoice.client_id]
-        if not view.value("autodebit_enabled", group_id, invoice.client_id):
+        if not view.for_client(invoice.client_id).value("autodebit_enabled"):
             continue
-        if autodebit_day(view, invoice.due_on, group_id) <= view.today:
+        if autodebit_day(view, invoice.due_on, invoice.client_id) <= view.today:
             due[(invoice.client_id, invoice.currency)].append(invoice)
+    return due
+
+
+def _charge(account: PaymentAccount, currency: str, invoice_ids: list[int], key: str, limit: int):
+    """The charge's outcome as the engine reports it: done (what was charged), nothing to
+    do, or a failure to collect (recorded: the attempt, its decline count, maybe the
+    disabled account), shown with the gateway's reason."""
+    txn = autodebit_rules.charge_and_count_decline(
+        account, currency, invoice_ids, key=key, limit=limit, actor=ENGINE
+    )
+    if txn is None:
+        return False  # charged already today, a charge still pending, or paid
+    if txn.status == TransactionStatus.PENDING:
+        return Failed("pending: the gateway's answer is unknown; settled on a later run")
+    if txn.status != TransactionStatus.APPROVED:
+        return Failed(f"{txn.status}: {txn.note or 'no reason given'}")
+    return {"status": txn.status, "transaction": txn.pk, "charged": txn.amount}
+
+
+def plan(view: CompanyView) -> list[Action]:
+    accounts_by_client = autodebit_accounts(view)
+    if not accounts_by_client:
+        return []
     actions = []
-    for (client_id, currency), invoices in sorted(due.items()):
+    for (client_id, currency), invoices in sorted(
+        _due_invoices(view, list(accounts_by_client)).items()
+    ):
         account = accounts_by_client[client_id]
         amount = sum(i.balance_due for i in invoices)
         key = f"autodebit:{client_id}:{currency}:{view.today.isoformat()}"
-        limit = view.value("autodebit_attempts", groups[client_id])
-
-        def apply(account=account, currency=currency, key=key, invoices=invoices, limit=limit):
-            # The amount is decided again under the client's lock: what is due then.
-            txn = charges.autodebit(
-                account, currency, [i.pk for i in invoices], key=key, actor=ENGINE
-            )
-            if txn is None:
-                return False  # charged already today, a charge still pending, or paid
-            account.refresh_from_db()
-            if txn.status == TransactionStatus.DECLINED and account.failure_count >= limit:
-                accounts.disable_for_autodebit(
-                    account,
-                    actor=ENGINE,
-                    reason=f"{account.failure_count} declined auto-debit attempts in a row "
-                    f"(last: {txn.note or 'declined'})",
-                )
-            if txn.status == TransactionStatus.PENDING:
-                return Failed("pending: the gateway's answer is unknown; settled on a later run")
-            if txn.status != TransactionStatus.APPROVED:
-                # Recorded (attempt, decline count, maybe the disabled account): a failure
-                # to collect, shown with the gateway's reason.
-                return Failed(f"{txn.status}: {txn.note or 'no reason given'}")
-            return {"status": txn.status, "transaction": txn.pk, "charged": txn.amount}
-
+        limit = view.for_client(client_id).value("autodebit_attempts")
+        invoice_ids = [i.pk for i in invoices]
         actions.append(
             Action(
                 key,
                 f"Charge {account} {amount} {currency} for {len(invoices)} invoice(s)",
-                apply,
+                partial(_charge, account, currency, invoice_ids, key, limit),
                 client_id,
                 amount,
                 currency,

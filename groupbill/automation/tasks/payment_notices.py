@@ -9,14 +9,14 @@ be auto debited; a missed day is caught up until the charge day, unless the invo
 not issued yet on that day (the same rule as the other notices)."""
 
 from datetime import timedelta
+from functools import partial
 
 from django.db import transaction
 
 from groupbill.automation.plan import Action
 from groupbill.automation.tasks.autodebit import autodebit_accounts, autodebit_day
-from groupbill.automation.tasks.common import client_groups
 from groupbill.automation.view import CompanyView
-from groupbill.billing.models import Invoice, InvoiceStatus
+from groupbill.billing.models import Invoice, InvoiceStatus, PaymentAccount
 from groupbill.notices import outbox
 from groupbill.notices.events import invoice_message
 from groupbill.notices.models import MessageStatus, OutboxMessage
@@ -29,10 +29,11 @@ NOTICES = (
 )
 
 
-def _latest_due(view: CompanyView, invoice: Invoice, group_id: int) -> str | None:
+def _latest_due(view: CompanyView, invoice: Invoice) -> str | None:
+    settings = view.for_client(invoice.client_id)
     latest = None
     for key, template in NOTICES:
-        days = view.value(key, group_id)
+        days = settings.value(key)
         if days is None:
             continue
         day = invoice.due_on + timedelta(days=days)
@@ -84,8 +85,66 @@ def _queue(messages: list[OutboxMessage]) -> list[bool]:
     return [m.key in written for m in messages]
 
 
+def _queue_one(message: OutboxMessage) -> bool:
+    return _queue([message])[0]
+
+
 def apply_batch(view: CompanyView, actions: list[Action]) -> list[bool]:
     return _queue([a.payload for a in actions])
+
+
+def _autodebit_pending_due(
+    view: CompanyView, invoice: Invoice, accounts: dict[int, PaymentAccount]
+) -> bool:
+    """Is the auto-debit pending notice of this invoice due today (caught up until the
+    charge day, never for a day before the invoice existed)?"""
+    settings = view.for_client(invoice.client_id)
+    lead = settings.value("notice_autodebit_pending_days")
+    if lead is None or invoice.client_id not in accounts:
+        return False
+    if not settings.value("autodebit_enabled"):
+        return False
+    charge_day = autodebit_day(view, invoice.due_on, invoice.client_id)
+    notice_day = charge_day - timedelta(days=lead)
+    return invoice.issued_on <= notice_day <= view.today < charge_day
+
+
+def _wanted(view: CompanyView, invoices: list[Invoice]) -> list[tuple[Invoice, str]]:
+    """Each notice due today of these invoices, as (invoice, template)."""
+    accounts = autodebit_accounts(view)
+    wanted: list[tuple[Invoice, str]] = []
+    for invoice in invoices:
+        latest = _latest_due(view, invoice)
+        if latest:
+            wanted.append((invoice, latest))
+        if _autodebit_pending_due(view, invoice, accounts):
+            wanted.append((invoice, "autodebit_pending"))
+    return wanted
+
+
+def _key(invoice: Invoice, template: str) -> str:
+    return f"notice:{invoice.pk}:{template}"  # once per invoice and notice
+
+
+def _notice(view: CompanyView, invoice: Invoice, template: str, recipients: list) -> Action:
+    """The action queueing this notice: to be sent, or recorded as suppressed while the
+    client's `send_payment_notices` is off."""
+    key = _key(invoice, template)
+    on = view.for_client(invoice.client_id).value("send_payment_notices")
+    status = MessageStatus.PENDING if on else MessageStatus.SUPPRESSED
+    message = invoice_message(invoice, key=key, template=template, status=status,
+                              recipients=recipients)  # fmt: skip
+    verb = "Send" if on else "Suppress (notices off)"
+    return Action(
+        key,
+        f"{verb} {template} for {invoice}",
+        partial(_queue_one, message),
+        invoice.client_id,
+        invoice.balance_due,
+        invoice.currency,
+        {"template": template, "status": status},
+        payload=message,
+    )
 
 
 def plan(view: CompanyView) -> list[Action]:
@@ -95,52 +154,15 @@ def plan(view: CompanyView) -> list[Action]:
     invoices = list(view.scoped(noticeable).order_by("pk"))
     if not invoices:
         return []
-    groups = client_groups(view)
     queued = set(
         OutboxMessage.objects.filter(invoice__in=invoices, key__startswith="notice:").values_list(
             "key", flat=True
         )
     )
-    accounts = autodebit_accounts(view)
+    wanted = _wanted(view, invoices)
     recipients = outbox.recipients_for(sorted({i.client_id for i in invoices}))
-    wanted: list[tuple[Invoice, str]] = []
-    for invoice in invoices:
-        group_id = groups[invoice.client_id]
-        latest = _latest_due(view, invoice, group_id)
-        if latest:
-            wanted.append((invoice, latest))
-        lead = view.value("notice_autodebit_pending_days", group_id)
-        if (
-            lead is not None
-            and invoice.client_id in accounts
-            and view.value("autodebit_enabled", group_id, invoice.client_id)
-        ):
-            charge_day = autodebit_day(view, invoice.due_on, group_id)
-            notice_day = charge_day - timedelta(days=lead)
-            # Caught up until the charge day, never for a day before the invoice existed.
-            if invoice.issued_on <= notice_day <= view.today < charge_day:
-                wanted.append((invoice, "autodebit_pending"))
-    actions = []
-    for invoice, template in wanted:
-        key = f"notice:{invoice.pk}:{template}"
-        if key in queued:
-            continue
-        on = view.value("send_payment_notices", groups[invoice.client_id], invoice.client_id)
-        status = MessageStatus.PENDING if on else MessageStatus.SUPPRESSED
-
-        message = invoice_message(invoice, key=key, template=template, status=status,
-                                  recipients=recipients[invoice.client_id])  # fmt: skip
-        verb = "Send" if on else "Suppress (notices off)"
-        actions.append(
-            Action(
-                key,
-                f"{verb} {template} for {invoice}",
-                lambda message=message: _queue([message])[0],
-                invoice.client_id,
-                invoice.balance_due,
-                invoice.currency,
-                {"template": template, "status": status},
-                payload=message,
-            )
-        )
-    return actions
+    return [
+        _notice(view, invoice, template, recipients[invoice.client_id])
+        for invoice, template in wanted
+        if _key(invoice, template) not in queued
+    ]
