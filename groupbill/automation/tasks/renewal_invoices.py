@@ -9,14 +9,16 @@ caught-up period that began before the suspension is billed.
 The unique (service, period) row written with each invoice is the idempotency guard."""
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 
 from groupbill import bulk_sql
 from groupbill.automation.plan import Action
-from groupbill.automation.tasks.common import ENGINE, client_groups
+from groupbill.automation.tasks.common import ENGINE
 from groupbill.automation.view import CompanyView
 from groupbill.billing import bulk, lock_objects, recurring
 from groupbill.billing.models import RecurringInvoice, shown_number
@@ -64,6 +66,106 @@ def _options(service_ids) -> dict[int, prices.OptionChoice]:
     return choices
 
 
+def _last_periods(service_ids) -> dict[int, int]:
+    """service id -> the number of its last billed period. A billed period's number goes
+    on from the service's last one. It is the anchored index `n` until a term change
+    re-anchors the service (its index starts again at 0, and reusing that number would hit
+    the unique row of a period billed long ago)."""
+    return dict(
+        BilledPeriod.objects.filter(service_id__in=service_ids)
+        .values("service_id")
+        .annotate(last=Max("period"))
+        .values_list("service_id", "last")
+    )
+
+
+@dataclass
+class _Loaded:
+    """What invoicing the batches reads: the clients locked, then their services (in the
+    one order), and what a few queries load for all of them. `last` and `changed` follow
+    the services as their periods are billed."""
+
+    services: dict[int, _Due]
+    packages: dict[int, Package]
+    pricings: dict[int, PackagePrice]
+    clients: dict[int, Client]
+    options: dict[int, prices.OptionChoice]
+    catalog: prices.OptionCatalog
+    last: dict[int, int]
+    changed: dict[int, _Due] = field(default_factory=dict)
+
+
+def _load(client_ids: list[int], service_ids: list[int]) -> _Loaded:
+    lock_objects.clients(client_ids)
+    services = {row[0]: _Due(*row) for row in locks.service_rows(service_ids, _Due.FIELDS)}
+    # A few packages and prices serve the whole batch.
+    packages = Package.objects.in_bulk({s.package_id for s in services.values()})
+    pricings = PackagePrice.objects.in_bulk({s.pricing_id for s in services.values()})
+    clients = Client.objects.in_bulk(client_ids)
+    options = _options(service_ids)
+    catalog = prices.OptionCatalog.load(list(options.values()))
+    return _Loaded(services, packages, pricings, clients, options, catalog,
+                   _last_periods(service_ids))  # fmt: skip
+
+
+def _skipped(view: CompanyView, service: _Due, start) -> bool:
+    """A period of a suspended service is skipped only if it started while suspended, i.e.
+    the suspension is older than the period's first day: a caught-up period that began
+    before it is billed."""
+    return service.suspended_at is None or (
+        local_date(service.suspended_at, view.company.timezone) < start
+    )
+
+
+def _bill_batch(view: CompanyView, loaded: _Loaded, client_id: int, items: Items):
+    """The batch's periods still to bill, in period order: (their billed-period rows,
+    skipped or not; the invoice lines of those billed; their currency). Each service moves
+    on to its next period."""
+    client = loaded.clients[client_id]
+    settings = view.for_client(client_id)
+    show_dates = settings.value("show_option_date_ranges")
+    bill_suspended = settings.value("invoice_suspended_services")
+    lines, billed, currency = [], [], None
+    for service_id, n in sorted(items, key=lambda i: (i[1], i[0])):
+        service = loaded.services[service_id]
+        if service.next_period != n:
+            continue  # dealt with already
+        pricing = loaded.pricings[service.pricing_id]
+        start, end = period(service.anchor_date, pricing.term, n)
+        suspended = service.status == ServiceStatus.SUSPENDED and not bill_suspended
+        if suspended and start > view.today:
+            continue  # suspended since planning: decided on the period's start
+        skip = suspended and _skipped(view, service, start)
+        number = loaded.last[service.pk] = loaded.last.get(service.pk, n - 1) + 1
+        billed.append(BilledPeriod(service_id=service.pk, period=number, start=start,
+                                   end=end, skipped=skip))  # fmt: skip
+        if not skip:
+            currency = pricing.currency
+            parts = prices.parts(loaded.packages[service.package_id], pricing, service.quantity,
+                                 loaded.options.get(service.pk, {}), loaded.catalog)  # fmt: skip
+            lines += prices.period_lines(parts, service_id=service.pk, start=start, end=end,
+                                         language=client.language,
+                                         show_option_dates=show_dates)  # fmt: skip
+        service.next_period = n + 1
+        service.renew_date = end
+        loaded.changed[service.pk] = service
+    return billed, lines, currency
+
+
+def _write(view: CompanyView, loaded: _Loaded, drafts: list, rows: list[BilledPeriod]) -> list:
+    """Issue the drafts (gap-free numbers), then write the billed periods, each pointing at
+    its invoice, and the services' next periods: in bulk. The invoices issued."""
+    issued = bulk.issue_drafts(view.company, [d for d, _ in drafts], actor=ENGINE)
+    for invoice, (_, billed) in zip(issued, drafts, strict=True):
+        for row in billed:
+            row.invoice_id = None if row.skipped else invoice.pk
+    # A concurrent run that billed one of these periods makes this fail as a whole
+    # (numbers too): the engine then goes batch by batch.
+    bulk_sql.insert(BilledPeriod, rows)
+    bulk_sql.update(Service, list(loaded.changed.values()), ["next_period", "renew_date"])
+    return issued
+
+
 def _invoice_many(view: CompanyView, batches: list[tuple[int, Items]]) -> list[dict | bool]:
     """Invoice (or skip) each batch's (service id, period) pairs on one invoice of its
     client, all in one transaction and a few statements: the clients and services locked
@@ -73,58 +175,10 @@ def _invoice_many(view: CompanyView, batches: list[tuple[int, Items]]) -> list[d
     client_ids = sorted({client_id for client_id, _ in batches})
     service_ids = sorted({sid for _, items in batches for sid, _ in items})
     with transaction.atomic():
-        lock_objects.clients(client_ids)
-        services = {row[0]: _Due(*row) for row in locks.service_rows(service_ids, _Due.FIELDS)}
-        # A few packages and prices serve the whole batch.
-        packages = Package.objects.in_bulk({s.package_id for s in services.values()})
-        pricings = PackagePrice.objects.in_bulk({s.pricing_id for s in services.values()})
-        clients = Client.objects.in_bulk(client_ids)
-        options = _options(service_ids)
-        catalog = prices.OptionCatalog.load(list(options.values()))
-        # A billed period's number goes on from the service's last one. It is the anchored
-        # index `n` until a term change re-anchors the service (its index starts again at 0,
-        # and reusing that number would hit the unique row of a period billed long ago).
-        last = dict(
-            BilledPeriod.objects.filter(service_id__in=service_ids)
-            .values("service_id")
-            .annotate(last=Max("period"))
-            .values_list("service_id", "last")
-        )
-        drafts, rows, outcomes, changed = [], [], [], {}
+        loaded = _load(client_ids, service_ids)
+        drafts, rows, outcomes = [], [], []
         for client_id, items in batches:
-            client = clients[client_id]
-            show_dates = view.value("show_option_date_ranges", client.group_id)
-            bill_suspended = view.value("invoice_suspended_services", client.group_id)
-            lines, billed, currency = [], [], None
-            for service_id, n in sorted(items, key=lambda i: (i[1], i[0])):
-                service = services[service_id]
-                if service.next_period != n:
-                    continue  # dealt with already
-                pricing = pricings[service.pricing_id]
-                start, end = period(service.anchor_date, pricing.term, n)
-                suspended = service.status == ServiceStatus.SUSPENDED and not bill_suspended
-                if suspended and start > view.today:
-                    continue  # suspended since planning: decided on the period's start
-                # Skipped only if it started while suspended, i.e. the suspension is older
-                # than the period's first day: a caught-up period that began before it is
-                # billed.
-                skip = suspended and (
-                    service.suspended_at is None
-                    or local_date(service.suspended_at, view.company.timezone) < start
-                )
-                number = last[service.pk] = last.get(service.pk, n - 1) + 1
-                billed.append(BilledPeriod(service_id=service.pk, period=number, start=start,
-                                           end=end, skipped=skip))  # fmt: skip
-                if not skip:
-                    currency = pricing.currency
-                    parts = prices.parts(packages[service.package_id], pricing, service.quantity,
-                                         options.get(service.pk, {}), catalog)  # fmt: skip
-                    lines += prices.period_lines(parts, service_id=service.pk, start=start,
-                                                 end=end, language=client.language,
-                                                 show_option_dates=show_dates)  # fmt: skip
-                service.next_period = n + 1
-                service.renew_date = end
-                changed[service.pk] = service
+            billed, lines, currency = _bill_batch(view, loaded, client_id, items)
             rows += billed
             if not billed:
                 outcomes.append(False)
@@ -134,14 +188,7 @@ def _invoice_many(view: CompanyView, batches: list[tuple[int, Items]]) -> list[d
                 outcomes.append(len(drafts) - 1)
             else:
                 outcomes.append({"skipped_periods": len(billed)})
-        issued = bulk.issue_drafts(view.company, [d for d, _ in drafts], actor=ENGINE)
-        for invoice, (_, billed) in zip(issued, drafts, strict=True):
-            for row in billed:
-                row.invoice_id = None if row.skipped else invoice.pk
-        # A concurrent run that billed one of these periods makes this fail as a whole
-        # (numbers too): the engine then goes batch by batch.
-        bulk_sql.insert(BilledPeriod, rows)
-        bulk_sql.update(Service, list(changed.values()), ["next_period", "renew_date"])
+        issued = _write(view, loaded, drafts, rows)
     return [
         {"invoice": shown_number(issued[o].number), "amount": issued[o].total}
         if isinstance(o, int)
@@ -194,29 +241,29 @@ def due(view: CompanyView):
     return [_due_services(view).values("client_id"), _due_templates(view).values("client_id")]
 
 
-def _recurring(view: CompanyView, groups: dict[int, int]) -> list[Action]:
+def _issue_recurring(view: CompanyView, template_id: int, client_id: int, n: int):
+    with transaction.atomic():
+        lock_objects.client(client_id)  # the one order: the client first
+        t = RecurringInvoice.objects.select_for_update().get(pk=template_id)
+        if t.next_period != n:
+            return False
+        invoice = recurring.issue_period(t, n, today=view.today, actor=ENGINE)
+    return {"invoice": shown_number(invoice.number), "amount": invoice.total}
+
+
+def _recurring(view: CompanyView) -> list[Action]:
     actions = []
     for template in view.scoped(_due_templates(view)):
-        lead = view.value("invoice_days_before_renewal", groups[template.client_id])
+        lead = view.for_client(template.client_id).value("invoice_days_before_renewal")
         n, start = template.next_period, template.renew_date
         term = recurring.term_of(template)
         while start <= view.today + timedelta(days=lead):
-
-            def apply(template_id=template.pk, client_id=template.client_id, n=n) -> bool:
-                with transaction.atomic():
-                    lock_objects.client(client_id)  # the one order: the client first
-                    t = RecurringInvoice.objects.select_for_update().get(pk=template_id)
-                    if t.next_period != n:
-                        return False
-                    invoice = recurring.issue_period(t, n, today=view.today, actor=ENGINE)
-                return {"invoice": shown_number(invoice.number), "amount": invoice.total}
-
             summary = f"Recurring invoice #{template.pk}, period from {start}"
             actions.append(
                 Action(
                     f"recurring:{template.pk}:{n}",
                     summary,
-                    apply,
+                    partial(_issue_recurring, view, template.pk, template.client_id, n),
                     template.client_id,
                     currency=template.currency,
                 )
@@ -226,27 +273,33 @@ def _recurring(view: CompanyView, groups: dict[int, int]) -> list[Action]:
     return actions
 
 
-def plan(view: CompanyView) -> list[Action]:
-    groups = client_groups(view)
+def _horizon(view: CompanyView, client_id: int, status: str):
+    """The last day a period of this client's service may start on to be invoiced today."""
+    settings = view.for_client(client_id)
+    horizon = view.today + timedelta(days=settings.value("invoice_days_before_renewal"))
+    if status == ServiceStatus.SUSPENDED and not settings.value("invoice_suspended_services"):
+        # Only a period that *starts* while suspended is skipped: wait for its start, the
+        # service may be unsuspended before (then it is invoiced, late but due as usual).
+        horizon = min(horizon, view.today)
+    return horizon
+
+
+def _batches(view: CompanyView) -> dict[tuple, Items]:
+    """The due periods of the view's services, batched by what goes on one invoice:
+    (client id, currency, period start[, service id unless `invoice_services_together`])
+    -> [(service id, period index)]."""
     candidates = view.scoped(_due_services(view)).order_by("pk")
     pricings = PackagePrice.objects.in_bulk(
         candidates.order_by().values_list("pricing_id", flat=True).distinct()
     )
-    batches: dict[tuple, list[tuple[int, int]]] = defaultdict(list)
+    batches: dict[tuple, Items] = defaultdict(list)
     for pk, client_id, status, pricing_id, anchor, n, cancel_at, parent_cancel_at in (
         candidates.values_list("pk", "client_id", "status", "pricing_id", "anchor_date",
                                "next_period", "cancel_at", "parent__cancel_at")
     ):  # fmt: skip
         pricing = pricings[pricing_id]
-        group_id = groups[client_id]
-        horizon = view.today + timedelta(days=view.value("invoice_days_before_renewal", group_id))
-        if status == ServiceStatus.SUSPENDED and not view.value(
-            "invoice_suspended_services", group_id
-        ):
-            # Only a period that *starts* while suspended is skipped: wait for its start, the
-            # service may be unsuspended before (then it is invoiced, late but due as usual).
-            horizon = min(horizon, view.today)
-        together = view.value("invoice_services_together", group_id)
+        horizon = _horizon(view, client_id, status)
+        together = view.for_client(client_id).value("invoice_services_together")
         # An addon is cancelled with its parent, so it ends by the parent's scheduled end too.
         stop = min((d for d in (cancel_at, parent_cancel_at) if d is not None), default=None)
         for k, start, _ in _due_periods(anchor, pricing.term, n, horizon, stop):
@@ -254,18 +307,23 @@ def plan(view: CompanyView) -> list[Action]:
             if not together:
                 batch = (*batch, pk)
             batches[batch].append((pk, k))
+    return batches
+
+
+def plan(view: CompanyView) -> list[Action]:
     actions = []
-    for (client_id, currency, start, *_), items in sorted(batches.items(), key=lambda b: b[0]):
+    # One action per batch, in the batches' order (their keys are unique: sorted by key).
+    for (client_id, currency, start, *_), items in sorted(_batches(view).items()):
         ids = "+".join(str(sid) for sid, _ in items)
         actions.append(
             Action(
                 f"renew:{client_id}:{currency}:{start}:{ids}",
                 f"Invoice {len(items)} service period(s) starting {start} for client #{client_id}",
-                lambda client_id=client_id, items=items: _invoice(view, client_id, items),
+                partial(_invoice, view, client_id, items),
                 client_id,
                 currency=currency,
                 detail={"services": [sid for sid, _ in items], "period_start": str(start)},
                 payload=items,
             )
         )
-    return actions + _recurring(view, groups)
+    return actions + _recurring(view)
