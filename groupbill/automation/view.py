@@ -59,13 +59,6 @@ class CompanyView:
     def min_of(self, key: str) -> Any:
         return min(g[key] for g in self.groups.values())
 
-    def value(self, key: str, group_id: int, client_id: int | None = None) -> Any:
-        if client_id is not None and key in CLIENT_KEYS:
-            client_values = self.client_overrides.get(client_id)
-            if client_values and key in client_values:
-                return client_values[key]
-        return self.groups[group_id][key]
-
     @cached_property
     def client_group(self) -> dict[int, int]:
         """client id -> group id for the view's clients: one query, on first use."""

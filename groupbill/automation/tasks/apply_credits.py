@@ -1,10 +1,12 @@
 """apply_credits: with `auto_apply_credits`, loose credit goes to open invoices, oldest due
 date first, per currency."""
 
+from functools import partial
+
 from django.db.models import Exists, OuterRef
 
 from groupbill.automation.plan import Action
-from groupbill.automation.tasks.common import ENGINE, client_groups
+from groupbill.automation.tasks.common import ENGINE
 from groupbill.automation.view import CompanyView
 from groupbill.billing import ledger, payments
 from groupbill.billing.models import (
@@ -28,8 +30,13 @@ def due(view: CompanyView):
     return open_invoices.filter(Exists(credit)).values("client_id")
 
 
+def _apply_credit(client_id: int, currency: str):
+    client = Client.objects.get(pk=client_id)
+    applied = payments.apply_credit(client, currency, actor=ENGINE)
+    return {"amount": applied} if applied else False
+
+
 def plan(view: CompanyView) -> list[Action]:
-    groups = client_groups(view)
     open_invoices = view.scoped(
         Invoice.objects.filter(company=view.company, status=InvoiceStatus.OPEN)
     )
@@ -54,19 +61,13 @@ def plan(view: CompanyView) -> list[Action]:
     for (client_id, currency), amount in sorted(credit.items()):
         if (client_id, currency) not in open_pairs:
             continue
-        if not view.value("auto_apply_credits", groups[client_id]):
+        if not view.for_client(client_id).value("auto_apply_credits"):
             continue
-
-        def apply(client_id=client_id, currency=currency):
-            client = Client.objects.get(pk=client_id)
-            applied = payments.apply_credit(client, currency, actor=ENGINE)
-            return {"amount": applied} if applied else False
-
         actions.append(
             Action(
                 f"credit:{client_id}:{currency}:{view.today}",
                 f"Apply up to {amount} {currency} of loose credit",
-                apply,
+                partial(_apply_credit, client_id, currency),
                 client_id,
                 amount,
                 currency,

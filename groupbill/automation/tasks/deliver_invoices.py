@@ -3,11 +3,12 @@
 longer in `delivery_methods`: email queues a message in the outbox, paper puts the invoice
 in the print queue. The invoice records the method used."""
 
+from functools import partial
+
 from django.db import transaction
 
 from groupbill import bulk_sql
 from groupbill.automation.plan import Action
-from groupbill.automation.tasks.common import client_groups
 from groupbill.automation.view import CompanyView
 from groupbill.billing import lock_objects
 from groupbill.billing.models import Invoice, InvoiceStatus
@@ -18,9 +19,10 @@ from groupbill.notices.models import PrintJob
 NAME = "deliver_invoices"
 
 
-def method_for(view: CompanyView, group_id: int, client_id: int) -> str:
-    method = view.value("invoice_method", group_id, client_id)
-    return method if method in view.value("delivery_methods", group_id) else "email"
+def method_for(view: CompanyView, client_id: int) -> str:
+    settings = view.for_client(client_id)
+    method = settings.value("invoice_method")
+    return method if method in settings.value("delivery_methods") else "email"
 
 
 def _undelivered(view: CompanyView):
@@ -65,23 +67,26 @@ def _outcomes(view: CompanyView, wanted: list[tuple[int, tuple[str, list]]]) -> 
     return [{"method": delivered[i]} if i in delivered else False for i, _ in wanted]
 
 
+def _outcome(view: CompanyView, wanted: tuple[int, tuple[str, list]]):
+    return _outcomes(view, [wanted])[0]
+
+
 def apply_batch(view: CompanyView, actions: list[Action]) -> list:
     return _outcomes(view, [a.payload for a in actions])
 
 
 def plan(view: CompanyView) -> list[Action]:
-    groups = client_groups(view)
     pending = list(view.scoped(_undelivered(view)).order_by("pk"))
     recipients = outbox.recipients_for(sorted({i.client_id for i in pending}))
     actions = []
     for invoice in pending:
-        method = method_for(view, groups[invoice.client_id], invoice.client_id)
+        method = method_for(view, invoice.client_id)
         wanted = (invoice.pk, (method, recipients[invoice.client_id]))
         actions.append(
             Action(
                 f"deliver:{invoice.pk}",
                 f"Deliver {invoice} by {method}",
-                lambda wanted=wanted: _outcomes(view, [wanted])[0],
+                partial(_outcome, view, wanted),
                 invoice.client_id,
                 invoice.total,
                 invoice.currency,

@@ -2,8 +2,10 @@
 invoice is paid is provisioned through its module and activated. A module failure is
 reported and tried again on the next run."""
 
+from functools import partial
+
 from groupbill.automation.plan import Action
-from groupbill.automation.tasks.common import ENGINE, client_groups, unless_done
+from groupbill.automation.tasks.common import ENGINE, unless_done
 from groupbill.automation.view import CompanyView
 from groupbill.billing.models import InvoiceStatus
 from groupbill.services import actions as services
@@ -24,24 +26,23 @@ def due(view: CompanyView):
     return _paid_pending(view).values("client_id")
 
 
+def _provision(service_id: int) -> bool:
+    return unless_done(
+        Service.objects.filter(pk=service_id, status=ServiceStatus.PENDING).exists,
+        lambda: services.provision(Service.objects.get(pk=service_id), actor=ENGINE),
+    )
+
+
 def plan(view: CompanyView) -> list[Action]:
-    groups = client_groups(view)
     paid_pending = view.scoped(_paid_pending(view)).distinct().order_by("pk")
-
-    def provision(service_id: int) -> bool:
-        return unless_done(
-            lambda: Service.objects.filter(pk=service_id, status=ServiceStatus.PENDING).exists(),
-            lambda: services.provision(Service.objects.get(pk=service_id), actor=ENGINE),
-        )
-
     return [
         Action(
             f"provision:{s.pk}",
             f"Provision service #{s.pk}",
-            lambda sid=s.pk: provision(sid),
+            partial(_provision, s.pk),
             s.client_id,
             atomic=False,
         )
         for s in paid_pending
-        if view.value("auto_provision_paid_pending", groups[s.client_id])
+        if view.for_client(s.client_id).value("auto_provision_paid_pending")
     ]

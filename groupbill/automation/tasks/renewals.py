@@ -5,9 +5,10 @@ every `renewal_spacing_hours_2` hours; at the `service_renewal_attempts`-th fail
 service is flagged "renewal failed" and the company's staff address is told."""
 
 from datetime import timedelta
+from functools import partial
 
 from groupbill.automation.plan import Action, Failed
-from groupbill.automation.tasks.common import ENGINE, client_groups
+from groupbill.automation.tasks.common import ENGINE
 from groupbill.automation.view import CompanyView
 from groupbill.billing.models import InvoiceStatus
 from groupbill.notices import outbox
@@ -17,11 +18,12 @@ from groupbill.services.models import BilledPeriod, Service, ServiceStatus
 NAME = "renewals"
 
 
-def _wait(view: CompanyView, group_id: int, attempts: int) -> timedelta:
-    if attempts >= view.value("renewal_spacing_threshold_2", group_id):
-        return timedelta(hours=view.value("renewal_spacing_hours_2", group_id))
-    if attempts >= view.value("renewal_spacing_threshold_1", group_id):
-        return timedelta(hours=view.value("renewal_spacing_hours_1", group_id))
+def _wait(view: CompanyView, client_id: int, attempts: int) -> timedelta:
+    settings = view.for_client(client_id)
+    if attempts >= settings.value("renewal_spacing_threshold_2"):
+        return timedelta(hours=settings.value("renewal_spacing_hours_2"))
+    if attempts >= settings.value("renewal_spacing_threshold_1"):
+        return timedelta(hours=settings.value("renewal_spacing_hours_1"))
     return timedelta(0)
 
 
@@ -63,8 +65,21 @@ def due(view: CompanyView):
     return _waiting(view).values("service__client_id")
 
 
+def _flag(view: CompanyView, service: Service, billed: BilledPeriod) -> bool:
+    _give_up(view, service, billed)
+    return True
+
+
+def _renew(view: CompanyView, service: Service, billed: BilledPeriod, limit: int):
+    ok = services.renew(service, billed, at=view.as_of, today=view.today, actor=ENGINE)
+    if ok:
+        return True
+    if Service.objects.get(pk=service.pk).renewal_attempts >= limit:
+        _give_up(view, service, billed)  # the last attempt: flagged at once
+    return Failed(f"the module refused to renew service #{service.pk}")
+
+
 def plan(view: CompanyView) -> list[Action]:
-    groups = client_groups(view)
     waiting = (
         view.scoped(_waiting(view), "service__client_id")
         .select_related("service__package")
@@ -76,41 +91,27 @@ def plan(view: CompanyView) -> list[Action]:
         if service.pk in seen:
             continue  # one period at a time, oldest first
         seen.add(service.pk)
-        group_id = groups[service.client_id]
-        limit = view.value("service_renewal_attempts", group_id)
+        limit = view.for_client(service.client_id).value("service_renewal_attempts")
         if service.renewal_attempts >= limit:  # e.g. the limit was lowered since
-
-            def flag(service=service, billed=billed) -> bool:
-                _give_up(view, service, billed)
-                return True
-
             actions.append(
                 Action(
                     f"renewal:{service.pk}:{billed.period}:failed",
                     f"Flag service #{service.pk} renewal failed",
-                    flag,
+                    partial(_flag, view, service, billed),
                     service.client_id,
                     atomic=False,
                 )
             )
             continue
         last = service.last_renewal_attempt_at
-        if last is not None and view.as_of < last + _wait(view, group_id, service.renewal_attempts):
+        wait = _wait(view, service.client_id, service.renewal_attempts)
+        if last is not None and view.as_of < last + wait:
             continue
-
-        def renew(service=service, billed=billed, limit=limit):
-            ok = services.renew(service, billed, at=view.as_of, today=view.today, actor=ENGINE)
-            if ok:
-                return True
-            if Service.objects.get(pk=service.pk).renewal_attempts >= limit:
-                _give_up(view, service, billed)  # the last attempt: flagged at once
-            return Failed(f"the module refused to renew service #{service.pk}")
-
         actions.append(
             Action(
                 f"renewal:{service.pk}:{billed.period}:{view.as_of.isoformat()}",
                 f"Renew service #{service.pk} for the period from {billed.start}",
-                renew,
+                partial(_renew, view, service, billed, limit),
                 service.client_id,
                 atomic=False,
             )

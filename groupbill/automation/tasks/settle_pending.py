@@ -10,6 +10,7 @@ The grace period is measured on the wall clock, not `as_of`: it asks whether ano
 process may still be waiting for that answer right now."""
 
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.utils import timezone
@@ -55,7 +56,7 @@ def plan(view: CompanyView) -> list[Action]:
         Action(
             f"settle:transaction:{txn.pk}",
             f"Settle {txn.kind} #{txn.pk} of client #{txn.client_id} with the {txn.method} gateway",
-            lambda pk=txn.pk: _charge(pk),
+            partial(_charge, txn.pk),
             txn.client_id,
             txn.amount,
             txn.currency,
@@ -67,7 +68,7 @@ def plan(view: CompanyView) -> list[Action]:
         Action(
             f"settle:module_call:{call.pk}",
             f"Make the {call.action} call of service #{call.service_id} again (key {call.key})",
-            lambda pk=call.pk: _call(pk),
+            partial(_call, call.pk),
             call.service.client_id,
             atomic=False,
         )

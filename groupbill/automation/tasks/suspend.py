@@ -2,6 +2,8 @@
 past due (or more) is suspended, unless that is "never", the client has auto-suspend off,
 or its suspension is delayed past today."""
 
+from functools import partial
+
 from groupbill.automation.plan import Action
 from groupbill.automation.tasks.common import ENGINE, unless_done
 from groupbill.automation.tasks.past_due import oldest_past_due
@@ -23,22 +25,30 @@ def due(view: CompanyView):
     ).values("invoice__client_id")
 
 
+def _suspend(service_id: int, reason: str, cause: str) -> bool:
+    return unless_done(
+        Service.objects.filter(pk=service_id, status=ServiceStatus.ACTIVE).exists,
+        lambda: services.suspend(Service.objects.get(pk=service_id), actor=ENGINE,
+                                 reason=reason, by=SuspendedBy.AUTOMATIC, cause=cause),
+    )  # fmt: skip
+
+
 def plan(view: CompanyView) -> list[Action]:
     overdue = oldest_past_due(view)
     if not overdue:
         return []
     clients = {
-        pk: (group_id, autosuspend, delayed)
-        for pk, group_id, autosuspend, delayed in view.scoped(
+        pk: (autosuspend, delayed)
+        for pk, autosuspend, delayed in view.scoped(
             Client.objects.filter(company=view.company), "pk"
-        ).values_list("pk", "group_id", "autosuspend", "suspension_delayed_until")
+        ).values_list("pk", "autosuspend", "suspension_delayed_until")
     }
     actions = []
     for service in Service.objects.filter(
         pk__in=list(overdue), status=ServiceStatus.ACTIVE
     ).order_by("pk"):
-        group_id, autosuspend, delayed = clients[service.client_id]
-        limit = view.value("suspend_services_days_after_due", group_id)
+        autosuspend, delayed = clients[service.client_id]
+        limit = view.for_client(service.client_id).value("suspend_services_days_after_due")
         due_on, number, invoice_id = overdue[service.pk]
         days = (view.today - due_on).days
         if limit == "never" or days < limit or not autosuspend:
@@ -49,18 +59,12 @@ def plan(view: CompanyView) -> list[Action]:
 
         # The invoice is the cause: however often the service is suspended for it (staff
         # may lift a suspension before it is paid), the client is told once.
-        def apply(service_id=service.pk, reason=reason, cause=f"invoice:{invoice_id}") -> bool:
-            return unless_done(
-                Service.objects.filter(pk=service_id, status=ServiceStatus.ACTIVE).exists,
-                lambda: services.suspend(Service.objects.get(pk=service_id), actor=ENGINE,
-                                         reason=reason, by=SuspendedBy.AUTOMATIC, cause=cause),
-            )  # fmt: skip
-
+        cause = f"invoice:{invoice_id}"
         actions.append(
             Action(
                 f"suspend:{service.pk}:{view.today}",
                 f"Suspend service #{service.pk}: {reason}",
-                apply,
+                partial(_suspend, service.pk, reason, cause),
                 service.client_id,
                 atomic=False,
             )
