@@ -17,7 +17,7 @@ from django.db import transaction
 
 from groupbill import bounds, clock, money
 from groupbill.billing import invoices, lock_objects, payments
-from groupbill.billing.models import InvoiceStatus
+from groupbill.billing.models import Invoice, InvoiceStatus
 from groupbill.catalog.models import Package, PackagePrice
 from groupbill.errors import Conflict, ValidationFailed
 from groupbill.periods import date_range, period_index
@@ -144,28 +144,11 @@ def _prorate(
     actor: str,
 ) -> ModuleCall | None:
     """Same term: invoice or credit the difference for the rest of the current period."""
-    mode = service.client.company.rounding_mode
     call = None
-    diff = prices.per_period(new_parts) - prices.per_period(priced(service))
-    try:
-        n = period_index(service.anchor_date, service.pricing.term, today)
-        begin, end = service.period(n)
-    except (OverflowError, ValueError):  # beyond the calendar
-        raise ValidationFailed.one("today", "is out of range for this term") from None
-    ahead = max(service.next_period - (n + 1), 0)  # periods already invoiced after this
-    amount = money.prorate(diff, (end - today).days, (end - begin).days, mode) + diff * ahead
+    amount, end = _difference(service, new_parts, today)
     change.status = ChangeStatus.APPLIED
     if amount > 0:
-        dates = date_range(today, end, service.client.language)
-        label = f"Change of {service.package.name}: {dates}"
-        invoice = invoices.create_invoice(
-            service.client,
-            [invoices.NewLine(label, amount, 1, "proration", service.pk, today, end)],
-            actor=actor,
-            currency=service.pricing.currency,
-        )
-        invoices.issue_invoice(invoice, issued_on=today, due_on=today, actor=actor)
-        change.invoice = invoice
+        change.invoice = _invoice_difference(service, amount, today, end, actor)
         if settings.value("queue_service_changes_until_paid"):
             change.status = ChangeStatus.QUEUED
     elif amount < 0 and settings.value("prorate_downgrade_credits"):
@@ -183,6 +166,37 @@ def _prorate(
         )
     record_event(service, actor, "change", reason=f"{change.status}: {change.old} -> {change.new}")
     return call
+
+
+def _difference(service: Service, new_parts: list[prices.Part], today: date) -> tuple[int, date]:
+    """The price difference for the rest of the current period (prorated) and for the
+    periods already invoiced after it (in full), and the day the current period ends."""
+    mode = service.client.company.rounding_mode
+    diff = prices.per_period(new_parts) - prices.per_period(priced(service))
+    try:
+        n = period_index(service.anchor_date, service.pricing.term, today)
+        begin, end = service.period(n)
+    except (OverflowError, ValueError):  # beyond the calendar
+        raise ValidationFailed.one("today", "is out of range for this term") from None
+    ahead = max(service.next_period - (n + 1), 0)  # periods already invoiced after this
+    amount = money.prorate(diff, (end - today).days, (end - begin).days, mode) + diff * ahead
+    return amount, end
+
+
+def _invoice_difference(
+    service: Service, amount: int, today: date, end: date, actor: str
+) -> Invoice:
+    """The upgrade's invoice, issued and due today."""
+    dates = date_range(today, end, service.client.language)
+    label = f"Change of {service.package.name}: {dates}"
+    invoice = invoices.create_invoice(
+        service.client,
+        [invoices.NewLine(label, amount, 1, "proration", service.pk, today, end)],
+        actor=actor,
+        currency=service.pricing.currency,
+    )
+    invoices.issue_invoice(invoice, issued_on=today, due_on=today, actor=actor)
+    return invoice
 
 
 def _apply(service: Service, change: ServiceChange, rebase: bool = False) -> ModuleCall | None:
