@@ -15,7 +15,7 @@ from groupbill.automation.effects import recorded
 from groupbill.billing import payments
 from groupbill.billing.models import Invoice, InvoiceStatus, TransactionKind
 from groupbill.clients.models import Client
-from groupbill.settings_catalog.resolver import resolve_client
+from groupbill.settings_catalog.effective import ClientSettings
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,23 @@ def _new_invoice(inv: Invoice) -> NewInvoice:
                       inv.amount_paid, inv.due_on)  # fmt: skip
 
 
+@dataclass(frozen=True)
+class _Before:
+    """Where the client's invoices and transactions stood before the action."""
+
+    last_invoice: int
+    last_transaction: int
+    open_invoices: dict[int, tuple[int, int]]  # pk: (total, amount paid)
+
+    @classmethod
+    def of(cls, client: Client) -> "_Before":
+        return cls(
+            client.invoices.aggregate(m=Max("pk"))["m"] or 0,
+            client.transactions.aggregate(m=Max("pk"))["m"] or 0,
+            _open_invoices(client),
+        )
+
+
 def dry_run(
     client: Client,
     action: Callable[[], Any],
@@ -94,57 +111,84 @@ def dry_run(
     """Run `action` for real and roll it back; `describe(result)` words its outcome (called
     before the rollback, so it may read the database). Open invoices still billing
     `service_ids` afterwards are reported as still due. Domain errors pass through."""
-    last_invoice = client.invoices.aggregate(m=Max("pk"))["m"] or 0
-    last_credit = client.transactions.aggregate(m=Max("pk"))["m"] or 0
-    before = _open_invoices(client)
+    before = _Before.of(client)
     with recorded(), transaction.atomic():
         outcome = describe(action())
-        new_currencies = set(
-            client.invoices.filter(pk__gt=last_invoice, status=InvoiceStatus.OPEN).values_list(
-                "currency", flat=True
-            )
-        )
-        if new_currencies and resolve_client(client.pk)["auto_apply_credits"].value:
-            # The engine's next run pays open invoices from loose credit (oldest first):
-            # show what that leaves to pay.
-            for currency in sorted(new_currencies):
-                payments.apply_credit(client, currency, actor="preview")
-        created = (
-            client.invoices.filter(pk__gt=last_invoice)
-            .exclude(status=InvoiceStatus.VOID)
-            .prefetch_related("lines")
-            .order_by("pk")
-        )
-        new = [_new_invoice(inv) for inv in created]
-        reduced = [
-            Reduced(
-                number=inv.number,
-                currency=inv.currency,
-                total_before=before[inv.pk][0],
-                total_after=0 if inv.status == InvoiceStatus.VOID else inv.total,
-                voided=inv.status == InvoiceStatus.VOID,
-                returned_as_credit=before[inv.pk][1] - inv.amount_paid,
-            )
-            for inv in Invoice.objects.filter(pk__in=before).order_by("pk")
-            if inv.status == InvoiceStatus.VOID or inv.total != before[inv.pk][0]
-        ]
-        credits = dict(
-            client.transactions.filter(pk__gt=last_credit, kind=TransactionKind.CREDIT)
-            .values("currency")
-            .annotate(s=Sum("amount"))
-            .values_list("currency", "s")
-        )
-        for r in reduced:
-            if r.returned_as_credit:
-                credits[r.currency] = credits.get(r.currency, 0) + r.returned_as_credit
-        still_due = [
-            Due(inv.number, inv.currency, inv.balance_due)
-            for inv in Invoice.objects.filter(
-                client=client, status=InvoiceStatus.OPEN, lines__service_id__in=service_ids
-            )
-            .exclude(pk__gt=last_invoice)
-            .distinct()
-            .order_by("pk")
-        ]
+        _pay_from_credit_as_the_engine_will(client, before)
+        new = _created(client, before)
+        reduced = _reduced(before)
+        credits = _credits(client, before, reduced)
+        still_due = _still_due(client, before, service_ids)
         transaction.set_rollback(True)
     return Effect(outcome, new, reduced, credits, still_due)
+
+
+def _pay_from_credit_as_the_engine_will(client: Client, before: _Before) -> None:
+    """The engine's next run pays open invoices from loose credit (oldest first) when the
+    client's `auto_apply_credits` holds: apply it to the new invoices' currencies now, to
+    show what that leaves to pay."""
+    new_currencies = set(
+        client.invoices.filter(pk__gt=before.last_invoice, status=InvoiceStatus.OPEN).values_list(
+            "currency", flat=True
+        )
+    )
+    if new_currencies and ClientSettings.of(client.pk).value("auto_apply_credits"):
+        for currency in sorted(new_currencies):
+            payments.apply_credit(client, currency, actor="preview")
+
+
+def _created(client: Client, before: _Before) -> list[NewInvoice]:
+    """The invoices the action created (and did not void)."""
+    created = (
+        client.invoices.filter(pk__gt=before.last_invoice)
+        .exclude(status=InvoiceStatus.VOID)
+        .prefetch_related("lines")
+        .order_by("pk")
+    )
+    return [_new_invoice(inv) for inv in created]
+
+
+def _reduced(before: _Before) -> list[Reduced]:
+    """The open invoices the action voided or took lines off, with what was paid on them
+    and went back as credit."""
+    old = before.open_invoices
+    return [
+        Reduced(
+            number=inv.number,
+            currency=inv.currency,
+            total_before=old[inv.pk][0],
+            total_after=0 if inv.status == InvoiceStatus.VOID else inv.total,
+            voided=inv.status == InvoiceStatus.VOID,
+            returned_as_credit=old[inv.pk][1] - inv.amount_paid,
+        )
+        for inv in Invoice.objects.filter(pk__in=old).order_by("pk")
+        if inv.status == InvoiceStatus.VOID or inv.total != old[inv.pk][0]
+    ]
+
+
+def _credits(client: Client, before: _Before, reduced: list[Reduced]) -> dict[str, int]:
+    """New loose credit per currency: the credit transactions the action added, and what
+    the reduced invoices gave back."""
+    credits = dict(
+        client.transactions.filter(pk__gt=before.last_transaction, kind=TransactionKind.CREDIT)
+        .values("currency")
+        .annotate(s=Sum("amount"))
+        .values_list("currency", "s")
+    )
+    for r in reduced:
+        if r.returned_as_credit:
+            credits[r.currency] = credits.get(r.currency, 0) + r.returned_as_credit
+    return credits
+
+
+def _still_due(client: Client, before: _Before, service_ids: list[int]) -> list[Due]:
+    """Invoices from before the action that are still open and bill one of `service_ids`."""
+    return [
+        Due(inv.number, inv.currency, inv.balance_due)
+        for inv in Invoice.objects.filter(
+            client=client, status=InvoiceStatus.OPEN, lines__service_id__in=service_ids
+        )
+        .exclude(pk__gt=before.last_invoice)
+        .distinct()
+        .order_by("pk")
+    ]

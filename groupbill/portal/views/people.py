@@ -11,6 +11,7 @@ from groupbill.clients.models import Contact, ContactRole
 from groupbill.errors import DomainError
 from groupbill.portal import accounts, actions, session
 from groupbill.portal.views.common import client_required, own
+from groupbill.settings_catalog.effective import ClientSettings
 from groupbill.ui.forms import ContactFieldsForm, add_domain_errors, required_for_edit
 
 
@@ -27,7 +28,7 @@ class ContactForm(ContactFields):
 
 
 def _required(request) -> list[str]:
-    return actions.settings_of(request.client)["required_contact_fields"]
+    return ClientSettings.of(request.client.pk).value("required_contact_fields")
 
 
 @client_required
@@ -91,9 +92,9 @@ def _change_password(request) -> None:
 @client_required
 def profile(request):
     client = request.client
-    config = actions.settings_of(client)
-    show_tax_id = actions.allowed(client, "tax_id", config)
-    can_set_method = actions.allowed(client, "invoice_method", config)
+    settings = ClientSettings.of(client.pk)
+    show_tax_id = actions.allowed(client, "tax_id", settings)
+    can_set_method = actions.allowed(client, "invoice_method", settings)
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
@@ -120,8 +121,8 @@ def profile(request):
         {
             "show_tax_id": show_tax_id,
             "can_set_method": can_set_method,
-            "methods": config["delivery_methods"],
-            "invoice_method": config["invoice_method"],
+            "methods": settings.value("delivery_methods"),
+            "invoice_method": settings.value("invoice_method"),
             "errors": errors,
             "posted": request.POST,
         },

@@ -14,6 +14,7 @@ from groupbill.portal.dates import day_text
 from groupbill.portal.preview import dry_run
 from groupbill.portal.views.common import client_required, own
 from groupbill.services.models import ChangeStatus, Service, ServiceStatus
+from groupbill.settings_catalog.effective import ClientSettings
 from groupbill.validation import parse_id
 
 
@@ -30,7 +31,7 @@ def service_list(request):
 @client_required
 def service_detail(request, service_id: int):
     service = own(_services(), request, service_id)
-    config = actions.settings_of(request.client)
+    settings = ClientSettings.of(request.client.pk)
     open_service = service.status in (ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED)
     return render(
         request,
@@ -43,7 +44,7 @@ def service_detail(request, service_id: int):
             .exclude(invoice__status="draft")
             .order_by("-invoice_id", "position")[:20],
             "can": {
-                gate: actions.allowed(request.client, gate, config)
+                gate: actions.allowed(request.client, gate, settings)
                 for gate in ("cancel", "change_term", "change_package", "order_addon")
             },
             "open_service": open_service,
