@@ -1,18 +1,21 @@
 from datetime import datetime
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
+from pydantic import StrictBool, StrictStr
 
 from groupbill.api.auth import actor
 from groupbill.api.common import Id, PageQuery, StrictBody, changes, paginate
 from groupbill.api.fields import (
+    BOOLEAN,
     CURRENCY,
     NAME,
     TIMEZONE,
     CurrencyCode,
     Name,
     TimeZone,
+    limits,
     never_null,
     text,
 )
@@ -27,7 +30,26 @@ ROUNDING = {"type": "string", "enum": list(get_args(Rounding))}
 Email = text(254)
 
 
-class CompanyIn(StrictBody):
+Country = Annotated[StrictStr, limits(pattern="^([A-Za-z]{2})?$", maxLength=2)]
+
+
+class SellerIdentity(StrictBody):
+    """The seller as invoices print it, and whether VAT follows the EU's rules."""
+
+    legal_name: text(200) = ""
+    address_line1: text(200) = ""
+    address_line2: text(200) = ""
+    postcode: text(32) = ""
+    city: text(128) = ""
+    state: text(128) = ""
+    country: Country = ""
+    vat_id: text(32) = ""
+    registration_number: text(64) = ""
+    bank_details: text(2000) = ""
+    charges_eu_vat: StrictBool = False
+
+
+class CompanyIn(SellerIdentity):
     name: Name
     timezone: TimeZone
     default_currency: CurrencyCode
@@ -42,6 +64,18 @@ class CompanyPatch(StrictBody):
     default_currency: never_null(CURRENCY) = None
     notify_email: Email | None = None
     rounding_mode: never_null(ROUNDING, Rounding) = None
+    # Left out: unchanged; null or "" empties a text.
+    legal_name: text(200) | None = None
+    address_line1: text(200) | None = None
+    address_line2: text(200) | None = None
+    postcode: text(32) | None = None
+    city: text(128) | None = None
+    state: text(128) | None = None
+    country: Country | None = None
+    vat_id: text(32) | None = None
+    registration_number: text(64) | None = None
+    bank_details: text(2000) | None = None
+    charges_eu_vat: never_null(BOOLEAN, StrictBool) = None
 
 
 class CompanyOut(Schema):
@@ -51,6 +85,17 @@ class CompanyOut(Schema):
     default_currency: str
     notify_email: str
     rounding_mode: str
+    legal_name: str
+    address_line1: str
+    address_line2: str
+    postcode: str
+    city: str
+    state: str
+    country: str
+    vat_id: str
+    registration_number: str
+    bank_details: str
+    charges_eu_vat: bool
     default_group_id: int | None
     created_at: datetime
 

@@ -14,7 +14,7 @@ from datetime import date
 
 from groupbill import bulk_sql, clock
 from groupbill.audit.actions import Subject, record, wrap
-from groupbill.billing import invoices, taxes
+from groupbill.billing import invoices, parties, taxes
 from groupbill.billing.invoices import NewLine
 from groupbill.billing.models import Invoice, InvoiceLine, InvoiceStatus
 from groupbill.billing.signals import invoice_paid
@@ -39,16 +39,20 @@ def issue_drafts(company: Company, drafts: list[Draft], *, actor: str) -> list[I
     a negative total: the caller then issues them one by one to find which."""
     if not drafts:
         return []
-    rates = taxes.rates_for_clients(company.pk, {d.client_id for d in drafts})
+    client_ids = {d.client_id for d in drafts}
+    tax = taxes.Taxes.load(company, client_ids)
+    seller, buyers = parties.seller_of(company), parties.buyers_of(client_ids)
     mode = company.rounding_mode
     now = clock.now()
     rows, built = [], []
     for draft in drafts:
         invoice = Invoice(company_id=company.pk, client_id=draft.client_id, currency=draft.currency,
                           status=InvoiceStatus.OPEN, issued_on=draft.issued_on,
-                          due_on=draft.due_on)  # fmt: skip
+                          due_on=draft.due_on, seller=seller,
+                          buyer=buyers[draft.client_id])  # fmt: skip
+        decision = tax.decide(draft.client_id, draft.issued_on)
         lines = [
-            invoices.build_line(invoice, line, rates[draft.client_id], mode, position)
+            invoices.build_line(invoice, line, decision, mode, position)
             for position, line in enumerate(draft.lines, start=1)
         ]
         invoice.subtotal = sum(line.amount for line in lines)

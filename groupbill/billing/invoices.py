@@ -11,7 +11,7 @@ from django.db.models import Max, Sum
 from groupbill import bounds, clock
 from groupbill import validation as v
 from groupbill.audit.actions import record, wrap
-from groupbill.billing import ledger, lock_objects, taxes
+from groupbill.billing import ledger, lock_objects, parties, taxes
 from groupbill.billing.models import (
     Invoice,
     InvoiceLine,
@@ -20,6 +20,7 @@ from groupbill.billing.models import (
     LineKind,
 )
 from groupbill.clients.models import Client
+from groupbill.companies.queries import company_today
 from groupbill.currencies import clean_currency
 from groupbill.errors import Conflict, FieldError, ValidationFailed
 
@@ -93,10 +94,13 @@ def _editable(invoice: Invoice) -> None:
         raise Conflict(f"{invoice} is {invoice.status}; its lines can no longer change.")
 
 
-def build_line(invoice: Invoice, line: NewLine, rates, mode: str, position: int) -> InvoiceLine:
-    """An invoice line with its taxes (rounded per line), not saved."""
+def build_line(
+    invoice: Invoice, line: NewLine, decision: taxes.TaxDecision, mode: str, position: int
+) -> InvoiceLine:
+    """An invoice line with its taxes (rounded per line) and the decision behind them, not
+    saved."""
     amount = line.quantity * line.unit_amount
-    applied = rates if line.taxable else []
+    applied = decision.rates if line.taxable else []
     line_taxes = taxes.line_taxes(amount, applied, mode)
     exclusive = sum(t for t, r in zip(line_taxes, applied, strict=True) if not r.inclusive)
     row = InvoiceLine(
@@ -112,6 +116,8 @@ def build_line(invoice: Invoice, line: NewLine, rates, mode: str, position: int)
         taxable=line.taxable,
         total=amount + exclusive,
         position=position,
+        tax_rule=decision.rule if line.taxable else "",
+        tax_reason=decision.reason if line.taxable else "",
     )
     for level_rate, tax in zip(applied, line_taxes, strict=True):
         setattr(row, f"tax{level_rate.level}_rate", level_rate.rate)
@@ -134,11 +140,12 @@ def recalculate(invoice: Invoice) -> Invoice:
 def _insert_lines(invoice: Invoice, lines: list[NewLine]) -> None:
     if invoice.lines.count() + len(lines) > bounds.MAX_LINES:
         raise ValidationFailed.one("lines", f"an invoice has at most {bounds.MAX_LINES} lines")
-    rates = taxes.rates_for(invoice.client)
-    mode = invoice.company.rounding_mode
+    company = invoice.company
+    decision = taxes.decision_for(invoice.client, company_today(company))
     start = (invoice.lines.aggregate(last=Max("position"))["last"] or 0) + 1
     InvoiceLine.objects.bulk_create(
-        build_line(invoice, line, rates, mode, start + i) for i, line in enumerate(lines)
+        build_line(invoice, line, decision, company.rounding_mode, start + i)
+        for i, line in enumerate(lines)
     )
 
 
@@ -246,7 +253,9 @@ def issue_invoice(
         invoice.status = InvoiceStatus.OPEN
         invoice.issued_on = issued_on
         invoice.due_on = due_on
-        invoice.save(update_fields=["number", "status", "issued_on", "due_on"])
+        invoice.seller = parties.seller_of(invoice.company)
+        invoice.buyer = parties.buyers_of([invoice.client_id])[invoice.client_id]
+        invoice.save(update_fields=["number", "status", "issued_on", "due_on", "seller", "buyer"])
         ledger.settle(invoice)
         record(subject=invoice, actor=actor, action="invoice.issue",
                new=wrap({"number": invoice.number, "total": invoice.total,

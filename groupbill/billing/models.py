@@ -70,6 +70,9 @@ class Invoice(models.Model):
         "RecurringInvoice", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     recurring_period = models.IntegerField(null=True, blank=True)
+    # Who sold to whom, as they were when the invoice was issued (names, addresses, VAT IDs).
+    seller = models.JSONField(default=dict, blank=True)
+    buyer = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -140,6 +143,9 @@ class InvoiceLine(models.Model):
     tax2_amount = models.BigIntegerField(default=0)
     # amount + the taxes of exclusive rates (inclusive taxes are inside `amount`).
     total = models.BigIntegerField(default=0)
+    # The tax decision as it was made (rule and why): later rates or addresses never change it.
+    tax_rule = models.CharField(max_length=16, blank=True, default="")
+    tax_reason = models.CharField(max_length=300, blank=True, default="")
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -372,3 +378,21 @@ class SandboxCharge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operation} {self.idempotency_key}: {self.outcome}"
+
+
+class VatRate(models.Model):
+    """A member state's standard VAT rate from a day on: rates are data, and a change is a
+    new row, so invoices made before it keep the rate they were made with."""
+
+    country = models.CharField(max_length=2)
+    rate = models.DecimalField(max_digits=7, decimal_places=4)  # percent
+    valid_from = models.DateField()
+
+    class Meta:
+        ordering = ["country", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["country", "valid_from"], name="one_vat_rate_a_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"VAT {self.country} {self.rate}% from {self.valid_from}"

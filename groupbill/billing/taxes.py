@@ -1,14 +1,45 @@
-"""Which tax rates apply to a client, and the tax of a line. Rates come from the company's
-rules by country and state (the most specific rule of each level wins); tax-exempt clients
-pay none. The place is the primary contact's country and state."""
+"""The tax decision for a client's lines: which rates apply, by which rule, and why.
 
+A company either taxes by its own rules by place (country and state, the most specific
+rule of each level wins) or charges VAT by the EU's rules:
+
+- a buyer in the seller's country, or with no country given: the seller's country's VAT;
+- a business elsewhere in the EU (a valid VAT ID of a member state): reverse charge, 0 %;
+- a consumer elsewhere in the EU: the VAT of the buyer's country;
+- a buyer outside the EU: none.
+
+Tax-exempt clients pay none either way. The place is the primary contact's country and
+state. The decision (rates, rule, reason) is stored on each line, so a later rate or a
+moved client never changes an invoice already made."""
+
+from bisect import bisect_right
+from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from groupbill import money
+from babel import Locale
+
+from groupbill import money, vat_numbers
+from groupbill.billing.models import VatRate
 from groupbill.clients.models import Client, Contact, ContactRole
-from groupbill.companies.models import TaxRule
+from groupbill.companies.models import Company, TaxRule
+from groupbill.errors import ValidationFailed
+
+REVERSE_CHARGE_NOTE = (
+    "Reverse charge: VAT is to be accounted for by the recipient "
+    "(Article 196, Council Directive 2006/112/EC)."
+)
+
+
+class Rule:
+    EXEMPT = "exempt"
+    RULES = "rules"  # the company's own rules by place
+    DOMESTIC = "domestic"
+    REVERSE_CHARGE = "reverse_charge"
+    DESTINATION = "destination"
+    OUTSIDE_EU = "outside_eu"
 
 
 @dataclass(frozen=True)
@@ -17,6 +48,25 @@ class AppliedRate:
     name: str
     rate: Decimal
     inclusive: bool
+
+
+@dataclass(frozen=True)
+class TaxDecision:
+    rates: list[AppliedRate]
+    rule: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Buyer:
+    country: str
+    state: str
+    tax_id: str
+    exempt: bool
+
+
+def country_name(code: str) -> str:
+    return Locale("en").territories.get(code, code)
 
 
 def _best(rules, country: str, state: str) -> list[AppliedRate]:
@@ -32,38 +82,95 @@ def _best(rules, country: str, state: str) -> list[AppliedRate]:
     return [AppliedRate(r.level, r.name, r.rate, r.inclusive) for _, r in sorted(best.items())]
 
 
-def rates_for(client: Client) -> list[AppliedRate]:
-    """At most one rate per level, level 1 first."""
-    if client.tax_exempt:
-        return []
-    place = (
-        Contact.objects.filter(client=client, role=ContactRole.PRIMARY)
-        .values("country", "state")
-        .first()
-    )
-    if not place or not place["country"]:
-        return []
-    rules = TaxRule.objects.filter(company_id=client.company_id, country=place["country"])
-    return _best(rules, place["country"], place["state"])
+class VatTable:
+    """Standard VAT rates by country and day, loaded once."""
+
+    def __init__(self, rows):
+        self._days: dict[str, list[date]] = defaultdict(list)
+        self._rates: dict[str, list[Decimal]] = defaultdict(list)
+        for country, rate, valid_from in rows:  # ordered by country, then day
+            self._days[country].append(valid_from)
+            self._rates[country].append(rate)
+
+    @classmethod
+    def load(cls) -> "VatTable":
+        return cls(VatRate.objects.order_by("country", "valid_from").values_list(
+            "country", "rate", "valid_from"))  # fmt: skip
+
+    def rate(self, country: str, on: date) -> Decimal:
+        i = bisect_right(self._days.get(country, []), on)
+        if i == 0:
+            raise ValidationFailed.one(
+                "lines", f"no VAT rate of {country_name(country)} is known for {on}"
+            )
+        return self._rates[country][i - 1]
 
 
-def rates_for_clients(company_id: int, client_ids) -> dict[int, list[AppliedRate]]:
-    """`rates_for` of many clients of a company in three queries."""
-    out: dict[int, list[AppliedRate]] = {cid: [] for cid in client_ids}
-    exempt = set(Client.objects.filter(pk__in=out, tax_exempt=True).values_list("pk", flat=True))
-    places = {
-        client_id: (country, state)
-        for client_id, country, state in Contact.objects.filter(
-            client_id__in=out, role=ContactRole.PRIMARY
-        ).values_list("client_id", "country", "state")
-    }
-    rules = list(TaxRule.objects.filter(company_id=company_id))
-    if not rules:
-        return out
-    for client_id, (country, state) in places.items():
-        if client_id not in exempt and country:
-            out[client_id] = _best(rules, country, state)
-    return out
+def _vat(country: str, rate: Decimal) -> list[AppliedRate]:
+    return [AppliedRate(1, "VAT", rate, False)]
+
+
+def decide_eu(seller_country: str, buyer: Buyer, on: date, table: VatTable) -> TaxDecision:
+    """VAT by the EU's rules for a seller in `seller_country` (a member state)."""
+    seller_name = country_name(seller_country)
+    if not buyer.country or buyer.country == seller_country:
+        rate = table.rate(seller_country, on)
+        where = f"a buyer in {seller_name}" if buyer.country else "no billing country given"
+        return TaxDecision(_vat(seller_country, rate), Rule.DOMESTIC,
+                           f"VAT of {seller_name} at {rate.normalize():f}%: {where}")  # fmt: skip
+    buyer_name = country_name(buyer.country)
+    if buyer.country not in vat_numbers.EU_COUNTRIES:
+        return TaxDecision([], Rule.OUTSIDE_EU, f"No EU VAT: the buyer is in {buyer_name}, "
+                                                "outside the EU")  # fmt: skip
+    if vat_numbers.is_valid(buyer.tax_id):
+        return TaxDecision([], Rule.REVERSE_CHARGE,
+                           f"{REVERSE_CHARGE_NOTE} Buyer's VAT ID: {buyer.tax_id}")  # fmt: skip
+    rate = table.rate(buyer.country, on)
+    return TaxDecision(_vat(buyer.country, rate), Rule.DESTINATION,
+                       f"VAT of {buyer_name} at {rate.normalize():f}%: a consumer in "
+                       f"{buyer_name}")  # fmt: skip
+
+
+class Taxes:
+    """What the tax decisions of some of a company's clients need, loaded at once (four
+    queries at most, whatever the number of clients)."""
+
+    def __init__(self, company: Company, buyers: dict[int, Buyer], rules, table: VatTable | None):
+        self.company = company
+        self.buyers = buyers
+        self.rules = rules
+        self.table = table
+
+    @classmethod
+    def load(cls, company: Company, client_ids) -> "Taxes":
+        ids = list(client_ids)
+        clients = Client.objects.filter(pk__in=ids).values_list("pk", "tax_exempt", "tax_id")
+        places = dict(
+            ((cid, (country, state)) for cid, country, state in Contact.objects.filter(
+                client_id__in=ids, role=ContactRole.PRIMARY
+            ).values_list("client_id", "country", "state"))
+        )  # fmt: skip
+        buyers = {
+            pk: Buyer(*places.get(pk, ("", "")), tax_id, exempt) for pk, exempt, tax_id in clients
+        }
+        if company.charges_eu_vat:
+            return cls(company, buyers, [], VatTable.load())
+        return cls(company, buyers, list(TaxRule.objects.filter(company=company)), None)
+
+    def decide(self, client_id: int, on: date) -> TaxDecision:
+        buyer = self.buyers[client_id]
+        if buyer.exempt:
+            return TaxDecision([], Rule.EXEMPT, "Tax-exempt client")
+        if self.table is not None:
+            return decide_eu(self.company.country, buyer, on, self.table)
+        if not buyer.country or not self.rules:
+            return TaxDecision([], "", "")
+        rates = _best(self.rules, buyer.country, buyer.state)
+        return TaxDecision(rates, Rule.RULES if rates else "", "")
+
+
+def decision_for(client: Client, on: date) -> TaxDecision:
+    return Taxes.load(client.company, [client.pk]).decide(client.pk, on)
 
 
 def line_taxes(amount: int, rates: list[AppliedRate], mode: str) -> list[int]:

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
 from groupbill import validation as v
+from groupbill import vat_numbers
 from groupbill.audit.actions import record, record_changes, wrap
 from groupbill.clients import required_fields
 from groupbill.clients.contact_fields import CONTACT_FIELD_NAMES, clean_contact_value
@@ -234,7 +235,7 @@ CLIENT_CLEANERS = {
     "autosuspend": v.boolean,
     "suspension_delayed_until": v.optional_date,
     "tax_exempt": v.boolean,
-    "tax_id": lambda x: v.text(x, max_length=64),
+    "tax_id": lambda x: vat_numbers.clean(v.text(x, max_length=64)),
     "default_currency": clean_currency,
     "language": clean_language,
 }

@@ -4,11 +4,13 @@ import functools
 import zoneinfo
 from typing import Any
 
+from babel import Locale
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
 from groupbill import validation as v
+from groupbill import vat_numbers
 from groupbill.audit.actions import record, record_changes, wrap
 from groupbill.companies.models import Company, RoundingMode
 from groupbill.companies.signals import company_created
@@ -36,13 +38,50 @@ def clean_email_or_blank(value: Any) -> str:
     return value
 
 
+def clean_country_or_blank(value: Any) -> str:
+    value = v.text(value, max_length=2).upper()
+    if value and value not in Locale("en").territories:
+        raise ValueError("must be a two-letter ISO 3166 country code, e.g. DE or US")
+    return value
+
+
+def clean_vat_id(value: Any) -> str:
+    return vat_numbers.clean(v.text(value, max_length=32))
+
+
+def _text(max_length: int):
+    return lambda x: v.text(x, max_length=max_length)
+
+
 CLEANERS = {
     "name": lambda x: v.text(x, max_length=128, required=True),
     "timezone": clean_timezone,
     "default_currency": clean_currency,
     "notify_email": clean_email_or_blank,
     "rounding_mode": lambda x: v.choice(x, RoundingMode.values),
+    # The seller's identity, as invoices print it.
+    "legal_name": _text(200),
+    "address_line1": _text(200),
+    "address_line2": _text(200),
+    "postcode": _text(32),
+    "city": _text(128),
+    "state": _text(128),
+    "country": clean_country_or_blank,
+    "vat_id": clean_vat_id,
+    "registration_number": _text(64),
+    "bank_details": _text(2000),
+    "charges_eu_vat": v.boolean,
 }
+
+
+def _check_eu_vat(company: dict[str, Any], errors: list[v.FieldError]) -> None:
+    """VAT by the EU's rules needs a seller in a member state."""
+    country = company.get("country") or ""
+    if company.get("charges_eu_vat") and country not in vat_numbers.EU_COUNTRIES:
+        where = f"is {country}" if country else "is not set"
+        errors.append(v.FieldError(
+            "charges_eu_vat", f"needs the company's country to be an EU member state; it {where}"
+        ))  # fmt: skip
 
 
 def create_company(data: dict[str, Any], *, actor: str) -> Company:
@@ -51,6 +90,7 @@ def create_company(data: dict[str, Any], *, actor: str) -> Company:
     cleaned, errors = v.collect(data, CLEANERS)
     if "name" not in data:
         errors.append(v.FieldError("name", "is required"))
+    _check_eu_vat(cleaned, errors)
     v.raise_if(errors)
     with transaction.atomic():
         company = Company.objects.create(**cleaned)
@@ -66,6 +106,7 @@ def create_company(data: dict[str, Any], *, actor: str) -> Company:
 
 def update_company(company: Company, changes: dict[str, Any], *, actor: str) -> Company:
     cleaned, errors = v.collect(changes, CLEANERS)
+    _check_eu_vat({f: getattr(company, f) for f in CLEANERS} | cleaned, errors)
     v.raise_if(errors)
     with transaction.atomic():
         old = {f: getattr(company, f) for f in cleaned}

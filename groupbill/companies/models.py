@@ -16,6 +16,20 @@ class Company(models.Model):
     rounding_mode = models.CharField(
         max_length=16, choices=RoundingMode.choices, default=RoundingMode.HALF_UP
     )
+    # The seller, as invoices name it.
+    legal_name = models.CharField(max_length=200, blank=True, default="")
+    address_line1 = models.CharField(max_length=200, blank=True, default="")
+    address_line2 = models.CharField(max_length=200, blank=True, default="")
+    postcode = models.CharField(max_length=32, blank=True, default="")
+    city = models.CharField(max_length=128, blank=True, default="")
+    state = models.CharField(max_length=128, blank=True, default="")
+    country = models.CharField(max_length=2, blank=True, default="")
+    vat_id = models.CharField(max_length=32, blank=True, default="")
+    registration_number = models.CharField(max_length=64, blank=True, default="")
+    bank_details = models.TextField(blank=True, default="")  # printed for bank transfers
+    # VAT by the EU's rules (domestic, reverse charge, the buyer's country's rate) instead of
+    # the company's own tax rules by place.
+    charges_eu_vat = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

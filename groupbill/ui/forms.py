@@ -24,6 +24,34 @@ class CompanyForm(forms.Form):
     rounding_mode = forms.ChoiceField(choices=RoundingMode.choices, initial=RoundingMode.HALF_UP)
 
 
+class CompanyEditForm(CompanyForm):
+    """The company and the seller its invoices name (their legal identity and VAT)."""
+
+    legal_name = forms.CharField(
+        required=False, max_length=200, help_text="As invoices print it; the name above if empty"
+    )
+    address_line1 = forms.CharField(required=False, max_length=200, label="Address")
+    address_line2 = forms.CharField(required=False, max_length=200, label="Address (line 2)")
+    postcode = forms.CharField(required=False, max_length=32)
+    city = forms.CharField(required=False, max_length=128)
+    state = forms.CharField(required=False, max_length=128, label="State / region")
+    country = forms.CharField(required=False, max_length=2, help_text="ISO code, e.g. DE")
+    vat_id = forms.CharField(required=False, max_length=32, label="VAT ID")
+    registration_number = forms.CharField(
+        required=False, max_length=64, label="Company registration number"
+    )
+    bank_details = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Printed on invoices for payment by bank transfer",
+    )
+    charges_eu_vat = forms.BooleanField(required=False, label="Charge VAT by the EU's rules",
+                                        help_text="Domestic VAT, reverse charge for businesses "
+                                        "in other member states, the buyer's country's rate "
+                                        "for consumers there, none outside the EU")  # fmt: skip
+
+
 class GroupForm(forms.Form):
     name = forms.CharField(max_length=64)
     color = forms.CharField(

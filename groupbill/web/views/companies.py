@@ -8,7 +8,7 @@ from groupbill.errors import DomainError
 from groupbill.settings_catalog.actions import set_company_settings
 from groupbill.settings_catalog.catalog import CATALOG, Source
 from groupbill.settings_catalog.resolver import defaults, resolve_company
-from groupbill.ui.forms import CompanyForm, add_domain_errors
+from groupbill.ui.forms import CompanyEditForm, CompanyForm, add_domain_errors
 from groupbill.web.settings_form import build_rows
 from groupbill.web.views.common import actor, save_with_settings, staff_required
 
@@ -30,8 +30,8 @@ def company_list(request):
 @staff_required
 def company_edit(request, company_id: int):
     company = get_company(company_id)
-    initial = {f: getattr(company, f) for f in CompanyForm.base_fields}
-    form = CompanyForm(request.POST or None, initial=initial)
+    initial = {f: getattr(company, f) for f in CompanyEditForm.base_fields}
+    form = CompanyEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             actions.update_company(company, form.cleaned_data, actor=actor(request))

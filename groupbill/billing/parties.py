@@ -1,0 +1,57 @@
+"""Who sells and who buys, as an invoice prints them: taken when it is issued and kept on
+it, so a later change of address, name or VAT ID never rewrites an invoice."""
+
+from typing import Any
+
+from groupbill.clients.models import Client, Contact, ContactRole
+from groupbill.companies.models import Company
+
+
+def _lines(*parts: str) -> list[str]:
+    return [p for p in parts if p]
+
+
+def seller_of(company: Company) -> dict[str, Any]:
+    return {
+        "name": company.legal_name or company.name,
+        "address": _lines(
+            company.address_line1,
+            company.address_line2,
+            " ".join(_lines(company.postcode, company.city)),
+            company.state,
+        ),
+        "country": company.country,
+        "vat_id": company.vat_id,
+        "registration_number": company.registration_number,
+        "bank_details": company.bank_details,
+        "email": company.notify_email,
+    }
+
+
+def _buyer(contact: Contact | None, tax_id: str) -> dict[str, Any]:
+    if contact is None:
+        return {"name": "", "address": [], "country": "", "vat_id": tax_id, "email": ""}
+    person = f"{contact.first_name} {contact.last_name}".strip()
+    return {
+        "name": contact.company or person or contact.email,
+        "attention": person if contact.company else "",
+        "address": _lines(
+            contact.address1,
+            contact.address2,
+            " ".join(_lines(contact.zip, contact.city)),
+            contact.state,
+        ),
+        "country": contact.country,
+        "vat_id": tax_id,
+        "email": contact.email,
+    }
+
+
+def buyers_of(client_ids) -> dict[int, dict[str, Any]]:
+    """Each client as a buyer (the primary contact's name and address): two queries."""
+    ids = list(client_ids)
+    contacts = {
+        c.client_id: c for c in Contact.objects.filter(client_id__in=ids, role=ContactRole.PRIMARY)
+    }
+    tax_ids = dict(Client.objects.filter(pk__in=ids).values_list("pk", "tax_id"))
+    return {pk: _buyer(contacts.get(pk), tax_ids.get(pk, "")) for pk in ids}
