@@ -66,7 +66,10 @@ class CompanyView:
         return dict(clients.values_list("pk", "group_id"))
 
     def for_client(self, client_id: int) -> ClientSettings:
-        group_id = self.client_group[client_id]
+        group_id = self.client_group.get(client_id)
+        if group_id is None:  # a client added since the view was loaded
+            group_id = Client.objects.values_list("group_id", flat=True).get(pk=client_id)
+            self.client_group[client_id] = group_id
         return ClientSettings(self.groups[group_id], self.client_overrides.get(client_id))
 
     def for_group(self, group_id: int) -> GroupSettings:
