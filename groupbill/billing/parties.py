@@ -11,13 +11,19 @@ def _lines(*parts: str) -> list[str]:
     return [p for p in parts if p]
 
 
+def _address(line1: str, line2: str, postcode: str, city: str, state: str) -> list[str]:
+    """Street lines, then "postcode city, state" (the country is printed by name)."""
+    return _lines(line1, line2, ", ".join(_lines(" ".join(_lines(postcode, city)), state)))
+
+
 def seller_of(company: Company) -> dict[str, Any]:
     return {
         "name": company.legal_name or company.name,
-        "address": _lines(
+        "address": _address(
             company.address_line1,
             company.address_line2,
-            " ".join(_lines(company.postcode, company.city)),
+            company.postcode,
+            company.city,
             company.state,
         ),
         "country": company.country,
@@ -35,11 +41,8 @@ def _buyer(contact: Contact | None, tax_id: str) -> dict[str, Any]:
     return {
         "name": contact.company or person or contact.email,
         "attention": person if contact.company else "",
-        "address": _lines(
-            contact.address1,
-            contact.address2,
-            " ".join(_lines(contact.zip, contact.city)),
-            contact.state,
+        "address": _address(
+            contact.address1, contact.address2, contact.zip, contact.city, contact.state
         ),
         "country": contact.country,
         "vat_id": tax_id,

@@ -3,64 +3,59 @@
 `invoice_pdf(invoice)` is one invoice; `batch_pdf(invoices)` is many in one file, each
 starting on a new page with its own page numbers (the paper print queue prints it at once).
 
-fpdf2's core fonts (Helvetica) encode latin-1 only and need no font files. Every text goes
-through `_latin1`: typographic punctuation becomes its ASCII look-alike, accented letters
-outside latin-1 lose the accent, anything else becomes "?". A currency symbol outside latin-1
-(the euro sign) is written as the ISO code instead ("EUR 12.50"). No client text can make
-rendering fail.
+Text is drawn with DejaVu Sans (bundled in `fonts/`: Latin, Greek, Cyrillic and more) and,
+for what DejaVu lacks (Chinese, Japanese, Korean), Droid Sans Fallback, loaded only for a
+document that needs it. A character neither font has is drawn as "?": no client text can
+make rendering fail.
+
+An issued invoice prints its seller and buyer as they were when it was issued (the
+snapshots on the invoice); a draft prints them as they are now.
 """
 
+import functools
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 from babel.core import Locale, UnknownLocaleError
 from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal, get_currency_symbol
+from babel.numbers import format_currency, format_decimal
+from django.conf import settings
+from django.urls import reverse
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from groupbill.billing import parties
 from groupbill.billing.models import Invoice, InvoiceLine, InvoiceStatus
+from groupbill.billing.taxes import Rule, country_name
 from groupbill.clients.models import Contact, ContactRole
 from groupbill.money import to_decimal
 
-FONT = "Helvetica"
+FONTS = Path(__file__).parent / "fonts"
+FONT = "DejaVu"
+FALLBACK = "DroidFallback"
+_FILES = {FONT: "DejaVuSans.ttf", FALLBACK: "DroidSansFallback.ttf"}
 GREY = (110, 110, 110)
 RULE = (200, 200, 200)
-_PUNCTUATION = str.maketrans({
-    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"',
-    "\u2026": "...", "\u2022": "*", "\u2009": " ", "\u202f": " ", "\u2007": " ", "\u200b": "",
-    "\u0141": "L", "\u0142": "l", "\u0110": "D", "\u0111": "d", "\u0126": "H", "\u0127": "h",
-    "\u0131": "i", "\u0152": "OE", "\u0153": "oe", "\u1e9e": "SS", "\u20ac": "EUR",
-})  # fmt: skip
 
 
-def _latin1(text: str) -> str:
-    """`text` in characters the core fonts can draw."""
-    text = str(text).translate(_PUNCTUATION)
-    try:
-        text.encode("latin-1")
-        return text
-    except UnicodeEncodeError:
-        pass
-    out = []
-    for char in text:
-        try:
-            char.encode("latin-1")
-            out.append(char)
-            continue
-        except UnicodeEncodeError:
-            pass
-        decomposed = unicodedata.normalize("NFKD", char)
-        base = "".join(c for c in decomposed if not unicodedata.combining(c))
-        try:
-            out.append(base.encode("latin-1").decode("latin-1") if base else "?")
-        except UnicodeEncodeError:
-            out.append("?")
-    return "".join(out)
+@functools.cache
+def _codepoints(font: str) -> frozenset[int]:
+    return frozenset(TTFont(FONTS / _FILES[font], lazy=True).getBestCmap())
+
+
+def _drawable(char: str) -> str | None:
+    """The character, or what stands for it, if a font has it; else None."""
+    if char in "\n\t" or ord(char) in _codepoints(FONT):
+        return char
+    base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+    if base and all(ord(c) in _codepoints(FONT) for c in base):
+        return base
+    return None
 
 
 def locale_for(language: str) -> str:
@@ -71,14 +66,8 @@ def locale_for(language: str) -> str:
 
 
 def money_text(minor: int, currency: str, locale: str = "en_US") -> str:
-    """Minor units formatted by Babel for `currency`; a symbol the core fonts lack is
-    written as the ISO code."""
-    text = format_currency(to_decimal(minor, currency), currency, locale=locale)
-    symbol = get_currency_symbol(currency, locale=locale)
-    if _latin1(symbol) != symbol and symbol in text:
-        text = text.replace(symbol, f" {currency} ").replace("  ", " ").strip()
-        text = text.replace("- ", "-").replace("\xa0 ", "\xa0").replace(" \xa0", "\xa0")
-    return _latin1(text)
+    """Minor units formatted by Babel for `currency`."""
+    return format_currency(to_decimal(minor, currency), currency, locale=locale)
 
 
 def date_text(day: date | None, locale: str) -> str:
@@ -90,33 +79,54 @@ def rate_text(rate: Decimal, locale: str) -> str:
 
 
 class _Document(FPDF):
-    """Footer: the invoice's label and its own page count (several invoices share a file)."""
+    """Footer: the invoice's label and its own page count (several invoices share a file).
+    `text` makes any string drawable, loading the fallback font on first need."""
 
     label = ""
     first_page = 1
+
+    def __init__(self) -> None:
+        super().__init__(format="A4", unit="mm")
+        self.add_font(FONT, "", FONTS / "DejaVuSans.ttf")
+        self.add_font(FONT, "B", FONTS / "DejaVuSans-Bold.ttf")
+        self._fallback = False
+
+    def _use_fallback(self) -> None:
+        if not self._fallback:
+            self.add_font(FALLBACK, "", FONTS / _FILES[FALLBACK])
+            self.set_fallback_fonts([FALLBACK], exact_match=False)
+            self._fallback = True
+
+    def text(self, value: object) -> str:
+        text = str(value)
+        out = []
+        for char in text:
+            drawn = _drawable(char)
+            if drawn is None and ord(char) in _codepoints(FALLBACK):
+                self._use_fallback()
+                drawn = char
+            out.append("?" if drawn is None else drawn)
+        return "".join(out)
 
     def footer(self) -> None:
         self.set_y(-14)
         self.set_font(FONT, size=8)
         self.set_text_color(*GREY)
         page = self.page_no() - self.first_page + 1
-        self.cell(0, 5, _latin1(f"{self.label} - page {page}"), align="C")
+        self.cell(0, 5, self.text(f"{self.label} - page {page}"), align="C")
+        self.set_text_color(0, 0, 0)
+
+    def small_lines(self, width: float, lines: list[str]) -> None:
+        self.set_font(FONT, size=9)
+        self.set_text_color(*GREY)
+        for line in lines:
+            self.cell(width, 4.5, self.text(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_text_color(0, 0, 0)
 
 
-def _contacts(invoice: Invoice) -> tuple[Contact | None, Contact | None]:
+def _billing_contact(invoice: Invoice) -> Contact | None:
     contacts = list(invoice.client.contacts.all())  # prefetched
-    primary = next((c for c in contacts if c.role == ContactRole.PRIMARY), None)
-    billing = next((c for c in contacts if c.role == ContactRole.BILLING), None)
-    return primary, billing
-
-
-def _address(contact: Contact) -> list[str]:
-    name = f"{contact.first_name} {contact.last_name}".strip()
-    city = " ".join(p for p in (contact.zip, contact.city) if p)
-    lines = [name, contact.company, contact.address1, contact.address2,
-             ", ".join(p for p in (city, contact.state) if p), contact.country]  # fmt: skip
-    return [line for line in lines if line]
+    return next((c for c in contacts if c.role == ContactRole.BILLING), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +146,13 @@ class _Formats:
         return rate_text(rate, self.locale)
 
 
+def _parties(invoice: Invoice) -> tuple[dict, dict]:
+    """Seller and buyer: as issued, or as they are now for a draft."""
+    seller = invoice.seller or parties.seller_of(invoice.company)
+    buyer = invoice.buyer or parties.buyers_of([invoice.client_id])[invoice.client_id]
+    return seller, buyer
+
+
 def _write_invoice(pdf: _Document, invoice: Invoice) -> None:
     """One invoice from a new page: header, parties and dates, lines, totals, closing."""
     fmt = _Formats(locale_for(invoice.client.language), invoice.currency)
@@ -143,63 +160,76 @@ def _write_invoice(pdf: _Document, invoice: Invoice) -> None:
     pdf.label = title if invoice.number else f"Draft invoice #{invoice.pk}"
     pdf.add_page()
     pdf.first_page = pdf.page_no()
-    _write_header(pdf, invoice, title)
-    _write_parties(pdf, invoice, fmt)
+    seller, buyer = _parties(invoice)
+    _write_header(pdf, seller, title)
+    _write_parties(pdf, invoice, buyer, fmt)
     lines = _write_lines(pdf, invoice, fmt)
     _write_totals(pdf, invoice, lines, fmt)
-    _write_closing(pdf, invoice)
+    _write_closing(pdf, invoice, lines, seller, fmt)
 
 
-def _write_header(pdf: _Document, invoice: Invoice, title: str) -> None:
-    """The company left, the title right."""
+def _seller_lines(seller: dict) -> list[str]:
+    lines = list(seller.get("address", []))
+    if seller.get("country"):
+        lines.append(country_name(seller["country"]))
+    if seller.get("vat_id"):
+        lines.append(f"VAT ID: {seller['vat_id']}")
+    if seller.get("registration_number"):
+        lines.append(f"Registration: {seller['registration_number']}")
+    if seller.get("email"):
+        lines.append(seller["email"])
+    return lines
+
+
+def _write_header(pdf: _Document, seller: dict, title: str) -> None:
+    """The seller left (name, address, VAT ID), the title right."""
     width = pdf.epw
     top = pdf.get_y()
     pdf.set_font(FONT, "B", 16)
-    pdf.multi_cell(width * 0.6, 8, _latin1(invoice.company.name), new_x=XPos.LMARGIN)
-    pdf.set_font(FONT, size=9)
-    pdf.set_text_color(*GREY)
-    if invoice.company.notify_email:
-        pdf.cell(width * 0.6, 5, _latin1(invoice.company.notify_email), new_x=XPos.LMARGIN,
-                 new_y=YPos.NEXT)  # fmt: skip
-    pdf.set_text_color(0, 0, 0)
+    pdf.multi_cell(width * 0.6, 8, pdf.text(seller["name"]), new_x=XPos.LMARGIN)
+    pdf.small_lines(width * 0.6, _seller_lines(seller))
     after_company = pdf.get_y()
     pdf.set_xy(pdf.l_margin + width * 0.6, top)
     pdf.set_font(FONT, "B", 20)
-    pdf.cell(width * 0.4, 10, _latin1(title), align="R")
+    pdf.cell(width * 0.4, 10, pdf.text(title), align="R")
     pdf.set_y(max(after_company, top + 12) + 8)
 
 
-def _write_parties(pdf: _Document, invoice: Invoice, fmt: _Formats) -> None:
-    """The addressee left, the invoice's dates and status right, side by side."""
+def _write_parties(pdf: _Document, invoice: Invoice, buyer: dict, fmt: _Formats) -> None:
+    """The buyer left, the invoice's dates and status right, side by side."""
     block = pdf.get_y()
-    after_address = _write_bill_to(pdf, invoice)
+    after_address = _write_bill_to(pdf, invoice, buyer)
     after_facts = _write_facts(pdf, invoice, fmt, top=block)
     pdf.set_y(max(after_address, after_facts) + 8)
 
 
-def _write_bill_to(pdf: _Document, invoice: Invoice) -> float:
-    """The primary contact's address, the billing contact and the Tax ID; returns the y
-    below them."""
-    client = invoice.client
+def _buyer_lines(buyer: dict) -> list[str]:
+    lines = [buyer["name"], buyer.get("attention", ""), *buyer.get("address", [])]
+    if buyer.get("country"):
+        lines.append(country_name(buyer["country"]))
+    return [line for line in lines if line]
+
+
+def _write_bill_to(pdf: _Document, invoice: Invoice, buyer: dict) -> float:
+    """The buyer's name and address, the billing contact and the VAT or tax ID; returns
+    the y below them."""
     width = pdf.epw * 0.55
-    primary, billing = _contacts(invoice)
     pdf.set_font(FONT, "B", 8)
     pdf.set_text_color(*GREY)
     pdf.cell(width, 5, "BILL TO", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_text_color(0, 0, 0)
-    pdf.set_font(FONT, size=10)
-    address = _address(primary) if primary else [str(client)]
-    for i, line in enumerate(address):
+    for i, line in enumerate(_buyer_lines(buyer) or [str(invoice.client)]):
         pdf.set_font(FONT, "B" if i == 0 else "", 10)
-        pdf.cell(width, 5, _latin1(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(width, 5, pdf.text(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FONT, size=10)
+    billing = _billing_contact(invoice)
     if billing is not None:
         name = billing.display_name
         who = f"Attn: {name}" + (f" <{billing.email}>" if billing.email and billing.email != name
                                  else "")  # fmt: skip
-        pdf.cell(width, 5, _latin1(who), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    if client.tax_id:
-        pdf.cell(width, 5, _latin1(f"Tax ID: {client.tax_id}"), new_x=XPos.LMARGIN,
+        pdf.cell(width, 5, pdf.text(who), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if buyer.get("vat_id"):
+        pdf.cell(width, 5, pdf.text(f"VAT ID: {buyer['vat_id']}"), new_x=XPos.LMARGIN,
                  new_y=YPos.NEXT)  # fmt: skip
     return pdf.get_y()
 
@@ -221,7 +251,7 @@ def _write_facts(pdf: _Document, invoice: Invoice, fmt: _Formats, *, top: float)
         pdf.cell(width * 0.2, 5, label)
         pdf.set_text_color(0, 0, 0)
         pdf.set_font(FONT, "B", 10)
-        pdf.cell(width * 0.25, 5, _latin1(value), align="R")
+        pdf.cell(width * 0.25, 5, pdf.text(value), align="R")
         y += 5.5
     return y
 
@@ -232,7 +262,7 @@ def _write_lines(pdf: _Document, invoice: Invoice, fmt: _Formats) -> list[Invoic
     pdf.set_draw_color(*RULE)
     lines = list(invoice.lines.all())
     with pdf.table(
-        col_widths=(84, 12, 28, 28, 28),
+        col_widths=(80, 12, 28, 28, 32),
         text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
         borders_layout="HORIZONTAL_LINES",
         line_height=5,
@@ -242,33 +272,38 @@ def _write_lines(pdf: _Document, invoice: Invoice, fmt: _Formats) -> list[Invoic
     ) as table:
         table.row(["Description", "Qty", "Unit price", "Amount", "Tax"])
         for line in lines:
-            table.row(_line_cells(line, fmt))
+            table.row([pdf.text(cell) for cell in _line_cells(line, fmt)])
     pdf.ln(4)
     return lines
 
 
-def _line_cells(line: InvoiceLine, fmt: _Formats) -> list[str]:
-    """One table row: the description (with its period under it), quantity, unit price,
-    amount, and each tax as "rate amount"."""
-    description = line.description
-    if line.period_start and line.period_end:
-        period = f"{fmt.date(line.period_start)} - "
-        period += fmt.date(line.period_last_day)
-        description = f"{description}\n{period}"
+def _line_tax(line: InvoiceLine, fmt: _Formats) -> str:
+    if line.tax_rule == Rule.REVERSE_CHARGE:
+        return "0% reverse charge"
     taxes = [
         f"{fmt.rate(rate)} {fmt.money(amount)}"
         for rate, amount in ((line.tax1_rate, line.tax1_amount),
                              (line.tax2_rate, line.tax2_amount))
         if amount
     ]  # fmt: skip
-    return [_latin1(description), str(line.quantity), fmt.money(line.unit_amount),
-            fmt.money(line.amount), "\n".join(taxes) or "-"]  # fmt: skip
+    return "\n".join(taxes) or "-"
+
+
+def _line_cells(line: InvoiceLine, fmt: _Formats) -> list[str]:
+    """One table row: the description (with its period under it, once), quantity, unit
+    price, amount, and each tax as "rate amount"."""
+    description = line.description
+    if line.period_start and line.period_end:
+        period = f"{fmt.date(line.period_start)} - {fmt.date(line.period_last_day)}"
+        description = f"{description}\n{period}"
+    return [description, str(line.quantity), fmt.money(line.unit_amount),
+            fmt.money(line.amount), _line_tax(line, fmt)]  # fmt: skip
 
 
 def _total_rows(
     invoice: Invoice, lines: list[InvoiceLine], fmt: _Formats
 ) -> list[tuple[str, str, bool]]:
-    """(label, amount, strong): subtotal, taxes, total, payments, balance due."""
+    """(label, amount, strong): subtotal, taxes per rate, total, payments, balance due."""
     m = fmt.money
     rows = [("Subtotal", m(invoice.subtotal), False)]
     for label, amount in _taxes(lines, fmt.locale):
@@ -295,21 +330,53 @@ def _write_totals(
             pdf.set_draw_color(*RULE)
             pdf.line(pdf.get_x(), pdf.get_y(), pdf.l_margin + width, pdf.get_y())
         pdf.set_font(FONT, "B" if strong else "", 10)
-        pdf.cell(60, 6, _latin1(label))
-        pdf.cell(40, 6, value, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(60, 6, pdf.text(label))
+        pdf.cell(40, 6, pdf.text(value), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def _write_closing(pdf: _Document, invoice: Invoice) -> None:
-    """A void invoice says so; then the invoice's notes, small and grey."""
+def _tax_notes(lines: list[InvoiceLine]) -> list[str]:
+    """What the law wants said of untaxed lines (reverse charge, outside the EU), once."""
+    untaxed = (Rule.REVERSE_CHARGE, Rule.OUTSIDE_EU)
+    reasons = (line.tax_reason for line in lines if line.tax_rule in untaxed)
+    return list(dict.fromkeys(reason for reason in reasons if reason))
+
+
+def _pay_link(invoice: Invoice) -> str:
+    path = reverse("portal:invoice_pay", kwargs={"invoice_id": invoice.pk})
+    base = settings.PORTAL_BASE_URL
+    return f"{base}{path}" if base else "your client portal"
+
+
+def _payment_instructions(invoice: Invoice, seller: dict, fmt: _Formats) -> list[str]:
+    if invoice.status != InvoiceStatus.OPEN or invoice.balance_due <= 0:
+        return []
+    due = f"Please pay {fmt.money(invoice.balance_due)} by {fmt.date(invoice.due_on)}"
+    lines = [f"{due}: online at {_pay_link(invoice)}"]
+    if seller.get("bank_details"):
+        lines.append(f"or by bank transfer to {seller['bank_details']}, "
+                     f"reference \"Invoice {invoice.number}\".")  # fmt: skip
+    return lines
+
+
+def _write_closing(
+    pdf: _Document, invoice: Invoice, lines: list[InvoiceLine], seller: dict, fmt: _Formats
+) -> None:
+    """A void invoice says so; then tax notes, how to pay, and the notes, small."""
     if invoice.status == InvoiceStatus.VOID:
         pdf.ln(4)
         pdf.set_font(FONT, "B", 12)
-        pdf.cell(0, 6, "VOID - this invoice was cancelled.", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    if invoice.notes:
-        pdf.ln(6)
-        pdf.set_font(FONT, size=9)
-        pdf.set_text_color(*GREY)
-        pdf.multi_cell(0, 4.5, _latin1(invoice.notes), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(0, 6, "VOID - this invoice was cancelled.", new_x=XPos.LMARGIN,
+                 new_y=YPos.NEXT)  # fmt: skip
+    for block, bold in ((_tax_notes(lines), True),
+                        (_payment_instructions(invoice, seller, fmt), False),
+                        ([invoice.notes] if invoice.notes else [], False)):  # fmt: skip
+        if not block:
+            continue
+        pdf.ln(5)
+        pdf.set_font(FONT, "B" if bold else "", 9)
+        pdf.set_text_color(*((0, 0, 0) if bold else GREY))
+        for paragraph in block:
+            pdf.multi_cell(0, 4.5, pdf.text(paragraph), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_text_color(0, 0, 0)
 
 
@@ -319,23 +386,33 @@ def _heading_style():
     return FontFace(emphasis="BOLD", color=(60, 60, 60), fill_color=(238, 238, 238))
 
 
+def _tax_label(level: int, rule: str, rate: Decimal, locale: str) -> str:
+    if rule in (Rule.DOMESTIC, Rule.DESTINATION):
+        return f"VAT {rate_text(rate, locale)}"
+    return f"Tax {level} ({rate_text(rate, locale)})"
+
+
 def _taxes(lines, locale: str) -> list[tuple[str, int]]:
-    """Tax totals per level and rate, in that order: ("Tax 1 (19%)", amount)."""
-    totals: dict[tuple[int, Decimal], int] = {}
+    """Tax totals per level, rule and rate, in that order: ("VAT 19%", amount), or
+    ("Tax 1 (5%)", amount) for the company's own rules; a reverse-charged total shows 0."""
+    totals: dict[tuple[int, str, Decimal], int] = {}
     for line in lines:
+        if line.tax_rule == Rule.REVERSE_CHARGE:
+            totals.setdefault((1, line.tax_rule, Decimal(0)), 0)
         for level, rate, amount in ((1, line.tax1_rate, line.tax1_amount),
                                     (2, line.tax2_rate, line.tax2_amount)):  # fmt: skip
             if amount:
-                key = (level, Decimal(rate))
+                key = (level, line.tax_rule, Decimal(rate))
                 totals[key] = totals.get(key, 0) + amount
     return [
-        (f"Tax {level} ({rate_text(rate, locale)})", amount)
-        for (level, rate), amount in sorted(totals.items())
-    ]
+        ("VAT 0% (reverse charge)" if rule == Rule.REVERSE_CHARGE
+         else _tax_label(level, rule, rate, locale), amount)
+        for (level, rule, rate), amount in sorted(totals.items())
+    ]  # fmt: skip
 
 
 def _document() -> _Document:
-    pdf = _Document(format="A4", unit="mm")
+    pdf = _Document()
     pdf.set_margins(18, 16, 18)
     pdf.set_auto_page_break(True, margin=20)
     pdf.set_title("Invoices")
