@@ -50,6 +50,14 @@ def _buyer(contact: Contact | None, tax_id: str) -> dict[str, Any]:
     }
 
 
+def of_invoice(invoice) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Seller and buyer of an invoice: as issued, or as they are now for a draft (or an
+    invoice issued before parties were kept)."""
+    seller = invoice.seller or seller_of(invoice.company)
+    buyer = invoice.buyer or buyers_of([invoice.client_id])[invoice.client_id]
+    return seller, buyer
+
+
 def buyers_of(client_ids) -> dict[int, dict[str, Any]]:
     """Each client as a buyer (the primary contact's name and address): two queries."""
     ids = list(client_ids)

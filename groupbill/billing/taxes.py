@@ -169,6 +169,13 @@ class Taxes:
         return TaxDecision(rates, Rule.RULES if rates else "", "")
 
 
+def notes_of(lines) -> list[str]:
+    """What an invoice must say of its untaxed lines (reverse charge, outside the EU), once."""
+    untaxed = (Rule.REVERSE_CHARGE, Rule.OUTSIDE_EU)
+    reasons = (line.tax_reason for line in lines if line.tax_rule in untaxed)
+    return list(dict.fromkeys(reason for reason in reasons if reason))
+
+
 def decision_for(client: Client, on: date) -> TaxDecision:
     return Taxes.load(client.company, [client.pk]).decide(client.pk, on)
 

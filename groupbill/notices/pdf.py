@@ -31,7 +31,7 @@ from fpdf.enums import XPos, YPos
 
 from groupbill.billing import parties
 from groupbill.billing.models import Invoice, InvoiceLine, InvoiceStatus
-from groupbill.billing.taxes import Rule, country_name
+from groupbill.billing.taxes import Rule, country_name, notes_of
 from groupbill.clients.models import Contact, ContactRole
 from groupbill.money import to_decimal
 
@@ -146,13 +146,6 @@ class _Formats:
         return rate_text(rate, self.locale)
 
 
-def _parties(invoice: Invoice) -> tuple[dict, dict]:
-    """Seller and buyer: as issued, or as they are now for a draft."""
-    seller = invoice.seller or parties.seller_of(invoice.company)
-    buyer = invoice.buyer or parties.buyers_of([invoice.client_id])[invoice.client_id]
-    return seller, buyer
-
-
 def _write_invoice(pdf: _Document, invoice: Invoice) -> None:
     """One invoice from a new page: header, parties and dates, lines, totals, closing."""
     fmt = _Formats(locale_for(invoice.client.language), invoice.currency)
@@ -160,7 +153,7 @@ def _write_invoice(pdf: _Document, invoice: Invoice) -> None:
     pdf.label = title if invoice.number else f"Draft invoice #{invoice.pk}"
     pdf.add_page()
     pdf.first_page = pdf.page_no()
-    seller, buyer = _parties(invoice)
+    seller, buyer = parties.of_invoice(invoice)
     _write_header(pdf, seller, title)
     _write_parties(pdf, invoice, buyer, fmt)
     lines = _write_lines(pdf, invoice, fmt)
@@ -334,13 +327,6 @@ def _write_totals(
         pdf.cell(40, 6, pdf.text(value), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def _tax_notes(lines: list[InvoiceLine]) -> list[str]:
-    """What the law wants said of untaxed lines (reverse charge, outside the EU), once."""
-    untaxed = (Rule.REVERSE_CHARGE, Rule.OUTSIDE_EU)
-    reasons = (line.tax_reason for line in lines if line.tax_rule in untaxed)
-    return list(dict.fromkeys(reason for reason in reasons if reason))
-
-
 def _pay_link(invoice: Invoice) -> str:
     path = reverse("portal:invoice_pay", kwargs={"invoice_id": invoice.pk})
     base = settings.PORTAL_BASE_URL
@@ -367,7 +353,7 @@ def _write_closing(
         pdf.set_font(FONT, "B", 12)
         pdf.cell(0, 6, "VOID - this invoice was cancelled.", new_x=XPos.LMARGIN,
                  new_y=YPos.NEXT)  # fmt: skip
-    for block, bold in ((_tax_notes(lines), True),
+    for block, bold in ((notes_of(lines), True),
                         (_payment_instructions(invoice, seller, fmt), False),
                         ([invoice.notes] if invoice.notes else [], False)):  # fmt: skip
         if not block:

@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from groupbill import money
+from groupbill.billing import parties, taxes
 from groupbill.billing.models import Invoice, InvoiceStatus, TransactionStatus
 from groupbill.billing.payments import balances
 from groupbill.errors import DomainError
@@ -27,6 +28,8 @@ def invoice_list(request):
 @client_required
 def invoice_detail(request, invoice_id: int):
     invoice = own(_invoices(), request, invoice_id)
+    seller, buyer = parties.of_invoice(invoice)
+    lines = list(invoice.lines.order_by("position", "pk"))
     credit = next(
         (b.credit for b in balances([request.client.pk])[request.client.pk]
          if b.currency == invoice.currency),
@@ -37,7 +40,10 @@ def invoice_detail(request, invoice_id: int):
         "portal/invoices/detail.html",
         {
             "invoice": invoice,
-            "lines": invoice.lines.order_by("position", "pk"),
+            "lines": lines,
+            "seller": seller,
+            "buyer": buyer,
+            "tax_notes": taxes.notes_of(lines),
             "payments": invoice.applications.select_related(
                 "transaction__payment_account"
             ).order_by("pk"),
