@@ -60,6 +60,26 @@ def make_client(company):
 
 
 @pytest.fixture
+def ada(make_client, group):
+    """Ada Lovelace in the Resellers group (her currency is the company's, EUR)."""
+    return make_client(group=group)
+
+
+PROBLEM = "application/problem+json"
+
+
+def field_errors(response) -> dict[str, str]:
+    """An API refusal's errors, field to message."""
+    assert response["Content-Type"] == PROBLEM
+    return {e["field"]: e["message"] for e in response.json()["errors"]}
+
+
+def failure_fields(exc_info) -> dict[str, str]:
+    """A refused action's errors (`pytest.raises(ValidationFailed)`), field to message."""
+    return {e.field: e.message for e in exc_info.value.errors}
+
+
+@pytest.fixture
 def api_key(db):
     _, raw = create_api_key("tests", actor=ACTOR)
     return raw
@@ -147,6 +167,14 @@ def staff_user(django_user_model):
     )
 
 
+@pytest.fixture
+def staff(staff_user):
+    """An HTTP client signed in as staff: a client of its own, so `client` stays anonymous."""
+    http = HttpClient()
+    http.force_login(staff_user)
+    return http
+
+
 def sign_in(http: HttpClient, username="staff", password="correct horse") -> bool:
     """A staff sign-in through the login form, as the sign-in limits see one (Django's
     test client `login()` passes no request, which django-axes refuses)."""
@@ -174,7 +202,7 @@ def portal_account(client, password: str = PORTAL_PASSWORD):
 
 def portal_session(client, password: str = PORTAL_PASSWORD) -> HttpClient:
     """An HTTP client signed in to the portal as this client (CSRF is not checked, as in
-    Django's test client; test_portal_authz checks it)."""
+    Django's test client; tests/portal/test_authz.py checks it)."""
     account = portal_account(client, password)
     http = HttpClient()
     response = http.post("/portal/login/", {"email": account.login, "password": password})

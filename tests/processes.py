@@ -62,6 +62,15 @@ def groupbill(*args: str, **env: str) -> subprocess.Popen:
     )
 
 
+def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """`groupbill ARGS` run to its end in this process's environment (not pointed at the test
+    database): for commands that read no data, such as `--version` or `check`."""
+    return subprocess.run(
+        [sys.executable, "-m", "groupbill.cli", *args],
+        env={**os.environ, **env}, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
 def kill(process: subprocess.Popen) -> None:
     """SIGKILL: no handler, no cleanup, no finally block runs."""
     process.send_signal(signal.SIGKILL)
