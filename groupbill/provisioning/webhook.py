@@ -4,16 +4,14 @@
 Headers: `Content-Type: application/json`, `Groupbill-Event-Id: <key>` (the caller's
 idempotency key, also the event's `id`: a retried effect carries the same id, so receivers
 deduplicate on it) and `Groupbill-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of
-"<t>.<body>" keyed with the package's webhook_secret>`. `verify_signature` is the check
-receivers make. Redirects are not followed (a 3xx fails): a signed POST is only sent to the
-URL staff configured.
+"<t>.<body>" keyed with the package's webhook_secret>` (groupbill.signing, shared with the
+company's event webhooks). `verify_signature` is the check receivers make. Redirects are
+not followed (a 3xx fails): a signed POST is only sent to the URL staff configured.
 
 The signature time is the wall clock, not the engine's `as_of`: receivers compare it with
 their own clock to refuse replays.
 """
 
-import hashlib
-import hmac
 import http.client
 import json
 import time
@@ -25,61 +23,16 @@ from urllib.parse import urlsplit
 
 from groupbill.clients.models import Contact, ContactRole
 from groupbill.provisioning.base import ModuleResult
+from groupbill.signing import SIGNATURE_TOLERANCE as SIGNATURE_TOLERANCE
+from groupbill.signing import signature_header
+from groupbill.signing import verify_signature as verify_signature
 
 if TYPE_CHECKING:
     from groupbill.catalog.models import Package
     from groupbill.services.models import Service
 
 DEFAULT_TIMEOUT = 10.0  # seconds, for connecting and for each read
-SIGNATURE_TOLERANCE = 300  # seconds a receiver should accept a signature for
 USER_AGENT = "Groupbill-Webhook/1"
-_MAX_TIMESTAMP_DIGITS = 15
-
-
-def signature_header(secret: str, body: bytes, timestamp: int) -> str:
-    return f"t={timestamp},v1={_digest(secret, timestamp, body)}"
-
-
-def verify_signature(
-    secret: str,
-    header: str,
-    body: bytes | str,
-    tolerance_seconds: int = SIGNATURE_TOLERANCE,
-    now: float | None = None,
-) -> bool:
-    """Whether `header` (a `Groupbill-Signature` value) signs exactly `body` with `secret`
-    and was made within `tolerance_seconds` of `now` (default: the wall clock). Several
-    `v1=` entries are allowed (any one may match), which lets a secret be rotated."""
-    if not secret or not isinstance(header, str):
-        return False
-    if isinstance(body, str):
-        body = body.encode()
-    timestamps, signatures = [], []
-    for part in header.split(","):
-        name, equals, value = part.strip().partition("=")
-        if not equals:
-            continue
-        if name == "t":
-            timestamps.append(value)
-        elif name == "v1":
-            signatures.append(value)
-    if len(timestamps) != 1 or not signatures:
-        return False
-    [t] = timestamps
-    if not (t.isascii() and t.isdigit() and len(t) <= _MAX_TIMESTAMP_DIGITS):
-        return False
-    timestamp = int(t)
-    now = time.time() if now is None else now
-    if abs(now - timestamp) > tolerance_seconds:
-        return False
-    expected = _digest(secret, timestamp, body).encode()
-    # compare_digest on bytes: a non-ASCII str would raise instead of answering False.
-    return any(hmac.compare_digest(expected, s.encode()) for s in signatures)
-
-
-def _digest(secret: str, timestamp: int, body: bytes) -> str:
-    signed = str(timestamp).encode() + b"." + body
-    return hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
 def build_event(
