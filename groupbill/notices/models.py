@@ -95,3 +95,89 @@ class MessageTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.company_id})"
+
+
+class WebhookEndpoint(models.Model):
+    """A URL of the company's that is sent the events it subscribed to (notices.webhooks),
+    each signed with `secret` (shown to staff once, when the endpoint is created; kept as
+    the packages' provisioning webhook secrets are, since signing needs it)."""
+
+    company = models.ForeignKey("companies.Company", on_delete=models.CASCADE,
+                                related_name="webhook_endpoints")  # fmt: skip
+    url = models.URLField(max_length=500)
+    description = models.CharField(max_length=200, blank=True, default="")
+    secret = models.CharField(max_length=128)
+    event_types = models.JSONField(default=list)  # a subset of webhooks.EVENT_TYPES
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["company", "active"])]
+
+    def __str__(self) -> str:
+        return f"Webhook endpoint #{self.pk} {self.url}"
+
+    def audit_subject(self) -> Subject:
+        return Subject("webhook_endpoint", self.company_id, self.pk, f"Webhook endpoint {self.url}")
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint, written in the transaction that caused the event and
+    sent by notices.webhook_sender like an outbox message (claim, retry with backoff,
+    `unknown` after a stale claim). Once per event and endpoint."""
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE,
+                                 related_name="deliveries")  # fmt: skip
+    company = models.ForeignKey("companies.Company", on_delete=models.CASCADE, related_name="+")
+    event_type = models.CharField(max_length=40)
+    event_id = models.CharField(max_length=200)
+    payload = models.JSONField()  # the event, as documented in the README
+    status = models.CharField(
+        max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_excerpt = models.CharField(max_length=500, blank=True, default="")
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["status", "id"]),
+            models.Index(fields=["endpoint", "-id"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["endpoint", "event_id"], name="webhook_delivery_once_per_endpoint"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_id} ({self.status})"
+
+    def audit_subject(self) -> Subject:
+        return Subject("webhook_delivery", self.company_id, self.pk,
+                       f"Webhook delivery {self.event_type} #{self.pk}")  # fmt: skip
+
+
+class WebhookAttempt(models.Model):
+    """Each POST of a delivery and what came back (or why nothing did)."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE,
+                                 related_name="attempt_log")  # fmt: skip
+    at = models.DateTimeField()
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_excerpt = models.CharField(max_length=500, blank=True, default="")
+    error = models.CharField(max_length=500, blank=True, default="")
+    redelivery = models.BooleanField(default=False)  # asked for by staff
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"Attempt {self.at:%Y-%m-%d %H:%M:%S} {self.response_code or self.error}"

@@ -19,24 +19,18 @@ import smtplib
 import ssl
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.utils import make_msgid
 
 from babel.core import Locale, UnknownLocaleError
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
-from django.db import connection, transaction
-from django.db.models import Q
 
 from groupbill.clients.models import Contact, ContactRole
-from groupbill.notices import rendering
+from groupbill.notices import claims, rendering
 from groupbill.notices.models import MessageStatus, OutboxMessage
 from groupbill.notices.pdf import invoice_pdf
 
-CLAIM_TIMEOUT = timedelta(minutes=10)
-MAX_ATTEMPTS = 8
-FIRST_BACKOFF = timedelta(minutes=1)
-MAX_BACKOFF = timedelta(hours=1)
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 
 
@@ -50,11 +44,6 @@ class PermanentFailure(Exception):
 
 class OutcomeUnknown(Exception):
     """The message data left us but the server's verdict never came back."""
-
-
-def backoff(attempts: int) -> timedelta:
-    """Wait after the `attempts`-th failed try: 1, 2, 4, ... minutes, at most an hour."""
-    return min(FIRST_BACKOFF * 2 ** (attempts - 1), MAX_BACKOFF)
 
 
 def _refusal(code: int, reply: bytes | str, step: str) -> Exception:
@@ -185,34 +174,20 @@ class Summary:
 
 def expire_stale_claims(now: datetime) -> int:
     """A message claimed more than 10 minutes ago whose sender never reported: `unknown`."""
-    return OutboxMessage.objects.filter(
-        status=MessageStatus.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT
-    ).update(
-        status=MessageStatus.UNKNOWN,
-        last_error="the sender stopped while sending (claim older than 10 minutes); "
+    return claims.expire_stale_claims(
+        OutboxMessage,
+        now,
+        "the sender stopped while sending (claim older than 10 minutes); "
         "the message may or may not have been delivered",
     )
 
 
 def claim_next(now: datetime) -> OutboxMessage | None:
     """Mark the oldest due pending message `sending`, for this sender only."""
-    while True:
-        with transaction.atomic():
-            due = OutboxMessage.objects.filter(
-                Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
-                status=MessageStatus.PENDING,
-            ).order_by("pk")
-            if connection.features.has_select_for_update_skip_locked:
-                due = due.select_for_update(skip_locked=True)
-            pk = due.values_list("pk", flat=True).first()
-            if pk is None:
-                return None
-            # The status guard makes the claim safe even without row locks.
-            claimed = OutboxMessage.objects.filter(pk=pk, status=MessageStatus.PENDING).update(
-                status=MessageStatus.SENDING, claimed_at=now
-            )
-        if claimed:
-            return OutboxMessage.objects.select_related("company", "client").get(pk=pk)
+    pk = claims.claim_next(OutboxMessage, now)
+    if pk is None:
+        return None
+    return OutboxMessage.objects.select_related("company", "client").get(pk=pk)
 
 
 def _client_name_and_locale(message: OutboxMessage) -> tuple[str, str]:
@@ -277,13 +252,9 @@ def _finish(message: OutboxMessage, now: datetime, outcome: str, error: str = ""
     if outcome == "sent":
         fields.update(status=MessageStatus.SENT, sent_at=now, next_attempt_at=None)
     elif outcome == "retry":
-        attempts = message.attempts
-        if attempts >= MAX_ATTEMPTS:
+        fields.update(claims.retry_or_give_up(message.attempts, now, error))
+        if fields["status"] == MessageStatus.FAILED:
             outcome = "failed"
-            fields.update(status=MessageStatus.FAILED, next_attempt_at=None,
-                          last_error=f"gave up after {attempts} attempts: {error}")  # fmt: skip
-        else:
-            fields.update(status=MessageStatus.PENDING, next_attempt_at=now + backoff(attempts))
     elif outcome == "failed":
         fields.update(status=MessageStatus.FAILED, next_attempt_at=None)
     else:
