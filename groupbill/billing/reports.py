@@ -1,0 +1,338 @@
+"""Reports on the ledger: what is owed and how late (ageing), what came in (income), what
+was invoiced (revenue by month and by client group) and the tax on it (by rate and
+country).
+
+Every figure is per currency (amounts of different currencies are never added) in
+integer minor units, and every function is a fixed number of set-based queries whatever
+the book's size. Days are the company's calendar days: "today" is the caller's
+(`companies.queries.company_today`), months are the company's local months.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
+from django.db.models import Count, F, Q, Sum, TextField, Value
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Coalesce, TruncMonth
+
+from groupbill.billing.models import (
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    Transaction,
+    TransactionKind,
+    TransactionStatus,
+)
+from groupbill.companies.models import Company
+
+# Days past due, both ends included: "current" is not yet due (or due today).
+AGEING_BUCKETS: list[tuple[str, str, int | None, int | None]] = [
+    ("current", "Current", None, 0),
+    ("1_30", "1–30 days", 1, 30),  # noqa: RUF001
+    ("31_60", "31–60 days", 31, 60),  # noqa: RUF001
+    ("61_90", "61–90 days", 61, 90),  # noqa: RUF001
+    ("90_plus", "Over 90 days", 91, None),
+]
+ISSUED = [InvoiceStatus.OPEN, InvoiceStatus.PAID]
+
+
+def month_starts(today: date, months: int) -> list[date]:
+    """The first days of the last `months` months, the oldest first, today's month last."""
+    first = today.replace(day=1)
+    return [first - relativedelta(months=n) for n in range(months - 1, -1, -1)]
+
+
+def local_midnight(day: date, company: Company) -> datetime:
+    """The moment a company's calendar day begins."""
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(company.timezone))
+
+
+# --- Ageing ------------------------------------------------------------------------
+
+
+@dataclass
+class Ageing:
+    """Open balances of one currency by how long they are overdue."""
+
+    currency: str
+    amounts: dict[str, int]  # bucket key -> balance due
+    counts: dict[str, int]  # bucket key -> invoices
+
+    @property
+    def total(self) -> int:
+        return sum(self.amounts.values())
+
+    @property
+    def overdue(self) -> int:
+        return self.total - self.amounts["current"]
+
+    @property
+    def overdue_count(self) -> int:
+        return sum(self.counts.values()) - self.counts["current"]
+
+
+def _bucket_filter(today: date, low: int | None, high: int | None) -> Q:
+    """Invoices `low` to `high` days past due on `today` (due_on = today - days)."""
+    q = Q()
+    if low is not None:
+        q &= Q(due_on__lte=today - timedelta(days=low))
+    if high is not None:
+        q &= Q(due_on__gte=today - timedelta(days=high)) | (
+            Q(due_on__isnull=True) if low is None else Q()
+        )
+    return q
+
+
+def ageing(company: Company, today: date) -> list[Ageing]:
+    """Accounts-receivable ageing per currency: the balance due of every open invoice by
+    days past its due date on `today`. One query."""
+    balance = F("total") - F("amount_paid")
+    aggregates = {}
+    for key, _, low, high in AGEING_BUCKETS:
+        bucket = _bucket_filter(today, low, high)
+        aggregates[f"a_{key}"] = Coalesce(Sum(balance, filter=bucket), 0)
+        aggregates[f"n_{key}"] = Count("pk", filter=bucket)
+    rows = (
+        Invoice.objects.filter(company=company, status=InvoiceStatus.OPEN)
+        .annotate(balance=balance)
+        .filter(balance__gt=0)
+        .values("currency")
+        .annotate(**aggregates)
+        .order_by("currency")
+    )
+    return [
+        Ageing(
+            row["currency"],
+            {key: row[f"a_{key}"] for key, *_ in AGEING_BUCKETS},
+            {key: row[f"n_{key}"] for key, *_ in AGEING_BUCKETS},
+        )
+        for row in rows
+    ]
+
+
+# --- Income (money received) ---------------------------------------------------------
+
+
+@dataclass
+class Series:
+    """Amounts of one currency by month (first days), oldest first."""
+
+    currency: str
+    months: list[date]
+    amounts: list[int]
+
+    def at(self, month: date) -> int:
+        return self.amounts[self.months.index(month)] if month in self.months else 0
+
+
+def _by_month(rows, months: list[date], amount: str = "amount") -> list[Series]:
+    found: dict[str, dict[date, int]] = defaultdict(dict)
+    for row in rows:
+        month = row["month"]
+        month = month.date() if isinstance(month, datetime) else month
+        found[row["currency"]][month] = found[row["currency"]].get(month, 0) + row[amount]
+    return [
+        Series(currency, months, [by_month.get(m, 0) for m in months])
+        for currency, by_month in sorted(found.items())
+    ]
+
+
+def _received() -> Q:
+    kinds = [TransactionKind.PAYMENT, TransactionKind.REFUND]
+    return Q(kind__in=kinds, status=TransactionStatus.APPROVED)
+
+
+def _net(field_name: str = "amount"):
+    """Payments in, refunds out."""
+    return Sum(field_name, filter=Q(kind=TransactionKind.PAYMENT), default=0) - Sum(
+        field_name, filter=Q(kind=TransactionKind.REFUND), default=0
+    )
+
+
+def income_by_month(company: Company, today: date, months: int = 12) -> list[Series]:
+    """Approved payments less refunds per local month, the last `months` months. One
+    query."""
+    starts = month_starts(today, months)
+    rows = (
+        Transaction.objects.filter(_received(), company=company)
+        .filter(created_at__gte=local_midnight(starts[0], company))
+        .annotate(month=TruncMonth("created_at", tzinfo=ZoneInfo(company.timezone)))
+        .values("currency", "month")
+        .annotate(amount=_net())
+        .order_by()
+    )
+    return _by_month(rows, starts)
+
+
+def income_on(company: Company, day: date) -> dict[str, int]:
+    """Payments less refunds of one local day, per currency. One query."""
+    rows = (
+        Transaction.objects.filter(_received(), company=company)
+        .filter(
+            created_at__gte=local_midnight(day, company),
+            created_at__lt=local_midnight(day + timedelta(days=1), company),
+        )
+        .values("currency")
+        .annotate(amount=_net())
+        .order_by("currency")
+    )
+    return {row["currency"]: row["amount"] for row in rows}
+
+
+@dataclass
+class Failed:
+    currency: str
+    count: int
+    amount: int
+
+
+def failed_charges(company: Company, since: date) -> list[Failed]:
+    """Payment attempts declined or in error since a local day, per currency. One query."""
+    rows = (
+        Transaction.objects.filter(
+            company=company,
+            kind=TransactionKind.PAYMENT,
+            status__in=[TransactionStatus.DECLINED, TransactionStatus.ERROR],
+            created_at__gte=local_midnight(since, company),
+        )
+        .values("currency")
+        .annotate(count=Count("pk"), amount=Sum("amount"))
+        .order_by("currency")
+    )
+    return [Failed(r["currency"], r["count"], r["amount"]) for r in rows]
+
+
+# --- Revenue (invoiced) --------------------------------------------------------------
+
+
+def _issued(company: Company, start: date, end: date):
+    """Issued (not void, not draft) invoices with an issue day in [start, end)."""
+    return Invoice.objects.filter(
+        company=company, status__in=ISSUED, issued_on__gte=start, issued_on__lt=end
+    )
+
+
+def revenue_by_month(company: Company, today: date, months: int = 12) -> list[Series]:
+    """What was invoiced (net of tax) per month of issue, the last `months` months. One
+    query."""
+    starts = month_starts(today, months)
+    end = starts[-1] + relativedelta(months=1)
+    rows = (
+        _issued(company, starts[0], end)
+        .annotate(month=TruncMonth("issued_on"))
+        .values("currency", "month")
+        .annotate(amount=Sum(F("total") - F("tax_total")))
+        .order_by()
+    )
+    return _by_month(rows, starts)
+
+
+@dataclass
+class GroupRevenue:
+    group: str
+    currency: str
+    invoices: int
+    net: int
+    tax: int
+
+    @property
+    def gross(self) -> int:
+        return self.net + self.tax
+
+
+def revenue_by_group(company: Company, start: date, end: date) -> list[GroupRevenue]:
+    """What was invoiced in [start, end) per client group (the client's group now) and
+    currency. One query."""
+    rows = (
+        _issued(company, start, end)
+        .values("client__group__name", "currency")
+        .annotate(
+            invoices=Count("pk"),
+            net=Sum(F("total") - F("tax_total")),
+            tax=Sum("tax_total"),
+        )
+        .order_by("client__group__name", "currency")
+    )
+    return [
+        GroupRevenue(r["client__group__name"], r["currency"], r["invoices"], r["net"], r["tax"])
+        for r in rows
+    ]
+
+
+# --- Tax --------------------------------------------------------------------------------
+
+
+@dataclass
+class TaxRow:
+    currency: str
+    country: str  # the buyer's, as invoiced ("" when the invoice kept none)
+    rate: Decimal
+    rule: str  # the tax decision's rule (domestic, reverse charge, ...)
+    lines: int
+    net: int  # the lines' amounts without their taxes
+    tax: int
+
+
+def tax_by_rate(company: Company, start: date, end: date) -> list[TaxRow]:
+    """Tax on the lines of invoices issued in [start, end), per currency, buyer's
+    country, rate and rule; a line's second tax is a row of its own (with the line's net
+    amount again). Untaxed lines (rate 0) are rows too: reverse-charge sales are
+    declared. Two queries."""
+    lines = InvoiceLine.objects.filter(
+        invoice__company=company,
+        invoice__status__in=ISSUED,
+        invoice__issued_on__gte=start,
+        invoice__issued_on__lt=end,
+    ).annotate(
+        currency=F("invoice__currency"),
+        country=Coalesce(
+            KeyTextTransform("country", "invoice__buyer"), Value(""), output_field=TextField()
+        ),
+        net=F("total") - F("tax1_amount") - F("tax2_amount"),
+    )
+    keyed: dict[tuple, TaxRow] = {}
+    for number, only in ((1, Q()), (2, ~Q(tax2_rate=0))):
+        rows = (
+            lines.filter(only)
+            .values("currency", "country", f"tax{number}_rate", "tax_rule")
+            .annotate(n=Count("pk"), net_sum=Sum("net"), tax=Sum(f"tax{number}_amount"))
+            .order_by()
+        )
+        for r in rows:
+            rate = Decimal(r[f"tax{number}_rate"]).normalize()
+            key = (r["currency"], r["country"] or "", rate, r["tax_rule"])
+            row = keyed.setdefault(key, TaxRow(*key, lines=0, net=0, tax=0))
+            row.lines += r["n"]
+            row.net += r["net_sum"]
+            row.tax += r["tax"]
+    return sorted(keyed.values(), key=lambda t: (t.currency, t.country, -t.rate, t.rule))
+
+
+@dataclass
+class Dashboard:
+    """The ledger's share of a company's dashboard."""
+
+    today: date
+    income_today: dict[str, int]
+    income: list[Series]  # the last 12 months
+    ageing: list[Ageing]
+    failed: list[Failed] = field(default_factory=list)
+
+    def income_this_month(self) -> dict[str, int]:
+        month = self.today.replace(day=1)
+        return {s.currency: s.at(month) for s in self.income}
+
+
+def dashboard(company: Company, today: date) -> Dashboard:
+    """Four queries."""
+    return Dashboard(
+        today=today,
+        income_today=income_on(company, today),
+        income=income_by_month(company, today),
+        ageing=ageing(company, today),
+        failed=failed_charges(company, today - timedelta(days=30)),
+    )
