@@ -26,7 +26,6 @@ from groupbill.services import actions as services
 from groupbill.services.models import Service, ServiceChange
 from groupbill.settings_catalog.actions import set_client_setting
 from groupbill.settings_catalog.effective import ClientSettings
-from groupbill.settings_catalog.resolver import resolve_client, values
 from groupbill.validation import optional_date
 
 # Setting that allows each gated action, and what a refused client is told.
@@ -38,13 +37,6 @@ GATES = {
     "invoice_method": ("client_can_set_invoice_method", "choose how invoices are delivered"),
     "tax_id": ("show_tax_id_field", "edit the Tax ID online"),
 }
-
-
-def settings_of(client: Client) -> dict[str, Any]:
-    """All of a client's effective settings as a dict. Nothing in groupbill reads it (the
-    code reads ClientSettings.of(client_id).value(key)); kept for tests/portal/test_authz.py,
-    whose snapshot still calls it."""
-    return values(resolve_client(client.pk))
 
 
 def allowed(client: Client, gate: str, settings: ClientSettings | None = None) -> bool:

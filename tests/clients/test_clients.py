@@ -152,13 +152,13 @@ def test_client_attributes_accepted(api, company):
         suspension_delayed_until="2030-06-01",
         autosuspend=False,
         tax_exempt=True,
-        tax_id="DE123456789",
+        tax_id="DE136695976",
     )
     assert r.status_code == 201, r.content
     body = r.json()
     assert (body["status"], body["language"], body["default_currency"]) == ("fraud", "pt_BR", "USD")
     assert body["suspension_delayed_until"] == "2030-06-01"
-    assert (body["autosuspend"], body["tax_exempt"], body["tax_id"]) == (False, True, "DE123456789")
+    assert (body["autosuspend"], body["tax_exempt"], body["tax_id"]) == (False, True, "DE136695976")
     client = Client.objects.get(pk=body["id"])
     assert client.suspension_delayed_until == date(2030, 6, 1)
     r = api.patch(f"/clients/{client.pk}", {"suspension_delayed_until": None, "status": "inactive"})

@@ -31,6 +31,7 @@ from groupbill.portal import actions as portal_actions
 from groupbill.services import actions as services
 from groupbill.services.models import Service, ServiceChange
 from groupbill.settings_catalog.actions import set_group_setting
+from groupbill.settings_catalog.effective import ClientSettings
 from tests.conftest import ACTOR, PORTAL_PASSWORD, portal_account, portal_session, sign_in
 
 LOGIN_PATH = "/portal/login/"
@@ -168,7 +169,7 @@ def snapshot(client: Client) -> dict[str, Any]:
     client = Client.objects.get(pk=client.pk)
     return {
         "client": (client.status, client.tax_id, client.language, client.group_id),
-        "invoice_method": portal_actions.settings_of(client)["invoice_method"],
+        "invoice_method": ClientSettings.of(client.pk).value("invoice_method"),
         "services": list(
             Service.objects.filter(client=client)
             .order_by("pk")
@@ -250,7 +251,7 @@ def _rename(w, me):
 
 
 def _profile(w, me):
-    return {"form": "profile", "language": "de", "tax_id": "DE999", "invoice_method": "paper"}
+    return {"form": "profile", "language": "de", "tax_id": "DE136695976", "invoice_method": "paper"}
 
 
 S, INV, A, C = "service", "invoice", "account", "contact"

@@ -273,14 +273,14 @@ def test_open_group_client_serves_themselves(browser_page, open_and_closed_group
     # Profile: Tax ID and paper invoices.
     page.goto("/portal/profile/")
     shot(page, "profile-open")
-    page.fill("#id_tax_id", "DE123456789")
+    page.fill("#id_tax_id", "DE136695976")
     page.select_option("#id_invoice_method", "paper")
     page.get_by_role("button", name="Save profile").click()
     assert "Profile saved." in status_text(page)
-    assert page.input_value("#id_tax_id") == "DE123456789"
+    assert page.input_value("#id_tax_id") == "DE136695976"
     assert page.input_value("#id_invoice_method") == "paper"
     client.refresh_from_db()
-    assert client.tax_id == "DE123456789"
+    assert client.tax_id == "DE136695976"
     assert resolve_client(client.pk)["invoice_method"].value == "paper"
 
 
@@ -356,7 +356,7 @@ def test_closed_group_client_is_refused_everything(
         assert response.status == 403, (url, response.text()[:500])
         assert f"Your account does not allow you to {what}." in response.text()
     profile_refusals = [
-        ({"tax_id": "DE999"}, "edit the Tax ID online"),
+        ({"tax_id": "DE136695976"}, "edit the Tax ID online"),
         ({"invoice_method": "paper"}, "choose how invoices are delivered"),
     ]
     for data, what in profile_refusals:
