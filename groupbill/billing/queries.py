@@ -1,16 +1,39 @@
 """Reads of the ledger that the API and the UI share."""
 
-from django.db.models import Prefetch, QuerySet
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Concat, Lower
 
 from groupbill.billing import ledger
 from groupbill.billing.models import (
+    PREVIEW_NUMBERS,
     Application,
     Invoice,
     InvoiceLine,
+    InvoiceStatus,
     PaymentAccount,
     Transaction,
     TransactionStatus,
 )
+from groupbill.clients.models import Contact, ContactRole
+from groupbill.companies.models import Company
+from groupbill.companies.queries import company_today
 from groupbill.errors import NotFound
 
 
@@ -67,3 +90,213 @@ def get_payment_account(account_id: int) -> PaymentAccount:
     if account is None:
         raise NotFound(f"Payment account {account_id} does not exist.")
     return account
+
+
+# --- Lists across clients (the staff lists of invoices and payments) ---------------------
+
+# How many hits of one kind a search shows; one more is fetched to say "more".
+SEARCH_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class InvoiceFilter:
+    """What the invoice list shows. `status` is a status, or "overdue": open and due before
+    the company's today. Dates are inclusive; None means no bound."""
+
+    status: str = ""
+    company_id: int | None = None
+    group_id: int | None = None
+    client_id: int | None = None
+    currency: str = ""
+    issued_from: date | None = None
+    issued_to: date | None = None
+    due_from: date | None = None
+    due_to: date | None = None
+
+
+# The columns an invoice list sorts by (a leading "-" sorts descending); ties by id.
+INVOICE_SORTS = {
+    "number": ("number",),
+    "client": ("client_sort",),
+    "issued": ("issued_on",),
+    "due": ("due_on",),
+    "total": ("total",),
+    "balance": ("balance",),
+    "status": ("status",),
+    "id": (),
+}
+
+
+def _todays(company_ids: Iterable[int] | None = None) -> dict[int, date]:
+    """Each company's today, in one query (there are few companies)."""
+    queryset = Company.objects.only("pk", "timezone")
+    if company_ids is not None:
+        queryset = queryset.filter(pk__in=list(company_ids))
+    return {c.pk: company_today(c) for c in queryset}
+
+
+def overdue_q(todays: dict[int, date] | None = None) -> Q:
+    """Open invoices due before their company's today (each company has its own day)."""
+    todays = _todays() if todays is None else todays
+    due = Q(pk__in=[])
+    for company_id, today in todays.items():
+        due |= Q(company_id=company_id, due_on__lt=today)
+    return Q(status=InvoiceStatus.OPEN) & due
+
+
+def _primary_contacts(prefix: str) -> Prefetch:
+    return Prefetch(
+        f"{prefix}contacts",
+        queryset=Contact.objects.filter(role=ContactRole.PRIMARY),
+        to_attr="primary_contacts",
+    )
+
+
+def _client_sort() -> Subquery:
+    """A client's name as lists sort it: its primary contact's last, first name, company."""
+    names = Contact.objects.filter(client_id=OuterRef("client_id"), role=ContactRole.PRIMARY)
+    key = Concat(Lower("last_name"), Value(" "), Lower("first_name"), Value(" "),
+                 Lower("company"), output_field=CharField())  # fmt: skip
+    return Subquery(names.values_list(key)[:1])
+
+
+def _order(queryset: QuerySet, sort: str, sorts: dict[str, tuple[str, ...]]) -> QuerySet:
+    name = sort.removeprefix("-")
+    fields = sorts.get(name, ())
+    if sort.startswith("-"):
+        return queryset.order_by(*(f"-{f}" for f in fields), "-pk")
+    return queryset.order_by(*fields, "pk")
+
+
+def invoice_list(filters: InvoiceFilter, sort: str = "-id") -> QuerySet[Invoice]:
+    """Invoices across clients, filtered and sorted, each with its client (and the client's
+    group and primary contact as `client.primary_contacts`), company, `balance` and
+    `is_overdue`: a page costs the same few queries however large the book."""
+    todays = _todays()
+    overdue = overdue_q(todays)
+    queryset = Invoice.objects.exclude(number__gte=PREVIEW_NUMBERS)
+    if filters.status == "overdue":
+        queryset = queryset.filter(overdue)
+    elif filters.status:
+        queryset = queryset.filter(status=filters.status)
+    for field, value in (
+        ("company_id", filters.company_id),
+        ("client__group_id", filters.group_id),
+        ("client_id", filters.client_id),
+        ("currency", filters.currency),
+        ("issued_on__gte", filters.issued_from),
+        ("issued_on__lte", filters.issued_to),
+        ("due_on__gte", filters.due_from),
+        ("due_on__lte", filters.due_to),
+    ):
+        if value:
+            queryset = queryset.filter(**{field: value})
+    queryset = queryset.annotate(
+        balance=F("total") - F("amount_paid"),
+        is_overdue=Case(When(overdue, then=Value(True)), default=Value(False),
+                        output_field=BooleanField()),
+    )  # fmt: skip
+    if sort.removeprefix("-") == "client":
+        queryset = queryset.annotate(client_sort=_client_sort())
+    return (
+        _order(queryset, sort, INVOICE_SORTS)
+        .select_related("company", "client__group")
+        .prefetch_related(_primary_contacts("client__"))
+    )
+
+
+@dataclass(frozen=True)
+class TransactionFilter:
+    """What the payments list shows; `gateway` is the transaction's method (manual, a
+    gateway's name, credit). Dates are the company's days, inclusive."""
+
+    kind: str = ""
+    status: str = ""
+    gateway: str = ""
+    company_id: int | None = None
+    group_id: int | None = None
+    client_id: int | None = None
+    currency: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+TRANSACTION_SORTS = {
+    "date": ("created_at",),
+    "client": ("client_sort",),
+    "amount": ("amount",),
+    "kind": ("kind",),
+    "status": ("status",),
+    "gateway": ("method",),
+    "id": (),
+}
+
+
+def _day_bounds(todays: dict[int, date], start: date | None, end: date | None) -> Q:
+    """created_at within [start, end] as each company's calendar reads it."""
+    companies = Company.objects.filter(pk__in=list(todays)).only("pk", "timezone")
+    within = Q(pk__in=[])
+    for company in companies:
+        zone = ZoneInfo(company.timezone)
+        q = Q(company_id=company.pk)
+        if start:
+            q &= Q(created_at__gte=datetime.combine(start, time.min, zone))
+        if end:
+            q &= Q(created_at__lt=datetime.combine(end + timedelta(days=1), time.min, zone))
+        within |= q
+    return within
+
+
+def transaction_list(filters: TransactionFilter, sort: str = "-date") -> QuerySet[Transaction]:
+    """Transactions across clients, filtered and sorted, with client (group, primary
+    contact), company and the invoices they were applied to: a constant number of queries
+    per page."""
+    queryset = Transaction.objects.all()
+    for field, value in (
+        ("kind", filters.kind),
+        ("status", filters.status),
+        ("method", filters.gateway),
+        ("company_id", filters.company_id),
+        ("client__group_id", filters.group_id),
+        ("client_id", filters.client_id),
+        ("currency", filters.currency),
+    ):
+        if value:
+            queryset = queryset.filter(**{field: value})
+    if filters.date_from or filters.date_to:
+        queryset = queryset.filter(_day_bounds(_todays(), filters.date_from, filters.date_to))
+    if sort.removeprefix("-") == "client":
+        queryset = queryset.annotate(client_sort=_client_sort())
+    return _order(queryset, sort, TRANSACTION_SORTS).select_related(
+        "company", "client__group"
+    ).prefetch_related(
+        _primary_contacts("client__"),
+        Prefetch("applications", queryset=Application.objects.select_related("invoice")
+                 .order_by("pk")),
+    )  # fmt: skip
+
+
+def gateways() -> list[str]:
+    """The methods transactions were made with, for the payments list's filter."""
+    return list(Transaction.objects.order_by("method").values_list("method", flat=True).distinct())
+
+
+def currencies() -> list[str]:
+    return list(Invoice.objects.order_by("currency").values_list("currency", flat=True).distinct())
+
+
+def search_invoices(text: str, limit: int = SEARCH_LIMIT) -> list[Invoice]:
+    """Issued invoices whose number is the number in `text` ("1024", "Invoice 1024",
+    "#1024"), in every company; drafts by their id ("draft 12"). Uses the (company,
+    number) index: one probe per company."""
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if not digits or len(digits) > 18:
+        return []
+    number = int(digits)
+    company_ids = list(Company.objects.values_list("pk", flat=True))
+    found = Q(company_id__in=company_ids, number=number)
+    if "draft" in text.lower():
+        found = Q(pk=number, status=InvoiceStatus.DRAFT)
+    return list(
+        invoice_list(InvoiceFilter()).filter(found).order_by("company_id", "pk")[: limit + 1]
+    )

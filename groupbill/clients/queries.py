@@ -1,6 +1,6 @@
 """Reads about groups and clients that several callers share."""
 
-from django.db.models import Count, Min, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
 
 from groupbill.clients.models import Client, ClientGroup, Contact, ContactRole
 from groupbill.errors import NotFound
@@ -64,3 +64,32 @@ def primary_contact(client: Client) -> Contact | None:
     if contacts is None:
         return client.contacts.filter(role=ContactRole.PRIMARY).first()
     return contacts[0] if contacts else None
+
+
+SEARCH_LIMIT = 20
+
+
+def search_clients(text: str, limit: int = SEARCH_LIMIT) -> list[Client]:
+    """Clients one of whose contacts matches every word of `text` in first or last name,
+    company or email, or whose tax ID contains `text` (spaces ignored), or whose id it is
+    ("#12"); with their primary contact. One query for the matches, one for the contacts."""
+    text = text.strip()
+    words = text.split()
+    if not words or (len(text) < 2 and not text.isdigit()):
+        return []
+    contact_match = Q()
+    for word in words[:5]:
+        contact_match &= (
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(company__icontains=word)
+            | Q(email__icontains=word)
+        )
+    found = Q(pk__in=Contact.objects.filter(contact_match).values("client_id"))
+    compact = "".join(words)
+    if len(compact) >= 3:
+        found |= Q(tax_id__icontains=compact)
+    if text.lstrip("#").isdigit() and len(text) <= 18:
+        found |= Q(pk=int(text.lstrip("#")))
+    queryset = clients_with_primary(Client.objects.filter(found)).order_by("pk")
+    return list(queryset[: limit + 1])

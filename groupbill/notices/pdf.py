@@ -33,6 +33,7 @@ from groupbill.billing import parties
 from groupbill.billing.models import Invoice, InvoiceLine, InvoiceStatus
 from groupbill.billing.taxes import Rule, country_name, notes_of
 from groupbill.clients.models import Contact, ContactRole
+from groupbill.errors import ValidationFailed
 from groupbill.money import to_decimal
 
 FONTS = Path(__file__).parent / "fonts"
@@ -421,8 +422,19 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     return batch_pdf([invoice])
 
 
+# The most invoices one PDF holds: a download is made in the request, in memory; more are
+# downloaded in several files (the print queue pages by this many).
+BATCH_LIMIT = 50
+
+
 def batch_pdf(invoices: Iterable[Invoice]) -> bytes:
-    """Several invoices in one PDF, each from a new page, in the order given."""
+    """Several invoices in one PDF (at most BATCH_LIMIT), each from a new page, in the
+    order given."""
+    invoices = list(invoices)
+    if len(invoices) > BATCH_LIMIT:
+        raise ValidationFailed.one(
+            "invoices", f"one PDF holds at most {BATCH_LIMIT} invoices, not {len(invoices)}"
+        )
     pdf = _document()
     for invoice in _prefetched(invoices):
         _write_invoice(pdf, invoice)

@@ -21,6 +21,21 @@ def queued() -> QuerySet[PrintJob]:
     )
 
 
+def queued_invoices(job_ids: Iterable[int] | None = None):
+    """The invoices of queued jobs (all, or these), in queue order."""
+    jobs = queued()
+    if job_ids is not None:
+        jobs = jobs.filter(pk__in=list(job_ids))
+    return [job.invoice for job in jobs]
+
+
+def mark_invoices_printed(invoice_ids: Iterable[int], *, actor: str) -> list[PrintJob]:
+    """`mark_printed` for the queued jobs of these invoices (from the invoice list); an
+    invoice not on the queue, or printed already, is left as it is."""
+    jobs = PrintJob.objects.filter(invoice_id__in=list(invoice_ids))
+    return mark_printed(list(jobs.values_list("pk", flat=True)), actor=actor)
+
+
 def mark_printed(jobs: Iterable[PrintJob | int], *, actor: str) -> list[PrintJob]:
     """Mark the jobs printed and mailed. A job already printed is left as it was (marking
     twice, or two staff at once, changes and audits nothing more). Returns the jobs this

@@ -1,7 +1,12 @@
 """Reads of services that the API and the UI share."""
 
-from django.db.models import Prefetch, QuerySet
+from dataclasses import dataclass
+from datetime import date
 
+from django.db.models import CharField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Concat, Lower
+
+from groupbill.clients.models import Contact, ContactRole
 from groupbill.errors import NotFound
 from groupbill.services.models import Service, ServiceChange, ServiceOption
 
@@ -37,3 +42,87 @@ def get_change(change_id: int) -> ServiceChange:
     if change is None:
         raise NotFound(f"Service change {change_id} does not exist.")
     return change
+
+
+SEARCH_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class ServiceFilter:
+    """What the services list shows; renewal dates are inclusive."""
+
+    status: str = ""
+    company_id: int | None = None
+    group_id: int | None = None
+    client_id: int | None = None
+    package_id: int | None = None
+    currency: str = ""
+    renew_from: date | None = None
+    renew_to: date | None = None
+
+
+SERVICE_SORTS = {
+    "id": (),
+    "package": ("package__name",),
+    "client": ("client_sort",),
+    "status": ("status",),
+    "renews": ("renew_date",),
+    "price": ("pricing__price",),
+}
+
+
+def _primary_contacts() -> Prefetch:
+    return Prefetch(
+        "client__contacts",
+        queryset=Contact.objects.filter(role=ContactRole.PRIMARY),
+        to_attr="primary_contacts",
+    )
+
+
+def _client_sort() -> Subquery:
+    names = Contact.objects.filter(client_id=OuterRef("client_id"), role=ContactRole.PRIMARY)
+    key = Concat(Lower("last_name"), Value(" "), Lower("first_name"), Value(" "),
+                 Lower("company"), output_field=CharField())  # fmt: skip
+    return Subquery(names.values_list(key)[:1])
+
+
+def service_list(filters: ServiceFilter, sort: str = "-id") -> QuerySet[Service]:
+    """Services across clients, filtered and sorted, with package, price, client (group,
+    company, primary contact): a constant number of queries per page."""
+    queryset = Service.objects.all()
+    for field, value in (
+        ("status", filters.status),
+        ("client__company_id", filters.company_id),
+        ("client__group_id", filters.group_id),
+        ("client_id", filters.client_id),
+        ("package_id", filters.package_id),
+        ("pricing__currency", filters.currency),
+        ("renew_date__gte", filters.renew_from),
+        ("renew_date__lte", filters.renew_to),
+    ):
+        if value:
+            queryset = queryset.filter(**{field: value})
+    if sort.removeprefix("-") == "client":
+        queryset = queryset.annotate(client_sort=_client_sort())
+    name = sort.removeprefix("-")
+    fields = SERVICE_SORTS.get(name, ())
+    if sort.startswith("-"):
+        queryset = queryset.order_by(*(f"-{f}" for f in fields), "-pk")
+    else:
+        queryset = queryset.order_by(*fields, "pk")
+    return queryset.select_related(
+        "package", "pricing", "client__group", "client__company"
+    ).prefetch_related(_primary_contacts())
+
+
+def search_services(text: str, limit: int = SEARCH_LIMIT) -> list[Service]:
+    """Services by id ("42", "#42") or by label (their package's name, any part of it)."""
+    text = text.strip()
+    digits = text.lstrip("#")
+    if digits.isdigit() and len(digits) <= 18:
+        found = Q(pk=int(digits))
+    elif len(text) >= 2:
+        found = Q(package__name__icontains=text)
+    else:
+        return []
+    return list(service_list(ServiceFilter()).filter(found)[: limit + 1])
