@@ -10,11 +10,13 @@ from groupbill.web.views import (
     groups,
     home,
     invoices,
+    lists,
     message_templates,
     outbox,
     packages,
     portal_access,
     print_queue,
+    search,
     services,
 )
 
@@ -81,5 +83,10 @@ urlpatterns = [
          name="message_template_list"),
     path("companies/<int:company_id>/templates/<str:key>/", message_templates.template_edit,
          name="message_template_edit"),
+    path("invoices/", lists.invoice_list, name="invoice_list"),
+    path("invoices/bulk/", lists.invoice_bulk, name="invoice_bulk"),
+    path("transactions/", lists.transaction_list, name="transaction_list"),
+    path("services/", lists.service_list, name="service_list"),
+    path("search/", search.search, name="search"),
     path("outbox/<int:message_id>/resend/", outbox.outbox_resend, name="outbox_resend"),
 ]  # fmt: skip

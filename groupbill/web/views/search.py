@@ -1,0 +1,35 @@
+"""The top bar's search: clients by name, email, company or tax ID; invoices by number;
+services by id or label (their package's name). Each kind is one query (plus one for the
+clients' primary contacts), at most SEARCH_LIMIT hits shown.
+
+Credit notes: when billing has a `CreditNote` with a number, add
+`("credit_notes", "Credit notes", billing_queries.search_credit_notes)` to KINDS and a
+block for it in web/search.html (the results template iterates KINDS in order)."""
+
+from django.shortcuts import render
+
+from groupbill.billing import queries as billing_queries
+from groupbill.clients import queries as client_queries
+from groupbill.services import queries as service_queries
+from groupbill.web.views.common import staff_required
+
+MAX_QUERY = 100
+
+KINDS = (
+    ("clients", "Clients", client_queries.search_clients, client_queries.SEARCH_LIMIT),
+    ("invoices", "Invoices", billing_queries.search_invoices, billing_queries.SEARCH_LIMIT),
+    ("services", "Services", service_queries.search_services, service_queries.SEARCH_LIMIT),
+)
+
+
+@staff_required
+def search(request):
+    text = request.GET.get("q", "").strip()[:MAX_QUERY]
+    groups = []
+    if text:
+        for key, label, find, limit in KINDS:
+            hits = find(text)
+            groups.append({"key": key, "label": label, "hits": hits[:limit],
+                           "more": len(hits) > limit, "limit": limit})  # fmt: skip
+    found = sum(len(g["hits"]) for g in groups)
+    return render(request, "web/search.html", {"q": text, "groups": groups, "found": found})
