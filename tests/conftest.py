@@ -5,7 +5,7 @@ from django.test import Client as HttpClient
 
 from groupbill.api.actions import create_api_key
 from groupbill.clients.actions import create_client, create_group
-from groupbill.companies.actions import create_company
+from groupbill.companies.actions import create_company, update_company
 
 ACTOR = "test"
 REQUIRE_ALL = os.environ.get("GROUPBILL_REQUIRE_ALL") == "1"
@@ -34,6 +34,26 @@ def company(db):
         {"name": "Acme Hosting", "timezone": "Europe/Berlin", "default_currency": "EUR"},
         actor=ACTOR,
     )
+
+
+# A German seller charging VAT by the EU's rules, as invoices print it.
+EU_SELLER = {
+    "legal_name": "Acme Hosting GmbH",
+    "address_line1": "Hauptstraße 1",
+    "postcode": "10115",
+    "city": "Berlin",
+    "country": "DE",
+    "vat_id": "DE136695976",
+    "registration_number": "HRB 12345, Amtsgericht Berlin",
+    "bank_details": "Acme Hosting GmbH, IBAN DE89 3704 0044 0532 0130 00, BIC COBADEFFXXX",
+    "notify_email": "billing@acme.example",
+    "charges_eu_vat": True,
+}
+
+
+@pytest.fixture
+def eu_seller(company):
+    return update_company(company, EU_SELLER, actor=ACTOR)
 
 
 @pytest.fixture

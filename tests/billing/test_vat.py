@@ -13,25 +13,9 @@ from groupbill.billing.taxes import REVERSE_CHARGE_NOTE
 from groupbill.clients.actions import update_client
 from groupbill.companies.actions import update_company
 from groupbill.errors import ValidationFailed
-from tests.conftest import ACTOR
+from tests.conftest import ACTOR, EU_SELLER
 
-SELLER = {
-    "legal_name": "Acme Hosting GmbH",
-    "address_line1": "Hauptstraße 1",
-    "postcode": "10115",
-    "city": "Berlin",
-    "country": "DE",
-    "vat_id": "DE136695976",
-    "registration_number": "HRB 12345",
-    "bank_details": "IBAN DE89 3704 0044 0532 0130 00",
-    "charges_eu_vat": True,
-}
 MAR_1 = datetime(2026, 3, 1, 12, tzinfo=UTC)
-
-
-@pytest.fixture
-def seller(company):
-    return update_company(company, SELLER, actor=ACTOR)
 
 
 def invoice_for(client, on=MAR_1):
@@ -66,12 +50,12 @@ def decision(invoice):
     ],
     ids=["DE business", "DE consumer", "FR business", "FR consumer", "US", "exempt", "none"],
 )
-def test_the_tax_table(seller, make_client, buyer, expected):
+def test_the_tax_table(eu_seller, make_client, buyer, expected):
     client = make_client(**buyer)
     assert decision(invoice_for(client)) == expected
 
 
-def test_the_reason_is_kept_on_the_line_and_names_the_rule(seller, make_client):
+def test_the_reason_is_kept_on_the_line_and_names_the_rule(eu_seller, make_client):
     business = make_client(country="FR", tax_id="FR 403 032 650 45", company="Client SARL")
     consumer = make_client(country="FR")
     line = invoice_for(business).lines.get()
@@ -82,7 +66,7 @@ def test_the_reason_is_kept_on_the_line_and_names_the_rule(seller, make_client):
     )
 
 
-def test_a_rate_change_applies_from_its_day_and_leaves_older_invoices(seller, make_client):
+def test_a_rate_change_applies_from_its_day_and_leaves_older_invoices(eu_seller, make_client):
     consumer = make_client(country="FR")
     before = invoice_for(consumer, datetime(2026, 6, 30, 12, tzinfo=UTC))
     VatRate.objects.create(country="FR", rate=Decimal("21"), valid_from=date(2026, 7, 1))
@@ -92,13 +76,13 @@ def test_a_rate_change_applies_from_its_day_and_leaves_older_invoices(seller, ma
     assert decision(before) == (Decimal("20"), 2000, "destination", 12000)
 
 
-def test_an_issued_invoice_keeps_the_parties_as_they_were(seller, make_client):
+def test_an_issued_invoice_keeps_the_parties_as_they_were(eu_seller, make_client):
     client = make_client(country="FR", tax_id="FR40303265045", company="Client SARL",
                          address1="1 rue de la Paix", zip="75002", city="Paris")  # fmt: skip
     invoice = invoice_for(client)
     issue_invoice(invoice, issued_on=date(2026, 3, 1), actor=ACTOR)
     update_client(client, {"city": "Lyon", "tax_id": ""}, actor=ACTOR)
-    update_company(seller, {"legal_name": "Acme Hosting SE"}, actor=ACTOR)
+    update_company(eu_seller, {"legal_name": "Acme Hosting SE"}, actor=ACTOR)
     invoice.refresh_from_db()
     assert invoice.seller["name"] == "Acme Hosting GmbH"
     assert invoice.seller["vat_id"] == "DE136695976"
@@ -126,7 +110,7 @@ def test_eu_vat_needs_a_seller_in_a_member_state(company):
 
 
 def test_the_api_shows_and_edits_the_seller(api, company):
-    response = api.patch(f"/companies/{company.pk}", SELLER)
+    response = api.patch(f"/companies/{company.pk}", EU_SELLER)
     assert response.status_code == 200, response.content
     body = response.json()
     assert (body["legal_name"], body["vat_id"], body["charges_eu_vat"]) == (

@@ -15,28 +15,14 @@ from pypdf import PdfReader
 from groupbill import clock
 from groupbill.billing.invoices import NewLine, create_invoice, issue_invoice
 from groupbill.billing.taxes import REVERSE_CHARGE_NOTE
-from groupbill.companies.actions import update_company
 from groupbill.notices.pdf import invoice_pdf
 from tests.conftest import ACTOR, ARTIFACTS, skip_or_fail
 
-SELLER = {
-    "legal_name": "Acme Hosting GmbH",
-    "address_line1": "Hauptstraße 1",
-    "postcode": "10115",
-    "city": "Berlin",
-    "country": "DE",
-    "vat_id": "DE136695976",
-    "registration_number": "HRB 12345, Amtsgericht Berlin",
-    "bank_details": "Acme Hosting GmbH, IBAN DE89 3704 0044 0532 0130 00, BIC COBADEFFXXX",
-    "notify_email": "billing@acme.example",
-    "charges_eu_vat": True,
-}
-
 
 @pytest.fixture
-def seller(company, settings):
+def seller_with_portal(eu_seller, settings):
     settings.PORTAL_BASE_URL = "https://billing.acme.example"
-    return update_company(company, SELLER, actor=ACTOR)
+    return eu_seller
 
 
 def flat(data: bytes) -> str:
@@ -66,7 +52,7 @@ HOSTING = NewLine("Managed server M", 4900, period_start=date(2026, 12, 1),
                   period_end=date(2027, 1, 1))  # fmt: skip
 
 
-def test_a_reverse_charge_invoice_names_both_parties_and_says_why(seller, make_client):
+def test_a_reverse_charge_invoice_names_both_parties_and_says_why(seller_with_portal, make_client):
     client = make_client(company="Client SARL", first_name="Claire", last_name="Dubois",
                          address1="1 rue de la Paix", zip="75002", city="Paris", country="FR",
                          tax_id="FR40303265045")  # fmt: skip
@@ -96,7 +82,7 @@ def test_a_reverse_charge_invoice_names_both_parties_and_says_why(seller, make_c
 GREEK_COMPANY = "Αθηνά Ψηφιακή Α.Ε."  # noqa: RUF001 (Greek letters, meant)
 
 
-def test_domestic_vat_and_names_in_cyrillic_and_greek(seller, make_client):
+def test_domestic_vat_and_names_in_cyrillic_and_greek(seller_with_portal, make_client):
     client = make_client(first_name="Анна", last_name="Смирнова", company=GREEK_COMPANY,
                          address1="Λεωφόρος Συγγρού 12", zip="117 42", city="Αθήνα",
                          country="DE")  # fmt: skip
