@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 
@@ -10,6 +11,8 @@ from groupbill.automation import engine
 from groupbill.automation.models import EngineRun, ShardStatus
 from groupbill.clock import now
 from groupbill.web.views.common import actor, staff_required
+
+RUNS_PER_PAGE = 30
 
 
 @staff_required
@@ -28,11 +31,15 @@ def automation(request):
             engine.enqueue(record)
             messages.success(request, f"Run #{record.pk} is queued; a worker starts it.")
             return redirect("web:automation_run", run_id=record.pk)
-    runs = list(_with_progress(EngineRun.objects.order_by("-pk"))[:30])
-    for run in runs:
+    page = Paginator(_with_progress(EngineRun.objects.order_by("-pk")), RUNS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    for run in page:
         run.totals = _totals(run.result.get("tasks", []))
     return render(
-        request, "web/automation/list.html", {"runs": runs, "active": engine.active_run()}
+        request,
+        "web/automation/list.html",
+        {"runs": page, "page": page, "active": engine.active_run()},
     )
 
 

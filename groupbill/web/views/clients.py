@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from groupbill.billing import charges, payments
 from groupbill.catalog.models import PackagePrice
 from groupbill.clients import actions
-from groupbill.clients.models import Client, Contact
+from groupbill.clients.models import Client, ClientGroup, Contact
 from groupbill.clients.queries import clients_with_primary, get_client, primary_contact
 from groupbill.companies.queries import companies, get_company
 from groupbill.errors import DomainError
@@ -46,6 +46,9 @@ def client_list(request):
             "page": page,
             "rows": rows,
             "companies": companies(),
+            "groups": ClientGroup.objects.select_related("company").order_by(
+                "company__name", "name"
+            ),
             "company_id": company_id,
             "group_id": group_id,
         },

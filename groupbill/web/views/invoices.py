@@ -7,6 +7,7 @@ from groupbill import money
 from groupbill.billing import charges, invoices, payments
 from groupbill.billing.models import Invoice, InvoiceStatus, PaymentAccount, TransactionStatus
 from groupbill.clients.models import Client
+from groupbill.clients.queries import get_client
 from groupbill.companies.queries import company_today
 from groupbill.errors import DomainError, ValidationFailed
 from groupbill.ui.posted import run_posted
@@ -57,6 +58,10 @@ def _act(request, invoice: Invoice) -> str:
         invoices.add_lines(invoice, invoices.clean_lines([line]), actor=who)
         return "Line added."
     if action == "remove_line":
+        if invoice.status != InvoiceStatus.DRAFT:
+            raise ValidationFailed.one(
+                "line", "an issued invoice keeps its lines: void it and issue a corrected one"
+            )
         line_id = parse_id(request.POST.get("line"))
         if line_id is None:
             raise ValidationFailed.one("line", "choose a line to remove")
@@ -73,6 +78,7 @@ def _delete_draft(request, invoice: Invoice) -> str:
 @staff_required
 def invoice_detail(request, invoice_id: int):
     invoice = get_object_or_404(Invoice.objects.select_related("client", "company"), pk=invoice_id)
+    client = get_client(invoice.client_id)
     if request.method == "POST":
         if request.POST.get("action") == "delete":
             if run_posted(request, lambda: _delete_draft(request, invoice)):
@@ -86,12 +92,14 @@ def invoice_detail(request, invoice_id: int):
         "web/invoices/detail.html",
         {
             "invoice": invoice,
-            "client": invoice.client,
+            "client": client,
             "lines": invoice.lines.select_related("service"),
             "applications": invoice.applications.select_related("transaction"),
             "accounts": invoice.client.payment_accounts.all(),
             "unsettled": charges.pending_attempts(invoice_id=invoice.pk),
             "editable": invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.OPEN),
+            # An issued invoice's lines stay as issued on its page: correct it by voiding.
+            "removable": invoice.status == InvoiceStatus.DRAFT,
             # A new key for each try: the same form sent twice is one charge, a try after
             # a decline is a new one.
             "nonce": invoice.charge_targets.count(),

@@ -1,9 +1,13 @@
-"""The paper print queue page and the PDF downloads (one invoice, or the whole queue)."""
+"""The paper print queue page, paged, and the PDF downloads (one invoice, or a page of the
+queue: as many as one PDF holds)."""
 
 from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 
 from groupbill.billing.models import Invoice
+from groupbill.clients.models import Contact, ContactRole
 from groupbill.notices import pdf, print_queue
 from groupbill.ui.downloads import invoice_pdf_response, pdf_response
 from groupbill.web.views.common import actor, staff_required
@@ -24,12 +28,25 @@ def print_queue_page(request):
             marked = print_queue.mark_printed(ids, actor=actor(request))
             messages.success(request, f"{len(marked)} invoice(s) marked printed and mailed.")
         return redirect("web:print_queue")
-    jobs = print_queue.queued().prefetch_related("invoice__client__contacts")
-    return render(request, "web/print_queue.html", {"jobs": jobs})
+    page = _page(request)
+    return render(request, "web/print_queue.html",
+                  {"jobs": page, "page": page, "per_page": pdf.BATCH_LIMIT})  # fmt: skip
+
+
+def _page(request):
+    """A page of the queue, oldest first: as many jobs as one PDF holds."""
+    jobs = print_queue.queued().prefetch_related(
+        Prefetch("invoice__client__contacts",
+                 queryset=Contact.objects.filter(role=ContactRole.PRIMARY),
+                 to_attr="primary_contacts")
+    )  # fmt: skip
+    return Paginator(jobs, pdf.BATCH_LIMIT).get_page(request.GET.get("page"))
 
 
 @staff_required
 def print_queue_pdf(request):
-    """Every queued invoice in one PDF, in queue order (the order of the page)."""
-    invoices = [job.invoice for job in print_queue.queued()]
-    return pdf_response(pdf.batch_pdf(invoices), "print-queue.pdf")
+    """One page of the queue (`?page=`, the first by default) in one PDF, in queue order:
+    at most pdf.BATCH_LIMIT invoices, the page's own."""
+    page = _page(request)
+    name = "print-queue.pdf" if page.number == 1 else f"print-queue-{page.number}.pdf"
+    return pdf_response(pdf.batch_pdf([job.invoice for job in page]), name)
