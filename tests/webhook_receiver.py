@@ -6,11 +6,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class Receiver:
     """A webhook receiver on 127.0.0.1 that records every request and answers `status`
-    (after waiting for `release` when `hold` is set)."""
+    (after waiting for `release` when `hold` is set); `statuses`, while not empty, gives
+    the answers to the next requests first (e.g. [500, 503]: fails twice, then `status`)."""
 
     def __init__(self):
         self.requests: list[dict] = []
         self.status = 200
+        self.statuses: list[int] = []
         self.hold = False
         self.release = threading.Event()
         receiver = self
@@ -23,8 +25,9 @@ class Receiver:
                 )
                 if receiver.hold:
                     receiver.release.wait(10)
+                status = receiver.statuses.pop(0) if receiver.statuses else receiver.status
                 try:
-                    self.send_response(receiver.status)
+                    self.send_response(status)
                     self.send_header("Content-Length", "14")
                     self.end_headers()
                     self.wfile.write(b"receiver says\n")

@@ -40,6 +40,7 @@ from groupbill.billing.models import Application, Invoice, InvoiceLine, Transact
 from groupbill.clients.models import Client
 from groupbill.companies.models import Company
 from groupbill.errors import FieldError, ValidationFailed
+from groupbill.notices import webhooks
 from groupbill.notices.models import OutboxMessage
 from groupbill.services.models import BilledPeriod
 
@@ -408,7 +409,7 @@ def finish(run_id: int) -> EngineRun | None:
         record = EngineRun.objects.select_for_update().get(pk=run_id)
         if record.status in FINAL:
             return record
-        rows = list(record.shards.values("status", "report", "error"))
+        rows = list(record.shards.values("company_id", "status", "report", "error"))
         if any(r["status"] in (ShardStatus.QUEUED, ShardStatus.RUNNING) for r in rows):
             return None
         _, tasks = select(record.company_id, record.task or None)
@@ -426,6 +427,7 @@ def finish(run_id: int) -> EngineRun | None:
             record.status = RunStatus.DONE
         record.finished_at = timezone.now()
         record.save(update_fields=["result", "status", "error", "finished_at"])
+        webhooks.run_finished(record, rows)
     if sum(r.applied for r in reports) >= ANALYZE_AFTER:
         _analyze()
     return record

@@ -17,7 +17,7 @@ from groupbill.audit.actions import Subject, record, wrap
 from groupbill.billing import invoices, parties, taxes
 from groupbill.billing.invoices import NewLine
 from groupbill.billing.models import Invoice, InvoiceLine, InvoiceStatus
-from groupbill.billing.signals import invoice_paid
+from groupbill.billing.signals import invoice_paid, invoices_issued
 from groupbill.companies.models import Company
 from groupbill.errors import ValidationFailed
 
@@ -79,6 +79,7 @@ def issue_drafts(company: Company, drafts: list[Draft], *, actor: str) -> list[I
     record(subject=batch, actor=actor, action="invoice.issue_batch",
            new=wrap({"count": len(rows), "numbers": [first, first + len(rows) - 1],
                      "totals": dict(sorted(totals.items()))}))  # fmt: skip
+    invoices_issued.send(sender=Invoice, invoices=rows, created=True)
     for invoice in rows:
         if invoice.status == InvoiceStatus.PAID:
             invoice_paid.send(sender=Invoice, invoice=invoice)

@@ -244,6 +244,8 @@ def _book(txn: Transaction, result: GatewayResult) -> Transaction:
             ledger.audit_transaction(
                 txn, txn.actor, "refund.settle", status=txn.status, of=txn.refund_of_id
             )
+            if result.approved:
+                signals.payment_refunded.send(Transaction, txn=txn)
             return txn
         account = txn.payment_account
         if account is not None:

@@ -11,7 +11,7 @@ from django.db.models import Max, Sum
 from groupbill import bounds, clock
 from groupbill import validation as v
 from groupbill.audit.actions import record, wrap
-from groupbill.billing import ledger, lock_objects, parties, taxes
+from groupbill.billing import ledger, lock_objects, parties, signals, taxes
 from groupbill.billing.models import (
     Invoice,
     InvoiceLine,
@@ -175,6 +175,7 @@ def create_invoice(
             action="invoice.create",
             new=wrap({"total": invoice.total}),
         )
+        signals.invoice_created.send(Invoice, invoice=invoice)
     return invoice
 
 
@@ -260,6 +261,7 @@ def issue_invoice(
         record(subject=invoice, actor=actor, action="invoice.issue",
                new=wrap({"number": invoice.number, "total": invoice.total,
                          "due_on": due_on.isoformat()}))  # fmt: skip
+        signals.invoices_issued.send(Invoice, invoices=[invoice], created=False)
     return invoice
 
 
@@ -276,6 +278,7 @@ def _void(invoice: Invoice, actor: str, reason: str) -> Invoice:
         action="invoice.void",
         new=wrap({"credited": returned, "reason": reason}),
     )
+    signals.invoice_voided.send(Invoice, invoice=invoice, reason=reason)
     return invoice
 
 

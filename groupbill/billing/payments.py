@@ -221,9 +221,11 @@ def refund(payment: Transaction, *, amount: int, actor: str, reference: str = ""
     with transaction.atomic():
         lock_objects.client(payment.client_id)
         ledger.check_refundable(payment, amount)
-        return _create(payment.client, TransactionKind.REFUND, amount, payment.currency, actor,
-                       method=payment.method, reference=texts["reference"],
-                       refund_of=payment)  # fmt: skip
+        txn = _create(payment.client, TransactionKind.REFUND, amount, payment.currency, actor,
+                      method=payment.method, reference=texts["reference"],
+                      refund_of=payment)  # fmt: skip
+        signals.payment_refunded.send(Transaction, txn=txn)
+        return txn
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,13 @@ a receiver's writes commit or roll back with it."""
 
 from django.dispatch import Signal
 
+# A draft invoice was created (kwargs: invoice).
+invoice_created = Signal()
+# Invoices were numbered and opened (kwargs: invoices, created: True when they were made
+# issued, without a draft: renewals).
+invoices_issued = Signal()
+# An invoice was voided (kwargs: invoice, reason).
+invoice_voided = Signal()
 # An invoice became paid (kwargs: invoice).
 invoice_paid = Signal()
 # A payment was applied to an invoice (kwargs: txn, invoice, paid_on).
@@ -12,3 +19,5 @@ payment_received = Signal()
 payment_declined = Signal()
 # A payment account was disabled for auto debit (kwargs: account, reason, key).
 account_disabled = Signal()
+# Money was given back on a payment (kwargs: txn, the refund transaction).
+payment_refunded = Signal()

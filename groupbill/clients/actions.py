@@ -9,7 +9,7 @@ from django.db.models import ProtectedError
 from groupbill import validation as v
 from groupbill import vat_numbers
 from groupbill.audit.actions import record, record_changes, wrap
-from groupbill.clients import required_fields
+from groupbill.clients import required_fields, signals
 from groupbill.clients.contact_fields import CONTACT_FIELD_NAMES, clean_contact_value
 from groupbill.clients.models import (
     DEFAULT_GROUP_COLOR,
@@ -285,6 +285,7 @@ def create_client(company: Company, data: dict[str, Any], *, actor: str) -> Clie
         client = Client.objects.create(company=company, group_id=group_id, **attributes)
         contact = Contact.objects.create(client=client, role=ContactRole.PRIMARY, **contact_fields)
         _history(client, actor, "client.create", f"Client created ({contact.display_name}).")
+        signals.client_created.send(Client, client=client)
     return client
 
 
@@ -296,8 +297,9 @@ def update_client(client: Client, changes: dict[str, Any], *, actor: str) -> Cli
         new_group_id = _group_of_company(client.company, changes["group_id"], errors)
     attributes, contact_fields = _split_client_data(changes, errors)
     v.raise_if(errors)
+    moved = new_group_id != client.group_id
     with transaction.atomic():
-        if new_group_id != client.group_id:
+        if moved:
             old_group, new_group = client.group, ClientGroup.objects.get(pk=new_group_id)
             client.group = new_group
             _history(
@@ -324,6 +326,10 @@ def update_client(client: Client, changes: dict[str, Any], *, actor: str) -> Cli
             if contact is None:
                 raise ValidationFailed.one("first_name", "this client has no primary contact")
             update_contact(contact, contact_fields, actor=actor)
+        fields = sorted(changed) + (["group_id"] if moved else [])
+        fields += sorted(contact_fields)
+        if fields:
+            signals.client_changed.send(Client, client=client, fields=fields)
     return client
 
 

@@ -6,6 +6,7 @@ class NoticesConfig(AppConfig):
     label = "notices"
 
     def ready(self) -> None:
-        from groupbill.notices import receivers
+        from groupbill.notices import receivers, webhook_receivers
 
         receivers.connect()
+        webhook_receivers.connect()

@@ -144,6 +144,7 @@ class WebhookDelivery(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    redeliver_requested = models.BooleanField(default=False)  # staff asked to send it again
 
     class Meta:
         ordering = ["id"]

@@ -18,7 +18,7 @@ import re
 import smtplib
 import ssl
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import make_msgid
 
@@ -27,7 +27,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 
 from groupbill.clients.models import Contact, ContactRole
-from groupbill.notices import claims, rendering
+from groupbill.notices import claims, rendering, webhook_sender
 from groupbill.notices.models import MessageStatus, OutboxMessage
 from groupbill.notices.pdf import invoice_pdf
 
@@ -166,10 +166,14 @@ def transport_from_settings():
 @dataclass
 class Summary:
     counts: Counter
+    webhooks: Counter = field(default_factory=Counter)
 
     def __str__(self) -> str:
         order = ["sent", "retry", "failed", "unknown", "expired"]
-        return ", ".join(f"{self.counts[k]} {k}" for k in order)
+        text = ", ".join(f"{self.counts[k]} {k}" for k in order)
+        if self.webhooks.total():
+            text += "; webhooks: " + ", ".join(f"{self.webhooks[k]} {k}" for k in order)
+        return text
 
 
 def expire_stale_claims(now: datetime) -> int:
@@ -281,7 +285,8 @@ def send_one(message: OutboxMessage, transport, now: datetime) -> str:
 
 
 def deliver(now: datetime, transport=None, limit: int | None = None) -> Summary:
-    """Send every due pending message once; returns how each ended."""
+    """Send every due pending message once, then every due webhook delivery (at most
+    `limit` messages; webhooks unlimited); returns how each ended."""
     counts: Counter = Counter()
     counts["expired"] = expire_stale_claims(now)
     transport = transport or transport_from_settings()
@@ -293,4 +298,4 @@ def deliver(now: datetime, transport=None, limit: int | None = None) -> Summary:
             counts[send_one(message, transport, now)] += 1
     finally:
         transport.close()
-    return Summary(counts)
+    return Summary(counts, webhook_sender.deliver(now))

@@ -239,6 +239,9 @@ def _cancelled(booked: Booked) -> None:
         for change in ServiceChange.objects.filter(service=target, status=ChangeStatus.QUEUED):
             cancel_queued_change(change, actor=call.actor, reason=f"{target} cancelled")
     first_service, first_call = booked[0]
+    signals.services_cancelled.send(
+        Service, services=[s for s, _ in booked], reason=first_call.params["reason"]
+    )
     today = date.fromisoformat(first_call.params["today"])
     void_open_invoices(first_service.client, [s.pk for s, _ in booked], today, first_call.actor)
 

@@ -13,6 +13,7 @@ from groupbill.clients.models import Client
 from groupbill.errors import FieldError, ValidationFailed
 from groupbill.periods import period, period_index
 from groupbill.services import pricing as prices
+from groupbill.services import signals
 from groupbill.services.models import BilledPeriod, Service, ServiceOption, ServiceStatus
 from groupbill.services.shared import MAX_QUANTITY, record_event
 from groupbill.settings_catalog.effective import ClientSettings
@@ -74,6 +75,7 @@ def add_service(
         service = _create_service(client, pricing, parent, quantity, options, start, actor)
         lines = _first_lines(service, priced, start, settings.value("show_option_date_ranges"))
         invoice = _invoice_first_period(service, lines, start, start_on, actor)
+        signals.service_created.send(Service, service=service)
     service.first_invoice = invoice
     return service
 

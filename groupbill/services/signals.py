@@ -3,6 +3,10 @@ inside the transaction that made the change."""
 
 from django.dispatch import Signal
 
+# A service was ordered (kwargs: service).
+service_created = Signal()
+# Services were cancelled, addons first (kwargs: services, reason).
+services_cancelled = Signal()
 # kwargs: service, reason, cause (the past-due invoice, or the nth suspension by staff)
 service_suspended = Signal()
 # kwargs: service, occurrence
