@@ -19,6 +19,7 @@ from groupbill.services import queries as service_queries
 from groupbill.services.models import ServiceStatus
 
 PAGE_SIZES = (25, 50, 100)
+DEFAULT_PAGE_SIZE = 50
 DATE = forms.DateInput(attrs={"type": "date"})
 
 
@@ -36,7 +37,7 @@ class ListForm(forms.Form):
     per = forms.TypedChoiceField(
         coerce=int,
         required=False,
-        empty_value=50,
+        empty_value=DEFAULT_PAGE_SIZE,
         choices=[(n, n) for n in PAGE_SIZES],
         label="Per page",
     )
@@ -46,6 +47,8 @@ class ListForm(forms.Form):
     field_order = ["status", "kind", "gateway", "package"]  # what is filtered most first
 
     def __init__(self, data, currencies: list[str]):
+        data = data.copy()
+        data.setdefault("per", str(DEFAULT_PAGE_SIZE))  # the select shows the size in use
         super().__init__(data)
         companies = list(Company.objects.order_by("name").values_list("pk", "name"))
         self.fields["company"].choices = _any(companies)
@@ -67,7 +70,7 @@ class ListForm(forms.Form):
         return sort if sort.removeprefix("-") in self.sorts else self.default_sort
 
     def page(self, queryset, number):
-        return Paginator(queryset, self.value("per") or 50).get_page(number)
+        return Paginator(queryset, self.value("per") or DEFAULT_PAGE_SIZE).get_page(number)
 
     def problems(self) -> list[str]:
         self.is_valid()
@@ -104,8 +107,8 @@ class TransactionFilterForm(ListForm):
     kind = forms.ChoiceField(required=False, choices=_any(TransactionKind.choices))
     status = forms.ChoiceField(required=False, choices=_any(TransactionStatus.choices))
     gateway = forms.ChoiceField(required=False, label="Gateway / method")
-    date_from = forms.DateField(required=False, widget=DATE, label="From")
-    date_to = forms.DateField(required=False, widget=DATE, label="To")
+    date_from = forms.DateField(required=False, widget=DATE, label="Date from")
+    date_to = forms.DateField(required=False, widget=DATE, label="Date to")
 
     sorts = billing_queries.TRANSACTION_SORTS
     default_sort = "-date"

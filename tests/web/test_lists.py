@@ -97,6 +97,7 @@ def test_filters_stay_in_the_url_and_combine(staff, book, group):
     assert numbers(f"?status=paid&due_to={until}") == [str(book["paid"])]
     html = page(staff, f"/invoices/?status=overdue&group={group.pk}")
     assert '<option value="overdue" selected>' in html  # the form shows what filters
+    assert '<option value="50" selected>' in html  # and the page size in use
     assert f'<option value="{group.pk}" selected>' in html
 
 
@@ -154,6 +155,7 @@ def test_the_payments_list_filters_by_gateway_kind_and_date(staff, book):
     assert [(r[1], r[2], r[4], r[5], r[7]) for r in shown] == [
         ("Ada Lovelace", "Payment", "sandbox", "ch_1", "€20.00")
     ]
+    assert shown[0][0].startswith(company_today(ada.company).isoformat())  # the company's day
     credit = rows(page(staff, "/transactions/?kind=credit"), "transactions")
     assert [(r[1], r[7]) for r in credit] == [("Ada Lovelace", "€3.00")]
     wire = rows(page(staff, "/transactions/?gateway=manual"), "transactions")
@@ -352,3 +354,21 @@ def test_the_invoice_list_in_the_browser(browser_page, staff_user, book):
     page_.wait_for_selector(".messages li")
     assert "Reminder queued for 1 invoice(s)" in page_.inner_text(".messages")
     page_.screenshot(path=os.path.join(ARTIFACTS, "invoice-list.png"), full_page=True)
+
+
+def test_the_payments_and_services_lists_in_the_browser(browser_page, staff_user, book, hosting):
+    today = company_today(book["ada"].company)
+    Service.objects.create(client=book["ada"], package=hosting.package, pricing=hosting,
+                           status="active", renew_date=today)  # fmt: skip
+    page_ = browser_page
+    login(page_)
+    page_.goto("/transactions/")
+    assert page_.locator("#transactions tbody tr").count() == 1
+    assert "€99.00" in page_.inner_text("#transactions")
+    page_.screenshot(path=os.path.join(ARTIFACTS, "payments-list.png"), full_page=True)
+    page_.goto("/services/")
+    page_.select_option("select[name=status]", "active")
+    page_.click("#filters button[type=submit]")
+    page_.wait_for_url("**/services/?*status=active*")
+    assert page_.locator("#services tbody tr").count() == 1
+    page_.screenshot(path=os.path.join(ARTIFACTS, "services-list.png"), full_page=True)
