@@ -161,49 +161,92 @@ def _check_rules(level: _Level, current: dict[str, Any], proposed: dict[str, Any
         raise ValidationFailed(errors)
 
 
+def _write(
+    level: _Level,
+    rows: dict[str, SettingValue],
+    current: dict[str, Any],
+    cleaned: dict[str, Any],
+    actor: str,
+) -> None:
+    for key, value in cleaned.items():
+        old = wrap(current[key]) if key in current else None
+        if value is UNSET:
+            if key not in rows:
+                continue
+            rows[key].delete()
+            action, new = "setting.unset", None
+        elif key in rows:
+            if rows[key].value == value:
+                continue
+            rows[key].value = _db_value(value)
+            rows[key].save(update_fields=["value", "updated_at"])
+            action, new = "setting.set", wrap(value)
+        else:
+            SettingValue.objects.create(
+                company=level.company,
+                group=level.group,
+                client=level.client,
+                key=key,
+                value=_db_value(value),
+            )
+            action, new = "setting.set", wrap(value)
+        record(
+            subject=Subject(level.source.value, level.company.pk, level.owner.pk, level.label),
+            actor=actor,
+            action=action,
+            key=key,
+            old=old,
+            new=new,
+        )
+
+
+def _change_levels(
+    changes: Sequence[tuple[_Level, dict[str, Any]]],
+    actor: str,
+    unreadable: Sequence[FieldError] = (),
+) -> None:
+    """Several levels of one company in one transaction. The cross-key rules are checked
+    on the state all of them leave, so one change may rely on another (a company value
+    that only holds once a group override it brings along is replaced)."""
+    if unreadable:
+        raise ValidationFailed(list(unreadable))
+    cleaned: list[tuple[_Level, dict[str, Any]]] = []
+    errors: list[FieldError] = []
+    for level, level_changes in changes:
+        try:
+            cleaned.append((level, _clean(level, level_changes)))
+        except ValidationFailed as exc:
+            if len(changes) == 1:
+                raise
+            errors += [FieldError(e.field, f"in {level.label}: {e.message}") for e in exc.errors]
+    if errors:
+        raise ValidationFailed(errors)
+    if not cleaned:
+        return
+    with transaction.atomic():
+        # Serialise settings changes per company: cross-key rules read several levels.
+        Company.objects.select_for_update().filter(pk=cleaned[0][0].company.pk).first()
+        checks = []
+        for level, level_cleaned in cleaned:
+            rows = {r.key: r for r in SettingValue.objects.filter(**level.owner_filter)}
+            current = {k: r.value for k, r in rows.items()}
+            checks.append((level, current, _proposed(current, level_cleaned)))
+            _write(level, rows, current, level_cleaned, actor)
+        # Each level's check reads the other levels from the database: all written above,
+        # so it judges the final state (a refusal rolls every level back).
+        for level, current, proposed in checks:
+            try:
+                _check_rules(level, current, proposed)
+            except ValidationFailed as exc:
+                errors += [e for e in exc.errors if e not in errors]
+        if errors:
+            raise ValidationFailed(errors)
+
+
 def _change(
     level: _Level, changes: dict[str, Any], actor: str, unreadable: Sequence[FieldError] = ()
 ) -> None:
-    if unreadable:
-        raise ValidationFailed(list(unreadable))
-    cleaned = _clean(level, changes)
-    with transaction.atomic():
-        # Serialise settings changes per company: cross-key rules read several levels.
-        Company.objects.select_for_update().filter(pk=level.company.pk).first()
-        rows = {r.key: r for r in SettingValue.objects.filter(**level.owner_filter)}
-        current = {k: r.value for k, r in rows.items()}
-        proposed = _proposed(current, cleaned)
-        _check_rules(level, current, proposed)
-        for key, value in cleaned.items():
-            old = wrap(current[key]) if key in current else None
-            if value is UNSET:
-                if key not in rows:
-                    continue
-                rows[key].delete()
-                action, new = "setting.unset", None
-            elif key in rows:
-                if rows[key].value == value:
-                    continue
-                rows[key].value = _db_value(value)
-                rows[key].save(update_fields=["value", "updated_at"])
-                action, new = "setting.set", wrap(value)
-            else:
-                SettingValue.objects.create(
-                    company=level.company,
-                    group=level.group,
-                    client=level.client,
-                    key=key,
-                    value=_db_value(value),
-                )
-                action, new = "setting.set", wrap(value)
-            record(
-                subject=Subject(level.source.value, level.company.pk, level.owner.pk, level.label),
-                actor=actor,
-                action=action,
-                key=key,
-                old=old,
-                new=new,
-            )
+    _change_levels([(level, changes)], actor, unreadable)
 
 
 # --- Company level ---------------------------------------------------------------------
@@ -225,6 +268,22 @@ def reset_company_setting(company: Company, key: str, *, actor: str) -> None:
     """Back to the built-in default."""
     get_setting(key)
     _change(_Level(Source.COMPANY, company), {key: UNSET}, actor)
+
+
+def set_settings_by_level(
+    company: Company,
+    company_changes: dict[str, Any] | None,
+    group_changes: Sequence[tuple[ClientGroup, dict[str, Any]]],
+    *,
+    actor: str,
+) -> None:
+    """The company's settings and those of some of its groups, written together or not at
+    all, the cross-key rules checked on the state they leave (a settings import)."""
+    levels = [] if company_changes is None else [(_Level(Source.COMPANY, company), company_changes)]
+    levels += [(_group_level(g), c) for g, c in group_changes]
+    if any(level.company.pk != company.pk for level, _ in levels):
+        raise ValueError("every group must belong to the company")
+    _change_levels(levels, actor)
 
 
 # --- Group level -----------------------------------------------------------------------
