@@ -215,6 +215,9 @@ _DECLARATIONS: tuple[Setting, ...] = (
 CATALOG: dict[str, Setting] = {s.key: s for s in _DECLARATIONS}
 CLIENT_KEYS: frozenset[str] = frozenset(k for k, s in CATALOG.items() if s.client)
 DEFAULTS: dict[str, Any] = {k: s.default for k, s in CATALOG.items()}
+# The same declarations under the source platform's (Blesta's) names, for the import.
+BY_LEGACY_KEY: dict[str, Setting] = {s.legacy_key: s for s in _DECLARATIONS}
+assert len(BY_LEGACY_KEY) == len(CATALOG), "two settings share a legacy_key"
 
 
 def by_section() -> list[tuple[Section, list[Setting]]]:
