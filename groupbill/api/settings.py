@@ -10,12 +10,15 @@ from groupbill.api.settings_schemas import (
     CompanySettingsOut,
     CompanySettingsPatch,
     GroupSettingsOut,
+    SettingsDocumentOut,
+    SettingsImportIn,
+    SettingsImportOut,
     SettingValueIn,
     serialize,
 )
 from groupbill.clients.queries import get_client, get_group
 from groupbill.companies.queries import get_company
-from groupbill.settings_catalog import actions
+from groupbill.settings_catalog import actions, transfer
 from groupbill.settings_catalog.resolver import resolve_client, resolve_company, resolve_group
 
 router = Router(tags=["settings"])
@@ -31,6 +34,27 @@ def patch_company_settings(request: HttpRequest, company_id: Id, body: CompanySe
     company = get_company(company_id)
     actions.set_company_settings(company, changes(body), actor=actor(request))
     return serialize(resolve_company(company.pk))
+
+
+# Before .../settings/{key}: the first route whose path matches takes the request.
+@router.get("/companies/{company_id}/settings/export", response=SettingsDocumentOut)
+def export_settings(request: HttpRequest, company_id: Id):
+    """The company's explicit values and each group's overrides, as a versioned document
+    that POST .../settings/import takes back (here or in another company)."""
+    return transfer.export(get_company(company_id))
+
+
+@router.post("/companies/{company_id}/settings/import", response=SettingsImportOut)
+def import_settings(request: HttpRequest, company_id: Id, body: SettingsImportIn):
+    """Plan an import, per level and key (`dry_run`, the default, writes nothing), or write
+    it (`dry_run: false`): all or nothing, a refused value is a 422 naming its place in the
+    document. Groups the company lacks are created; groups the document does not name are
+    left as they are."""
+    company = get_company(company_id)
+    plan = transfer.plan_import(company, body.document, dialect=body.dialect)
+    if not body.dry_run:
+        transfer.apply_import(company, plan, actor=actor(request))
+    return {**plan.as_dict(), "dry_run": body.dry_run, "applied": not body.dry_run}
 
 
 @router.delete("/companies/{company_id}/settings/{key}", response={204: None})

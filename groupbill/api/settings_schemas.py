@@ -5,9 +5,10 @@ does the (strict) validation, with its own messages."""
 from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import Field, WithJsonSchema, create_model
+from pydantic import Field, StrictBool, WithJsonSchema, create_model
 
 from groupbill.api.common import StrictBody
+from groupbill.settings_catalog import transfer
 from groupbill.settings_catalog.catalog import CATALOG, Setting, Source
 from groupbill.settings_catalog.resolver import Resolved
 
@@ -60,3 +61,91 @@ class SettingValueIn(StrictBody):
 
 def serialize(resolved: Resolved) -> dict[str, dict[str, Any]]:
     return {key: {"value": e.value, "source": e.source.value} for key, e in resolved.items()}
+
+
+# --- Export and import -----------------------------------------------------------------
+
+_LEVEL_VALUES = {
+    "type": "object",
+    "description": "Setting keys and their explicit values at this level.",
+    "properties": {key: s.type.json_schema() for key, s in CATALOG.items()},
+    "additionalProperties": False,
+}
+_DOCUMENT = {
+    "type": "object",
+    "title": "SettingsDocument",
+    "required": ["format", "version", "company", "groups"],
+    "properties": {
+        "format": {"type": "string", "enum": [transfer.FORMAT]},
+        "version": {"type": "integer", "enum": [transfer.VERSION]},
+        "company": _LEVEL_VALUES,
+        "groups": {
+            "type": "object",
+            "description": "Each client group's overrides, by group name.",
+            "additionalProperties": _LEVEL_VALUES,
+        },
+    },
+}
+_ANY_DOCUMENT = {
+    "type": "object",
+    "description": "A settings document: a Groupbill export (dialect `groupbill`), or "
+    "`{company: {...}, groups: {name: {...}}}` with Blesta's keys and value forms (dialect "
+    '`blesta`: "true"/"false", numbers as text, "disabled", base64 lists). Unknown keys '
+    "are reported and ignored.",
+}
+
+
+class SettingsImportIn(StrictBody):
+    document: Annotated[dict[str, Any], WithJsonSchema(_ANY_DOCUMENT)]
+    dialect: Literal["groupbill", "blesta"] = "groupbill"
+    dry_run: StrictBool = Field(
+        True, description="true (the default): only plan; false: write the plan, all or nothing."
+    )
+
+
+class ChangeOut(Schema):
+    key: str
+    current: Any = Field(..., description="The effective value now.")
+    new: Any = Field(..., description="The effective value after the import.")
+    action: Literal["set", "unset", "unchanged"] = Field(
+        ..., description="What the import writes at this level (unset: inherit again)."
+    )
+    note: str
+
+
+class LevelOut(Schema):
+    level: Literal["company", "group"]
+    group: str | None
+    creates_group: bool
+    changes: list[ChangeOut]
+
+
+class ProblemOut(Schema):
+    field: str = Field(..., description='Its place in the document, e.g. "company.notice1".')
+    key: str
+    message: str
+    value: Any
+
+
+class ImportSummary(Schema):
+    set: int
+    unset: int
+    unchanged: int
+    groups_created: int
+    unknown: int
+    refused: int
+
+
+class SettingsImportOut(Schema):
+    dialect: Literal["groupbill", "blesta"]
+    dry_run: bool
+    applied: bool
+    levels: list[LevelOut]
+    untouched_groups: list[str] = Field(..., description="Groups the document does not name.")
+    unknown: list[ProblemOut] = Field(..., description="Keys not imported (ignored).")
+    refused: list[ProblemOut] = Field(..., description="Values refused: nothing is written.")
+    notes: list[ProblemOut]
+    summary: ImportSummary
+
+
+SettingsDocumentOut = Annotated[dict[str, Any], WithJsonSchema(_DOCUMENT)]
