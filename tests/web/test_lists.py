@@ -349,6 +349,10 @@ def test_the_invoice_list_in_the_browser(browser_page, staff_user, book):
     page_.wait_for_url("**/invoices/?*status=overdue*")
     assert page_.locator("#invoices tbody tr").count() == 1
     page_.goto("/invoices/?sort=-due")
+    page_.check("input[data-select-all]")
+    assert page_.locator("input[name=invoice]:checked").count() == 5
+    page_.uncheck("input[data-select-all]")
+    assert page_.locator("input[name=invoice]:checked").count() == 0
     page_.check(f"#inv-{book['overdue'].pk}")
     page_.click("button[value=remind]")
     page_.wait_for_selector(".messages li")
