@@ -19,6 +19,7 @@ from groupbill.api import (
     services,
     settings,
     transactions,
+    webhooks,
 )
 from groupbill.api.auth import BearerKey
 from groupbill.api.openapi import declare_errors
@@ -80,5 +81,6 @@ for module in (
     payment_accounts,
     recurring,
     automation,
+    webhooks,
 ):
     api.add_router("", module.router)

@@ -133,11 +133,3 @@ def deliver(now: datetime, poster: Callable = post, limit: int | None = None) ->
             break
         counts[send_one(pk, now, poster)] += 1
     return counts
-
-
-def deliver_now(pk: int, now: datetime, poster: Callable = post) -> str | None:
-    """Send one delivery at once if it is due (a staff redelivery); None if another sender
-    has it or it is not pending."""
-    if claims.claim_next(WebhookDelivery, now, pk=pk) is None:
-        return None
-    return send_one(pk, now, poster)

@@ -138,7 +138,8 @@ def delete_endpoint(endpoint: WebhookEndpoint, *, actor: str) -> None:
 
 def redeliver(delivery: WebhookDelivery, *, actor: str) -> WebhookDelivery:
     """Send a delivery again, whatever became of it (staff asked: the receiver lost it, or
-    was fixed): pending and due at once, its next attempt marked as a redelivery."""
+    was fixed): pending and due at once, so the sender's next pass (every minute) POSTs it;
+    that attempt is logged as a redelivery."""
     with transaction.atomic():
         updated = (
             WebhookDelivery.objects.filter(pk=delivery.pk)

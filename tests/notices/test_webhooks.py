@@ -59,8 +59,8 @@ def events_of(receiver, secret):
 def test_a_receiver_failing_twice_gets_each_event_once_after_the_retries(
     company, make_client, receiver
 ):
-    endpoint, secret = subscribe(company, receiver.url + "/hooks", "client.created",
-                                 "invoice.created", "invoice.issued")  # fmt: skip
+    _, secret = subscribe(company, receiver.url + "/hooks", "client.created",
+                          "invoice.created", "invoice.issued")  # fmt: skip
     client = make_client(first_name="Grace", email="grace@example.com")
     line = invoices.NewLine(description="Consulting", unit_amount=10000)
     invoice = invoices.create_invoice(client, [line], actor=ACTOR)
