@@ -37,5 +37,7 @@ class Action:
             out["client_id"] = self.client_id
         if self.amount is not None:
             out["amount"] = self.amount
+        if self.amount is not None or self.currency:
+            # Also when the amount is only known once applied (an invoice's total).
             out["currency"] = self.currency
         return out | self.detail
