@@ -24,7 +24,7 @@ class RecordingGateway:
     def __init__(self, name: str, recorder: Recorder):
         self.name, self._recorder = name, recorder
 
-    def charge(self, account, amount, currency, idempotency_key):
+    def charge(self, account, amount, currency, idempotency_key, *, invoice_ids=()):
         self._recorder.calls.append(("charge", account.pk, amount, currency, idempotency_key))
         return GatewayResult(ChargeOutcome.APPROVED, f"dry_{idempotency_key}"[:64], "dry run")
 

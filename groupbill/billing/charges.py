@@ -204,9 +204,10 @@ def _begin(request: ChargeRequest) -> tuple[Transaction, bool]:
 def _call(txn: Transaction) -> GatewayResult | None:
     """The gateway's answer, or None when it is unknown (the attempt stays pending)."""
     external.ensure_outside_transaction(f"A charge through the {txn.method} gateway")
+    invoice_ids = [t.invoice_id for t in txn.targets.all()]
     try:
         return get_gateway(txn.method).charge(
-            txn.payment_account, txn.amount, txn.currency, txn.gateway_key
+            txn.payment_account, txn.amount, txn.currency, txn.gateway_key, invoice_ids=invoice_ids
         )
     except GatewayUnreachable:
         return None
@@ -228,13 +229,26 @@ def _apply_approved(txn: Transaction) -> list[Invoice]:
     return paid
 
 
+def _still_pending(txn: Transaction, result: GatewayResult) -> Transaction:
+    """The gateway has the attempt but no final answer yet (e.g. the card holder must
+    authenticate it): it stays pending, with the gateway's reference and why."""
+    note = result.message[:500]
+    if (txn.reference, txn.note) != (result.reference, note):
+        txn.reference, txn.note = result.reference, note
+        txn.save(update_fields=["reference", "note"])
+    return txn
+
+
 def _book(txn: Transaction, result: GatewayResult) -> Transaction:
-    """Book the gateway's answer once (a concurrent settler may have booked it first)."""
+    """Book the gateway's answer once (a concurrent settler may have booked it first); an
+    answer that is not final yet leaves the attempt pending."""
     with transaction.atomic():
         lock_objects.client(txn.client_id)
         txn = Transaction.objects.select_related("payment_account").get(pk=txn.pk)
         if txn.status != TransactionStatus.PENDING:
             return txn
+        if not result.final:
+            return _still_pending(txn, result)
         txn.status = TransactionStatus(result.outcome.value)
         txn.reference = result.reference
         txn.note = result.message[:500]
@@ -303,6 +317,12 @@ def settle(txn: Transaction) -> Transaction:
         return txn  # asked again on the next run
     if result is None:
         return _void(txn, NEVER_SENT)
+    return _book(txn, result)
+
+
+def settle_with(txn: Transaction, result: GatewayResult) -> Transaction:
+    """Book what the gateway reported on its own (a webhook) for a pending attempt, as
+    `settle` books what it answers when asked: once, and only while it is pending."""
     return _book(txn, result)
 
 

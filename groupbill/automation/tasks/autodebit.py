@@ -88,7 +88,8 @@ def _charge(account: PaymentAccount, currency: str, invoice_ids: list[int], key:
     if txn is None:
         return False  # charged already today, a charge still pending, or paid
     if txn.status == TransactionStatus.PENDING:
-        return Failed("pending: the gateway's answer is unknown; settled on a later run")
+        reason = txn.note or "the gateway's answer is unknown"
+        return Failed(f"pending: {reason}; settled on a later run")
     if txn.status != TransactionStatus.APPROVED:
         return Failed(f"{txn.status}: {txn.note or 'no reason given'}")
     return {"status": txn.status, "transaction": txn.pk, "charged": txn.amount}

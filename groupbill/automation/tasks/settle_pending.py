@@ -28,6 +28,8 @@ NAME = "settle_pending"
 def _charge(txn_id: int):
     txn = charges.settle(Transaction.objects.get(pk=txn_id))
     if txn.status == TransactionStatus.PENDING:
+        if txn.reference:  # the gateway has it and is waiting (3-D Secure): not a failure
+            return False
         return Failed("the gateway did not answer; asked again on the next run")
     return {"status": txn.status, "transaction": txn.pk}
 

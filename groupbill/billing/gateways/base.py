@@ -6,9 +6,11 @@ again after a crash and the gateway answers the first outcome instead of chargin
 `outcome(key)` settles an attempt left pending without sending anything.
 
 To add a gateway: implement `Gateway` in a module of this package and register an instance
-in `groupbill.billing.gateways.GATEWAYS`.
+in `groupbill.billing.gateways.GATEWAYS`; one that needs configuration (keys) has an
+`available` attribute, false while it is not configured (it is then an unknown gateway).
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -25,6 +27,10 @@ class ChargeOutcome(StrEnum):
     APPROVED = "approved"
     DECLINED = "declined"
     ERROR = "error"  # the gateway could not process it; the money did not move
+    # The gateway has it but no final answer yet (the card holder must authenticate it,
+    # 3-D Secure; or the method settles later): the attempt stays pending until the
+    # gateway's webhook or `outcome(key)` gives the final answer. Never from the sandbox.
+    PENDING = "pending"
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,10 @@ class GatewayResult:
     @property
     def approved(self) -> bool:
         return self.outcome == ChargeOutcome.APPROVED
+
+    @property
+    def final(self) -> bool:
+        return self.outcome != ChargeOutcome.PENDING
 
 
 class GatewayUnreachable(Exception):
@@ -57,9 +67,17 @@ class Gateway(Protocol):
     can_charge: bool  # False when there is nothing to call (manual): staff record money
 
     def charge(
-        self, account: "PaymentAccount", amount: int, currency: str, idempotency_key: str
+        self,
+        account: "PaymentAccount",
+        amount: int,
+        currency: str,
+        idempotency_key: str,
+        *,
+        invoice_ids: Sequence[int] = (),
     ) -> GatewayResult:
-        """Charge once per key; may raise GatewayUnreachable (outcome unknown)."""
+        """Charge once per key; may raise GatewayUnreachable (outcome unknown).
+        `invoice_ids` are what the charge pays, for the gateway's own records (a gateway
+        that keeps none ignores them)."""
         ...
 
     def refund(

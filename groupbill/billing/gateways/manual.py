@@ -1,6 +1,7 @@
 """Payments that staff record by hand (bank transfer, cash, cheque): there is no processor to
 call, so charging or refunding through it is refused; staff record the money instead."""
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from groupbill.billing.gateways.base import GatewayResult
@@ -16,7 +17,13 @@ class ManualGateway:
     can_charge = False
 
     def charge(
-        self, account: "PaymentAccount", amount: int, currency: str, idempotency_key: str
+        self,
+        account: "PaymentAccount",
+        amount: int,
+        currency: str,
+        idempotency_key: str,
+        *,
+        invoice_ids: Sequence[int] = (),
     ) -> GatewayResult:
         raise ValidationFailed.one(
             "gateway",

@@ -31,6 +31,7 @@ import hashlib
 import os
 import secrets
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
@@ -109,7 +110,13 @@ class SandboxGateway:
     can_charge = True
 
     def charge(
-        self, account: "PaymentAccount", amount: int, currency: str, idempotency_key: str
+        self,
+        account: "PaymentAccount",
+        amount: int,
+        currency: str,
+        idempotency_key: str,
+        *,
+        invoice_ids: Sequence[int] = (),
     ) -> GatewayResult:
         check_request(amount, currency, idempotency_key)
         if account.gateway != self.name:
