@@ -217,6 +217,15 @@ DEFAULT_FROM_EMAIL = os.environ.get("GROUPBILL_FROM_EMAIL", "billing@localhost")
 PREVIEW_BATCH_CLIENTS = max(1, int(os.environ.get("GROUPBILL_PREVIEW_BATCH_CLIENTS", "100")))
 EFFECT_GRACE_SECONDS = int(os.environ.get("GROUPBILL_EFFECT_GRACE_SECONDS", "120"))
 
+# Stripe (groupbill.billing.gateways.stripe): the `stripe` gateway exists only when a secret
+# key is set. Keys live here, read from the environment, never in the database.
+STRIPE_SECRET_KEY = os.environ.get("GROUPBILL_STRIPE_SECRET_KEY", "")
+STRIPE_PUBLISHABLE_KEY = os.environ.get("GROUPBILL_STRIPE_PUBLISHABLE_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("GROUPBILL_STRIPE_WEBHOOK_SECRET", "")
+# Another API server (tests: localstripe's address) and its Stripe.js stand-in.
+STRIPE_API_BASE = os.environ.get("GROUPBILL_STRIPE_API_BASE", "https://api.stripe.com").rstrip("/")
+STRIPE_JS_URL = os.environ.get("GROUPBILL_STRIPE_JS_URL", "https://js.stripe.com/v3/")
+
 # Staff sign-in: at most 5 failures per 15 minutes per user name and per address, then
 # 429 until they age out (django-axes); a right password clears the user name's count.
 AUTHENTICATION_BACKENDS = [

@@ -2,21 +2,23 @@
 auto debit charges.
 
 An account holds the gateway's token (`reference`) and the last four digits, never a full
-number: a reference that looks like a card or account number is refused.
+number: a reference that looks like a card or account number is refused. For `stripe` the
+reference is a PaymentMethod id (`pm_...`): it is attached to the client's Stripe customer,
+and kind, last four digits, expiry and label come from Stripe (the ones sent are not used).
 """
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import StrictBool, StrictStr
+from pydantic import StrictBool, StrictStr, ValidationError, model_validator
 
 from groupbill.api.auth import actor
 from groupbill.api.common import Id, PageQuery, StrictBody, changes, paginate
 from groupbill.api.fields import Day, limits, required_text, text
 from groupbill.billing import accounts
-from groupbill.billing.gateways import GATEWAY_NAMES
+from groupbill.billing.gateways import KNOWN_GATEWAY_NAMES
 from groupbill.billing.models import AccountKind
 from groupbill.billing.queries import get_payment_account
 from groupbill.clients.queries import get_client
@@ -24,17 +26,47 @@ from groupbill.clients.queries import get_client
 router = Router(tags=["payment accounts"])
 
 Kind = Literal[tuple(AccountKind.values)]  # type: ignore[valid-type]
-Gateway = Literal[GATEWAY_NAMES]  # type: ignore[valid-type]
+# Every gateway Groupbill has; one that is not configured here (stripe without its keys) is
+# refused with a 422 on `gateway`.
+Gateway = Literal[KNOWN_GATEWAY_NAMES]  # type: ignore[valid-type]
+
+
+# What Stripe says of a card itself; every other gateway needs the caller to say it.
+_FROM_THE_CARD = ("kind", "last4")
 
 
 class AccountIn(StrictBody):
-    kind: Kind
+    kind: Kind | None = None  # required, except for stripe (read from the card)
     gateway: Gateway
     reference: required_text(128)  # the gateway's token for the card or account
-    last4: Annotated[StrictStr, limits(pattern=r"^[0-9]{4}$")]
+    last4: Annotated[StrictStr, limits(pattern=r"^[0-9]{4}$")] | None = None  # as `kind`
     label: text(64) = ""
     expires_on: Day | None = None
     is_autodebit: StrictBool = False  # true: replaces the client's auto-debit account
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _card_facts_required(cls, data: Any, handler):
+        """`kind` and `last4` are required unless the gateway is stripe, and reported
+        missing together with the body's other errors."""
+        missing = []
+        if isinstance(data, dict) and data.get("gateway") != "stripe":
+            missing = [
+                {"type": "missing", "loc": (name,), "input": data}
+                for name in _FROM_THE_CARD
+                if data.get(name) is None
+            ]
+        try:
+            body = handler(data)
+        except ValidationError as exc:
+            if not missing:
+                raise
+            raise ValidationError.from_exception_data(
+                cls.__name__, exc.errors() + missing
+            ) from None
+        if missing:
+            raise ValidationError.from_exception_data(cls.__name__, missing)
+        return body
 
 
 class AccountOut(Schema):
@@ -65,9 +97,8 @@ def list_accounts(request: HttpRequest, client_id: Id, page: PageQuery):
 
 @router.post("/clients/{client_id}/payment-accounts", response={201: AccountOut})
 def add_account(request: HttpRequest, client_id: Id, body: AccountIn):
-    account = accounts.add_payment_account(
-        get_client(client_id), changes(body), actor=actor(request)
-    )
+    data = {name: value for name, value in changes(body).items() if value is not None}
+    account = accounts.add_payment_account(get_client(client_id), data, actor=actor(request))
     return Status(201, get_payment_account(account.pk))
 
 

@@ -12,7 +12,7 @@ from groupbill.billing import signals
 from groupbill.billing.gateways import get_gateway
 from groupbill.billing.models import AccountKind, PaymentAccount
 from groupbill.clients.models import Client
-from groupbill.errors import FieldError
+from groupbill.errors import FieldError, ValidationFailed
 
 _LAST4 = re.compile(r"\d{4}")
 # A gateway token never looks like a card or account number; refuse one that does, so a
@@ -50,10 +50,30 @@ CLEANERS = {
 REQUIRED = ("kind", "gateway", "reference", "last4")
 
 
+def _attachable(data: dict[str, Any]):
+    """The gateway named, when it keeps cards itself (Stripe): it attaches the reference
+    to the client and says what card it is. None for the others, or a gateway that is no
+    gateway (reported by the cleaners)."""
+    try:
+        gateway = get_gateway(data.get("gateway"))
+    except ValidationFailed:
+        return None
+    return gateway if hasattr(gateway, "attach_account") else None
+
+
 def add_payment_account(client: Client, data: dict[str, Any], *, actor: str) -> PaymentAccount:
+    """Save a card or bank account. For a gateway that keeps cards itself (Stripe), the
+    reference is its id of the card (a PaymentMethod), attached to the client there first
+    (a call: outside any transaction); kind, last four digits and expiry come from it."""
+    gateway = _attachable(data)
+    required = ("gateway", "reference") if gateway is not None else REQUIRED
     cleaned, errors = v.collect(data, CLEANERS)
-    errors += [FieldError(f, "is required") for f in REQUIRED if f not in data]
+    errors += [FieldError(f, "is required") for f in required if f not in data]
     v.raise_if(errors)
+    if gateway is not None:
+        details = gateway.attach_account(client, cleaned["reference"])
+        cleaned.update(kind=details.kind, last4=details.last4, expires_on=details.expires_on)
+        cleaned.setdefault("label", details.label)
     with transaction.atomic():
         if cleaned.get("is_autodebit"):
             client.payment_accounts.filter(is_autodebit=True).update(is_autodebit=False)

@@ -206,6 +206,9 @@ class Transaction(models.Model):
     note = models.CharField(max_length=500, blank=True, default="")
     actor = models.CharField(max_length=128)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the card holder disputed this payment with their bank (a chargeback opened): the
+    # money stays booked until staff settle the dispute; the client's notes say more.
+    disputed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -378,6 +381,45 @@ class SandboxCharge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operation} {self.idempotency_key}: {self.outcome}"
+
+
+class GatewayCustomer(models.Model):
+    """The gateway's own record of a client (a Stripe customer), which its saved cards are
+    attached to: one per client and gateway."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    gateway = models.CharField(max_length=32)
+    reference = models.CharField(max_length=128)  # e.g. cus_...
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "gateway"], name="one_customer_per_gateway")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway} customer {self.reference} of client #{self.client_id}"
+
+
+class GatewayEvent(models.Model):
+    """A webhook event a gateway sent, recorded once handled: the same event delivered again
+    is answered without being handled twice."""
+
+    gateway = models.CharField(max_length=32)
+    event_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=100)
+    handled = models.BooleanField(default=True)  # False: a type Groupbill ignores
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["gateway", "event_id"], name="one_gateway_event")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway} event {self.event_id} ({self.type})"
 
 
 class VatRate(models.Model):
