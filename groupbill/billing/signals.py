@@ -21,3 +21,6 @@ payment_declined = Signal()
 account_disabled = Signal()
 # Money was given back on a payment (kwargs: txn, the refund transaction).
 payment_refunded = Signal()
+# A card holder disputed a payment with their bank (kwargs: txn, dispute, amount, currency,
+# reason, key): the staff are told, once per dispute (key).
+payment_disputed = Signal()

@@ -79,6 +79,22 @@ def account_disabled(account, reason: str, key: str) -> None:
     _queue(f"{key}:message", "payment_account_disabled", account.client, context)
 
 
+def payment_disputed(txn, dispute: str, amount: int, currency: str, reason: str, key: str) -> None:
+    """To the company's staff address (the client is not written to): once per dispute."""
+    company = txn.client.company
+    outbox.queue(
+        key=f"{key}:staff",
+        company_id=company.pk,
+        client_id=txn.client_id,
+        template="payment_disputed",
+        recipients=[{"name": company.name, "email": company.notify_email}]
+        if company.notify_email
+        else [],
+        context={"transaction_id": txn.pk, "dispute": dispute, "amount": amount,
+                 "currency": currency, "reason": reason or "not given"},
+    )  # fmt: skip
+
+
 def service_suspended(service, reason: str, cause: str | int) -> None:
     """Once per cause: the invoice past due, or the nth suspension by staff."""
     context = {"service_id": service.pk, "package": service.package.name, "reason": reason}

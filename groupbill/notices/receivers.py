@@ -16,6 +16,10 @@ def account_disabled(sender, account, reason, key, **kwargs) -> None:
     events.account_disabled(account, reason, key)
 
 
+def payment_disputed(sender, txn, dispute, amount, currency, reason, key, **kwargs) -> None:
+    events.payment_disputed(txn, dispute, amount, currency, reason, key)
+
+
 def service_suspended(sender, service, reason, cause, **kwargs) -> None:
     events.service_suspended(service, reason, cause)
 
@@ -36,6 +40,7 @@ def connect() -> None:
         (billing.payment_received, payment_received),
         (billing.payment_declined, payment_declined),
         (billing.account_disabled, account_disabled),
+        (billing.payment_disputed, payment_disputed),
         (services.service_suspended, service_suspended),
         (services.service_unsuspended, service_unsuspended),
         (services.change_cancelled, change_cancelled),

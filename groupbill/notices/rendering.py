@@ -93,6 +93,13 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         "{{ valid_hours }} hours. If you did not ask for this, ignore this message.\n\n"
         "{{ company_name }}\n",
     ),
+    "payment_disputed": (
+        "Payment disputed: {{ client_name }}",
+        "{{ client_name }} disputed payment #{{ transaction_id }} with their bank: "
+        "{{ amount|money(currency) }}, reason {{ reason }} (dispute {{ dispute }}).\n"
+        "Answer the dispute at the payment gateway before its deadline.\n\n"
+        "{{ company_name }}\n",
+    ),
     "renewal_failed": (
         "Renewal failed: service #{{ service_id }} ({{ package }})",
         "The renewal of service #{{ service_id }} ({{ package }}) for {{ client_name }} "
@@ -148,6 +155,14 @@ CONTEXTS: dict[str, dict[str, str]] = {
         "reset_url": "the link that sets a new password",
         "valid_hours": "how many hours the link works",
     },
+    "payment_disputed": {
+        **_ALWAYS,
+        "transaction_id": "the disputed payment's id",
+        "amount": "the disputed amount in minor units; show it with |money(currency)",
+        "currency": "the disputed amount's currency (ISO code, e.g. EUR)",
+        "reason": "the reason the bank gave (e.g. fraudulent)",
+        "dispute": "the gateway's id of the dispute",
+    },
     "renewal_failed": {
         **_SERVICE,
         "attempts": "how many renewal attempts failed",
@@ -177,6 +192,8 @@ SAMPLE: dict[str, Any] = {
     "valid_hours": 24,
     "attempts": 3,
     "period_start": "2026-03-01",
+    "transaction_id": 42,
+    "dispute": "dp_1Example",
 }
 
 

@@ -41,7 +41,8 @@ def test_every_default_key_has_a_documented_context_and_renders_with_samples():
     required = {"invoice_unpaid", "invoice_paid", "notice_first", "notice_second",
                 "notice_third", "autodebit_pending", "payment_received", "payment_declined",
                 "payment_account_disabled", "service_suspended", "service_unsuspended",
-                "renewal_failed", "service_change_cancelled", "password_reset"}  # fmt: skip
+                "renewal_failed", "service_change_cancelled", "password_reset",
+                "payment_disputed"}  # fmt: skip
     assert set(rendering.DEFAULTS) == required == set(rendering.CONTEXTS)
     for key, context in rendering.CONTEXTS.items():
         assert {"company_name", "client_name"} <= set(context)
