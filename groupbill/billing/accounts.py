@@ -48,6 +48,7 @@ CLEANERS = {
     "is_autodebit": v.boolean,
 }
 REQUIRED = ("kind", "gateway", "reference", "last4")
+FROM_THE_CARD = ("kind", "last4", "expires_on")
 
 
 def _attachable(data: dict[str, Any]):
@@ -66,7 +67,10 @@ def add_payment_account(client: Client, data: dict[str, Any], *, actor: str) -> 
     reference is its id of the card (a PaymentMethod), attached to the client there first
     (a call: outside any transaction); kind, last four digits and expiry come from it."""
     gateway = _attachable(data)
-    required = ("gateway", "reference") if gateway is not None else REQUIRED
+    required = REQUIRED
+    if gateway is not None:  # what the card is comes from the gateway, not the caller
+        data = {k: v for k, v in data.items() if k not in FROM_THE_CARD}
+        required = ("gateway", "reference")
     cleaned, errors = v.collect(data, CLEANERS)
     errors += [FieldError(f, "is required") for f in required if f not in data]
     v.raise_if(errors)
