@@ -130,7 +130,7 @@ def test_client_text_outside_latin1_never_breaks_rendering(make_client):
     # no bundled font has (the emoji) becomes "?".
     assert "Zoë Łukasz" in text and "山田 太郎" in text
     assert "Ωmega “Ltd”" in text and "Kraków" in text
-    assert "Hébergement – 10 Go → ∞ ?" in text
+    assert "Hébergement \u2013 10 Go → ∞ ?" in text
     assert "gru 2026" in text  # Polish dates: "1 gru 2026"
 
 
