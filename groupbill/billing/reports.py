@@ -277,6 +277,11 @@ class TaxRow:
     tax: int
 
 
+def _plain_rate(rate: Decimal) -> Decimal:
+    """19.0000 -> 19, 7.5000 -> 7.5 (never 2E+1)."""
+    return rate.quantize(Decimal(1)) if rate == rate.to_integral_value() else rate.normalize()
+
+
 def tax_by_rate(company: Company, start: date, end: date) -> list[TaxRow]:
     """Tax on the lines of invoices issued in [start, end), per currency, buyer's
     country, rate and rule; a line's second tax is a row of its own (with the line's net
@@ -303,7 +308,7 @@ def tax_by_rate(company: Company, start: date, end: date) -> list[TaxRow]:
             .order_by()
         )
         for r in rows:
-            rate = Decimal(r[f"tax{number}_rate"]).normalize()
+            rate = _plain_rate(Decimal(r[f"tax{number}_rate"]))
             key = (r["currency"], r["country"] or "", rate, r["tax_rule"])
             row = keyed.setdefault(key, TaxRow(*key, lines=0, net=0, tax=0))
             row.lines += r["n"]

@@ -107,6 +107,7 @@ def test_tax_by_rate_and_country(company, book):
         ("EUR", "FR", Decimal("20"), "consumer", 1, 5_000, 1_000),
         ("EUR", "FR", Decimal("0"), "reverse_charge", 1, 5_000, 0),
     ]
+    assert [str(r.rate) for r in rows] == ["19", "15", "5", "20", "0"]  # as people write them
     # Before the period: nothing (the void invoice's line never counts).
     assert reports.tax_by_rate(company, date(2026, 4, 1), date(2026, 5, 1)) == []
 

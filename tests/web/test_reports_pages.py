@@ -81,6 +81,7 @@ def test_tax_report_for_a_chosen_period_and_its_csv(staff, company, book):
     url = f"/companies/{company.pk}/reports/tax/?start={start}&end={last}"
     page = text(staff.get(url))
     assert "EUR DE 19 % domestic 2 €120.00 €22.80" in page
+    assert "EUR FR 20 % consumer 1 €50.00 €10.00" in page
     assert "EUR FR 0 % reverse_charge 1 €50.00 €0.00" in page
     assert rows(staff.get(url + "&format=csv"))[1:] == [
         ["EUR", "DE", "19", "domestic", "2", "120.00", "22.80"],
