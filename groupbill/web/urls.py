@@ -19,6 +19,7 @@ from groupbill.web.views import (
     reports,
     search,
     services,
+    webhooks,
 )
 
 app_name = "web"
@@ -38,6 +39,13 @@ urlpatterns = [
     path("companies/<int:company_id>/", companies.company_edit, name="company_edit"),
     path("companies/<int:company_id>/settings/", companies.company_settings,
          name="company_settings"),
+    path("companies/<int:company_id>/webhooks/", webhooks.webhook_list, name="webhook_list"),
+    path("companies/<int:company_id>/webhooks/<int:endpoint_id>/toggle/",
+         webhooks.webhook_toggle, name="webhook_toggle"),
+    path("companies/<int:company_id>/webhooks/<int:endpoint_id>/delete/",
+         webhooks.webhook_delete, name="webhook_delete"),
+    path("companies/<int:company_id>/webhook-deliveries/<int:delivery_id>/redeliver/",
+         webhooks.webhook_redeliver, name="webhook_redeliver"),
     path("companies/<int:company_id>/client-groups/", groups.group_list, name="group_list"),
     path("companies/<int:company_id>/client-groups/add/", groups.group_add, name="group_add"),
     path("companies/<int:company_id>/clients/add/", clients.client_add, name="client_add"),
