@@ -8,11 +8,15 @@ The document:
      "company": {key: value, ...},                    # the company's explicit values
      "groups": {"Resellers": {key: value, ...}, ...}}  # each group's overrides, by name
 
-Keys and groups are sorted, so the same settings always give the same document.
+Keys and groups are sorted, so the same settings always give the same document. An
+explicit value equal to what its level inherits (a group's copy of the company's value) is
+left out: it changes nothing today, and an import would not write it either, so a round
+trip gives the identical document.
 
-An import treats every level the document names as a whole: the level ends up holding
-the document's values, and a key it holds now that the document does not name inherits
-again. Levels the document does not name (the company when "company" is absent, a group
+An import treats every level the document names as a whole: the level ends up with the
+document's effective values, and a key it holds now that the document does not name
+inherits again (unless the value it holds is what it would inherit anyway: then it is
+kept). Levels the document does not name (the company when "company" is absent, a group
 that is not listed) are left as they are. A value is written only where it differs from
 what the level would inherit once the import is done (the built-in default for the
 company, the company's new value for a group): copying a whole snapshot would freeze every
@@ -62,28 +66,30 @@ def _explicit_values(company: Company) -> tuple[dict[str, Any], dict[int, dict[s
     return own, by_group
 
 
-def _sorted(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: values[k] for k in sorted(values)}
-
-
 def _name_order(name: str) -> tuple[str, str]:
     return (name.casefold(), name)
 
 
 def export(company: Company) -> dict[str, Any]:
     """The versioned document of `company`'s settings: its explicit values and every
-    group's overrides (a group without any appears with none), keys and groups sorted."""
+    group's overrides (a group without any appears with none), each only where it differs
+    from what its level inherits; keys and groups sorted."""
     own, by_group = _explicit_values(company)
     groups = sorted(
         ClientGroup.objects.filter(company=company).values_list("pk", "name"),
         key=lambda g: _name_order(g[1]),
     )
+    company_values = _layer(DEFAULTS, own)
     return {
         "format": FORMAT,
         "version": VERSION,
-        "company": _sorted(own),
-        "groups": {name: _sorted(by_group.get(pk, {})) for pk, name in groups},
+        "company": _differing(own, DEFAULTS),
+        "groups": {name: _differing(by_group.get(pk, {}), company_values) for pk, name in groups},
     }
+
+
+def _differing(explicit: dict[str, Any], inherited: dict[str, Any]) -> dict[str, Any]:
+    return {k: explicit[k] for k in sorted(explicit) if explicit[k] != inherited[k]}
 
 
 # --- The plan --------------------------------------------------------------------------
@@ -313,7 +319,10 @@ def _level_changes(
     changes = []
     final: dict[str, Any] = {}
     for key in sorted((wanted.keys() | explicit.keys()) - skip):
-        if key not in wanted:
+        if key not in wanted and explicit[key] == inherited[key]:
+            action, note = "unchanged", "not in the document; already what it inherits: kept"
+            final[key] = explicit[key]
+        elif key not in wanted:
             action, note = "unset", "not in the document: inherits"
         elif key in explicit and explicit[key] == wanted[key]:
             action, note = "unchanged", "already set here"

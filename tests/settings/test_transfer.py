@@ -115,6 +115,34 @@ def test_importing_a_company_into_itself_changes_nothing(source):
     assert AuditEntry.objects.count() == before
 
 
+def test_pinned_copies_of_inherited_values_are_left_out_and_kept_by_a_reimport(source, group):
+    # "pinned": explicit values equal to what the level inherits today (as the demo's
+    # groups hold, and Blesta's snapshots)
+    sa.set_company_settings(source, {"autodebit_attempts": 3}, actor=ACTOR)  # the default
+    sa.set_group_settings(group, {"delivery_methods": ["paper"]}, actor=ACTOR)  # the company's
+    document = transfer.export(source)
+    assert document["company"].keys() == {
+        "delivery_methods", "invoice_days_before_renewal", "notice_first_days",
+        "suspend_services_days_after_due",
+    }  # fmt: skip
+    assert "delivery_methods" not in document["groups"]["Resellers"]
+    # importing it back changes nothing: the pins are what the levels inherit, kept
+    rows = SettingValue.objects.count()
+    plan = transfer.plan_import(source, document)
+    assert plan.summary()["set"] == plan.summary()["unset"] == 0
+    assert by_key(plan.levels[0])["autodebit_attempts"] == (
+        3, 3, "unchanged", "not in the document; already what it inherits: kept"
+    )  # fmt: skip
+    transfer.apply_import(source, plan, actor=ACTOR)
+    assert SettingValue.objects.count() == rows
+    # and into a new company, the round trip stays identical
+    fresh = create_company(
+        {"name": "Gamma", "timezone": "UTC", "default_currency": "EUR"}, actor=ACTOR
+    )
+    transfer.apply_import(fresh, transfer.plan_import(fresh, document), actor=ACTOR)
+    assert transfer.export(fresh) == document
+
+
 # --- The plan --------------------------------------------------------------------------
 
 
@@ -193,9 +221,11 @@ def test_an_import_writes_only_what_differs_from_what_the_level_inherits(company
         "groups": {
             "Enterprise": {"synchronize_addons": False},
             "General": {},
-            "Resellers": {"autodebit_attempts": 3},
+            "Resellers": {},  # its pinned 3 is what it inherits: kept, not exported
         },
     }
+    assert group_overrides(company, "Resellers") == {"autodebit_attempts": 3}
+    assert group_overrides(company, "Enterprise") == {"synchronize_addons": False}
 
 
 def test_unknown_keys_are_reported_and_the_rest_imported(company):

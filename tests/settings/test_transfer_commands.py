@@ -1,9 +1,11 @@
 """`groupbill settings-export` and `settings-import` as a user runs them: the plan printed
 per level and key, exit codes, nothing written without --commit."""
 
+import base64
 import json
 from io import StringIO
 
+import phpserialize
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -169,4 +171,30 @@ def test_json_output(company, tmp_path):
     assert (doc["dry_run"], doc["applied"], doc["summary"]["set"]) == (False, True, 1)
     assert doc["levels"][0]["changes"] == [
         {"key": "autodebit_enabled", "current": True, "new": False, "action": "set", "note": ""}
+    ]
+
+
+def test_notes_and_a_broken_cross_key_rule_are_printed(company, tmp_path):
+    path = tmp_path / "blesta.json"
+    methods = base64.b64encode(phpserialize.dumps(["email", "postalmethods"])).decode()
+    path.write_text(
+        json.dumps(
+            {"company": {"delivery_methods": methods, "first_renewal_attempt_threshold": "20"}}
+        )
+    )
+    out = StringIO()
+    with pytest.raises(CommandError) as failed:
+        call_command(
+            "settings-import", "--company", str(company.pk), str(path), "--dialect", "blesta",
+            stdout=out,
+        )  # fmt: skip
+    assert failed.value.returncode == 1
+    assert out.getvalue().splitlines()[5:] == [
+        "Notes:",
+        "  company.delivery_methods: postalmethods: not offered by Groupbill, dropped (email is "
+        "always offered)",
+        "Refused (nothing is written):",
+        '  renewal_spacing_threshold_1: in company "Acme Hosting": renewal_spacing_threshold_2 '
+        "(12) must be greater than renewal_spacing_threshold_1 (20)",
+        "1 to set, 0 to unset, 1 unchanged, 0 groups to create; 0 unknown keys ignored, 1 refused.",
     ]

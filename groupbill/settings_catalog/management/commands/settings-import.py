@@ -49,14 +49,19 @@ def plan_lines(plan: transfer.ImportPlan, *, verbose: bool) -> list[str]:
     if plan.untouched_groups:
         names = ", ".join(f'"{n}"' for n in plan.untouched_groups)
         lines.append(f"Groups the document does not name (left as they are): {names}")
-    for title, problems in (
-        ("Unknown keys (ignored)", plan.unknown),
-        ("Notes", plan.notes),
-        ("Refused (nothing is written)", plan.refused),
+    for title, problems, with_value in (
+        ("Unknown keys (ignored)", plan.unknown, True),
+        ("Notes", plan.notes, False),  # the value as read is in the change above
+        ("Refused (nothing is written)", plan.refused, True),
     ):
         if problems:
             lines.append(f"{title}:")
-            lines += [f"  {p.field} = {_raw(p.value)}: {p.message}" for p in problems]
+            lines += [
+                # a cross-key rule's refusal names no place in the document, nor one value
+                f"  {p.field}{f' = {_raw(p.value)}' if with_value and p.field != p.key else ''}"
+                f": {p.message}"
+                for p in problems
+            ]
     s = plan.summary()
     lines.append(
         f"{s['set']} to set, {s['unset']} to unset, {s['unchanged']} unchanged, "
