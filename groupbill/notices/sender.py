@@ -12,6 +12,9 @@ two senders never send the same message. The outcome is then recorded:
 - the connection lost after the message data was sent → `unknown`: the server may have
   accepted it, so it is never resent automatically (staff may resend from the Outbox page);
 - a claim older than 10 minutes (its sender died mid-send) → `unknown` too.
+
+Claiming and backing off are notices.claims, shared with the webhook sender
+(notices.webhook_sender), which `deliver` runs after the emails.
 """
 
 import re

@@ -103,18 +103,21 @@ def _settle(delivery: WebhookDelivery, now: datetime, response: Response) -> str
         fields.update(claims.retry_or_give_up(attempts, now, error))
         outcome = "failed" if fields["status"] == MessageStatus.FAILED else "retry"
     with transaction.atomic():
+        if not WebhookDelivery.objects.filter(pk=delivery.pk).update(**fields):
+            return "deleted"  # its endpoint was deleted while it was being sent
         WebhookAttempt.objects.create(
             delivery_id=delivery.pk, at=now, response_code=response.code,
             response_excerpt=response.excerpt, error=response.error[:500],
             redelivery=delivery.redeliver_requested,
         )  # fmt: skip
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(**fields)
     return outcome
 
 
 def send_one(pk: int, now: datetime, poster: Callable = post, clock=time.time) -> str:
     """POST one claimed delivery and settle it."""
-    delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=pk)
+    delivery = WebhookDelivery.objects.select_related("endpoint").filter(pk=pk).first()
+    if delivery is None:
+        return "deleted"  # with its endpoint, after the claim
     body, headers = request_of(delivery, delivery.endpoint.secret, int(clock()))
     ensure_outside_transaction("A webhook POST")
     return _settle(delivery, now, poster(delivery.endpoint.url, body, headers))

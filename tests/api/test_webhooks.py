@@ -2,11 +2,13 @@
 responses, and redeliver; the signing secret is shown once."""
 
 import io
+import json
 from datetime import UTC, datetime
 
 import pytest
 from django.core.management import call_command
 
+from groupbill.audit.models import AuditEntry
 from tests.conftest import field_errors
 from tests.webhook_receiver import Receiver
 
@@ -50,6 +52,8 @@ def test_crud_shows_the_secret_once(api, company):
     assert answers[3].json()["active"] is False
     assert api.delete(f"/webhook-endpoints/{endpoint_id}").status_code == 204
     assert api.get(f"/webhook-endpoints/{endpoint_id}").status_code == 404
+    audit = list(AuditEntry.objects.filter(action__startswith="webhook_endpoint.").values())
+    assert len(audit) == 3 and secret not in json.dumps(audit, default=str)
 
 
 def test_refusals_name_the_field(api, company):

@@ -13,7 +13,7 @@ from django.db import transaction
 from groupbill.billing import invoices, payments
 from groupbill.clients.actions import update_client
 from groupbill.errors import ValidationFailed
-from groupbill.notices import webhooks
+from groupbill.notices import webhook_sender, webhooks
 from groupbill.notices.models import WebhookAttempt, WebhookDelivery
 from tests import book
 from tests.webhook_receiver import Receiver
@@ -205,3 +205,68 @@ def test_engine_runs_announce_their_invoices_and_the_run(company, make_client, r
     assert finished["data"]["run"]["status"] in ("done", "failed")
     assert sum(t["applied"] for t in tasks.values()) >= len(issued)
     assert json.loads(json.dumps(finished)) == finished
+
+
+def test_a_services_life_and_its_money_each_send_their_event(company, make_client, receiver):
+    """Ordered, paid (payment and invoice), suspended, unsuspended, cancelled (its unpaid
+    renewal voided), a payment refunded: each event once, in that order, signed."""
+    from groupbill.catalog.models import Package, PackagePrice
+    from groupbill.services import actions as services
+
+    _, secret = subscribe(company, receiver.url, *webhooks.EVENT_TYPES)
+    client = make_client()
+    hosting = Package.objects.create(company=company, name="Hosting")
+    monthly = PackagePrice.objects.create(package=hosting, unit="month", count=1,
+                                          currency="EUR", price=1000)  # fmt: skip
+    service = services.add_service(client, pricing=monthly, start_on=date(2026, 3, 2),
+                                   actor=ACTOR)  # fmt: skip
+    invoice = service.first_invoice
+    payments.pay_invoice(invoice, amount=invoice.total + 500, actor=ACTOR)  # 500 left over
+    services.provision(service, actor=ACTOR)
+    services.suspend(service, actor=ACTOR, reason="abuse report")
+    services.unsuspend(service, actor=ACTOR)
+    extra = invoices.create_invoice(client, [invoices.NewLine("Setup help", 2000)], actor=ACTOR)
+    invoices.void_invoice(extra, actor=ACTOR, reason="agreed free")
+    services.cancel(service, actor=ACTOR, today=date(2026, 3, 20), reason="moving away")
+    payment = invoice.applications.get().transaction
+    payments.refund(payment, amount=500, actor=ACTOR, reference="bank")
+    deliver(T0)
+
+    events = events_of(receiver, secret)
+    assert all(events)
+    assert [e["type"] for e in events] == [
+        "client.created", "invoice.created", "invoice.issued", "service.created",
+        "invoice.paid", "payment.succeeded", "service.suspended", "service.unsuspended",
+        "invoice.created", "invoice.voided", "service.cancelled", "payment.refunded",
+    ]  # fmt: skip
+    by_type = {e["type"]: e["data"] for e in events}
+    assert by_type["payment.succeeded"]["payment"] | {"id": 0} == {
+        "id": 0, "client_id": client.pk, "kind": "payment", "status": "approved",
+        "amount": invoice.total + 500, "currency": "EUR", "method": "manual",
+        "refund_of": None}  # fmt: skip
+    assert by_type["payment.succeeded"]["invoice"]["status"] == "paid"
+    refund = by_type["payment.refunded"]["payment"]
+    assert (refund["kind"], refund["amount"], refund["currency"]) == ("refund", 500, "EUR")
+    assert refund["refund_of"] == payment.pk
+    assert by_type["service.suspended"]["service"]["reason"] == "abuse report"
+    assert by_type["service.cancelled"]["service"]["status"] == "canceled"
+    assert by_type["service.cancelled"]["service"]["reason"] == "moving away"
+    assert by_type["invoice.voided"]["reason"] == "agreed free"
+    assert by_type["invoice.voided"]["invoice"]["total"] == 2000
+    assert len({e["id"] for e in events}) == len(events)
+
+
+def test_an_endpoint_deleted_while_its_delivery_is_sent_ends_quietly(
+    company, make_client, receiver
+):
+    endpoint, _ = subscribe(company, receiver.url, "client.created")
+    make_client()
+    receiver.hold = True  # the receiver waits until released
+
+    def delete_then_answer(url, body, headers):
+        webhooks.delete_endpoint(endpoint, actor=ACTOR)
+        receiver.release.set()
+        return webhook_sender.post(url, body, headers)
+
+    assert webhook_sender.deliver(T0, poster=delete_then_answer)["deleted"] == 1
+    assert not WebhookDelivery.objects.exists() and not WebhookAttempt.objects.exists()
