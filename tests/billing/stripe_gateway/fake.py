@@ -85,6 +85,17 @@ class LocalStripe:
     def flush(self) -> None:
         self.request("DELETE", "/_config/data")
 
+    def webhook(self, url: str) -> None:
+        """Where localstripe sends its (PaymentIntent) events, signed with WEBHOOK_SECRET."""
+        body = urllib.parse.urlencode(
+            {"url": url, "secret": WEBHOOK_SECRET, "events[]": "payment_intent.succeeded"}
+        ).encode()
+        request = urllib.request.Request(
+            f"{self.url}/_config/webhooks/groupbill", data=body, method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()

@@ -1,21 +1,22 @@
-"""Exactly once with Stripe and real processes (as tests/billing/test_exactly_once.py does
-with the sandbox): a served instance is killed with SIGKILL after Stripe has taken the money
-and before the ledger knows it; the next engine run settles the attempt from Stripe's record
-of its key (listing the PaymentIntents: localstripe has no search) and charges nothing
-again."""
+"""Stripe with real processes: exactly once (as tests/billing/test_exactly_once.py shows
+with the sandbox) when a served instance is killed with SIGKILL after Stripe has taken the
+money and before the ledger knows it: the next engine run settles the attempt from Stripe's
+record of its key (listing the PaymentIntents: localstripe has no search) and charges
+nothing again. And localstripe's own webhook delivery, signed its way, reaching a served
+instance and booking a payment the card holder authenticated (3-D Secure)."""
 
 from datetime import date, timedelta
 
 import pytest
 
 from groupbill.api.actions import create_api_key
-from groupbill.billing import invoices
+from groupbill.billing import charges, invoices
 from groupbill.billing.invoices import NewLine
 from groupbill.billing.models import Transaction
 from groupbill.settings_catalog.actions import set_group_setting
 from tests import processes
 from tests.billing.stripe_gateway import fake
-from tests.billing.stripe_gateway.conftest import VISA
+from tests.billing.stripe_gateway.conftest import AUTHENTICATES, VISA
 from tests.conftest import ACTOR
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -55,3 +56,32 @@ def test_server_killed_between_the_payment_intent_and_the_ledger(stripe_fake, ma
     invoice.refresh_from_db()
     assert (attempt.status, attempt.reference, invoice.status) == ("approved", intent["id"], "paid")
     assert len(stripe_fake.payment_intents()) == 1  # auto debit charged nothing again
+
+
+def test_localstripes_webhook_books_an_authenticated_payment(stripe_fake, make_client):
+    """A card needs 3-D Secure: the charge stays pending. The card holder authenticates;
+    localstripe then POSTs payment_intent.succeeded, signed with the endpoint's secret, to
+    the served instance's webhook, which books the payment."""
+    client = make_client()
+    invoice = invoices.create_invoice(client, [NewLine("Hosting March", 1000)], actor=ACTOR)
+    invoice = invoices.issue_invoice(invoice, issued_on=ISSUED, due_on=ISSUED, actor=ACTOR)
+    card = stripe_fake.card(client, AUTHENTICATES)
+    txn = charges.pay_with_account(invoice, card, actor=ACTOR, principal="apikey:1", key="k")
+    assert txn.status == "pending"
+    env = fake.environment(stripe_fake.proxy.url, stripe_fake.server.url)
+
+    with processes.served(**env) as server:
+        stripe_fake.server.webhook(f"{server.base}/api/v1/gateways/stripe/webhook")
+        try:
+            stripe_fake.authenticate(txn.reference)
+
+            def booked() -> bool:
+                txn.refresh_from_db()
+                return txn.status != "pending"
+
+            processes.wait_until(booked, 30, "localstripe's webhook to be booked")
+        finally:
+            stripe_fake.server.webhook("http://127.0.0.1:9/")  # nowhere, for later tests
+
+    invoice.refresh_from_db()
+    assert (txn.status, invoice.status) == ("approved", "paid")
