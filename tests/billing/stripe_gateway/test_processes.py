@@ -5,6 +5,10 @@ record of its key (listing the PaymentIntents: localstripe has no search) and ch
 nothing again. And localstripe's own webhook delivery, signed its way, reaching a served
 instance and booking a payment the card holder authenticated (3-D Secure)."""
 
+import json
+import threading
+import urllib.error
+import urllib.request
 from datetime import date, timedelta
 
 import pytest
@@ -12,7 +16,8 @@ import pytest
 from groupbill.api.actions import create_api_key
 from groupbill.billing import charges, invoices
 from groupbill.billing.invoices import NewLine
-from groupbill.billing.models import Transaction
+from groupbill.billing.models import GatewayEvent, Transaction
+from groupbill.notices.models import OutboxMessage
 from groupbill.settings_catalog.actions import set_group_setting
 from tests import processes
 from tests.billing.stripe_gateway import fake
@@ -85,3 +90,46 @@ def test_localstripes_webhook_books_an_authenticated_payment(stripe_fake, make_c
 
     invoice.refresh_from_db()
     assert (txn.status, invoice.status) == ("approved", "paid")
+
+
+def test_the_same_event_delivered_eight_times_at_once_is_booked_once(stripe_fake, make_client):
+    """Stripe may deliver an event again while the first delivery is still being handled:
+    eight deliveries of one payment_intent.succeeded at the same moment to a served
+    instance book the payment once, queue one payment-received message and record the event
+    once; every delivery is answered 200."""
+    client = make_client()
+    invoice = invoices.create_invoice(client, [NewLine("Hosting March", 1000)], actor=ACTOR)
+    invoice = invoices.issue_invoice(invoice, issued_on=ISSUED, due_on=ISSUED, actor=ACTOR)
+    card = stripe_fake.card(client, VISA)
+    stripe_fake.proxy.lose(card.reference)
+    txn = charges.pay_with_account(invoice, card, actor=ACTOR, principal="apikey:1", key="k")
+    [intent] = stripe_fake.payment_intents()
+    payload, signature = stripe_fake.signed(stripe_fake.event("payment_intent.succeeded", intent))
+    answers, start = [], threading.Barrier(8)
+
+    with processes.served(**fake.environment(stripe_fake.proxy.url, stripe_fake.server.url)) as s:
+
+        def deliver() -> None:
+            request = urllib.request.Request(
+                f"{s.base}/api/v1/gateways/stripe/webhook", data=payload, method="POST",
+                headers={"Content-Type": "application/json", "Stripe-Signature": signature},
+            )  # fmt: skip
+            start.wait()
+            try:
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    answers.append((response.status, json.loads(response.read())["status"]))
+            except urllib.error.HTTPError as error:
+                answers.append((error.code, error.read().decode()))
+
+        threads = [threading.Thread(target=deliver) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+
+    assert sorted(answers) == [(200, "duplicate")] * 7 + [(200, "handled")], answers
+    txn.refresh_from_db()
+    invoice.refresh_from_db()
+    assert (txn.status, invoice.status, invoice.amount_paid) == ("approved", "paid", 1000)
+    assert OutboxMessage.objects.filter(template="payment_received").count() == 1
+    assert GatewayEvent.objects.count() == 1
