@@ -82,6 +82,7 @@ _DOCUMENT = {
         "groups": {
             "type": "object",
             "description": "Each client group's overrides, by group name.",
+            "maxProperties": transfer.MAX_GROUPS,
             "additionalProperties": _LEVEL_VALUES,
         },
     },

@@ -45,6 +45,9 @@ from groupbill.settings_catalog.types import InvalidValue
 FORMAT = "groupbill-settings"
 VERSION = 1
 DIALECTS = ("groupbill", "blesta")
+# Each group a document names costs a creation or a comparison: a bound keeps one request
+# from creating groups by the tens of thousands.
+MAX_GROUPS = 500
 Dialect = Literal["groupbill", "blesta"]
 Action = Literal["set", "unset", "unchanged"]
 
@@ -283,8 +286,11 @@ def _read(document: Any, dialect: str) -> _Reading:
         out.company, out.company_refused = _read_level(
             _object(company, "company"), "company", dialect, out
         )
+    groups = _object(groups, "groups")
+    if len(groups) > MAX_GROUPS:
+        raise ValidationFailed.one("groups", f"must name at most {MAX_GROUPS} groups")
     seen: dict[str, str] = {}
-    for raw_name, raw_values in _object(groups, "groups").items():
+    for raw_name, raw_values in groups.items():
         place = f"groups.{raw_name}"
         try:
             name = GROUP_CLEANERS["name"](raw_name)

@@ -6,6 +6,8 @@ import json
 
 import phpserialize
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from groupbill.audit.models import AuditEntry
 from groupbill.clients.models import ClientGroup
@@ -15,8 +17,8 @@ from groupbill.settings_catalog import actions as sa
 from groupbill.settings_catalog import blesta, transfer
 from groupbill.settings_catalog.catalog import CATALOG
 from groupbill.settings_catalog.models import SettingValue
-from groupbill.settings_catalog.resolver import resolve_group, values
-from groupbill.settings_catalog.types import InvalidValue
+from groupbill.settings_catalog.resolver import resolve_company, resolve_group, values
+from groupbill.settings_catalog.types import Bool, Choice, Int, InvalidValue
 from tests.conftest import ACTOR, failure_fields
 
 
@@ -344,6 +346,12 @@ def test_a_plan_made_before_the_settings_changed_is_not_applied(company, group):
         ({"groups": {"A": 5}}, "blesta", "groups.A", "must be an object"),
         ({"clients": {}}, "blesta", "clients", "unknown member"),
         ([], "blesta", "document", "must be an object"),
+        (
+            {"groups": {f"g{i}": {} for i in range(501)}},
+            "blesta",
+            "groups",
+            "must name at most 500",
+        ),
     ],
 )
 def test_a_document_that_cannot_be_read_is_refused_whole(
@@ -488,3 +496,95 @@ def test_blesta_value_forms(key, raw, value):
 def test_blesta_values_refused(key, raw):
     with pytest.raises(InvalidValue):
         blesta.parse(CATALOG[key], raw)
+
+
+# --- Whatever a document holds -----------------------------------------------------------
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-200, 200) | st.floats(allow_nan=False)
+    | st.text(max_size=8) | st.sampled_from(["true", "false", "-1", "disabled", "never", "any",
+                                             "YTowOnt9", php_list("paper"), "0", "61"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                max_size=3),
+    max_leaves=8,
+)  # fmt: skip
+_KEYS = st.sampled_from(sorted(CATALOG) + [s.legacy_key for s in CATALOG.values()]) | st.text(
+    max_size=6
+)
+# values each key may take, in both dialects' forms, and anything else
+_VALUE = (
+    st.sampled_from([True, False, None, 1, 3, 7, 12, 20, -1, "never", "any", "email", "paper",
+                     ["paper"], ["phone"], "true", "false", "-1", "3", "12", "20", "disabled",
+                     "YTowOnt9", php_list("paper")])
+    | _JSON
+)  # fmt: skip
+_LEVEL = st.dictionaries(_KEYS, _VALUE, max_size=6)
+_GROUPS = st.dictionaries(st.sampled_from(["General", "general", "Resellers", "New", " "]), _LEVEL)
+
+
+def _valid(setting):
+    kind = setting.type
+    if isinstance(kind, Bool):
+        return st.booleans()
+    if isinstance(kind, Int):
+        specials = ([kind.word] if kind.word else []) + ([None] if kind.nullable else [])
+        numbers = st.integers(kind.min, kind.max)
+        return numbers | st.sampled_from(specials) if specials else numbers
+    if isinstance(kind, Choice):
+        return st.sampled_from(kind.choices)
+    return st.lists(st.sampled_from(kind.choices), max_size=3)
+
+
+# values the catalogue takes (the cross-key rules may still refuse them together)
+_VALID_LEVEL = st.fixed_dictionaries({}, optional={k: _valid(s) for k, s in CATALOG.items()})
+_DOCUMENT = (
+    st.fixed_dictionaries(
+        {
+            "format": st.just("groupbill-settings"),
+            "version": st.just(1),
+            "company": _VALID_LEVEL,
+            "groups": st.dictionaries(
+                st.sampled_from(["General", "Resellers", "New"]), _VALID_LEVEL, max_size=2
+            ),
+        }
+    )
+    | st.fixed_dictionaries(
+        {"format": st.just("groupbill-settings"), "version": st.just(1)},
+        optional={"company": _LEVEL, "groups": _GROUPS},
+    )
+    | st.fixed_dictionaries({}, optional={"company": _LEVEL, "groups": _GROUPS})
+    | st.fixed_dictionaries(
+        {}, optional={"format": _JSON, "version": _JSON, "company": _JSON, "groups": _JSON}
+    )
+    | _JSON
+)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(document=_DOCUMENT, dialect=st.sampled_from(transfer.DIALECTS))
+def test_any_document_is_planned_or_refused_never_a_crash(company, document, dialect):
+    try:
+        plan = transfer.plan_import(company, document, dialect=dialect)
+    except ValidationFailed as exc:
+        assert exc.errors
+        return
+    json.dumps(plan.as_dict())  # the API and --json can say it
+    if not plan.ok:
+        return
+    transfer.apply_import(company, plan, actor=ACTOR)
+    # every level now has the effective values the plan said, and a second import is a no-op
+    for level in plan.levels:
+        if level.group is None:
+            effective = values(resolve_company(company.pk))
+        else:
+            group = ClientGroup.objects.get(company=company, name__iexact=level.group)
+            effective = values(resolve_group(group.pk))
+        assert {c.key: effective[c.key] for c in level.changes} == {
+            c.key: c.new for c in level.changes
+        }
+    again = transfer.plan_import(company, document, dialect=dialect)
+    assert again.summary()["set"] == again.summary()["unset"] == 0
