@@ -75,6 +75,7 @@ class TransactionOut(Schema):
     idempotency_key: str | None
     actor: str
     created_at: datetime
+    disputed_at: datetime | None  # when the card holder disputed it with their bank
     applications: list[ApplicationOut]
 
 
@@ -101,7 +102,7 @@ class CreditApplied(Schema):
 
 _FIELDS = ("id", "company_id", "client_id", "kind", "status", "amount", "currency", "method",
            "reference", "note", "payment_account_id", "refund_of_id", "idempotency_key",
-           "actor", "created_at")  # fmt: skip
+           "actor", "created_at", "disputed_at")  # fmt: skip
 
 
 def transaction_out(txn: Transaction, left: int | None = None) -> dict[str, Any]:

@@ -689,6 +689,7 @@ def test_record_a_payment_and_grant_credit(api, ada, company):
         "idempotency_key": None,
         "actor": "apikey:tests",
         "created_at": "",
+        "disputed_at": None,
         "applications": [],
     }
     assert api.get(f"/transactions/{payment['id']}").json() == payment

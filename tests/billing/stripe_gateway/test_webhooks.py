@@ -136,7 +136,7 @@ def test_webhooks_need_a_secret_and_ignore_other_events(stripe_fake, http, setti
 
 
 def test_a_dispute_marks_the_payment_notes_the_client_and_tells_the_staff(
-    stripe_fake, payer, http, company
+    stripe_fake, payer, http, company, api
 ):
     """charge.dispute.created (localstripe has no disputes: the event carries a Dispute as
     Stripe documents it) marks the payment disputed, adds one client note and queues one
@@ -158,6 +158,8 @@ def test_a_dispute_marks_the_payment_notes_the_client_and_tells_the_staff(
 
     payment.refresh_from_db()
     assert payment.disputed_at is not None
+    shown = api.get(f"/transactions/{payment.pk}").json()["disputed_at"]
+    assert shown.startswith(payment.disputed_at.strftime("%Y-%m-%dT%H:%M:%S"))
     assert payment.status == "approved"  # the money stays booked until the dispute ends
     [note] = payer.notes.all()
     assert f"Payment #{payment.pk} was disputed" in note.text and "fraudulent" in note.text
