@@ -63,8 +63,8 @@ def _members(text: str) -> list[Any]:
             decoded = json.loads(raw)
     except Exception:  # phpserialize raises ValueError, but also others on broken input
         raise InvalidValue from None
-    if isinstance(decoded, dict):  # a PHP array: a dict by index
-        decoded = [decoded[k] for k in sorted(decoded, key=str)]
+    if isinstance(decoded, dict):  # a PHP array: a dict by index (the order does not matter)
+        decoded = list(decoded.values())
     if not isinstance(decoded, list):
         raise InvalidValue
     return decoded

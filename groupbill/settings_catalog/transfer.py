@@ -214,8 +214,12 @@ def _object(value: Any, place: str) -> dict[str, Any]:
     return value
 
 
+_ABSENT = object()
+
+
 def _envelope(document: Any, dialect: str) -> tuple[Any, Any]:
-    """The document's company and groups members; refuses what cannot be read at all."""
+    """The document's company (_ABSENT: not named) and groups members; refuses what
+    cannot be read at all."""
     if dialect not in DIALECTS:
         raise ValidationFailed.one("dialect", f"must be one of {', '.join(DIALECTS)}")
     if not isinstance(document, dict):
@@ -235,7 +239,7 @@ def _envelope(document: Any, dialect: str) -> tuple[Any, Any]:
         errors.append(FieldError(extra[0], "unknown member; a document holds company and groups"))
     if errors:
         raise ValidationFailed(errors)
-    return document.get("company"), document.get("groups", {})
+    return document.get("company", _ABSENT), document.get("groups", {})
 
 
 def _unknown_reason(key: str, dialect: str) -> str:
@@ -270,10 +274,6 @@ def _read_level(
             out.refused.append(Problem(here, setting.key, str(exc), value))
             refused.add(setting.key)
             continue
-        if setting.key in values:  # a document naming one key in both spellings
-            out.refused.append(Problem(here, setting.key, "named twice at this level", value))
-            refused.add(setting.key)
-            continue
         out.notes += [Problem(here, setting.key, note, value) for note in notes]
         values[setting.key] = cleaned
     return values, refused
@@ -282,7 +282,7 @@ def _read_level(
 def _read(document: Any, dialect: str) -> _Reading:
     company, groups = _envelope(document, dialect)
     out = _Reading()
-    if company is not None:
+    if company is not _ABSENT:
         out.company, out.company_refused = _read_level(
             _object(company, "company"), "company", dialect, out
         )

@@ -343,6 +343,7 @@ def test_a_plan_made_before_the_settings_changed_is_not_applied(company, group):
             "this is a Groupbill export: import it as groupbill",
         ),
         ({"company": [1]}, "blesta", "company", "must be an object"),
+        ({"company": None}, "blesta", "company", "must be an object"),
         ({"groups": {"A": 5}}, "blesta", "groups.A", "must be an object"),
         ({"clients": {}}, "blesta", "clients", "unknown member"),
         ([], "blesta", "document", "must be an object"),
