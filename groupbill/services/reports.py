@@ -17,17 +17,15 @@ whatever the book's size.
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from fractions import Fraction
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Count, F, OuterRef, Subquery, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, F, Q, Sum
 
 from groupbill import money
-from groupbill.catalog.models import ConfigOptionPrice, PricingUnit
+from groupbill.catalog.models import PricingUnit
 from groupbill.companies.models import Company
 from groupbill.services.models import Service, ServiceOption, ServiceStatus
 
@@ -45,48 +43,63 @@ def monthly(amount: int, unit: str, count: int) -> Fraction:
     return Fraction(amount) / (MONTHS_PER_UNIT[unit] * count)
 
 
-def _option_price():
-    """The option value's price for the service's term and currency."""
-    return Subquery(
-        ConfigOptionPrice.objects.filter(
-            value=OuterRef("value"),
-            unit=OuterRef("service__pricing__unit"),
-            count=OuterRef("service__pricing__count"),
-            currency=OuterRef("service__pricing__currency"),
-        ).values("price")[:1]
+# A condition on a service, given the path to it ("" from services, "service__" from
+# their options): MRR figures are sums of the services meeting one.
+Condition = Callable[[str], Q]
+
+
+def _recurring(
+    company: Company, conditions: dict[str, Condition]
+) -> dict[tuple[str, str], Fraction]:
+    """Exact monthly amounts of `services` meeting each condition, by (currency, name),
+    and the number of services meeting each (by (currency, "n:" + name)). Conditional
+    sums over the services grouped by term: two queries, whatever the book's size and the
+    number of conditions."""
+    # Through the package (a small table), not the client: the company's services are
+    # those of its packages.
+    services = Service.objects.filter(package__company=company).exclude(
+        pricing__unit=PricingUnit.ONETIME
     )
-
-
-Keys = dict[str, Callable[[str], Any]]  # name -> expression, given a path to the service
-
-
-def _recurring(services, keys: Keys | None = None) -> dict[tuple, Fraction]:
-    """Exact monthly amounts of `services` grouped by currency and `keys`. Two queries."""
-    keys = keys or {}
-    services = services.exclude(pricing__unit=PricingUnit.ONETIME)
     term = ("pricing__currency", "pricing__unit", "pricing__count")
-    out: dict[tuple, Fraction] = defaultdict(Fraction)
+    amount = F("pricing__price") * F("quantity")
     rows = (
-        services.annotate(**{k: make("") for k, make in keys.items()})
-        .values(*term, *keys)
-        .annotate(amount=Sum(F("pricing__price") * F("quantity")))
+        services.values(*term)
+        .annotate(**{name: Sum(amount, filter=when("")) for name, when in conditions.items()})
+        .annotate(
+            **{f"n:{name}": Count("pk", filter=when("")) for name, when in conditions.items()}
+        )
         .order_by()
     )
+    out: dict[tuple[str, str], Fraction] = defaultdict(Fraction)
     for r in rows:
-        key = (r["pricing__currency"], *(r[k] for k in keys))
-        out[key] += monthly(r["amount"], r["pricing__unit"], r["pricing__count"])
+        for name in conditions:
+            out[r["pricing__currency"], name] += monthly(
+                r[name] or 0, r["pricing__unit"], r["pricing__count"]
+            )
+            out[r["pricing__currency"], f"n:{name}"] += r[f"n:{name}"]
+    # Each option's price for its service's term and currency (at most one: unique), joined.
     options = (
-        ServiceOption.objects.filter(service__in=services.values("pk"))
-        .annotate(price=_option_price(), **{k: make("service__") for k, make in keys.items()})
-        .filter(price__isnull=False)
-        .values(*(f"service__{t}" for t in term), *keys)
-        .annotate(amount=Sum(F("price") * F("quantity")))
+        ServiceOption.objects.filter(service__package__company=company)
+        .exclude(service__pricing__unit=PricingUnit.ONETIME)
+        .filter(
+            value__prices__unit=F("service__pricing__unit"),
+            value__prices__count=F("service__pricing__count"),
+            value__prices__currency=F("service__pricing__currency"),
+        )
+        .annotate(price=F("value__prices__price"))
+        .values(*(f"service__{t}" for t in term))
+        .annotate(
+            **{
+                name: Sum(F("price") * F("quantity"), filter=when("service__"))
+                for name, when in conditions.items()
+            }
+        )
         .order_by()
     )
     for r in options:
-        key = (r["service__pricing__currency"], *(r[k] for k in keys))
         unit, count = r["service__pricing__unit"], r["service__pricing__count"]
-        out[key] += monthly(r["amount"], unit, count)
+        for name in conditions:
+            out[r["service__pricing__currency"], name] += monthly(r[name] or 0, unit, count)
     return out
 
 
@@ -94,11 +107,49 @@ def _rounded(value: Fraction) -> int:
     return money.round_fraction(value, money.HALF_UP)
 
 
+def _active(path: str) -> Q:
+    return Q(**{f"{path}status": ServiceStatus.ACTIVE})
+
+
+def _started(path: str) -> Q:
+    """Started: not pending (nor canceled before it started), with a first period."""
+    return ~Q(**{f"{path}status": ServiceStatus.PENDING}) & Q(
+        **{f"{path}anchor_date__isnull": False}
+    )
+
+
+def _in_force_on(day: date, since: datetime) -> Condition:
+    """Started before `day` and not canceled before `since` (the day's local midnight)."""
+
+    def when(path: str) -> Q:
+        not_canceled = Q(**{f"{path}canceled_at__isnull": True}) & ~Q(
+            **{f"{path}status": ServiceStatus.CANCELED}
+        )
+        return (
+            _started(path)
+            & Q(**{f"{path}anchor_date__lt": day})
+            & (not_canceled | Q(**{f"{path}canceled_at__gte": since}))
+        )
+
+    return when
+
+
+def _new_in(first: date, after: date) -> Condition:
+    return lambda path: (
+        _started(path) & Q(**{f"{path}anchor_date__gte": first, f"{path}anchor_date__lt": after})
+    )
+
+
+def _churned_in(since: datetime, until: datetime) -> Condition:
+    return lambda path: (
+        _started(path) & Q(**{f"{path}canceled_at__gte": since, f"{path}canceled_at__lt": until})
+    )
+
+
 def mrr(company: Company) -> dict[str, int]:
     """MRR of the company's active services, per currency. Two queries."""
-    active = Service.objects.filter(client__company=company, status=ServiceStatus.ACTIVE)
-    sums = _recurring(active)
-    return {currency: _rounded(v) for (currency,), v in sorted(sums.items())}
+    sums = _recurring(company, {"mrr": _active})
+    return {c: _rounded(v) for (c, name), v in sorted(sums.items()) if name == "mrr"}
 
 
 @dataclass
@@ -122,64 +173,61 @@ class Movement:
         return Fraction(self.churned, self.start) if self.start else None
 
 
-def _month(value) -> date | None:
-    if value is None:
-        return None
-    return value.date() if isinstance(value, datetime) else value
+def _midnight(day: date, company: Company) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(company.timezone))
+
+
+def _month_conditions(company: Company, months: list[date]) -> dict[str, Condition]:
+    conditions: dict[str, Condition] = {}
+    for i, first in enumerate(months):
+        after = first + relativedelta(months=1)
+        since, until = _midnight(first, company), _midnight(after, company)
+        conditions[f"start{i}"] = _in_force_on(first, since)
+        conditions[f"new{i}"] = _new_in(first, after)
+        conditions[f"churned{i}"] = _churned_in(since, until)
+    return conditions
+
+
+def _movements(sums, months: list[date]) -> dict[str, list[Movement]]:
+    currencies = sorted({c for c, _ in sums})
+    return {
+        c: [
+            Movement(
+                first,
+                _rounded(sums.get((c, f"start{i}"), Fraction(0))),
+                _rounded(sums.get((c, f"new{i}"), Fraction(0))),
+                _rounded(sums.get((c, f"churned{i}"), Fraction(0))),
+                int(sums.get((c, f"n:churned{i}"), 0)),
+            )
+            for i, first in enumerate(months)
+        ]
+        for c in currencies
+    }
 
 
 def movements(company: Company, months: list[date]) -> dict[str, list[Movement]]:
-    """MRR movements per currency for the given months (their first days, in order).
-    Three queries: services grouped by their start and cancellation months."""
-    tz = ZoneInfo(company.timezone)
-    keys: Keys = {
-        "started": lambda path: TruncMonth(f"{path}anchor_date"),
-        "ended": lambda path: TruncMonth(f"{path}canceled_at", tzinfo=tz),
-    }
-    services = (
-        Service.objects.filter(client__company=company, anchor_date__isnull=False)
-        .exclude(status=ServiceStatus.PENDING)
-        .exclude(status=ServiceStatus.CANCELED, canceled_at__isnull=True)
-    )
-    sums = _recurring(services, keys)
-    counts = (
-        services.exclude(pricing__unit=PricingUnit.ONETIME)
-        .filter(canceled_at__isnull=False)
-        .annotate(ended=keys["ended"](""))
-        .values("pricing__currency", "ended")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    churned_count = {(r["pricing__currency"], _month(r["ended"])): r["n"] for r in counts}
-    by_currency: dict[str, dict[tuple, Fraction]] = defaultdict(dict)
-    for (currency, started, ended), value in sums.items():
-        key = (_month(started), _month(ended))
-        by_currency[currency][key] = by_currency[currency].get(key, 0) + value
-    out: dict[str, list[Movement]] = {}
-    for currency, groups in sorted(by_currency.items()):
-        rows = []
-        for first in months:
-            after = first + relativedelta(months=1)
-            start = sum(
-                (v for (s, e), v in groups.items() if s < first and (e is None or e >= first)),
-                Fraction(0),
-            )
-            new = sum((v for (s, _), v in groups.items() if s == first), Fraction(0))
-            gone = sum(
-                (v for (_, e), v in groups.items() if e is not None and first <= e < after),
-                Fraction(0),
-            )
-            rows.append(
-                Movement(
-                    first,
-                    _rounded(start),
-                    _rounded(new),
-                    _rounded(gone),
-                    churned_count.get((currency, first), 0),
-                )
-            )
-        out[currency] = rows
-    return out
+    """MRR movements per currency for the given months (their first days; a month is
+    the company's local month). Two queries."""
+    sums = _recurring(company, _month_conditions(company, months))
+    return _movements(sums, months)
+
+
+@dataclass
+class Summary:
+    """MRR now and this month's movement, per currency (the dashboard's)."""
+
+    mrr: dict[str, int]
+    month: dict[str, Movement]
+
+
+def summary(company: Company, today: date) -> Summary:
+    """MRR now and the movement of today's month, in two queries."""
+    first = today.replace(day=1)
+    conditions = {"mrr": _active, **_month_conditions(company, [first])}
+    sums = _recurring(company, conditions)
+    now = {c: _rounded(v) for (c, name), v in sorted(sums.items()) if name == "mrr"}
+    moves = _movements(sums, [first])
+    return Summary(now, {c: rows[0] for c, rows in moves.items()})
 
 
 def pending_orders(company: Company) -> int:

@@ -40,7 +40,7 @@ def test_movements_by_month(company, book):
     last, this = date(2026, 5, 1), date(2026, 6, 1)
     with CaptureQueriesContext(connection) as queries:
         moves = reports.movements(company, [last, this])
-    assert len(queries) == 3
+    assert len(queries) == 2
     may, june = moves["EUR"]
     # In force on May 1: the five old active ones, the suspended one and the two canceled
     # later: 2000 + 900 + 1000 + 1300 + 1000 + 900 + 1000.
@@ -57,6 +57,15 @@ def test_a_cancellation_at_local_midnight_is_in_the_local_month(company, book):
     Service.objects.filter(canceled_at__isnull=False, pricing__count=1).update(canceled_at=moment)
     june = reports.movements(company, [date(2026, 6, 1)])["EUR"][0]
     assert (june.churned, june.churned_services) == (1_000, 1)
+
+
+def test_summary_is_mrr_now_and_this_month_s_movement(company, book):
+    with CaptureQueriesContext(connection) as queries:
+        summary = reports.summary(company, TODAY)
+    assert len(queries) == 2
+    assert summary.mrr == reports.mrr(company)
+    june = summary.month["EUR"]
+    assert (june.month, june.start, june.new, june.churned) == (date(2026, 6, 1), 8_200, 0, 1_000)
 
 
 def test_pending_orders(company, book):

@@ -65,9 +65,7 @@ def dashboard(request, company_id: int):
         return _queue_forecast(request, company, "web:company_dashboard")
     today = company_today(company)
     ledger = ledger_reports.dashboard(company, today)
-    this_month = today.replace(day=1)
-    mrr = service_reports.mrr(company)
-    moves = service_reports.movements(company, [this_month])
+    services = service_reports.summary(company, today)
     income_month = ledger.income_this_month()
     currencies = sorted(set(ledger.income_today) | set(income_month))
     upcoming = forecast.latest(company)
@@ -98,10 +96,10 @@ def dashboard(request, company_id: int):
         "mrr": [
             {
                 "currency": c,
-                "mrr": mrr.get(c, 0),
-                "change": moves[c][0].net if c in moves else 0,
+                "mrr": services.mrr.get(c, 0),
+                "change": services.month[c].net if c in services.month else 0,
             }
-            for c in sorted(set(mrr) | set(moves))
+            for c in sorted(set(services.mrr) | set(services.month))
         ],
         "failed": ledger.failed,
         "pending_orders": service_reports.pending_orders(company),
