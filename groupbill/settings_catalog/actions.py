@@ -206,8 +206,8 @@ def _change_levels(
     unreadable: Sequence[FieldError] = (),
 ) -> None:
     """Several levels of one company in one transaction. The cross-key rules are checked
-    on the state all of them leave, so one change may rely on another (a company value
-    that only holds once a group override it brings along is replaced)."""
+    on the state all of them leave, so one level's change may rely on another's (a company
+    threshold raised together with the group override it would otherwise break)."""
     if unreadable:
         raise ValidationFailed(list(unreadable))
     cleaned: list[tuple[_Level, dict[str, Any]]] = []
