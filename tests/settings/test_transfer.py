@@ -373,6 +373,21 @@ def test_group_names_are_checked_like_the_group_form(company):
     }
 
 
+def test_several_levels_are_refused_together_each_error_naming_its_level(company, group):
+    with pytest.raises(ValidationFailed) as refused:
+        sa.set_settings_by_level(
+            company,
+            {"autodebit_attempts": 4},
+            [(group, {"autodebit_attempts": 0, "colour": "red"})],
+            actor=ACTOR,
+        )
+    assert failure_fields(refused) == {
+        "autodebit_attempts": 'in group "Resellers": must be a whole number from 1 to 30',
+        "colour": 'in group "Resellers": unknown setting',
+    }
+    assert not SettingValue.objects.exists()
+
+
 # --- Blesta ----------------------------------------------------------------------------
 
 BLESTA_COMPANY = {
