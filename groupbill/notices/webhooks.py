@@ -12,6 +12,7 @@ import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -182,7 +183,8 @@ def emit(events: Iterable[Event]) -> int:
         endpoints.setdefault(company_id, []).append((pk, types))
     if not endpoints:
         return 0
-    created_at = clock.now().isoformat().replace("+00:00", "Z")
+    # In UTC whatever zone the moment came in (an engine run's as_of is in the company's).
+    created_at = clock.now().astimezone(UTC).isoformat().replace("+00:00", "Z")
     wait = clock.now() if clock.now() > timezone.now() else None  # see outbox.not_before
     rows = [
         WebhookDelivery(

@@ -205,6 +205,8 @@ def test_engine_runs_announce_their_invoices_and_the_run(company, make_client, r
     assert finished["data"]["run"]["status"] in ("done", "failed")
     assert sum(t["applied"] for t in tasks.values()) >= len(issued)
     assert json.loads(json.dumps(finished)) == finished
+    # The run's moment is in the company's zone; the events say it in UTC.
+    assert all(e["created_at"].endswith("Z") for e in events)
 
 
 def test_a_services_life_and_its_money_each_send_their_event(company, make_client, receiver):

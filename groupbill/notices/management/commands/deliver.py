@@ -19,7 +19,10 @@ def parse_now(text: str | None) -> datetime:
 
 
 class Command(BaseCommand):
-    help = "Send the outbox's due messages over email, once each."
+    help = (
+        "Send the outbox's due messages over email, once each, then POST the due webhook "
+        "deliveries (retried with backoff until a 2xx answer)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--now", help="The moment to act at (ISO 8601 with an offset).")
