@@ -47,7 +47,7 @@ def _invoice(client, currency, *, status=InvoiceStatus.OPEN, issued_on, due_on, 
         company=client.company,
         client=client,
         currency=currency,
-        number=n if status != InvoiceStatus.DRAFT else None,
+        number=90_000 + n if status != InvoiceStatus.DRAFT else None,  # clear of issued ones
         status=status,
         issued_on=issued_on,
         due_on=due_on,

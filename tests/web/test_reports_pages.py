@@ -176,3 +176,29 @@ def test_dashboard_and_mrr_report_in_a_browser(browser_page, staff_user, company
     page.screenshot(path=f"{ARTIFACTS}/report-mrr.png", full_page=True)
     page.get_by_role("link", name="Receivables ageing").click()
     page.screenshot(path=f"{ARTIFACTS}/report-ageing.png", full_page=True)
+    _renewing_service(company, make_client)
+    page.get_by_role("link", name="Next 30 days").click()
+    page.get_by_role("button", name="Queue a preview of the next 30 days").click()
+    page.get_by_text("of the next 30 days is queued").wait_for()
+    engine.work_queued()  # a worker runs it
+    page.reload()
+    page.locator("#forecast-days").wait_for()
+    assert page.locator("#forecast-totals").inner_text().split("\n")[1] == "Invoices\t1\t€10.00"
+    assert page.locator("svg.chart").count() == 1
+    page.screenshot(path=f"{ARTIFACTS}/report-forecast.png", full_page=True)
+
+
+def _renewing_service(company, make_client):
+    """A paid monthly service from today: its next invoice is due within 30 days."""
+    from groupbill.billing import payments
+    from groupbill.catalog.models import Package, PackagePrice
+    from groupbill.services import actions as services
+
+    package = Package.objects.create(company=company, name="Mail")
+    price = PackagePrice.objects.create(
+        package=package, unit="month", count=1, currency="EUR", price=1_000
+    )
+    service = services.add_service(make_client(email="dora@example.com"), pricing=price,
+                                   start_on=company_today(company), actor="test")  # fmt: skip
+    payments.pay_invoice(service.first_invoice, amount=service.first_invoice.total, actor="test")
+    services.provision(service, actor="test")

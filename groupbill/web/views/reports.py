@@ -336,8 +336,16 @@ def forecast_report(request, company_id: int):
                 for d in upcoming.days
             ],
         )
+    chart_list = []
+    if upcoming is not None:
+        labels = [d.day.strftime("%-d\n%b") if i == 0 or d.day.day == 1 else
+                  d.day.strftime("%-d") for i, d in enumerate(upcoming.days)]  # fmt: skip
+        for currency in sorted({c for d in upcoming.days for c in d.figures["invoices"].amounts}):
+            amounts = [d.figures["invoices"].amounts.get(currency, 0) for d in upcoming.days]
+            chart_list.append(charts.bars(f"Invoices to be issued per day in {currency}",
+                                          labels, amounts, currency))  # fmt: skip
     return _report(request, company, "forecast", {
-        "forecast": upcoming, "totals": _forecast_totals(upcoming),
+        "forecast": upcoming, "totals": _forecast_totals(upcoming), "charts": chart_list,
         "waiting": forecast.waiting(company),
     })  # fmt: skip
 
