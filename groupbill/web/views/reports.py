@@ -4,7 +4,9 @@ services.reports, automation.forecast); these views only arrange them into table
 charts. Every figure is per currency."""
 
 from datetime import date, timedelta
+from urllib.parse import urlencode
 
+from dateutil.relativedelta import relativedelta
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -176,6 +178,24 @@ class PeriodForm(forms.Form):
         return data
 
 
+def _presets(today: date) -> list[tuple[str, str]]:
+    """Periods people ask for, as query strings: this and last month, quarter, year."""
+    month = today.replace(day=1)
+    quarter = month.replace(month=(month.month - 1) // 3 * 3 + 1)
+    year = month.replace(month=1)
+    last_month = month - relativedelta(months=1)
+    last_quarter = quarter - relativedelta(months=3)
+    periods = [
+        ("This month", month, today),
+        ("Last month", last_month, month - timedelta(days=1)),
+        ("This quarter", quarter, today),
+        ("Last quarter", last_quarter, quarter - timedelta(days=1)),
+        ("This year", year, today),
+        ("Last year", year.replace(year=year.year - 1), year - timedelta(days=1)),
+    ]
+    return [(label, urlencode({"start": a, "end": b})) for label, a, b in periods]
+
+
 def _period(request, today: date) -> tuple[PeriodForm, date, date]:
     """The chosen period [start, end) from the query, this month so far by default."""
     default = {"start": today.replace(day=1), "end": today}
@@ -227,6 +247,7 @@ def revenue(request, company_id: int):
     return _report(request, company, "revenue", {
         "series": series, "month_rows": _month_rows(series), "charts": chart_list,
         "form": form, "groups": groups, "start": start, "last": end - timedelta(days=1),
+        "presets": _presets(today),
         "query": request.GET.urlencode(),
     })  # fmt: skip
 
@@ -259,6 +280,7 @@ def tax(request, company_id: int):
         )
     return _report(request, company, "tax", {
         "form": form, "rows": rows, "start": start, "last": end - timedelta(days=1),
+        "presets": _presets(today),
         "query": request.GET.urlencode(),
     })  # fmt: skip
 
