@@ -209,3 +209,20 @@ def _renewing_service(company, make_client):
                                    start_on=company_today(company), actor="test")  # fmt: skip
     payments.pay_invoice(service.first_invoice, amount=service.first_invoice.total, actor="test")
     services.provision(service, actor="test")
+
+
+def test_a_new_company_s_dashboard_and_reports_say_there_is_nothing_yet(staff, company):
+    page = text(staff.get(f"/companies/{company.pk}/dashboard/"))
+    assert "Income today None yet" in page and "Overdue Nothing overdue" in page
+    assert "MRR No recurring services" in page and "No payments in the last 12 months." in page
+    for name in ("ageing", "revenue", "tax", "mrr", "forecast"):
+        assert staff.get(f"/companies/{company.pk}/reports/{name}/").status_code == 200
+    assert rows(staff.get(f"/companies/{company.pk}/reports/tax/?format=csv")) == [
+        ["currency", "country", "rate", "rule", "lines", "net", "tax"]
+    ]
+    assert staff.get("/companies/999999/dashboard/").status_code == 404
+
+
+def test_reports_are_for_staff_only(client, company):
+    response = client.get(f"/companies/{company.pk}/reports/ageing/?format=csv")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
