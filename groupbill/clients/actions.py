@@ -192,7 +192,17 @@ def add_contact(client: Client, data: dict[str, Any], *, actor: str) -> Contact:
 
 def update_contact(contact: Contact, changes: dict[str, Any], *, actor: str) -> Contact:
     """Edit a contact. A field the group requires may not be emptied; a field that was
-    already empty (the rule came later) may stay empty."""
+    already empty (the rule came later) may stay empty. A change to the primary contact is
+    a change to the client (clients.signals.client_changed)."""
+    with transaction.atomic():
+        changed = _update_contact(contact, changes, actor)
+        if changed and contact.role == ContactRole.PRIMARY:
+            signals.client_changed.send(Client, client=contact.client, fields=sorted(changed))
+    return contact
+
+
+def _update_contact(contact: Contact, changes: dict[str, Any], actor: str) -> list[str]:
+    """The names of the fields that changed."""
     errors: list[FieldError] = []
     unknown = set(changes) - set(CONTACT_FIELD_NAMES)
     errors += [FieldError(f, "unknown field") for f in sorted(unknown)]
@@ -215,7 +225,7 @@ def update_contact(contact: Contact, changes: dict[str, Any], *, actor: str) -> 
                 "contact.update",
                 f"Updated contact {contact.display_name}: {', '.join(sorted(changed))}.",
             )
-    return contact
+    return list(changed)
 
 
 # --- Clients ---------------------------------------------------------------------------
@@ -321,13 +331,12 @@ def update_client(client: Client, changes: dict[str, Any], *, actor: str) -> Cli
                 f"{field.replace('_', ' ').capitalize()} changed from {old!s} to {value!s}.",
             )
         client.save()
+        fields = sorted(changed) + (["group_id"] if moved else [])
         if contact_fields:
             contact = primary_contact(client)
             if contact is None:
                 raise ValidationFailed.one("first_name", "this client has no primary contact")
-            update_contact(contact, contact_fields, actor=actor)
-        fields = sorted(changed) + (["group_id"] if moved else [])
-        fields += sorted(contact_fields)
+            fields += sorted(_update_contact(contact, contact_fields, actor))
         if fields:
             signals.client_changed.send(Client, client=client, fields=fields)
     return client

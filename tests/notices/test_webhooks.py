@@ -272,3 +272,17 @@ def test_an_endpoint_deleted_while_its_delivery_is_sent_ends_quietly(
 
     assert webhook_sender.deliver(T0, poster=delete_then_answer)["deleted"] == 1
     assert not WebhookDelivery.objects.exists() and not WebhookAttempt.objects.exists()
+
+
+def test_a_primary_contacts_edit_is_a_client_change_announced_once(company, make_client, receiver):
+    from groupbill.clients.actions import update_contact
+    from groupbill.clients.queries import primary_contact
+
+    client = make_client()
+    _, secret = subscribe(company, receiver.url, "client.changed")
+    update_contact(primary_contact(client), {"email": "ada@new.example"}, actor=ACTOR)
+    update_client(client, {"first_name": "Augusta", "language": "fr"}, actor=ACTOR)
+    update_client(client, {"first_name": "Augusta"}, actor=ACTOR)  # nothing changes
+    deliver(T0)
+    changes = [e["data"]["client"]["changed"] for e in events_of(receiver, secret)]
+    assert changes == [["email"], ["language", "first_name"]]
