@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "groupbill.portal",
     "groupbill.api",
     "groupbill.web",
+    "groupbill.importers",
     "axes",  # staff sign-in limits
 ]
 

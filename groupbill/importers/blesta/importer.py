@@ -1,0 +1,1023 @@
+"""The Blesta 5.x importer (../shared/IMPORT.md): per Blesta company, its settings, client
+groups with their settings, clients with their settings and contacts, packages with their
+prices, services, invoices with their lines, and transactions with what they paid.
+
+Everything is created through the domain apps' own functions (company, groups, clients,
+contacts, packages and the settings import with its Blesta dialect) or their import
+functions (`services.imports`, `billing.imports`: rows as the source has them, nothing sent
+or charged). One company is imported in one transaction: a row the importer cannot take
+(a broken value, a status its money contradicts) stops that company's import with a
+ValidationFailed naming the table, the row's id and the field, and nothing of that company
+is written. A dry run does the same work and rolls it back, so its report is exactly what a
+real run would do.
+
+Every object made is remembered by (blesta, table, source id) in `ExternalId`: a second
+run updates what changed and leaves the rest, so it changes nothing on an unchanged source.
+
+Dates: Blesta stores DATETIMEs in UTC; a date is taken in the company's time zone (its
+`timezone` setting). Money: DECIMAL(19,4), rounded to the currency's `precision` in
+Blesta, in minor units of the currency."""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+
+from groupbill import money
+from groupbill import validation as v
+from groupbill.billing import imports as billing_imports
+from groupbill.billing.models import Invoice, InvoiceStatus, Transaction, TransactionStatus
+from groupbill.catalog import actions as catalog
+from groupbill.catalog.models import Package, PackagePrice
+from groupbill.clients import actions as clients
+from groupbill.clients.models import Client, ClientGroup, Contact, ContactRole
+from groupbill.clients.queries import primary_contact
+from groupbill.companies.actions import create_company, update_company
+from groupbill.companies.models import Company
+from groupbill.currencies import clean_currency
+from groupbill.errors import DomainError, FieldError, ValidationFailed
+from groupbill.importers.blesta.reader import Reader
+from groupbill.importers.models import ExternalId
+from groupbill.periods import local_date
+from groupbill.services import imports as service_imports
+from groupbill.services.models import Service
+from groupbill.settings_catalog import actions as settings_actions
+from groupbill.settings_catalog import blesta, transfer
+from groupbill.settings_catalog.catalog import BY_LEGACY_KEY, CLIENT_KEYS
+from groupbill.settings_catalog.models import SettingValue
+from groupbill.settings_catalog.types import InvalidValue
+
+SYSTEM = "blesta"
+ACTOR = "import:blesta"
+
+# The tables and columns read (IMPORT.md), each table's rows in id order.
+TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "companies": (("id", "name"), ("id",)),
+    "settings": (("key", "value", "encrypted", "inherit"), ("key",)),
+    "company_settings": (("key", "company_id", "value", "encrypted"), ("company_id", "key")),
+    "client_groups": (("id", "company_id", "name", "description", "color"), ("id",)),
+    "client_group_settings": (
+        ("key", "client_group_id", "value", "encrypted"),
+        ("client_group_id", "key"),
+    ),
+    "clients": (("id", "id_format", "id_value", "client_group_id", "status"), ("id",)),
+    "client_settings": (("key", "client_id", "value", "encrypted"), ("client_id", "key")),
+    "contacts": (
+        (
+            "id",
+            "client_id",
+            "contact_type",
+            "first_name",
+            "last_name",
+            "title",
+            "company",
+            "email",
+            "address1",
+            "address2",
+            "city",
+            "state",
+            "zip",
+            "country",
+        ),
+        ("id",),
+    ),
+    "contact_numbers": (("id", "contact_id", "number", "type"), ("id",)),
+    "currencies": (("code", "company_id", "precision"), ("company_id", "code")),
+    "packages": (("id", "company_id", "status"), ("id",)),
+    "package_names": (("package_id", "lang", "name"), ("package_id", "lang")),
+    "pricings": (
+        ("id", "term", "period", "price", "price_renews", "setup_fee", "cancel_fee", "currency"),
+        ("id",),
+    ),
+    "package_pricing": (("id", "package_id", "pricing_id"), ("id",)),
+    "services": (
+        (
+            "id",
+            "parent_service_id",
+            "pricing_id",
+            "client_id",
+            "qty",
+            "override_price",
+            "status",
+            "suspension_reason",
+            "date_added",
+            "date_renews",
+            "date_last_renewed",
+            "date_suspended",
+            "date_canceled",
+        ),
+        ("id",),
+    ),
+    "invoices": (
+        (
+            "id",
+            "id_format",
+            "id_value",
+            "client_id",
+            "date_billed",
+            "date_due",
+            "date_closed",
+            "status",
+            "subtotal",
+            "total",
+            "paid",
+            "currency",
+        ),
+        ("id",),
+    ),
+    "invoice_lines": (("id", "invoice_id", "service_id", "description", "qty", "amount"), ("id",)),
+    "transactions": (
+        (
+            "id",
+            "client_id",
+            "amount",
+            "currency",
+            "type",
+            "transaction_type_id",
+            "transaction_id",
+            "status",
+            "date_added",
+        ),
+        ("id",),
+    ),
+    "transaction_applied": (
+        ("transaction_id", "invoice_id", "amount"),
+        ("transaction_id", "invoice_id"),
+    ),
+}
+
+# Company settings the importer takes as company attributes, not as catalogue settings.
+COMPANY_ATTRIBUTE_KEYS = {"timezone": "timezone", "default_currency": "default_currency"}
+# Client settings that are client attributes in Groupbill.
+CLIENT_ATTRIBUTE_KEYS = {
+    "tax_exempt": "tax_exempt",
+    "tax_id": "tax_id",
+    "default_currency": "default_currency",
+    "language": "language",
+    "autosuspend": "autosuspend",
+    "autosuspend_date": "suspension_delayed_until",
+}
+CONTACT_COLUMNS = (
+    "first_name",
+    "last_name",
+    "title",
+    "company",
+    "email",
+    "address1",
+    "address2",
+    "city",
+    "state",
+    "zip",
+    "country",
+)
+TRANSACTION_METHODS = {1: "cash", 2: "check", 3: "money_order", 4: "credit"}
+SERVICE_STATUSES = {
+    "active": "active",
+    "suspended": "suspended",
+    "canceled": "canceled",
+    "pending": "pending",
+    "in_review": "pending",
+}
+TRANSACTION_STATUSES = {
+    "approved": "approved",
+    "declined": "declined",
+    "void": "void",
+    "error": "error",
+    "pending": "pending",
+    "refunded": "void",  # the money went back: no funds left (Blesta's credit is 0)
+    "returned": "void",
+}
+KINDS = (
+    "companies",
+    "settings",
+    "client_groups",
+    "clients",
+    "contacts",
+    "packages",
+    "services",
+    "invoices",
+    "transactions",
+    "applications",
+)
+
+
+class _DryRun(Exception):
+    """Ends a dry run so its transaction rolls back."""
+
+
+def broken(table: str, row_id: Any, column: str, message: str) -> ValidationFailed:
+    """The error that stops a company's import: which table, row and field, and why."""
+    return ValidationFailed(
+        [FieldError(f"{table}.{row_id}.{column}", message)],
+        f"{table} id {row_id}, field {column}: {message}",
+    )
+
+
+@dataclass
+class CompanyReport:
+    source_id: int
+    name: str
+    company_id: int | None = None
+    counts: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    mapped_keys: set[str] = field(default_factory=set)  # Blesta keys imported as settings
+    unmapped: dict[str, str] = field(default_factory=dict)  # Blesta key → why not imported
+    notes: list[str] = field(default_factory=list)
+    refused: str = ""  # the message that stopped this company's import
+
+    @property
+    def ok(self) -> bool:
+        return not self.refused
+
+    def count(self, kind: str, outcome: str) -> None:
+        self.counts[kind][outcome] += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source_id": self.source_id,
+            "name": self.name,
+            "company_id": self.company_id,
+            "counts": {k: dict(self.counts[k]) for k in KINDS if k in self.counts},
+            "mapped_keys": sorted(self.mapped_keys),
+            "unmapped_keys": dict(sorted(self.unmapped.items())),
+            "notes": self.notes,
+            "refused": self.refused,
+        }
+
+
+@dataclass
+class Report:
+    source: str
+    dry_run: bool
+    companies: list[CompanyReport] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.companies)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "dry_run": self.dry_run,
+            "ok": self.ok,
+            "companies": [c.as_dict() for c in self.companies],
+        }
+
+
+# --- Reading values ----------------------------------------------------------------------
+
+
+class _Ids:
+    """The ExternalId rows of this system, read once; `get` the object id of a source row,
+    `remember` a new one."""
+
+    def __init__(self) -> None:
+        self.rows = {(e.table, e.source_id): e for e in ExternalId.objects.filter(system=SYSTEM)}
+
+    def get(self, table: str, source_id: Any) -> int | None:
+        row = self.rows.get((table, str(source_id)))
+        return row.object_id if row else None
+
+    def remember(self, table: str, source_id: Any, object_id: int) -> None:
+        key = (table, str(source_id))
+        row = self.rows.get(key)
+        if row is None:
+            self.rows[key] = ExternalId.objects.create(
+                system=SYSTEM, table=table, source_id=str(source_id), object_id=object_id
+            )
+        elif row.object_id != object_id:
+            row.object_id = object_id
+            row.save(update_fields=["object_id", "updated_at"])
+
+
+def _find(model, ids: _Ids, table: str, source_id: Any, **filters):
+    pk = ids.get(table, source_id)
+    return model.objects.filter(pk=pk, **filters).first() if pk is not None else None
+
+
+def _utc(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC)
+    raise TypeError
+
+
+class _Company:
+    """One Blesta company's import: its rows, its zone and currencies, what it made."""
+
+    def __init__(self, data: dict[str, list[dict]], row: dict, ids: _Ids, report: CompanyReport):
+        self.data = data
+        self.row = row
+        self.ids = ids
+        self.report = report
+        self.company: Company | None = None
+        self.timezone = "UTC"
+        self.precision: dict[str, int] = {}
+        self.created_company = False
+
+    # -- helpers
+
+    def date(self, table: str, row: dict, column: str) -> date | None:
+        value = row[column]
+        if value is None:
+            return None
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return value
+        if not isinstance(value, datetime):
+            raise broken(table, row["id"], column, "must be a date and time")
+        return local_date(_utc(value), self.timezone)
+
+    def currency(self, table: str, row_id: Any, column: str, code: Any) -> str:
+        try:
+            return clean_currency(code)
+        except ValueError as exc:
+            raise broken(table, row_id, column, str(exc)) from None
+
+    def minor(self, table: str, row_id: Any, column: str, value: Any, currency: str) -> int:
+        """A DECIMAL amount in minor units: rounded to Blesta's precision for the currency,
+        which must not be finer than the currency's own minor unit."""
+        try:
+            amount = Decimal(value)
+        except (InvalidOperation, TypeError):
+            raise broken(table, row_id, column, "must be a decimal amount") from None
+        precision = self.precision.get(currency, money.exponent(currency))
+        rounded = amount.quantize(Decimal(1).scaleb(-precision), rounding=ROUND_HALF_UP)
+        minor = rounded.scaleb(money.exponent(currency))
+        if minor != minor.to_integral_value():
+            raise broken(
+                table, row_id, column, f"{value} {currency} has more decimals than {currency} has"
+            )
+        return int(minor)
+
+    def whole(self, table: str, row_id: Any, column: str, value: Any) -> int:
+        try:
+            number = Decimal(value)
+        except (InvalidOperation, TypeError):
+            raise broken(table, row_id, column, "must be a number") from None
+        if number != number.to_integral_value():
+            raise broken(table, row_id, column, f"{value} is not a whole number")
+        return int(number)
+
+    def outcome(self, kind: str, created: bool, changed: bool) -> None:
+        self.report.count(kind, "created" if created else "updated" if changed else "unchanged")
+
+    def calling(self, table: str, row_id: Any, fn, *args, rows=None, **kwargs):
+        """A domain action on behalf of a source row: its refusal names the row. `rows`:
+        field → (table, id) for fields that come from another row (a client's primary
+        contact's fields are given with the client)."""
+        try:
+            return fn(*args, **kwargs)
+        except DomainError as exc:
+            first = exc.errors[0] if exc.errors else FieldError("", exc.message)
+            table, row_id = (rows or {}).get(first.field, (table, row_id))
+            raise broken(table, row_id, first.field or "-", first.message) from None
+
+    def settings_rows(self, table: str, owner: str, owner_id: Any) -> dict[str, str]:
+        """Plain (not encrypted) values of one owner; encrypted keys are reported."""
+        out = {}
+        for r in self.data[table]:
+            if r[owner] != owner_id:
+                continue
+            if r["encrypted"]:
+                self.report.unmapped[r["key"]] = "encrypted: needs Blesta's install key, skipped"
+                continue
+            out[r["key"]] = "" if r["value"] is None else str(r["value"])
+        return out
+
+    # -- the company and its settings
+
+    def company_values(self) -> dict[str, str]:
+        """The company's values: its own rows over the system's inherited ones."""
+        system = {
+            r["key"]: "" if r["value"] is None else str(r["value"])
+            for r in self.data["settings"]
+            if r["inherit"] and not r["encrypted"]
+        }
+        return system | self.settings_rows("company_settings", "company_id", self.row["id"])
+
+    def import_company(self) -> None:
+        values = self.company_values()
+        self.timezone = values.get("timezone") or "UTC"
+        self.precision = {
+            r["code"]: int(r["precision"])
+            for r in self.data["currencies"]
+            if r["company_id"] == self.row["id"]
+        }
+        wanted = {
+            "name": self.row["name"],
+            "timezone": self.timezone,
+            "default_currency": values.get("default_currency") or "USD",
+        }
+        company = _find(Company, self.ids, "companies", self.row["id"])
+        table, rid = "companies", self.row["id"]
+        if company is None:
+            company = self.calling(table, rid, create_company, wanted, actor=ACTOR)
+            self.created_company = True
+            self.outcome("companies", True, False)
+        else:
+            changes = {k: v for k, v in wanted.items() if getattr(company, k) != v}
+            if changes:
+                self.calling(table, rid, update_company, company, changes, actor=ACTOR)
+            self.outcome("companies", False, bool(changes))
+        self.ids.remember("companies", rid, company.pk)
+        self.company = company
+        self.report.company_id = company.pk
+
+    def import_groups(self) -> dict[int, ClientGroup]:
+        """The company's groups in Blesta's id order: the first is the default group in
+        both systems, so it takes the place of the group the new company came with."""
+        rows = [r for r in self.data["client_groups"] if r["company_id"] == self.row["id"]]
+        groups: dict[int, ClientGroup] = {}
+        existing = {g.pk: g for g in ClientGroup.objects.filter(company=self.company)}
+        for i, row in enumerate(rows):
+            color = (row["color"] or "").strip()
+            try:
+                color = clients.clean_color(f"#{color.lstrip('#')}" if color else "")
+            except ValueError as exc:
+                raise broken("client_groups", row["id"], "color", str(exc)) from None
+            wanted = {"name": row["name"], "description": row["description"] or "", "color": color}
+            group = existing.get(self.ids.get("client_groups", row["id"]))
+            if group is None and i == 0 and self.created_company:
+                group = existing[min(existing)]  # the default group create_company made
+            created = group is None
+            if created:
+                group = self.calling(
+                    "client_groups",
+                    row["id"],
+                    clients.create_group,
+                    self.company,
+                    wanted,
+                    actor=ACTOR,
+                )
+                changed = True
+            else:
+                changes = {k: v for k, v in wanted.items() if getattr(group, k) != v}
+                if changes:
+                    self.calling(
+                        "client_groups",
+                        row["id"],
+                        clients.update_group,
+                        group,
+                        changes,
+                        actor=ACTOR,
+                    )
+                changed = bool(changes)
+            # The default group the new company came with counts as made by this import.
+            fresh = created or (i == 0 and self.created_company)
+            self.outcome("client_groups", fresh, changed)
+            self.ids.remember("client_groups", row["id"], group.pk)
+            groups[row["id"]] = group
+        return groups
+
+    def import_settings(self, groups: dict[int, ClientGroup]) -> None:
+        """Company and group settings through the settings import (Blesta dialect): every
+        group is named, so a group without rows inherits everything again."""
+        company = {
+            k: v for k, v in self.company_values().items() if k not in COMPANY_ATTRIBUTE_KEYS
+        }
+        document = {"company": company, "groups": {}}
+        group_source = {}
+        for source_id, group in groups.items():
+            document["groups"][group.name] = self.settings_rows(
+                "client_group_settings", "client_group_id", source_id
+            )
+            group_source[group.name] = source_id
+        plan = transfer.plan_import(self.company, document, dialect="blesta")
+        if plan.refused:
+            problem = plan.refused[0]
+            parts = problem.field.split(".")
+            if parts[0] == "groups" and len(parts) >= 3:
+                table, rid = "client_group_settings", group_source.get(parts[1], parts[1])
+                column = ".".join(parts[2:])
+            elif parts[0] == "company" and len(parts) >= 2:
+                table, rid, column = "company_settings", self.row["id"], ".".join(parts[1:])
+            else:  # a cross-key rule: no single row
+                table, rid, column = "company_settings", self.row["id"], problem.field
+            raise broken(table, rid, column, problem.message)
+        for problem in plan.unknown:
+            self.report.unmapped.setdefault(problem.key, problem.message)
+        for problem in plan.notes:
+            self.report.notes.append(f"{problem.field}: {problem.message}")
+        for values in (company, *document["groups"].values()):
+            self.report.mapped_keys |= {key for key in values if key in BY_LEGACY_KEY}
+        changes = plan.count("set") + plan.count("unset")
+        self.report.count("settings", "written" if changes else "unchanged")
+        if changes:
+            transfer.apply_import(self.company, plan, actor=ACTOR)
+
+    # -- clients and contacts
+
+    def _contact_fields(self, row: dict, numbers: dict[int, list[dict]]) -> dict[str, str]:
+        fields = {name: row[name] or "" for name in CONTACT_COLUMNS}
+        for kind in ("phone", "fax"):
+            found = [n["number"] for n in numbers.get(row["id"], []) if n["type"] == kind]
+            fields[kind] = found[0] if found else ""
+        return fields
+
+    def _client_settings(self, row: dict) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The client's attributes and its settings (Groupbill keys), from its rows."""
+        attributes: dict[str, Any] = {}
+        settings: dict[str, Any] = {}
+        for key, value in self.settings_rows("client_settings", "client_id", row["id"]).items():
+            if key in CLIENT_ATTRIBUTE_KEYS:
+                name = CLIENT_ATTRIBUTE_KEYS[key]
+                if name in ("tax_exempt", "autosuspend"):
+                    if value not in ("true", "false"):
+                        raise broken("client_settings", row["id"], key, 'must be "true" or "false"')
+                    attributes[name] = value == "true"
+                elif name == "suspension_delayed_until":
+                    attributes[name] = value[:10] or None
+                else:
+                    attributes[name] = value
+                self.report.mapped_keys.add(key)
+                continue
+            setting = BY_LEGACY_KEY.get(key)
+            if setting is None or setting.key not in CLIENT_KEYS:
+                self.report.unmapped.setdefault(
+                    key, "not a client setting Groupbill knows: ignored"
+                )
+                continue
+            try:
+                settings[setting.key], _ = blesta.parse(setting, value)
+            except InvalidValue as exc:
+                raise broken("client_settings", row["id"], key, str(exc)) from None
+            self.report.mapped_keys.add(key)
+        return attributes, settings
+
+    def import_clients(self, groups: dict[int, ClientGroup]) -> dict[int, Client]:
+        rows = [r for r in self.data["clients"] if r["client_group_id"] in groups]
+        client_ids = {r["id"] for r in rows}
+        contacts: dict[int, list[dict]] = defaultdict(list)
+        for c in self.data["contacts"]:
+            if c["client_id"] in client_ids:
+                contacts[c["client_id"]].append(c)
+        numbers: dict[int, list[dict]] = defaultdict(list)
+        for n in self.data["contact_numbers"]:
+            numbers[n["contact_id"]].append(n)
+        explicit: dict[int, dict[str, Any]] = defaultdict(dict)
+        for cid, key, value in SettingValue.objects.filter(
+            company=self.company, client__isnull=False
+        ).values_list("client_id", "key", "value"):
+            explicit[cid][key] = value
+        out = {}
+        for row in rows:
+            out[row["id"]] = self._client(row, groups, contacts[row["id"]], numbers, explicit)
+        return out
+
+    def _client(self, row, groups, contacts, numbers, explicit) -> Client:
+        rid = row["id"]
+        primaries = [c for c in contacts if c["contact_type"] == "primary"]
+        if len(primaries) != 1:
+            raise broken(
+                "clients",
+                rid,
+                "contacts",
+                f"has {len(primaries)} primary contacts; a client needs one",
+            )
+        primary = primaries[0]
+        attributes, settings = self._client_settings(row)
+        attributes["status"] = row["status"]
+        group = groups[row["client_group_id"]]
+        fields = self._contact_fields(primary, numbers)
+        from_contact = {name: ("contacts", primary["id"]) for name in fields}
+        from_contact |= {name: ("client_settings", rid) for name in attributes if name != "status"}
+        client = _find(Client, self.ids, "clients", rid, company=self.company)
+        if client is None:
+            data = {"group_id": group.pk, **attributes, **fields}
+            client = self.calling(
+                "clients",
+                rid,
+                clients.create_client,
+                self.company,
+                data,
+                actor=ACTOR,
+                rows=from_contact,
+            )
+            created, changed = True, True
+        else:
+            created = False
+            cleaned, errors = v.collect(attributes, clients.CLIENT_CLEANERS)
+            if errors:
+                raise broken("client_settings", rid, errors[0].field, errors[0].message)
+            changes = {k: attributes[k] for k, v in cleaned.items() if getattr(client, k) != v}
+            if client.group_id != group.pk:
+                changes["group_id"] = group.pk
+            contact = primary_contact(client)
+            changes |= {k: v for k, v in fields.items() if getattr(contact, k) != v.strip()}
+            if changes:
+                self.calling(
+                    "clients",
+                    rid,
+                    clients.update_client,
+                    client,
+                    changes,
+                    actor=ACTOR,
+                    rows=from_contact,
+                )
+            changed = bool(changes)
+        self.outcome("clients", created, changed)
+        self.ids.remember("clients", rid, client.pk)
+        self.ids.remember("contacts", primary["id"], primary_contact(client).pk)
+        self.report.count("contacts", "created" if created else "unchanged")
+        # Client settings: what Blesta holds, the rest inherits again.
+        now = explicit.get(client.pk, {})
+        writes = {k: v for k, v in settings.items() if now.get(k, object()) != v}
+        writes |= {k: settings_actions.UNSET for k in now if k not in settings}
+        if writes:
+            self.calling(
+                "client_settings",
+                rid,
+                settings_actions.set_client_settings,
+                client,
+                writes,
+                actor=ACTOR,
+            )
+        for contact_row in contacts:
+            if contact_row is not primary:
+                self._other_contact(client, contact_row, numbers)
+        return client
+
+    def _other_contact(self, client: Client, row: dict, numbers) -> None:
+        role = {"billing": ContactRole.BILLING}.get(row["contact_type"], ContactRole.OTHER)
+        fields = self._contact_fields(row, numbers)
+        contact = _find(Contact, self.ids, "contacts", row["id"], client=client)
+        if contact is None:
+            contact = self.calling(
+                "contacts",
+                row["id"],
+                clients.add_contact,
+                client,
+                {"role": role, **fields},
+                actor=ACTOR,
+            )
+            self.outcome("contacts", True, True)
+        else:
+            changes = {k: v for k, v in fields.items() if getattr(contact, k) != v.strip()}
+            if changes:
+                self.calling(
+                    "contacts", row["id"], clients.update_contact, contact, changes, actor=ACTOR
+                )
+            self.outcome("contacts", False, bool(changes))
+        self.ids.remember("contacts", row["id"], contact.pk)
+
+    # -- packages and prices
+
+    def import_packages(self) -> dict[int, PackagePrice]:
+        """The company's packages; returns package_pricing id → the price it became."""
+        pricings = {r["id"]: r for r in self.data["pricings"]}
+        names: dict[int, dict[str, str]] = defaultdict(dict)
+        for r in self.data["package_names"]:
+            names[r["package_id"]][r["lang"]] = r["name"]
+        links: dict[int, list[dict]] = defaultdict(list)
+        for r in self.data["package_pricing"]:
+            links[r["package_id"]].append(r)
+        out: dict[int, PackagePrice] = {}
+        for row in self.data["packages"]:
+            if row["company_id"] == self.row["id"]:
+                out |= self._package(row, names[row["id"]], links[row["id"]], pricings)
+        return out
+
+    def _price(self, link: dict, pricings: dict[int, dict]) -> dict[str, Any]:
+        p = pricings.get(link["pricing_id"])
+        if p is None:
+            raise broken(
+                "package_pricing",
+                link["id"],
+                "pricing_id",
+                f"names pricing {link['pricing_id']}, which does not exist",
+            )
+        currency = self.currency("pricings", p["id"], "currency", p["currency"])
+        price = self.minor("pricings", p["id"], "price", p["price"], currency)
+        if p["price_renews"] is not None and Decimal(p["price_renews"]) != Decimal(p["price"]):
+            self.report.notes.append(
+                f"pricings id {p['id']}: renews at {p['price_renews']} {currency}, not at its "
+                f"price; Groupbill renews at the price ({p['price']})"
+            )
+        if p["cancel_fee"] and Decimal(p["cancel_fee"]):
+            self.report.notes.append(f"pricings id {p['id']}: its cancellation fee is not imported")
+        onetime = p["period"] == "onetime"
+        return {
+            "unit": p["period"],
+            "count": 1 if onetime else self.whole("pricings", p["id"], "term", p["term"]),
+            "currency": currency,
+            "price": price,
+            "setup_fee": self.minor(
+                "pricings", p["id"], "setup_fee", p["setup_fee"] or 0, currency
+            ),
+        }
+
+    def _package(self, row, names, links, pricings) -> dict[int, PackagePrice]:
+        rid = row["id"]
+        name = names.get("en_us") or next(iter(names.values()), "") or f"Package {rid}"
+        if row["status"] == "restricted":
+            self.report.notes.append(f"packages id {rid}: restricted in Blesta, inactive here")
+        prices = [self._price(link, pricings) for link in links]
+        wanted = {"name": name, "active": row["status"] == "active"}
+        package = _find(Package, self.ids, "packages", rid, company=self.company)
+        if package is None:
+            package = self.calling(
+                "packages",
+                rid,
+                catalog.create_package,
+                self.company,
+                {**wanted, "prices": prices},
+                actor=ACTOR,
+            )
+            created, changed = True, True
+        else:
+            created = False
+            changes = {k: v for k, v in wanted.items() if getattr(package, k) != v}
+            if changes:
+                self.calling("packages", rid, catalog.update_package, package, changes, actor=ACTOR)
+            have = sorted(
+                (p.unit, p.count, p.currency, p.price, p.setup_fee) for p in package.prices.all()
+            )
+            want = sorted(tuple(p.values()) for p in prices)
+            if have != want:
+                self.calling(
+                    "packages", rid, catalog.set_package_prices, package, prices, actor=ACTOR
+                )
+            changed = bool(changes) or have != want
+        self.outcome("packages", created, changed)
+        self.ids.remember("packages", rid, package.pk)
+        by_term = {(p.unit, p.count, p.currency): p for p in package.prices.all()}
+        return {
+            link["id"]: by_term[(price["unit"], price["count"], price["currency"])]
+            for link, price in zip(links, prices, strict=True)
+        }
+
+    # -- services
+
+    def import_services(self, clients_by_id, prices) -> dict[int, Service]:
+        rows = [r for r in self.data["services"] if r["client_id"] in clients_by_id]
+        # Parents before their addons.
+        rows.sort(key=lambda r: (r["parent_service_id"] is not None, r["id"]))
+        out: dict[int, Service] = {}
+        for row in rows:
+            out[row["id"]] = self._service(row, clients_by_id[row["client_id"]], prices, out)
+        return out
+
+    def _service(self, row, client, prices, done) -> Service:
+        rid = row["id"]
+        t = "services"
+        price = prices.get(row["pricing_id"])
+        if price is None:
+            raise broken(
+                t,
+                rid,
+                "pricing_id",
+                f"names package pricing {row['pricing_id']}, not one of this company's",
+            )
+        status = SERVICE_STATUSES.get(row["status"])
+        if status is None:
+            raise broken(t, rid, "status", f"{row['status']!r} is not a Blesta service status")
+        if row["status"] == "in_review":
+            self.report.notes.append(f"services id {rid}: in review in Blesta, pending here")
+        parent = None
+        if row["parent_service_id"]:
+            parent = done.get(row["parent_service_id"])
+            if parent is None:
+                raise broken(
+                    t,
+                    rid,
+                    "parent_service_id",
+                    f"names service {row['parent_service_id']}, not one of this company's",
+                )
+        if row["override_price"] is not None:
+            self.report.notes.append(
+                f"services id {rid}: its override price {row['override_price']} is not "
+                "imported; it renews at its package's price"
+            )
+        canceled = _utc(row["date_canceled"])
+        scheduled = canceled is not None and status != "canceled"
+        data = service_imports.ImportedService(
+            pricing=price,
+            status=status,
+            quantity=self.whole(t, rid, "qty", row["qty"]),
+            parent=parent,
+            renew_date=self.date(t, row, "date_renews") if status != "canceled" else None,
+            last_renewed_on=self.date(t, row, "date_last_renewed"),
+            suspension_reason=row["suspension_reason"] or "",
+            suspended_at=_utc(row["date_suspended"]),
+            cancel_at=self.date(t, row, "date_canceled") if scheduled else None,
+            canceled_at=canceled if status == "canceled" else None,
+        )
+        existing = _find(Service, self.ids, t, rid, client=client)
+        service, changed = self.calling(
+            t, rid, service_imports.import_service, client, data, actor=ACTOR, existing=existing
+        )
+        self.outcome("services", existing is None, changed)
+        self.ids.remember(t, rid, service.pk)
+        return service
+
+    # -- invoices and transactions
+
+    def import_invoices(self, clients_by_id, services) -> dict[int, Invoice]:
+        lines: dict[int, list[dict]] = defaultdict(list)
+        for r in self.data["invoice_lines"]:
+            lines[r["invoice_id"]].append(r)
+        out = {}
+        for row in self.data["invoices"]:
+            client = clients_by_id.get(row["client_id"])
+            if client is not None:
+                out[row["id"]] = self._invoice(row, client, lines[row["id"]], services)
+        return out
+
+    def _invoice(self, row, client, lines, services) -> Invoice:
+        rid, t = row["id"], "invoices"
+        currency = self.currency(t, rid, "currency", row["currency"])
+        if row["status"] == "draft":
+            status, number = InvoiceStatus.DRAFT, None
+        elif row["status"] == "void":
+            status = InvoiceStatus.VOID
+        elif row["status"] in ("active", "proforma"):
+            status = InvoiceStatus.PAID if row["date_closed"] else InvoiceStatus.OPEN
+        else:
+            raise broken(t, rid, "status", f"{row['status']!r} is not a Blesta invoice status")
+        if status != InvoiceStatus.DRAFT:
+            number = self.whole(t, rid, "id_value", row["id_value"])
+        imported_lines = []
+        for line in lines:
+            service = services.get(line["service_id"]) if line["service_id"] else None
+            if line["service_id"] and service is None:
+                self.report.notes.append(
+                    f"invoice_lines id {line['id']}: names service {line['service_id']}, "
+                    "not imported; the line is kept without it"
+                )
+            imported_lines.append(
+                billing_imports.ImportedLine(
+                    description=(line["description"] or "").strip() or "(no description)",
+                    unit_amount=self.minor(
+                        "invoice_lines", line["id"], "amount", line["amount"], currency
+                    ),
+                    quantity=self.whole("invoice_lines", line["id"], "qty", line["qty"]),
+                    service_id=service.pk if service else None,
+                )
+            )
+        subtotal = self.minor(t, rid, "subtotal", row["subtotal"], currency)
+        total = self.minor(t, rid, "total", row["total"], currency)
+        summed = sum(line.unit_amount * line.quantity for line in imported_lines)
+        if summed != subtotal:
+            raise broken(
+                t,
+                rid,
+                "subtotal",
+                f"is {money.format_plain(subtotal, currency)} {currency} but its lines "
+                f"add up to {money.format_plain(summed, currency)} {currency}",
+            )
+        data = billing_imports.ImportedInvoice(
+            status=status,
+            currency=currency,
+            number=number,
+            issued_on=self.date(t, row, "date_billed"),
+            due_on=self.date(t, row, "date_due"),
+            lines=tuple(imported_lines),
+            tax_total=total - subtotal,
+            paid_at=_utc(row["date_closed"]),
+        )
+        existing = _find(Invoice, self.ids, t, rid, client=client)
+        invoice, changed = self.calling(
+            t, rid, billing_imports.import_invoice, client, data, actor=ACTOR, existing=existing
+        )
+        self.outcome("invoices", existing is None, changed)
+        self.ids.remember(t, rid, invoice.pk)
+        return invoice
+
+    def import_transactions(self, clients_by_id, invoices) -> None:
+        applied: dict[int, list[dict]] = defaultdict(list)
+        for r in self.data["transaction_applied"]:
+            applied[r["transaction_id"]].append(r)
+        for row in self.data["transactions"]:
+            client = clients_by_id.get(row["client_id"])
+            if client is not None:
+                self._transaction(row, client, applied[row["id"]], invoices)
+        # Each invoice's paid amount as Blesta has it, and its status, against the money.
+        by_pk = {invoice.pk: source_id for source_id, invoice in invoices.items()}
+        wrong = billing_imports.settle_imported(list(by_pk))
+        if wrong:
+            invoice, why = wrong[0]
+            raise broken("invoices", by_pk[invoice.pk], "date_closed", f"{why}")
+        sources = {r["id"]: r for r in self.data["invoices"]}
+        paid = dict(Invoice.objects.filter(pk__in=by_pk).values_list("pk", "amount_paid"))
+        for pk, source_id in by_pk.items():
+            row = sources[source_id]
+            if row["status"] in ("void", "draft"):
+                continue
+            said = self.minor(
+                "invoices", source_id, "paid", row["paid"], invoices[source_id].currency
+            )
+            if said != paid[pk]:
+                raise broken(
+                    "invoices",
+                    source_id,
+                    "paid",
+                    f"says {row['paid']} but its transactions applied "
+                    f"{money.format_plain(paid[pk], invoices[source_id].currency)}",
+                )
+        billing_imports.continue_numbering(self.company.pk)
+
+    def _transaction(self, row, client, applied, invoices) -> None:
+        rid, t = row["id"], "transactions"
+        currency = self.currency(t, rid, "currency", row["currency"])
+        status = TRANSACTION_STATUSES.get(row["status"])
+        if status is None:
+            raise broken(t, rid, "status", f"{row['status']!r} is not a Blesta transaction status")
+        type_id = row["transaction_type_id"]
+        method = (
+            {"cc": "card", "ach": "ach"}.get(row["type"])
+            or TRANSACTION_METHODS.get(type_id or 0)
+            or "other"
+        )
+        note = ""
+        if row["status"] in ("refunded", "returned"):
+            note = f"{row['status']} in Blesta"
+        data = billing_imports.ImportedTransaction(
+            kind="credit" if type_id == 4 else "payment",
+            status=status,
+            currency=currency,
+            amount=self.minor(t, rid, "amount", row["amount"], currency),
+            method=method,
+            reference=row["transaction_id"] or "",
+            created_at=_utc(row["date_added"]),
+            note=note,
+        )
+        existing = _find(Transaction, self.ids, t, rid, client=client)
+        txn, changed = self.calling(
+            t, rid, billing_imports.import_transaction, client, data, actor=ACTOR, existing=existing
+        )
+        self.outcome("transactions", existing is None, changed)
+        self.ids.remember(t, rid, txn.pk)
+        amounts: dict[int, int] = {}
+        for a in applied:
+            invoice = invoices.get(a["invoice_id"])
+            if invoice is None:
+                raise broken(
+                    "transaction_applied",
+                    f"{rid}/{a['invoice_id']}",
+                    "invoice_id",
+                    "names an invoice of another client or company",
+                )
+            amounts[invoice.pk] = self.minor(
+                "transaction_applied", f"{rid}/{a['invoice_id']}", "amount", a["amount"], currency
+            )
+        if status != TransactionStatus.APPROVED and amounts:
+            raise broken(t, rid, "status", f"is {row['status']} but has amounts applied")
+        changed = self.calling(t, rid, billing_imports.set_applications, txn, amounts)
+        for _ in amounts:
+            self.outcome("applications", existing is None, changed)
+
+    def run(self) -> None:
+        self.import_company()
+        groups = self.import_groups()
+        self.import_settings(groups)
+        clients_by_id = self.import_clients(groups)
+        prices = self.import_packages()
+        services = self.import_services(clients_by_id, prices)
+        invoices = self.import_invoices(clients_by_id, services)
+        self.import_transactions(clients_by_id, invoices)
+
+
+def read(reader: Reader) -> dict[str, list[dict]]:
+    """Every table the importer needs, whole (a ReaderError names what is missing)."""
+    return {
+        table: reader.rows(table, columns, order_by=order)
+        for table, (columns, order) in TABLES.items()
+    }
+
+
+def run(data: dict[str, list[dict]], *, source: str, commit: bool) -> Report:
+    """Import every company of the read source; each in one transaction, rolled back on a
+    dry run (`commit` False) or when one of its rows is refused."""
+    report = Report(source=source, dry_run=not commit)
+    for row in data["companies"]:
+        part = CompanyReport(source_id=row["id"], name=row["name"])
+        report.companies.append(part)
+        try:
+            with transaction.atomic():
+                _Company(data, row, _Ids(), part).run()
+                if not commit:
+                    raise _DryRun
+        except _DryRun:
+            pass
+        except ValidationFailed as exc:
+            part.refused = exc.message
+        if not commit or not part.ok:
+            part.company_id = (
+                part.company_id
+                if ExternalId.objects.filter(
+                    system=SYSTEM, table="companies", source_id=str(row["id"])
+                ).exists()
+                else None
+            )
+    return report
+
+
+def import_blesta(dsn: str, *, commit: bool) -> Report:
+    """Read the Blesta database at `dsn` and import it (a dry run unless `commit`)."""
+    with Reader(dsn) as reader:
+        data = read(reader)
+        source = reader.source
+    return run(data, source=source, commit=commit)

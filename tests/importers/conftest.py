@@ -1,0 +1,45 @@
+import os
+import uuid
+
+import pytest
+
+from tests.conftest import skip_or_fail
+from tests.importers import blesta_book
+
+MARIADB = {
+    "host": os.environ.get("GROUPBILL_TEST_MARIADB_HOST", "127.0.0.1"),
+    "port": int(os.environ.get("GROUPBILL_TEST_MARIADB_PORT", "3306")),
+    "user": "root",
+    "password": "",
+}
+SESSION = uuid.uuid4().hex[:8]
+
+
+def _server():
+    import pymysql
+
+    try:
+        return pymysql.connect(**MARIADB, connect_timeout=3, autocommit=True)
+    except pymysql.MySQLError as exc:
+        skip_or_fail(f"MariaDB is not reachable at {MARIADB['host']}:{MARIADB['port']}: {exc}")
+
+
+@pytest.fixture
+def blesta_db():
+    """A fresh Blesta-shaped database holding the book (tests.importers.blesta_book), named
+    uniquely for this session and test, dropped afterwards. Yields (dsn, connection)."""
+    import pymysql
+
+    server = _server()
+    name = f"gb_blesta_{SESSION}_{uuid.uuid4().hex[:6]}"
+    with server.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    connection = pymysql.connect(**MARIADB, database=name, autocommit=False)
+    try:
+        blesta_book.load(connection)
+        yield f"mysql://root@{MARIADB['host']}:{MARIADB['port']}/{name}", connection
+    finally:
+        connection.close()
+        with server.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        server.close()

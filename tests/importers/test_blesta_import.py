@@ -1,0 +1,349 @@
+"""The Blesta import of the fixture book (tests.importers.blesta_book) end to end: what a
+dry run reports, what a real run writes (settings per group as Blesta applies them,
+balances per client and currency, services and invoices per status), that a second run
+changes nothing, and that a broken row stops the company's import naming table, id and
+field."""
+
+from collections import Counter, defaultdict
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from groupbill.audit.models import AuditEntry
+from groupbill.billing.invoices import NewLine, create_invoice, issue_invoice
+from groupbill.billing.models import Application, Invoice, InvoiceLine, Transaction
+from groupbill.billing.payments import balances
+from groupbill.catalog.models import Package, PackagePrice
+from groupbill.clients.models import Client, ClientGroup, Contact
+from groupbill.companies.models import Company
+from groupbill.importers.blesta.importer import import_blesta
+from groupbill.importers.models import ExternalId
+from groupbill.services.models import Service, ServiceEvent
+from groupbill.settings_catalog import blesta
+from groupbill.settings_catalog.catalog import BY_LEGACY_KEY
+from groupbill.settings_catalog.models import SettingValue
+from groupbill.settings_catalog.resolver import resolve_client, resolve_group, values
+
+pytestmark = pytest.mark.django_db
+
+
+def run(dsn: str, *args: str) -> str:
+    from io import StringIO
+
+    out = StringIO()
+    call_command("import", "blesta", "--dsn", dsn, *args, stdout=out, stderr=out)
+    return out.getvalue()
+
+
+def imported(table: str, source_id) -> int:
+    return ExternalId.objects.get(system="blesta", table=table, source_id=str(source_id)).object_id
+
+
+def query(connection, sql: str) -> list[dict]:
+    import pymysql.cursors
+
+    with connection.cursor(pymysql.cursors.DictCursor) as cursor:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
+
+
+def cents(value) -> int:
+    return int((Decimal(value) * 100).to_integral_value())
+
+
+def test_a_dry_run_reports_counts_and_keys_and_writes_nothing(blesta_db):
+    dsn, _ = blesta_db
+    output = run(dsn)
+    assert 'Blesta company 1 "Acme Hosting"' in output
+    assert "(dry run)" in output
+    for line in (
+        "companies      1 created",
+        "client_groups  3 created",
+        "clients        6 created",
+        "contacts       8 created",
+        "packages       2 created",
+        "services       7 created",
+        "invoices       7 created",
+        "transactions   7 created",
+        "applications   3 created",
+    ):
+        assert line in output
+    assert "notice1" in output.split("settings keys imported:")[1].splitlines()[0]
+    assert "smtp_password: encrypted: needs Blesta's install key, skipped" in output
+    assert "late_fees: not a setting Groupbill knows: ignored" in output
+    assert "interfax: not offered by Groupbill, dropped" in output
+    assert "Dry run: nothing was written." in output
+    assert not Company.objects.exists()
+    assert not ExternalId.objects.exists()
+    assert not AuditEntry.objects.exists()
+
+
+def blesta_effective(connection, group_id: int) -> dict[str, str]:
+    """What Blesta applies to a group's clients: group → company → system, first hit."""
+    system = {
+        r["key"]: r["value"]
+        for r in query(
+            connection, "SELECT `key`, value FROM settings WHERE inherit = 1 AND encrypted = 0"
+        )
+    }
+    company = {
+        r["key"]: r["value"]
+        for r in query(
+            connection,
+            "SELECT `key`, value FROM company_settings WHERE company_id = 1 AND encrypted = 0",
+        )
+    }
+    group = {
+        r["key"]: r["value"]
+        for r in query(
+            connection,
+            f"SELECT `key`, value FROM client_group_settings WHERE client_group_id = {group_id}",
+        )
+    }
+    return system | company | group
+
+
+def test_every_group_applies_what_blesta_applies_with_overrides_only_where_they_differ(
+    blesta_db,
+):
+    dsn, connection = blesta_db
+    run(dsn, "--commit")
+    for source_id in (1, 2, 3):
+        group = ClientGroup.objects.get(pk=imported("client_groups", source_id))
+        effective = values(resolve_group(group.pk))
+        expected = blesta_effective(connection, source_id)
+        compared = 0
+        for key, raw in expected.items():
+            if key in BY_LEGACY_KEY:
+                setting = BY_LEGACY_KEY[key]
+                assert effective[setting.key] == blesta.parse(setting, raw)[0], (group, key)
+                compared += 1
+        assert compared >= 10
+    standard, resellers, vip = (
+        ClientGroup.objects.get(pk=imported("client_groups", i)) for i in (1, 2, 3)
+    )
+    # The default group is the lowest id in both systems; names and colours came along.
+    assert (standard.name, resellers.name, vip.name) == ("Standard", "Resellers", "VIP")
+    assert resellers.color == "#1E88E5"
+    assert ClientGroup.objects.filter(company=standard.company).order_by("pk").first() == standard
+    # Resellers' snapshot repeats most of the company's values: only its own are written.
+    overrides = dict(SettingValue.objects.filter(group=resellers).values_list("key", "value"))
+    assert overrides == {
+        "invoice_days_before_renewal": 14,
+        "autodebit_enabled": False,
+        "client_can_cancel_services": True,
+    }
+    assert dict(SettingValue.objects.filter(group=vip).values_list("key", "value")) == {
+        "suspend_services_days_after_due": "never",
+        "notice_first_days": -7,
+    }
+    assert not SettingValue.objects.filter(group=standard).exists()
+    company = values(resolve_group(standard.pk))
+    assert company["invoice_days_before_renewal"] == 10
+    assert company["delivery_methods"] == ["email", "paper"]
+    assert company["notice_third_days"] is None
+    assert company["notice_autodebit_pending_days"] == 2  # from Blesta's system settings
+    # Client settings and attributes.
+    cleo = Client.objects.get(pk=imported("clients", 3))
+    eva = Client.objects.get(pk=imported("clients", 5))
+    finn = Client.objects.get(pk=imported("clients", 6))
+    assert values(resolve_client(cleo.pk))["autodebit_enabled"] is False
+    assert values(resolve_client(eva.pk))["invoice_method"] == "paper"
+    assert (finn.tax_exempt, finn.status, eva.default_currency, eva.language) == (
+        True,
+        "fraud",
+        "EUR",
+        "en_us",
+    )
+
+
+def test_every_clients_balance_per_currency_equals_blestas_to_the_cent(blesta_db):
+    dsn, connection = blesta_db
+    run(dsn, "--commit")
+    expected: dict[int, dict[str, list[int]]] = defaultdict(dict)
+    for r in query(
+        connection,
+        "SELECT client_id, currency, SUM(total - paid) AS due"
+        " FROM invoices WHERE status IN ('active', 'proforma')"
+        " AND date_closed IS NULL GROUP BY client_id, currency",
+    ):
+        expected[r["client_id"]][r["currency"]] = [cents(r["due"]), 0]
+    for r in query(
+        connection,
+        "SELECT t.client_id, t.currency, SUM(t.amount - COALESCE("
+        "(SELECT SUM(a.amount) FROM transaction_applied a"
+        " WHERE a.transaction_id = t.id), 0)) AS credit FROM transactions t"
+        " WHERE t.status = 'approved' GROUP BY t.client_id, t.currency",
+    ):
+        expected[r["client_id"]].setdefault(r["currency"], [0, 0])[1] = cents(r["credit"])
+    by_source = {imported("clients", i): i for i in range(1, 7)}
+    got = {
+        by_source[pk]: {b.currency: [b.due, b.credit] for b in rows if b.due or b.credit}
+        for pk, rows in balances(list(by_source)).items()
+    }
+    want = {i: {c: v for c, v in expected.get(i, {}).items() if any(v)} for i in range(1, 7)}
+    assert got == want
+    # As a person would read them.
+    assert got[1] == {"USD": [700, 750]}  # 12.00 open, 5.00 paid by check; 7.50 cash unapplied
+    assert got[2] == {"EUR": [900, 0]}  # the refunded 3.00 is no credit
+    assert got[3] == {"USD": [11000, 0]}  # the declined 50.00 paid nothing
+    assert got[5] == {"EUR": [0, 1100]}  # 20.00 paid 9.00
+    assert got[6] == {"USD": [0, 400]}  # in-house credit
+
+
+def test_services_and_invoices_per_status_and_numbering_continues(blesta_db):
+    dsn, _ = blesta_db
+    run(dsn, "--commit")
+    company = Company.objects.get()
+    assert company.name == "Acme Hosting" and company.timezone == "America/New_York"
+    services = Service.objects.filter(client__company=company)
+    assert Counter(services.values_list("status", flat=True)) == {
+        "active": 4,
+        "suspended": 1,
+        "canceled": 1,
+        "pending": 1,
+    }
+    hosting = services.get(pk=imported("services", 1))
+    addon = services.get(pk=imported("services", 2))
+    assert addon.parent == hosting and addon.package.name == "Backup Add-on"
+    # 05:00 UTC is midnight in New York: the renewal day is the company's day.
+    assert (hosting.renew_date, hosting.anchor_date) == (date(2026, 12, 1), date(2026, 12, 1))
+    assert hosting.pricing.price == 1000 and hosting.pricing.currency == "USD"
+    suspended = services.get(pk=imported("services", 4))
+    assert suspended.status == "suspended" and suspended.suspended_at is not None
+    canceled = services.get(pk=imported("services", 5))
+    assert canceled.canceled_at is not None and canceled.renew_date is None
+    scheduled = services.get(pk=imported("services", 6))
+    assert (scheduled.status, scheduled.cancel_at) == ("active", date(2027, 1, 15))
+    assert ServiceEvent.objects.filter(event="import").count() == 7
+    yearly = PackagePrice.objects.get(package__name="Shared Hosting", unit="year")
+    assert (yearly.price, yearly.setup_fee) == (10000, 500)
+
+    invoices = Invoice.objects.filter(company=company)
+    shown = sorted(
+        (i.status, i.number, i.currency, i.subtotal, i.tax_total, i.total, i.amount_paid)
+        for i in invoices.exclude(status="draft")
+    )
+    assert shown == [
+        ("open", 1002, "USD", 1200, 0, 1200, 500),
+        ("open", 1003, "EUR", 900, 0, 900, 0),
+        ("open", 1006, "USD", 10000, 1000, 11000, 0),
+        ("paid", 1001, "USD", 1200, 0, 1200, 1200),
+        ("paid", 1005, "EUR", 900, 0, 900, 900),
+        ("void", 1004, "USD", 10500, 0, 10500, 0),
+    ]
+    draft = invoices.get(status="draft")
+    assert (draft.number, draft.total, draft.currency) == (None, 900, "EUR")
+    first = invoices.get(number=1001)
+    assert (first.issued_on, first.due_on) == (date(2026, 10, 25), date(2026, 11, 1))
+    assert [(x.description, x.service_id) for x in first.lines.all()] == [
+        ("Shared Hosting (11/01/2026 - 11/30/2026)", hosting.pk),
+        ("Backup Add-on (11/01/2026 - 11/30/2026)", addon.pk),
+    ]
+    consulting = invoices.get(number=1006).lines.get()
+    assert (consulting.quantity, consulting.unit_amount, consulting.total) == (4, 2500, 11000)
+    # The next invoice Groupbill issues continues after the highest imported number.
+    ada = Client.objects.get(pk=imported("clients", 1))
+    new = create_invoice(ada, [NewLine("Extra", 100)], actor="test")
+    assert issue_invoice(new, issued_on=date(2026, 11, 28), actor="test").number == 1007
+
+
+def snapshot() -> dict:
+    """Everything an import writes, as rows."""
+    models = (
+        Company,
+        ClientGroup,
+        Client,
+        Contact,
+        SettingValue,
+        Package,
+        PackagePrice,
+        Service,
+        ServiceEvent,
+        Invoice,
+        InvoiceLine,
+        Transaction,
+        Application,
+        ExternalId,
+        AuditEntry,
+    )
+    return {m.__name__: list(m.objects.order_by("pk").values()) for m in models}
+
+
+def test_a_second_import_changes_nothing(blesta_db):
+    dsn, connection = blesta_db
+    run(dsn, "--commit")
+    before = snapshot()
+    output = run(dsn, "--commit")
+    assert snapshot() == before
+    assert " created" not in output and " updated" not in output and "written" not in output
+    assert "clients        6 unchanged" in output
+    assert "invoices       7 unchanged" in output
+    # A change in Blesta is an update, not a duplicate.
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE contacts SET last_name = 'Byron' WHERE id = 1")
+        cursor.execute(
+            "UPDATE client_group_settings SET value = '21'"
+            " WHERE client_group_id = 2 AND `key` = 'inv_days_before_renewal'"
+        )
+    connection.commit()
+    output = run(dsn, "--commit")
+    assert "clients        1 updated, 5 unchanged" in output, output
+    assert "settings       1 written" in output
+    assert Client.objects.count() == 6 and Contact.objects.count() == 8
+    ada = Client.objects.get(pk=imported("clients", 1))
+    assert ada.contacts.get(role="primary").last_name == "Byron"
+    resellers = imported("client_groups", 2)
+    assert values(resolve_group(resellers))["invoice_days_before_renewal"] == 21
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        (
+            "UPDATE invoices SET subtotal = 8 WHERE id = 3",
+            "invoices id 3, field subtotal: is 8.00 EUR but its lines add up to 9.00 EUR",
+        ),
+        (
+            "UPDATE contacts SET email = 'not-an-address' WHERE id = 4",
+            "contacts id 4, field email: must be a valid email address",
+        ),
+        (
+            "UPDATE client_group_settings SET value = 'sometimes'"
+            " WHERE client_group_id = 2 AND `key` = 'autodebit'",
+            'client_group_settings id 2, field autodebit: must be "true" or "false"',
+        ),
+        (
+            "UPDATE transaction_applied SET amount = 4 WHERE transaction_id = 2",
+            "invoices id 2, field paid: says 5.0000 but its transactions applied 4.00",
+        ),
+    ],
+)
+def test_a_broken_row_stops_the_companys_import_naming_table_id_and_field(blesta_db, sql, message):
+    dsn, connection = blesta_db
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+    connection.commit()
+    with pytest.raises(CommandError) as caught:
+        run(dsn, "--commit")
+    assert caught.value.returncode == 1
+    assert "1 of 1 companies refused; nothing of them was written" in str(caught.value)
+    report = import_blesta(dsn, commit=True)
+    assert report.companies[0].refused == message
+    assert not Company.objects.exists() and not Client.objects.exists()
+    assert not ExternalId.objects.exists() and not Invoice.objects.exists()
+
+
+def test_a_source_that_cannot_be_read_is_named(blesta_db):
+    dsn, connection = blesta_db
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE transaction_applied")
+    with pytest.raises(CommandError) as caught:
+        run(dsn)
+    assert caught.value.returncode == 2
+    assert "table transaction_applied is missing from" in str(caught.value)
+    with pytest.raises(CommandError) as caught:
+        run("postgres://somewhere/db")
+    assert "the DSN must start with mysql://" in str(caught.value)
