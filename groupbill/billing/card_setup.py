@@ -6,13 +6,20 @@ transaction."""
 
 from typing import Any
 
+from django.conf import settings
+
 from groupbill import validation as v
 from groupbill.billing import accounts
 from groupbill.billing.gateways import get_gateway
-from groupbill.billing.gateways.stripe import NAME, CardSetup
+from groupbill.billing.gateways.stripe import NAME, CardSetup, configured
 from groupbill.billing.models import PaymentAccount
 from groupbill.clients.models import Client
 from groupbill.errors import FieldError
+
+
+def available() -> bool:
+    """Whether cards are added with Stripe's own form: a secret and a publishable key."""
+    return configured() and bool(settings.STRIPE_PUBLISHABLE_KEY)
 
 
 def begin(client: Client) -> CardSetup:

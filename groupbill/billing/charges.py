@@ -231,11 +231,16 @@ def _apply_approved(txn: Transaction) -> list[Invoice]:
 
 def _still_pending(txn: Transaction, result: GatewayResult) -> Transaction:
     """The gateway has the attempt but no final answer yet (e.g. the card holder must
-    authenticate it): it stays pending, with the gateway's reference and why."""
+    authenticate it: they are asked to, by signal, keyed by the attempt): it stays pending,
+    with the gateway's reference and why."""
     note = result.message[:500]
     if (txn.reference, txn.note) != (result.reference, note):
         txn.reference, txn.note = result.reference, note
         txn.save(update_fields=["reference", "note"])
+    if result.action_required and txn.kind == TransactionKind.PAYMENT:
+        first = txn.targets.select_related("invoice").first()
+        if first is not None:
+            signals.payment_action_required.send(Transaction, txn=txn, invoice=first.invoice)
     return txn
 
 

@@ -24,3 +24,6 @@ payment_refunded = Signal()
 # A card holder disputed a payment with their bank (kwargs: txn, dispute, amount, currency,
 # reason, key): the staff are told, once per dispute (key).
 payment_disputed = Signal()
+# A charge waits for its card holder to authenticate it (3-D Secure) (kwargs: txn, invoice):
+# the client is asked to, once per attempt.
+payment_action_required = Signal()

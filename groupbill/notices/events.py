@@ -3,6 +3,9 @@ in the action's own transaction, once per event (the key names the event)."""
 
 from typing import Any
 
+from django.conf import settings
+from django.urls import reverse
+
 from groupbill.notices import outbox
 from groupbill.notices.models import MessageStatus, OutboxMessage
 
@@ -72,6 +75,22 @@ def payment_received(txn, invoice, paid_on) -> None:
 def payment_declined(txn, invoice, reason: str) -> None:
     context = invoice_context(invoice) | {"amount": txn.amount, "reason": reason}
     _queue(f"payment:{txn.pk}:declined", "payment_declined", txn.client, context, invoice)
+
+
+def authenticate_link(txn) -> str:
+    """Where the card holder authenticates a payment: the portal's page for the attempt (on
+    GROUPBILL_PORTAL_URL; without it, the way there in words)."""
+    path = reverse("portal:payment_authenticate", kwargs={"attempt_id": txn.pk})
+    base = settings.PORTAL_BASE_URL
+    return f"{base}{path}" if base else "your client portal (the invoice's page)"
+
+
+def payment_action_required(txn, invoice) -> None:
+    """Once per attempt, however often the gateway says it still waits."""
+    context = invoice_context(invoice) | {"amount": txn.amount,
+                                          "authenticate_url": authenticate_link(txn)}  # fmt: skip
+    _queue(f"payment:{txn.pk}:action_required", "payment_action_required", txn.client, context,
+           invoice)  # fmt: skip
 
 
 def account_disabled(account, reason: str, key: str) -> None:

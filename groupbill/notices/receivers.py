@@ -12,6 +12,10 @@ def payment_declined(sender, txn, invoice, reason, **kwargs) -> None:
     events.payment_declined(txn, invoice, reason)
 
 
+def payment_action_required(sender, txn, invoice, **kwargs) -> None:
+    events.payment_action_required(txn, invoice)
+
+
 def account_disabled(sender, account, reason, key, **kwargs) -> None:
     events.account_disabled(account, reason, key)
 
@@ -39,6 +43,7 @@ def connect() -> None:
     for signal, receiver in (
         (billing.payment_received, payment_received),
         (billing.payment_declined, payment_declined),
+        (billing.payment_action_required, payment_action_required),
         (billing.account_disabled, account_disabled),
         (billing.payment_disputed, payment_disputed),
         (services.service_suspended, service_suspended),

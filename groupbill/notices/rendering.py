@@ -66,6 +66,12 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         "{{ number }} was declined ({{ reason }}). Please pay another way or update your "
         "payment account." + _INVOICE_FOOTER,
     ),
+    "payment_action_required": (
+        "Please confirm your payment: invoice {{ number }}",
+        "Hello {{ client_name }},\n\nyour bank asks you to confirm the payment of "
+        "{{ amount|money(currency) }} for invoice {{ number }} (3-D Secure). Until you do, "
+        "nothing is charged. Confirm it at {{ authenticate_url }}." + _INVOICE_FOOTER,
+    ),
     "payment_account_disabled": (
         "Automatic payment disabled for {{ account }}",
         "Hello {{ client_name }},\n\nyour payment account {{ account }} is no longer used for "
@@ -142,6 +148,12 @@ CONTEXTS: dict[str, dict[str, str]] = {
         "amount": "the declined amount in minor units; show it with |money(currency)",
         "reason": "why the payment was declined",
     },
+    "payment_action_required": {
+        **_INVOICE,
+        "amount": "the amount waiting for confirmation, in minor units; show it with "
+        "|money(currency)",
+        "authenticate_url": "the portal page where the card holder confirms the payment",
+    },
     "payment_account_disabled": {
         **_ALWAYS,
         "account": "the payment account's label (e.g. Visa ending 4242)",
@@ -189,6 +201,7 @@ SAMPLE: dict[str, Any] = {
     "package": "VPS S",
     "change": "upgrade to VPS M",
     "reset_url": "https://example.com/reset/abc123",
+    "authenticate_url": "https://example.com/portal/payments/42/authenticate/",
     "valid_hours": 24,
     "attempts": 3,
     "period_start": "2026-03-01",

@@ -42,7 +42,7 @@ def test_every_default_key_has_a_documented_context_and_renders_with_samples():
                 "notice_third", "autodebit_pending", "payment_received", "payment_declined",
                 "payment_account_disabled", "service_suspended", "service_unsuspended",
                 "renewal_failed", "service_change_cancelled", "password_reset",
-                "payment_disputed"}  # fmt: skip
+                "payment_disputed", "payment_action_required"}  # fmt: skip
     assert set(rendering.DEFAULTS) == required == set(rendering.CONTEXTS)
     for key, context in rendering.CONTEXTS.items():
         assert {"company_name", "client_name"} <= set(context)

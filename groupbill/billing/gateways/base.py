@@ -39,6 +39,8 @@ class GatewayResult:
     reference: str  # the gateway's id of the charge or refund
     message: str
     insufficient_funds: bool = False
+    # Pending because the card holder must act (3-D Secure): they are asked to.
+    action_required: bool = False
 
     @property
     def approved(self) -> bool:

@@ -133,7 +133,9 @@ def intent_result(intent: dict[str, Any]) -> GatewayResult:
     if status == "succeeded":
         return GatewayResult(ChargeOutcome.APPROVED, reference, APPROVED_MESSAGE)
     if status in _PENDING:
-        return GatewayResult(ChargeOutcome.PENDING, reference, _PENDING[status])
+        action = status == "requires_action"
+        return GatewayResult(ChargeOutcome.PENDING, reference, _PENDING[status],
+                             action_required=action)  # fmt: skip
     error = intent.get("last_payment_error") or {}
     if error:
         return _card_error(reference, error)
@@ -242,6 +244,18 @@ class CardSetup:
 
     setup_intent_id: str
     client_secret: str  # for the client's browser only; never stored
+    publishable_key: str
+    js_url: str
+
+
+@dataclass(frozen=True)
+class PaymentAction:
+    """A PaymentIntent waiting for its card holder (3-D Secure), as the page that lets
+    them authenticate it needs it."""
+
+    payment_intent: str
+    status: str
+    client_secret: str  # for the card holder's browser only; never stored
     publishable_key: str
     js_url: str
 
@@ -508,6 +522,29 @@ class StripeGateway:
         if not method:
             raise ValidationFailed.one("setup_intent", "has no card")
         return method
+
+    def payment_action(self, client: "Client", payment_intent: str) -> PaymentAction:
+        """The PaymentIntent of one of this client's charges, with what Stripe.js needs to
+        let the card holder authenticate it (its status says whether that is still to do)."""
+        external.ensure_outside_transaction("Reading a PaymentIntent at Stripe")
+        try:
+            intent = _dict(_client().v1.payment_intents.retrieve(payment_intent))
+        except stripe.InvalidRequestError:
+            raise ValidationFailed.one("payment", "is not a Stripe payment") from None
+        except stripe.StripeError as exc:
+            raise _unavailable(exc) from None
+        mine, owner = customer_of(client.pk), intent.get("customer")
+        if isinstance(owner, dict):
+            owner = owner.get("id")
+        if mine is None or owner != mine:
+            raise ValidationFailed.one("payment", "was not made for this client")
+        return PaymentAction(
+            intent["id"],
+            str(intent.get("status") or ""),
+            str(intent.get("client_secret") or ""),
+            settings.STRIPE_PUBLISHABLE_KEY,
+            settings.STRIPE_JS_URL,
+        )
 
     # --- Finding what a key did ----------------------------------------------------------
 
