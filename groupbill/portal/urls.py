@@ -1,6 +1,14 @@
 from django.urls import path
 
-from groupbill.portal.views import auth, dashboard, invoices, people, services, wallet
+from groupbill.portal.views import (
+    auth,
+    dashboard,
+    invoices,
+    payments,
+    people,
+    services,
+    wallet,
+)
 
 app_name = "portal"
 urlpatterns = [
@@ -24,6 +32,9 @@ urlpatterns = [
     path("invoices/<int:invoice_id>/pay/", invoices.invoice_pay, name="invoice_pay"),
     path("payment-methods/", wallet.account_list, name="account_list"),
     path("payment-methods/add/", wallet.account_add, name="account_add"),
+    path("payment-methods/add/stripe/", wallet.account_add_stripe, name="account_add_stripe"),
+    path("payments/<int:attempt_id>/authenticate/", payments.payment_authenticate,
+         name="payment_authenticate"),
     path("payment-methods/<int:account_id>/autodebit/", wallet.account_autodebit,
          name="account_autodebit"),
     path("contacts/", people.contact_list, name="contact_list"),

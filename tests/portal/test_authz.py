@@ -20,7 +20,8 @@ import pytest
 from django.test import Client as HttpClient
 from django.urls import reverse
 
-from groupbill.billing.models import Invoice, InvoiceSequence
+from groupbill.billing.gateways.stripe import ACTION_MESSAGE
+from groupbill.billing.models import Invoice, InvoiceSequence, Transaction
 from groupbill.catalog.models import Package, PackagePrice
 from groupbill.clients import actions as clients
 from groupbill.clients.models import Client, Contact
@@ -76,11 +77,13 @@ class World:
     term: PackagePrice  # a term the service may change to
     bigger: PackagePrice  # a package the service may change to
     addon: PackagePrice  # an addon the service may order
+    attempt: Any  # a Stripe payment waiting for 3-D Secure (Stripe is not configured here)
     markers: dict[str, str] = field(default_factory=dict)
 
     def ids(self) -> dict[str, int]:
         return {"service": self.service.pk, "invoice": self.invoice.pk,
-                "account": self.spare.pk, "contact": self.contact.pk}  # fmt: skip
+                "account": self.spare.pk, "contact": self.contact.pk,
+                "payment": self.attempt.pk}  # fmt: skip
 
 
 def _price(package: Package, unit: str, amount: int, count: int = 1) -> PackagePrice:
@@ -125,7 +128,13 @@ def build_world(company, group, name: str, card_last4: str, spare_last4: str,
     )  # fmt: skip
     invoice = Invoice.objects.get(pk=service.first_invoice.pk)
     assert invoice.status == "open" and invoice.number
+    attempt = Transaction.objects.create(
+        company_id=client.company_id, client=client, kind="payment", status="pending",
+        currency="EUR", amount=500, method="stripe", reference=f"pi_{name}", actor=ACTOR,
+        note=ACTION_MESSAGE,
+    )  # fmt: skip
     return World(
+        attempt=attempt,
         client=client, service=service, invoice=invoice, card=card, spare=spare,
         contact=contact, term=year, bigger=_price(bigger, "month", 3000, months),
         addon=_price(backup, "month", 500),
@@ -254,7 +263,7 @@ def _profile(w, me):
     return {"form": "profile", "language": "de", "tax_id": "DE136695976", "invoice_method": "paper"}
 
 
-S, INV, A, C = "service", "invoice", "account", "contact"
+S, INV, A, C, P = "service", "invoice", "account", "contact", "payment"
 MATRIX = [
     #   route                     method  object own  other staff anon
     Row("dashboard",              "GET",  None, 200, 200,  L,    L, shows=("service", "invoice")),
@@ -274,7 +283,9 @@ MATRIX = [
     Row("invoice_pay",            "GET",  INV,  405, 405,  L,    L),
     Row("invoice_pay",            "POST", INV,  302, 404,  L,    L, _pay, to="invoice_detail"),
     Row("account_list",           "GET",  None, 200, 200,  L,    L, shows=("card", "spare")),
-    Row("account_add",            "GET",  None, 405, 405,  L,    L),
+    Row("account_add",            "GET",  None, 302, 302,  L,    L),  # no Stripe: the list
+    Row("account_add_stripe",     "GET",  None, 405, 405,  L,    L),
+    Row("payment_authenticate",   "GET",  P,    409, 404,  L,    L),  # no Stripe to ask
     Row("account_add",            "POST", None, 302, 302,  L,    L, _new_card, to="account_list"),
     Row("account_autodebit",      "GET",  A,    405, 405,  L,    L),
     Row("account_autodebit",      "POST", A,    302, 404,  L,    L, to="account_list"),
@@ -312,7 +323,7 @@ def url_of(row: Row, world: World, object_id: int | None = None) -> str:
     if row.obj is None:
         return reverse(f"portal:{row.name}")
     key = {"service": "service_id", "invoice": "invoice_id", "account": "account_id",
-           "contact": "contact_id"}[row.obj]  # fmt: skip
+           "contact": "contact_id", "payment": "attempt_id"}[row.obj]  # fmt: skip
     pk = world.ids()[row.obj] if object_id is None else object_id
     return reverse(f"portal:{row.name}", kwargs={key: pk})
 

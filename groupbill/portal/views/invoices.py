@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from groupbill import money
-from groupbill.billing import parties, taxes
+from groupbill.billing import authentication, parties, taxes
 from groupbill.billing.models import Invoice, InvoiceStatus, TransactionStatus
 from groupbill.billing.payments import balances
 from groupbill.errors import DomainError
@@ -49,6 +49,7 @@ def invoice_detail(request, invoice_id: int):
             ).order_by("pk"),
             "accounts": request.client.payment_accounts.order_by("pk"),
             "credit": credit,
+            "awaiting": authentication.awaiting(request.client.pk, invoice_id=invoice.pk),
         },
     )
 
@@ -77,6 +78,8 @@ def invoice_pay(request, invoice_id: int):
                                            principal=request.principal)  # fmt: skip
             if txn.status == TransactionStatus.APPROVED:
                 messages.success(request, f"Payment approved; thank you. {invoice} is paid.")
+            elif authentication.waits_for_card_holder(txn):
+                return redirect("portal:payment_authenticate", attempt_id=txn.pk)
             elif txn.status == TransactionStatus.PENDING:
                 messages.info(request, "Your payment is being processed; it shows here once "
                               "the card's bank confirms it.")  # fmt: skip
