@@ -29,6 +29,7 @@ from django.db import transaction
 from groupbill import money
 from groupbill import validation as v
 from groupbill.billing import imports as billing_imports
+from groupbill.billing import lock_objects
 from groupbill.billing.models import Invoice, InvoiceStatus, Transaction, TransactionStatus
 from groupbill.catalog import actions as catalog
 from groupbill.catalog.models import Package, PackagePrice
@@ -969,11 +970,32 @@ class _Company:
         for _ in amounts:
             self.outcome("applications", existing is None, changed)
 
+    def _source_notes(self) -> None:
+        """What the source holds that Groupbill keeps no place for, said once."""
+        if self.data["clients"]:
+            self.report.notes.append(
+                "clients: Blesta's client numbers (id_format/id_value) and logins are not "
+                "imported; staff grant portal access to the contacts that need it"
+            )
+        formats = sorted({
+            r["id_format"] for r in self.data["invoices"]
+            if r["status"] != "draft" and r["id_format"] != "{num}"
+        })  # fmt: skip
+        if formats:
+            self.report.notes.append(
+                f"invoices: numbered as {', '.join(formats)} in Blesta; Groupbill keeps the "
+                "number ({num}) alone"
+            )
+
     def run(self) -> None:
         self.import_company()
         groups = self.import_groups()
         self.import_settings(groups)
         clients_by_id = self.import_clients(groups)
+        # The clients' services, invoices and money are written under their locks, in the
+        # one order (client, services, invoices), as every other writer of them does.
+        lock_objects.clients(c.pk for c in clients_by_id.values())
+        self._source_notes()
         prices = self.import_packages()
         services = self.import_services(clients_by_id, prices)
         invoices = self.import_invoices(clients_by_id, services)
