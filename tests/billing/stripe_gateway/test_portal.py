@@ -151,6 +151,39 @@ def test_an_attempt_that_needs_3ds_queues_one_message_with_the_link(
     assert stranger.get(f"/portal/payments/{txn.pk}/authenticate/").status_code == 404
 
 
+@pytest.mark.django_db(transaction=True)
+def test_after_the_bank_check_the_page_waits_for_the_webhook_then_shows_the_invoice(
+    stripe_fake, make_client
+):
+    client = make_client()
+    invoice = open_invoice(client)
+    card = stripe_fake.card(client, AUTHENTICATES)
+    txn = charges.pay_with_account(invoice, card, actor=ACTOR, principal="apikey:1", key="k")
+    http = portal_session(client)
+    url = f"/portal/payments/{txn.pk}/authenticate/"
+    stripe_fake.authenticate(txn.reference)  # done in Stripe.js; no webhook yet
+
+    waiting = http.get(url)
+
+    body = waiting.content.decode()
+    assert "Your bank has confirmed the payment; it is being booked." in body
+    assert '<meta http-equiv="refresh" content="3">' in body
+    assert "js.stripe.com" not in body and "_secret_" not in body
+    assert stripe_fake.server.url not in waiting.headers["Content-Security-Policy"]
+    intent = stripe_fake.intent(txn.reference)
+    assert (
+        stripe_fake.deliver(http, stripe_fake.event("payment_intent.succeeded", intent)).status_code
+        == 200
+    )
+    done = http.get(url, follow=True)
+    assert done.redirect_chain == [(f"/portal/invoices/{invoice.pk}/", 302)]
+    page = done.content.decode()
+    assert "Your payment of 10.00 EUR was received. Thank you." in page
+    assert 'id="awaiting-authentication"' not in page
+    invoice.refresh_from_db()
+    assert invoice.status == "paid"
+
+
 def test_the_message_says_what_to_confirm_and_where():
     from groupbill.notices import rendering
 
