@@ -298,6 +298,31 @@ def test_a_second_import_changes_nothing(blesta_db):
     resellers = imported("client_groups", 2)
     assert values(resolve_group(resellers))["invoice_days_before_renewal"] == 21
 
+    # Paid in Blesta since: the invoice is paid here too, the payment applied; the service
+    # Blesta unsuspended is active. Nothing else moves.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO transactions (id, client_id, amount, currency, type, transaction_id,"
+            " status, date_added) VALUES (8, 1, 7, 'USD', 'cc', 'ch_009', 'approved',"
+            " '2026-11-27 18:00:00')"
+        )
+        cursor.execute("INSERT INTO transaction_applied VALUES (8, 2, 7, '2026-11-27 18:00:00')")
+        cursor.execute(
+            "UPDATE invoices SET paid = 12, date_closed = '2026-11-27 18:00:00' WHERE id = 2"
+        )
+        cursor.execute("UPDATE services SET status = 'active', date_suspended = NULL WHERE id = 4")
+    connection.commit()
+    output = run(dsn, "--commit")
+    assert "transactions   1 created, 7 unchanged" in output, output
+    assert "applications   1 created, 3 unchanged" in output
+    assert "invoices       1 updated, 6 unchanged" in output
+    assert "services       1 updated, 6 unchanged" in output
+    invoice = Invoice.objects.get(pk=imported("invoices", 2))
+    assert (invoice.status, invoice.amount_paid, invoice.balance_due) == ("paid", 1200, 0)
+    service = Service.objects.get(pk=imported("services", 4))
+    assert (service.status, service.suspended_at) == ("active", None)
+    assert balances([ada.pk])[ada.pk][0].due == 0
+
 
 @pytest.mark.parametrize(
     ("sql", "message"),
