@@ -9,6 +9,10 @@ charge for one client in ten.
 
     python -m bench.dashboard --clients 33334        # 100,002 services; builds once
     python -m bench.dashboard --clients 33334 --runs 10
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench python -m bench.dashboard
+
+Use a database of its own (DATABASE_URL): the book's company is named "Bench N dashboard"
+and engine benchmarks run over every company of theirs.
 
 The dashboard is requested through Django's test client as a signed-in staff user (the
 view, its queries and its template); the first request warms caches and is not counted.
