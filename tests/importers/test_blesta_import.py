@@ -341,6 +341,11 @@ def test_a_second_import_changes_nothing(blesta_db):
             'client_group_settings id 2, field autodebit: must be "true" or "false"',
         ),
         (
+            "INSERT INTO client_settings (`key`, client_id, value)"
+            " VALUES ('autosuspend_date', 1, 'someday')",
+            "client_settings id 1, field autosuspend_date: must be a date as YYYY-MM-DD, or empty",
+        ),
+        (
             "UPDATE transaction_applied SET amount = 4 WHERE transaction_id = 2",
             "invoices id 2, field paid: says 5.0000 but its transactions applied 4.00",
         ),
@@ -372,3 +377,46 @@ def test_a_source_that_cannot_be_read_is_named(blesta_db):
     with pytest.raises(CommandError) as caught:
         run("postgres://somewhere/db")
     assert "the DSN must start with mysql://" in str(caught.value)
+
+
+def test_each_company_is_imported_whole_or_not_at_all(blesta_db):
+    dsn, connection = blesta_db
+    with connection.cursor() as cursor:
+        for sql in (
+            "INSERT INTO companies (id, name) VALUES (2, 'Beta Cloud')",
+            "INSERT INTO company_settings (`key`, company_id, value) VALUES"
+            " ('timezone', 2, 'Europe/Berlin'), ('default_currency', 2, 'EUR')",
+            "INSERT INTO currencies (code, company_id, `precision`) VALUES ('EUR', 2, 2)",
+            "INSERT INTO client_groups (id, company_id, name) VALUES (4, 2, 'Kunden')",
+            "INSERT INTO clients VALUES (7, '{num}', 1507, 7, 4, 'active')",
+            "INSERT INTO contacts (id, client_id, first_name, last_name, email, country)"
+            " VALUES (9, 7, 'Gerd', 'Gast', 'gerd@example.de', 'DE')",
+            "INSERT INTO client_settings (`key`, client_id, value) VALUES"
+            " ('default_currency', 7, 'EUR'), ('language', 7, 'deutsch')",
+        ):
+            cursor.execute(sql)
+    connection.commit()
+    with pytest.raises(CommandError) as caught:
+        run(dsn, "--commit")
+    assert "1 of 2 companies refused" in str(caught.value)
+    report = import_blesta(dsn, commit=True)
+    acme, beta = report.companies
+    assert acme.ok and beta.refused == (
+        "client_settings id 7, field language: must be a language code such as en, de or pt_BR"
+    )
+    assert list(Company.objects.values_list("name", flat=True)) == ["Acme Hosting"]
+    assert Client.objects.count() == 6
+    # Mended in Blesta, the second company comes over; the first stays as it was.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE client_settings SET value = 'de_de' WHERE `key` = 'language' AND client_id = 7"
+        )
+    connection.commit()
+    before = Client.objects.order_by("pk").values_list("pk", flat=True)[:6]
+    report = import_blesta(dsn, commit=True)
+    assert report.ok
+    beta = Company.objects.get(name="Beta Cloud")
+    assert (beta.timezone, beta.default_currency) == ("Europe/Berlin", "EUR")
+    gerd = Client.objects.get(company=beta)
+    assert (gerd.group.name, gerd.language) == ("Kunden", "de_de")
+    assert list(Client.objects.exclude(company=beta).values_list("pk", flat=True)) == list(before)

@@ -367,14 +367,14 @@ class _Company:
 
     def calling(self, table: str, row_id: Any, fn, *args, rows=None, **kwargs):
         """A domain action on behalf of a source row: its refusal names the row. `rows`:
-        field → (table, id) for fields that come from another row (a client's primary
+        field → (table, id, column) for fields that come from another row (a client's primary
         contact's fields are given with the client)."""
         try:
             return fn(*args, **kwargs)
         except DomainError as exc:
             first = exc.errors[0] if exc.errors else FieldError("", exc.message)
-            table, row_id = (rows or {}).get(first.field, (table, row_id))
-            raise broken(table, row_id, first.field or "-", first.message) from None
+            table, row_id, column = (rows or {}).get(first.field, (table, row_id, first.field))
+            raise broken(table, row_id, column or "-", first.message) from None
 
     def settings_rows(self, table: str, owner: str, owner_id: Any) -> dict[str, str]:
         """Plain (not encrypted) values of one owner; encrypted keys are reported."""
@@ -583,8 +583,10 @@ class _Company:
         attributes["status"] = row["status"]
         group = groups[row["client_group_id"]]
         fields = self._contact_fields(primary, numbers)
-        from_contact = {name: ("contacts", primary["id"]) for name in fields}
-        from_contact |= {name: ("client_settings", rid) for name in attributes if name != "status"}
+        from_contact = {name: ("contacts", primary["id"], name) for name in fields}
+        from_contact |= {
+            name: ("client_settings", rid, key) for key, name in CLIENT_ATTRIBUTE_KEYS.items()
+        }
         client = _find(Client, self.ids, "clients", rid, company=self.company)
         if client is None:
             data = {"group_id": group.pk, **attributes, **fields}
