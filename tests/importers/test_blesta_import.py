@@ -68,6 +68,7 @@ def test_a_dry_run_reports_counts_and_keys_and_writes_nothing(blesta_db):
         "invoices       7 created",
         "transactions   7 created",
         "applications   3 created",
+        "balances       9.00 EUR due, 11.00 EUR credit; 117.00 USD due, 11.50 USD credit",
     ):
         assert line in output
     assert "notice1" in output.split("settings keys imported:")[1].splitlines()[0]
@@ -278,7 +279,7 @@ def test_a_second_import_changes_nothing(blesta_db):
     before = snapshot()
     output = run(dsn, "--commit")
     assert snapshot() == before
-    assert " created" not in output and " updated" not in output and "written" not in output
+    assert " created" not in output and " updated" not in output and " set," not in output
     assert "clients        6 unchanged" in output
     assert "invoices       7 unchanged" in output
     # A change in Blesta is an update, not a duplicate.
@@ -291,7 +292,7 @@ def test_a_second_import_changes_nothing(blesta_db):
     connection.commit()
     output = run(dsn, "--commit")
     assert "clients        1 updated, 5 unchanged" in output, output
-    assert "settings       1 written" in output
+    assert "settings       1 set, " in output
     assert Client.objects.count() == 6 and Contact.objects.count() == 8
     ada = Client.objects.get(pk=imported("clients", 1))
     assert ada.contacts.get(role="primary").last_name == "Byron"

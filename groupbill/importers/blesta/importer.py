@@ -31,6 +31,7 @@ from groupbill import validation as v
 from groupbill.billing import imports as billing_imports
 from groupbill.billing import lock_objects
 from groupbill.billing.models import Invoice, InvoiceStatus, Transaction, TransactionStatus
+from groupbill.billing.payments import balances
 from groupbill.catalog import actions as catalog
 from groupbill.catalog.models import Package, PackagePrice
 from groupbill.clients import actions as clients
@@ -227,6 +228,9 @@ class CompanyReport:
     unmapped: dict[str, str] = field(default_factory=dict)  # Blesta key → why not imported
     notes: list[str] = field(default_factory=list)
     refused: str = ""  # the message that stopped this company's import
+    # Per currency, what the imported clients owe on open invoices and hold as credit, to
+    # hold against Blesta's own figures.
+    totals: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -244,6 +248,7 @@ class CompanyReport:
             "mapped_keys": sorted(self.mapped_keys),
             "unmapped_keys": dict(sorted(self.unmapped.items())),
             "notes": self.notes,
+            "totals": {c: {"due": d, "credit": k} for c, (d, k) in sorted(self.totals.items())},
             "refused": self.refused,
         }
 
@@ -504,9 +509,10 @@ class _Company:
             self.report.notes.append(f"{problem.field}: {problem.message}")
         for values in (company, *document["groups"].values()):
             self.report.mapped_keys |= {key for key in values if key in BY_LEGACY_KEY}
-        changes = plan.count("set") + plan.count("unset")
-        self.report.count("settings", "written" if changes else "unchanged")
-        if changes:
+        for action in ("set", "unset", "unchanged"):
+            if plan.count(action):
+                self.report.counts["settings"][action] = plan.count(action)
+        if plan.count("set") + plan.count("unset"):
             transfer.apply_import(self.company, plan, actor=ACTOR)
 
     # -- clients and contacts
@@ -1002,6 +1008,12 @@ class _Company:
         services = self.import_services(clients_by_id, prices)
         invoices = self.import_invoices(clients_by_id, services)
         self.import_transactions(clients_by_id, invoices)
+        totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for rows in balances([c.pk for c in clients_by_id.values()]).values():
+            for balance in rows:
+                totals[balance.currency][0] += balance.due
+                totals[balance.currency][1] += balance.credit
+        self.report.totals = {c: (due, credit) for c, (due, credit) in totals.items()}
 
 
 def read(reader: Reader) -> dict[str, list[dict]]:

@@ -2,11 +2,12 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from groupbill import money
 from groupbill.importers.blesta.importer import KINDS, Report, import_blesta
 from groupbill.importers.blesta.reader import ReaderError
 
 EXIT_REFUSED, EXIT_BAD_ARGS = 1, 2
-OUTCOMES = ("created", "updated", "written", "unchanged")
+OUTCOMES = ("created", "updated", "set", "unset", "unchanged")
 
 
 def report_lines(report: Report) -> list[str]:
@@ -21,6 +22,12 @@ def report_lines(report: Report) -> list[str]:
             if counts:
                 shown = ", ".join(f"{counts[o]} {o}" for o in OUTCOMES if counts.get(o))
                 lines.append(f"  {kind:<14} {shown}")
+        if part.totals:
+            shown = "; ".join(
+                f"{money.format_plain(due, c)} {c} due, {money.format_plain(credit, c)} {c} credit"
+                for c, (due, credit) in sorted(part.totals.items())
+            )
+            lines.append(f"  {'balances':<14} {shown}")
         if part.mapped_keys:
             lines.append(f"  settings keys imported: {', '.join(sorted(part.mapped_keys))}")
         if part.unmapped:
