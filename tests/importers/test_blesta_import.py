@@ -76,6 +76,7 @@ def test_a_dry_run_reports_counts_and_keys_and_writes_nothing(blesta_db):
     assert "late_fees: not a setting Groupbill knows: ignored" in output
     assert "interfax: not offered by Groupbill, dropped" in output
     assert "Dry run: nothing was written." in output
+    assert "service_options" not in output  # Blesta's table is absent: nothing to say
     assert not Company.objects.exists()
     assert not ExternalId.objects.exists()
     assert not AuditEntry.objects.exists()
@@ -421,3 +422,26 @@ def test_each_company_is_imported_whole_or_not_at_all(blesta_db):
     gerd = Client.objects.get(company=beta)
     assert (gerd.group.name, gerd.language) == ("Kunden", "de_de")
     assert list(Client.objects.exclude(company=beta).values_list("pk", flat=True)) == list(before)
+
+
+def test_what_is_not_imported_is_said_and_the_report_reads_as_json(blesta_db):
+    import json
+
+    dsn, connection = blesta_db
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE service_options (id INT PRIMARY KEY, service_id INT,"
+            " option_pricing_id INT, qty INT, value VARCHAR(255))"
+        )
+        cursor.execute("INSERT INTO service_options VALUES (1, 1, 9, 1, 'x'), (2, 99, 9, 1, 'y')")
+    connection.commit()
+    document = json.loads(run(dsn, "--json").split("\nDry run")[0])
+    assert document["dry_run"] is True and document["ok"] is True
+    (company,) = document["companies"]
+    assert company["counts"]["invoices"] == {"created": 7}
+    assert company["totals"]["USD"] == {"due": 11700, "credit": 1150}
+    assert company["unmapped_keys"]["late_fees"] == "not a setting Groupbill knows: ignored"
+    assert (
+        "service_options: 1 row, configurable options of services: not imported, the services"
+        " renew without them" in company["notes"]
+    )

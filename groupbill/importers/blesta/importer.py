@@ -978,8 +978,22 @@ class _Company:
         for _ in amounts:
             self.outcome("applications", existing is None, changed)
 
-    def _source_notes(self) -> None:
+    def _source_notes(self, services: dict, invoices: dict) -> None:
         """What the source holds that Groupbill keeps no place for, said once."""
+        lines = {r["id"] for r in self.data["invoice_lines"] if r["invoice_id"] in invoices}
+        for table, column, ids, what in (
+            ("service_options", "service_id", services,
+             "configurable options of services: not imported, the services renew without them"),
+            ("invoice_line_taxes", "line_id", lines,
+             "tax rows of invoice lines: each invoice's tax (total - subtotal) is kept, "
+             "spread over its lines, without the rates"),
+            ("invoice_delivery", "invoice_id", invoices,
+             "delivery records of invoices: not imported"),
+        ):  # fmt: skip
+            count = sum(r[column] in ids for r in self.data.get(table, ()))
+            if count:
+                rows = f"{count} row" + ("s" if count != 1 else "")
+                self.report.notes.append(f"{table}: {rows}, {what}")
         if self.data["clients"]:
             self.report.notes.append(
                 "clients: Blesta's client numbers (id_format/id_value) and logins are not "
@@ -1003,11 +1017,11 @@ class _Company:
         # The clients' services, invoices and money are written under their locks, in the
         # one order (client, services, invoices), as every other writer of them does.
         lock_objects.clients(c.pk for c in clients_by_id.values())
-        self._source_notes()
         prices = self.import_packages()
         services = self.import_services(clients_by_id, prices)
         invoices = self.import_invoices(clients_by_id, services)
         self.import_transactions(clients_by_id, invoices)
+        self._source_notes(services, invoices)
         totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         for rows in balances([c.pk for c in clients_by_id.values()]).values():
             for balance in rows:
@@ -1016,12 +1030,23 @@ class _Company:
         self.report.totals = {c: (due, credit) for c, (due, credit) in totals.items()}
 
 
+# Tables read only to say what of them is not imported (absent tables are fine).
+NOT_IMPORTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "service_options": (("id", "service_id"), ("id",)),
+    "invoice_line_taxes": (("line_id", "tax_id"), ("line_id", "tax_id")),
+    "invoice_delivery": (("id", "invoice_id"), ("id",)),
+}
+
+
 def read(reader: Reader) -> dict[str, list[dict]]:
     """Every table the importer needs, whole (a ReaderError names what is missing)."""
-    return {
+    data = {
         table: reader.rows(table, columns, order_by=order)
         for table, (columns, order) in TABLES.items()
     }
+    for table, (columns, order) in NOT_IMPORTED.items():
+        data[table] = reader.rows(table, columns, order_by=order, optional=True)
+    return data
 
 
 def run(data: dict[str, list[dict]], *, source: str, commit: bool) -> Report:
