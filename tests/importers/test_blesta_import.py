@@ -348,6 +348,11 @@ def test_a_second_import_changes_nothing(blesta_db):
             "client_settings id 1, field autosuspend_date: must be a date as YYYY-MM-DD, or empty",
         ),
         (
+            "SET SESSION sql_mode = '';"
+            "UPDATE services SET date_suspended = '0000-00-00 00:00:00' WHERE id = 4",
+            "services id 4, field date_suspended: 0000-00-00 00:00:00 is not a date and time",
+        ),
+        (
             "UPDATE transaction_applied SET amount = 4 WHERE transaction_id = 2",
             "invoices id 2, field paid: says 5.0000 but its transactions applied 4.00",
         ),
@@ -356,7 +361,8 @@ def test_a_second_import_changes_nothing(blesta_db):
 def test_a_broken_row_stops_the_companys_import_naming_table_id_and_field(blesta_db, sql, message):
     dsn, connection = blesta_db
     with connection.cursor() as cursor:
-        cursor.execute(sql)
+        for statement in sql.split(";"):
+            cursor.execute(statement)
     connection.commit()
     with pytest.raises(CommandError) as caught:
         run(dsn, "--commit")

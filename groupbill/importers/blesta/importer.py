@@ -303,14 +303,6 @@ def _find(model, ids: _Ids, table: str, source_id: Any, **filters):
     return model.objects.filter(pk=pk, **filters).first() if pk is not None else None
 
 
-def _utc(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC)
-    raise TypeError
-
-
 class _Company:
     """One Blesta company's import: its rows, its zone and currencies, what it made."""
 
@@ -326,15 +318,20 @@ class _Company:
 
     # -- helpers
 
-    def date(self, table: str, row: dict, column: str) -> date | None:
+    def moment(self, table: str, row: dict, column: str) -> datetime | None:
+        """A DATETIME column (UTC in Blesta) as an aware moment; MySQL's zero date (which
+        PyMySQL gives as text) and anything else that is not a date is refused."""
         value = row[column]
         if value is None:
             return None
-        if isinstance(value, date) and not isinstance(value, datetime):
-            return value
         if not isinstance(value, datetime):
-            raise broken(table, row["id"], column, "must be a date and time")
-        return local_date(_utc(value), self.timezone)
+            raise broken(table, row["id"], column, f"{value!s} is not a date and time")
+        return value.replace(tzinfo=UTC)
+
+    def date(self, table: str, row: dict, column: str) -> date | None:
+        """A DATETIME column as the company's calendar day."""
+        moment = self.moment(table, row, column)
+        return local_date(moment, self.timezone) if moment else None
 
     def currency(self, table: str, row_id: Any, column: str, code: Any) -> str:
         try:
@@ -800,7 +797,7 @@ class _Company:
                 f"services id {rid}: its override price {row['override_price']} is not "
                 "imported; it renews at its package's price"
             )
-        canceled = _utc(row["date_canceled"])
+        canceled = self.moment(t, row, "date_canceled")
         scheduled = canceled is not None and status != "canceled"
         data = service_imports.ImportedService(
             pricing=price,
@@ -810,7 +807,7 @@ class _Company:
             renew_date=self.date(t, row, "date_renews") if status != "canceled" else None,
             last_renewed_on=self.date(t, row, "date_last_renewed"),
             suspension_reason=row["suspension_reason"] or "",
-            suspended_at=_utc(row["date_suspended"]),
+            suspended_at=self.moment(t, row, "date_suspended"),
             cancel_at=self.date(t, row, "date_canceled") if scheduled else None,
             canceled_at=canceled if status == "canceled" else None,
         )
@@ -885,7 +882,7 @@ class _Company:
             due_on=self.date(t, row, "date_due"),
             lines=tuple(imported_lines),
             tax_total=total - subtotal,
-            paid_at=_utc(row["date_closed"]),
+            paid_at=self.moment(t, row, "date_closed"),
         )
         existing = _find(Invoice, self.ids, t, rid, client=client)
         invoice, changed = self.calling(
@@ -950,7 +947,7 @@ class _Company:
             amount=self.minor(t, rid, "amount", row["amount"], currency),
             method=method,
             reference=row["transaction_id"] or "",
-            created_at=_utc(row["date_added"]),
+            created_at=self.moment(t, row, "date_added"),
             note=note,
         )
         existing = _find(Transaction, self.ids, t, rid, client=client)
