@@ -44,7 +44,7 @@ from groupbill.errors import DomainError, FieldError, ValidationFailed
 from groupbill.importers.blesta.reader import Reader
 from groupbill.importers.models import ExternalId
 from groupbill.periods import local_date
-from groupbill.services import imports as service_imports
+from groupbill.services import actions as service_actions
 from groupbill.services.models import Service
 from groupbill.settings_catalog import actions as settings_actions
 from groupbill.settings_catalog import blesta, transfer
@@ -799,7 +799,7 @@ class _Company:
             )
         canceled = self.moment(t, row, "date_canceled")
         scheduled = canceled is not None and status != "canceled"
-        data = service_imports.ImportedService(
+        data = service_actions.ImportedService(
             pricing=price,
             status=status,
             quantity=self.whole(t, rid, "qty", row["qty"]),
@@ -813,7 +813,7 @@ class _Company:
         )
         existing = _find(Service, self.ids, t, rid, client=client)
         service, changed = self.calling(
-            t, rid, service_imports.import_service, client, data, actor=ACTOR, existing=existing
+            t, rid, service_actions.import_service, client, data, actor=ACTOR, existing=existing
         )
         self.outcome("services", existing is None, changed)
         self.ids.remember(t, rid, service.pk)
