@@ -177,9 +177,10 @@ PRICINGS = [
 PACKAGES = [(1, "Shared Hosting", [1, 2, 3]), (2, "Backup Add-on", [4, 5])]
 SERVICES = [
     # id, parent, package_pricing id, client, status, added, renews, suspended, canceled
-    (1, None, 1, 1, "active", "2026-01-01 05:00:00", "2026-12-01 05:00:00", None, None),
-    (2, 1, 4, 1, "active", "2026-01-01 05:00:00", "2026-12-01 05:00:00", None, None),
-    (3, None, 2, 2, "active", "2026-02-10 05:00:00", "2026-12-10 05:00:00", None, None),
+    # Blesta moves date_renews on when it makes the renewal invoice: December is invoiced.
+    (1, None, 1, 1, "active", "2026-01-01 05:00:00", "2027-01-01 05:00:00", None, None),
+    (2, 1, 4, 1, "active", "2026-01-01 05:00:00", "2027-01-01 05:00:00", None, None),
+    (3, None, 2, 2, "active", "2026-02-10 05:00:00", "2027-01-10 05:00:00", None, None),
     (4, None, 3, 3, "suspended", "2025-03-01 05:00:00", "2027-03-01 05:00:00",
      "2026-11-20 14:00:00", None),
     (5, None, 1, 4, "canceled", "2025-05-01 04:00:00", "2026-06-01 04:00:00", None,

@@ -211,7 +211,7 @@ def test_services_and_invoices_per_status_and_numbering_continues(blesta_db):
     addon = services.get(pk=imported("services", 2))
     assert addon.parent == hosting and addon.package.name == "Backup Add-on"
     # 05:00 UTC is midnight in New York: the renewal day is the company's day.
-    assert (hosting.renew_date, hosting.anchor_date) == (date(2026, 12, 1), date(2026, 12, 1))
+    assert (hosting.renew_date, hosting.anchor_date) == (date(2027, 1, 1), date(2027, 1, 1))
     assert hosting.pricing.price == 1000 and hosting.pricing.currency == "USD"
     suspended = services.get(pk=imported("services", 4))
     assert suspended.status == "suspended" and suspended.suspended_at is not None
@@ -451,3 +451,38 @@ def test_what_is_not_imported_is_said_and_the_report_reads_as_json(blesta_db):
         "service_options: 1 row, configurable options of services: not imported, the services"
         " renew without them" in company["notes"]
     )
+
+
+def test_the_engine_takes_over_where_blesta_left_off(blesta_db):
+    """Daily runs after the import invoice the first period Blesta did not (never one it
+    did), numbered after Blesta's invoices, and fail nothing."""
+    from datetime import timedelta
+
+    from groupbill.automation.engine import AsOf, execute
+    from groupbill.automation.tasks import TASKS
+
+    dsn, _ = blesta_db
+    run(dsn, "--commit")
+    company = Company.objects.get()
+    day = date(2026, 11, 28)
+    while day <= date(2026, 12, 23):
+        reports = execute(AsOf(day=day), companies=[company], tasks=TASKS)
+        failed = [a for r in reports for a in r.actions if a["outcome"] == "failed"]
+        assert not failed, (day, failed)
+        day += timedelta(days=1)
+    hosting, addon, scheduled = (Service.objects.get(pk=imported("services", i)) for i in (1, 2, 6))
+    starts = sorted(
+        (line.service_id, line.period_start)
+        for line in InvoiceLine.objects.filter(
+            service__in=[hosting, addon, scheduled], invoice__number__gt=1006
+        )
+    )
+    assert starts == sorted([
+        (hosting.pk, date(2027, 1, 1)),  # December was invoiced in Blesta (1002)
+        (addon.pk, date(2027, 1, 1)),
+        (scheduled.pk, date(2026, 12, 15)),  # ten days ahead, as the company's setting says
+    ])  # fmt: skip
+    numbers = sorted(
+        Invoice.objects.filter(company=company, number__gt=1006).values_list("number", flat=True)
+    )
+    assert numbers[0] == 1007 and numbers == list(range(1007, 1007 + len(numbers)))
