@@ -303,6 +303,17 @@ def _find(model, ids: _Ids, table: str, source_id: Any, **filters):
     return model.objects.filter(pk=pk, **filters).first() if pk is not None else None
 
 
+# What an earlier run made from each table lies in the company's rows of these models.
+_MADE = {
+    "clients": (Client, "company"),
+    "contacts": (Contact, "client__company"),
+    "packages": (Package, "company"),
+    "services": (Service, "client__company"),
+    "invoices": (Invoice, "company"),
+    "transactions": (Transaction, "company"),
+}
+
+
 class _Company:
     """One Blesta company's import: its rows, its zone and currencies, what it made."""
 
@@ -315,8 +326,23 @@ class _Company:
         self.timezone = "UTC"
         self.precision: dict[str, int] = {}
         self.created_company = False
+        self._by_owner: dict[tuple[str, str], dict[Any, list[dict]]] = {}
+        self._made: dict[str, dict[str, Any]] = {}
 
     # -- helpers
+
+    def made(self, table: str, source_id: Any, client: Client | None = None):
+        """The object an earlier run made from this row (of this client, when given), or
+        None; each table's objects are read once, in one query."""
+        if table not in self._made:
+            model, owner = _MADE[table]
+            pks = {sid: e.object_id for (t, sid), e in self.ids.rows.items() if t == table}
+            found = model.objects.filter(pk__in=pks.values(), **{owner: self.company}).in_bulk()
+            self._made[table] = {sid: found[pk] for sid, pk in pks.items() if pk in found}
+        obj = self._made[table].get(str(source_id))
+        if obj is not None and client is not None and obj.client_id != client.pk:
+            return None
+        return obj
 
     def moment(self, table: str, row: dict, column: str) -> datetime | None:
         """A DATETIME column (UTC in Blesta) as an aware moment; MySQL's zero date (which
@@ -380,10 +406,13 @@ class _Company:
 
     def settings_rows(self, table: str, owner: str, owner_id: Any) -> dict[str, str]:
         """Plain (not encrypted) values of one owner; encrypted keys are reported."""
+        if (table, owner) not in self._by_owner:  # indexed once: a lookup per owner
+            index: dict[Any, list[dict]] = defaultdict(list)
+            for r in self.data[table]:
+                index[r[owner]].append(r)
+            self._by_owner[(table, owner)] = index
         out = {}
-        for r in self.data[table]:
-            if r[owner] != owner_id:
-                continue
+        for r in self._by_owner[(table, owner)].get(owner_id, ()):
             if r["encrypted"]:
                 self.report.unmapped[r["key"]] = "encrypted: needs Blesta's install key, skipped"
                 continue
@@ -590,7 +619,7 @@ class _Company:
         from_contact |= {
             name: ("client_settings", rid, key) for key, name in CLIENT_ATTRIBUTE_KEYS.items()
         }
-        client = _find(Client, self.ids, "clients", rid, company=self.company)
+        client = self.made("clients", rid)
         if client is None:
             data = {"group_id": group.pk, **attributes, **fields}
             client = self.calling(
@@ -649,7 +678,7 @@ class _Company:
     def _other_contact(self, client: Client, row: dict, numbers) -> None:
         role = {"billing": ContactRole.BILLING}.get(row["contact_type"], ContactRole.OTHER)
         fields = self._contact_fields(row, numbers)
-        contact = _find(Contact, self.ids, "contacts", row["id"], client=client)
+        contact = self.made("contacts", row["id"], client)
         if contact is None:
             contact = self.calling(
                 "contacts",
@@ -722,7 +751,7 @@ class _Company:
             self.report.notes.append(f"packages id {rid}: restricted in Blesta, inactive here")
         prices = [self._price(link, pricings) for link in links]
         wanted = {"name": name, "active": row["status"] == "active"}
-        package = _find(Package, self.ids, "packages", rid, company=self.company)
+        package = self.made("packages", rid)
         if package is None:
             package = self.calling(
                 "packages",
@@ -811,7 +840,7 @@ class _Company:
             cancel_at=self.date(t, row, "date_canceled") if scheduled else None,
             canceled_at=canceled if status == "canceled" else None,
         )
-        existing = _find(Service, self.ids, t, rid, client=client)
+        existing = self.made(t, rid, client)
         service, changed = self.calling(
             t, rid, service_actions.import_service, client, data, actor=ACTOR, existing=existing
         )
@@ -884,7 +913,7 @@ class _Company:
             tax_total=total - subtotal,
             paid_at=self.moment(t, row, "date_closed"),
         )
-        existing = _find(Invoice, self.ids, t, rid, client=client)
+        existing = self.made(t, rid, client)
         invoice, changed = self.calling(
             t, rid, billing_imports.import_invoice, client, data, actor=ACTOR, existing=existing
         )
@@ -950,7 +979,7 @@ class _Company:
             created_at=self.moment(t, row, "date_added"),
             note=note,
         )
-        existing = _find(Transaction, self.ids, t, rid, client=client)
+        existing = self.made(t, rid, client)
         txn, changed = self.calling(
             t, rid, billing_imports.import_transaction, client, data, actor=ACTOR, existing=existing
         )
