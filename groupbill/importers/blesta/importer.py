@@ -914,8 +914,17 @@ class _Company:
             paid_at=self.moment(t, row, "date_closed"),
         )
         existing = self.made(t, rid, client)
+        # Blesta's column names, where they differ from Groupbill's field names.
+        columns = {"number": "id_value", "issued_on": "date_billed", "lines": "invoice_lines"}
         invoice, changed = self.calling(
-            t, rid, billing_imports.import_invoice, client, data, actor=ACTOR, existing=existing
+            t,
+            rid,
+            billing_imports.import_invoice,
+            client,
+            data,
+            actor=ACTOR,
+            existing=existing,
+            rows={field: (t, rid, column) for field, column in columns.items()},
         )
         self.outcome("invoices", existing is None, changed)
         self.ids.remember(t, rid, invoice.pk)
@@ -1029,6 +1038,14 @@ class _Company:
             r["id_format"] for r in self.data["invoices"]
             if r["status"] != "draft" and r["id_format"] != "{num}"
         })  # fmt: skip
+        proforma = sum(
+            r["status"] == "proforma" for r in self.data["invoices"] if r["id"] in invoices
+        )
+        if proforma:
+            self.report.notes.append(
+                f"invoices: {proforma} proforma, imported as issued invoices with their "
+                "proforma numbers (Groupbill has no proforma numbering of its own)"
+            )
         if formats:
             self.report.notes.append(
                 f"invoices: numbered as {', '.join(formats)} in Blesta; Groupbill keeps the "
