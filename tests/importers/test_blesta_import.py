@@ -286,19 +286,22 @@ def test_a_second_import_changes_nothing(blesta_db):
     # A change in Blesta is an update, not a duplicate.
     with connection.cursor() as cursor:
         cursor.execute("UPDATE contacts SET last_name = 'Byron' WHERE id = 1")
+        cursor.execute("UPDATE contacts SET country = 'de' WHERE id = 2")  # the same: DE
+        cursor.execute("INSERT INTO client_settings VALUES ('autodebit', 6, 'false', 0)")
         cursor.execute(
             "UPDATE client_group_settings SET value = '21'"
             " WHERE client_group_id = 2 AND `key` = 'inv_days_before_renewal'"
         )
     connection.commit()
     output = run(dsn, "--commit")
-    assert "clients        1 updated, 5 unchanged" in output, output
+    assert "clients        2 updated, 4 unchanged" in output, output
     assert "settings       1 set, " in output
     assert Client.objects.count() == 6 and Contact.objects.count() == 8
     ada = Client.objects.get(pk=imported("clients", 1))
     assert ada.contacts.get(role="primary").last_name == "Byron"
     resellers = imported("client_groups", 2)
     assert values(resolve_group(resellers))["invoice_days_before_renewal"] == 21
+    assert values(resolve_client(imported("clients", 6)))["autodebit_enabled"] is False
 
     # Paid in Blesta since: the invoice is paid here too, the payment applied; the service
     # Blesta unsuspended is active. Nothing else moves.

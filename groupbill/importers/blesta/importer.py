@@ -35,6 +35,7 @@ from groupbill.billing.payments import balances
 from groupbill.catalog import actions as catalog
 from groupbill.catalog.models import Package, PackagePrice
 from groupbill.clients import actions as clients
+from groupbill.clients.contact_fields import clean_contact_value
 from groupbill.clients.models import Client, ClientGroup, Contact, ContactRole
 from groupbill.clients.queries import primary_contact
 from groupbill.companies.actions import create_company, update_company
@@ -301,6 +302,20 @@ class _Ids:
 def _find(model, ids: _Ids, table: str, source_id: Any, **filters):
     pk = ids.get(table, source_id)
     return model.objects.filter(pk=pk, **filters).first() if pk is not None else None
+
+
+def _differing(contact: Contact, fields: dict[str, str]) -> dict[str, str]:
+    """The source's contact fields that differ from the contact's, compared as the contact
+    actions clean them (a value they refuse counts as different: they say why)."""
+    out = {}
+    for name, value in fields.items():
+        try:
+            same = clean_contact_value(name, value) == getattr(contact, name)
+        except ValueError:
+            same = False
+        if not same:
+            out[name] = value
+    return out
 
 
 # What an earlier run made from each table lies in the company's rows of these models.
@@ -637,11 +652,10 @@ class _Company:
             cleaned, errors = v.collect(attributes, clients.CLIENT_CLEANERS)
             if errors:
                 raise broken("client_settings", rid, errors[0].field, errors[0].message)
-            changes = {k: attributes[k] for k, v in cleaned.items() if getattr(client, k) != v}
+            changes = {k: attributes[k] for k, val in cleaned.items() if getattr(client, k) != val}
             if client.group_id != group.pk:
                 changes["group_id"] = group.pk
-            contact = primary_contact(client)
-            changes |= {k: v for k, v in fields.items() if getattr(contact, k) != v.strip()}
+            changes |= _differing(primary_contact(client), fields)
             if changes:
                 self.calling(
                     "clients",
@@ -653,13 +667,9 @@ class _Company:
                     rows=from_contact,
                 )
             changed = bool(changes)
-        self.outcome("clients", created, changed)
-        self.ids.remember("clients", rid, client.pk)
-        self.ids.remember("contacts", primary["id"], primary_contact(client).pk)
-        self.report.count("contacts", "created" if created else "unchanged")
         # Client settings: what Blesta holds, the rest inherits again.
         now = explicit.get(client.pk, {})
-        writes = {k: v for k, v in settings.items() if now.get(k, object()) != v}
+        writes = {k: val for k, val in settings.items() if now.get(k, object()) != val}
         writes |= {k: settings_actions.UNSET for k in now if k not in settings}
         if writes:
             self.calling(
@@ -670,6 +680,10 @@ class _Company:
                 writes,
                 actor=ACTOR,
             )
+        self.outcome("clients", created, changed or bool(writes))
+        self.ids.remember("clients", rid, client.pk)
+        self.ids.remember("contacts", primary["id"], primary_contact(client).pk)
+        self.report.count("contacts", "created" if created else "unchanged")
         for contact_row in contacts:
             if contact_row is not primary:
                 self._other_contact(client, contact_row, numbers)
@@ -690,7 +704,7 @@ class _Company:
             )
             self.outcome("contacts", True, True)
         else:
-            changes = {k: v for k, v in fields.items() if getattr(contact, k) != v.strip()}
+            changes = _differing(contact, fields)
             if changes:
                 self.calling(
                     "contacts", row["id"], clients.update_contact, contact, changes, actor=ACTOR
