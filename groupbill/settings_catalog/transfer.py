@@ -37,18 +37,18 @@ from groupbill.clients.actions import GROUP_CLEANERS, create_group
 from groupbill.clients.models import ClientGroup
 from groupbill.companies.models import Company
 from groupbill.errors import Conflict, FieldError, ValidationFailed
-from groupbill.settings_catalog import actions, blesta
+from groupbill.settings_catalog import actions, blesta, whmcs
 from groupbill.settings_catalog.catalog import BY_LEGACY_KEY, CATALOG, DEFAULTS
 from groupbill.settings_catalog.models import SettingValue
 from groupbill.settings_catalog.types import InvalidValue
 
 FORMAT = "groupbill-settings"
 VERSION = 1
-DIALECTS = ("groupbill", "blesta")
+DIALECTS = ("groupbill", "blesta", "whmcs")
 # Each group a document names costs a creation or a comparison: a bound keeps one request
 # from creating groups by the tens of thousands.
 MAX_GROUPS = 500
-Dialect = Literal["groupbill", "blesta"]
+Dialect = Literal["groupbill", "blesta", "whmcs"]
 Action = Literal["set", "unset", "unchanged"]
 
 
@@ -255,6 +255,15 @@ def _read_level(
 ) -> tuple[dict[str, Any], set[str]]:
     """One level's values, cleaned by the catalogue, by Groupbill key, and the keys whose
     value was refused."""
+    if dialect == "whmcs":  # names that do not map one to one: read as a whole level
+        reading = whmcs.read_level(raw, group=place != "company")
+        for name, key, message, value in reading.refused:
+            out.refused.append(Problem(f"{place}.{name}", key, message, value))
+        for name, why, value in reading.unknown:
+            out.unknown.append(Problem(f"{place}.{name}", name, why, value))
+        for name, key, message, value in reading.notes:
+            out.notes.append(Problem(f"{place}.{name}", key, message, value))
+        return reading.values, {key for _, key, _, _ in reading.refused}
     by_name = CATALOG if dialect == "groupbill" else BY_LEGACY_KEY
     values: dict[str, Any] = {}
     refused: set[str] = set()

@@ -18,13 +18,10 @@ Dates: Blesta stores DATETIMEs in UTC; a date is taken in the company's time zon
 `timezone` setting). Money: DECIMAL(19,4), rounded to the currency's `precision` in
 Blesta, in minor units of the currency."""
 
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections import defaultdict
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
-
-from django.db import transaction
 
 from groupbill import money
 from groupbill import validation as v
@@ -35,15 +32,21 @@ from groupbill.billing.payments import balances
 from groupbill.catalog import actions as catalog
 from groupbill.catalog.models import Package, PackagePrice
 from groupbill.clients import actions as clients
-from groupbill.clients.contact_fields import clean_contact_value
 from groupbill.clients.models import Client, ClientGroup, Contact, ContactRole
 from groupbill.clients.queries import primary_contact
 from groupbill.companies.actions import create_company, update_company
 from groupbill.companies.models import Company
-from groupbill.currencies import clean_currency
-from groupbill.errors import DomainError, FieldError, ValidationFailed
-from groupbill.importers.blesta.reader import Reader
-from groupbill.importers.models import ExternalId
+from groupbill.importers.frame import (
+    CompanyImport,
+    CompanyReport,
+    Ids,
+    Report,
+    broken,
+    differing,
+    find,
+    run_company,
+)
+from groupbill.importers.reader import Reader
 from groupbill.periods import local_date
 from groupbill.services import actions as service_actions
 from groupbill.services.models import Service
@@ -193,133 +196,8 @@ TRANSACTION_STATUSES = {
     "refunded": "void",  # the money went back: no funds left (Blesta's credit is 0)
     "returned": "void",
 }
-KINDS = (
-    "companies",
-    "settings",
-    "client_groups",
-    "clients",
-    "contacts",
-    "packages",
-    "services",
-    "invoices",
-    "transactions",
-    "applications",
-)
-
-
-class _DryRun(Exception):
-    """Ends a dry run so its transaction rolls back."""
-
-
-def broken(table: str, row_id: Any, column: str, message: str) -> ValidationFailed:
-    """The error that stops a company's import: which table, row and field, and why."""
-    return ValidationFailed(
-        [FieldError(f"{table}.{row_id}.{column}", message)],
-        f"{table} id {row_id}, field {column}: {message}",
-    )
-
-
-@dataclass
-class CompanyReport:
-    source_id: int
-    name: str
-    company_id: int | None = None
-    counts: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
-    mapped_keys: set[str] = field(default_factory=set)  # Blesta keys imported as settings
-    unmapped: dict[str, str] = field(default_factory=dict)  # Blesta key → why not imported
-    notes: list[str] = field(default_factory=list)
-    refused: str = ""  # the message that stopped this company's import
-    # Per currency, what the imported clients owe on open invoices and hold as credit, to
-    # hold against Blesta's own figures.
-    totals: dict[str, tuple[int, int]] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not self.refused
-
-    def count(self, kind: str, outcome: str) -> None:
-        self.counts[kind][outcome] += 1
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "source_id": self.source_id,
-            "name": self.name,
-            "company_id": self.company_id,
-            "counts": {k: dict(self.counts[k]) for k in KINDS if k in self.counts},
-            "mapped_keys": sorted(self.mapped_keys),
-            "unmapped_keys": dict(sorted(self.unmapped.items())),
-            "notes": self.notes,
-            "totals": {c: {"due": d, "credit": k} for c, (d, k) in sorted(self.totals.items())},
-            "refused": self.refused,
-        }
-
-
-@dataclass
-class Report:
-    source: str
-    dry_run: bool
-    companies: list[CompanyReport] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return all(c.ok for c in self.companies)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "dry_run": self.dry_run,
-            "ok": self.ok,
-            "companies": [c.as_dict() for c in self.companies],
-        }
-
-
-# --- Reading values ----------------------------------------------------------------------
-
-
-class _Ids:
-    """The ExternalId rows of this system, read once; `get` the object id of a source row,
-    `remember` a new one."""
-
-    def __init__(self) -> None:
-        self.rows = {(e.table, e.source_id): e for e in ExternalId.objects.filter(system=SYSTEM)}
-
-    def get(self, table: str, source_id: Any) -> int | None:
-        row = self.rows.get((table, str(source_id)))
-        return row.object_id if row else None
-
-    def remember(self, table: str, source_id: Any, object_id: int) -> None:
-        key = (table, str(source_id))
-        row = self.rows.get(key)
-        if row is None:
-            self.rows[key] = ExternalId.objects.create(
-                system=SYSTEM, table=table, source_id=str(source_id), object_id=object_id
-            )
-        elif row.object_id != object_id:
-            row.object_id = object_id
-            row.save(update_fields=["object_id", "updated_at"])
-
-
-def _find(model, ids: _Ids, table: str, source_id: Any, **filters):
-    pk = ids.get(table, source_id)
-    return model.objects.filter(pk=pk, **filters).first() if pk is not None else None
-
-
-def _differing(contact: Contact, fields: dict[str, str]) -> dict[str, str]:
-    """The source's contact fields that differ from the contact's, compared as the contact
-    actions clean them (a value they refuse counts as different: they say why)."""
-    out = {}
-    for name, value in fields.items():
-        try:
-            same = clean_contact_value(name, value) == getattr(contact, name)
-        except ValueError:
-            same = False
-        if not same:
-            out[name] = value
-    return out
-
-
 # What an earlier run made from each table lies in the company's rows of these models.
-_MADE = {
+MADE = {
     "clients": (Client, "company"),
     "contacts": (Contact, "client__company"),
     "packages": (Package, "company"),
@@ -329,35 +207,19 @@ _MADE = {
 }
 
 
-class _Company:
+class _Company(CompanyImport):
     """One Blesta company's import: its rows, its zone and currencies, what it made."""
 
-    def __init__(self, data: dict[str, list[dict]], row: dict, ids: _Ids, report: CompanyReport):
-        self.data = data
+    MADE = MADE
+
+    def __init__(self, data: dict[str, list[dict]], row: dict, ids: Ids, report: CompanyReport):
+        super().__init__(data, ids, report)
         self.row = row
-        self.ids = ids
-        self.report = report
-        self.company: Company | None = None
         self.timezone = "UTC"
-        self.precision: dict[str, int] = {}
         self.created_company = False
         self._by_owner: dict[tuple[str, str], dict[Any, list[dict]]] = {}
-        self._made: dict[str, dict[str, Any]] = {}
 
     # -- helpers
-
-    def made(self, table: str, source_id: Any, client: Client | None = None):
-        """The object an earlier run made from this row (of this client, when given), or
-        None; each table's objects are read once, in one query."""
-        if table not in self._made:
-            model, owner = _MADE[table]
-            pks = {sid: e.object_id for (t, sid), e in self.ids.rows.items() if t == table}
-            found = model.objects.filter(pk__in=pks.values(), **{owner: self.company}).in_bulk()
-            self._made[table] = {sid: found[pk] for sid, pk in pks.items() if pk in found}
-        obj = self._made[table].get(str(source_id))
-        if obj is not None and client is not None and obj.client_id != client.pk:
-            return None
-        return obj
 
     def moment(self, table: str, row: dict, column: str) -> datetime | None:
         """A DATETIME column (UTC in Blesta) as an aware moment; MySQL's zero date (which
@@ -373,51 +235,6 @@ class _Company:
         """A DATETIME column as the company's calendar day."""
         moment = self.moment(table, row, column)
         return local_date(moment, self.timezone) if moment else None
-
-    def currency(self, table: str, row_id: Any, column: str, code: Any) -> str:
-        try:
-            return clean_currency(code)
-        except ValueError as exc:
-            raise broken(table, row_id, column, str(exc)) from None
-
-    def minor(self, table: str, row_id: Any, column: str, value: Any, currency: str) -> int:
-        """A DECIMAL amount in minor units: rounded to Blesta's precision for the currency,
-        which must not be finer than the currency's own minor unit."""
-        try:
-            amount = Decimal(value)
-        except (InvalidOperation, TypeError):
-            raise broken(table, row_id, column, "must be a decimal amount") from None
-        precision = self.precision.get(currency, money.exponent(currency))
-        rounded = amount.quantize(Decimal(1).scaleb(-precision), rounding=ROUND_HALF_UP)
-        minor = rounded.scaleb(money.exponent(currency))
-        if minor != minor.to_integral_value():
-            raise broken(
-                table, row_id, column, f"{value} {currency} has more decimals than {currency} has"
-            )
-        return int(minor)
-
-    def whole(self, table: str, row_id: Any, column: str, value: Any) -> int:
-        try:
-            number = Decimal(value)
-        except (InvalidOperation, TypeError):
-            raise broken(table, row_id, column, "must be a number") from None
-        if number != number.to_integral_value():
-            raise broken(table, row_id, column, f"{value} is not a whole number")
-        return int(number)
-
-    def outcome(self, kind: str, created: bool, changed: bool) -> None:
-        self.report.count(kind, "created" if created else "updated" if changed else "unchanged")
-
-    def calling(self, table: str, row_id: Any, fn, *args, rows=None, **kwargs):
-        """A domain action on behalf of a source row: its refusal names the row. `rows`:
-        field → (table, id, column) for fields that come from another row (a client's primary
-        contact's fields are given with the client)."""
-        try:
-            return fn(*args, **kwargs)
-        except DomainError as exc:
-            first = exc.errors[0] if exc.errors else FieldError("", exc.message)
-            table, row_id, column = (rows or {}).get(first.field, (table, row_id, first.field))
-            raise broken(table, row_id, column or "-", first.message) from None
 
     def settings_rows(self, table: str, owner: str, owner_id: Any) -> dict[str, str]:
         """Plain (not encrypted) values of one owner; encrypted keys are reported."""
@@ -458,7 +275,7 @@ class _Company:
             "timezone": self.timezone,
             "default_currency": values.get("default_currency") or "USD",
         }
-        company = _find(Company, self.ids, "companies", self.row["id"])
+        company = find(Company, self.ids, "companies", self.row["id"])
         table, rid = "companies", self.row["id"]
         if company is None:
             company = self.calling(table, rid, create_company, wanted, actor=ACTOR)
@@ -655,7 +472,7 @@ class _Company:
             changes = {k: attributes[k] for k, val in cleaned.items() if getattr(client, k) != val}
             if client.group_id != group.pk:
                 changes["group_id"] = group.pk
-            changes |= _differing(primary_contact(client), fields)
+            changes |= differing(primary_contact(client), fields)
             if changes:
                 self.calling(
                     "clients",
@@ -704,7 +521,7 @@ class _Company:
             )
             self.outcome("contacts", True, True)
         else:
-            changes = _differing(contact, fields)
+            changes = differing(contact, fields)
             if changes:
                 self.calling(
                     "contacts", row["id"], clients.update_contact, contact, changes, actor=ACTOR
@@ -1109,27 +926,12 @@ def read(reader: Reader) -> dict[str, list[dict]]:
 def run(data: dict[str, list[dict]], *, source: str, commit: bool) -> Report:
     """Import every company of the read source; each in one transaction, rolled back on a
     dry run (`commit` False) or when one of its rows is refused."""
-    report = Report(source=source, dry_run=not commit)
+    report = Report(source=source, dry_run=not commit, system="Blesta")
     for row in data["companies"]:
         part = CompanyReport(source_id=row["id"], name=row["name"])
         report.companies.append(part)
-        try:
-            with transaction.atomic():
-                _Company(data, row, _Ids(), part).run()
-                if not commit:
-                    raise _DryRun
-        except _DryRun:
-            pass
-        except ValidationFailed as exc:
-            part.refused = exc.message
-        if not commit or not part.ok:
-            part.company_id = (
-                part.company_id
-                if ExternalId.objects.filter(
-                    system=SYSTEM, table="companies", source_id=str(row["id"])
-                ).exists()
-                else None
-            )
+        company = _Company(data, row, Ids(SYSTEM), part)
+        run_company(SYSTEM, part, company.run, commit=commit)
     return report
 
 

@@ -3,8 +3,12 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from groupbill import money
-from groupbill.importers.blesta.importer import KINDS, Report, import_blesta
-from groupbill.importers.blesta.reader import ReaderError
+from groupbill.importers.blesta.importer import import_blesta
+from groupbill.importers.frame import KINDS, Report
+from groupbill.importers.reader import ReaderError
+from groupbill.importers.whmcs.importer import import_whmcs
+
+IMPORTERS = {"blesta": ("Blesta", import_blesta), "whmcs": ("WHMCS", import_whmcs)}
 
 EXIT_REFUSED, EXIT_BAD_ARGS = 1, 2
 OUTCOMES = ("created", "updated", "set", "unset", "unchanged")
@@ -16,7 +20,7 @@ def report_lines(report: Report) -> list[str]:
     lines = []
     for part in report.companies:
         target = f" → company #{part.company_id}" if part.company_id else ""
-        lines.append(f'Blesta company {part.source_id} "{part.name}"{target}')
+        lines.append(f'{report.system} company {part.source_id} "{part.name}"{target}')
         for kind in KINDS:
             counts = part.counts.get(kind)
             if counts:
@@ -46,28 +50,31 @@ class Command(BaseCommand):
         "Import another billing system's book. `import blesta --dsn mysql://user@host:3306/db` "
         "reads a Blesta 5.x database: companies with their settings, client groups, clients "
         "with contacts and settings, packages and prices, services, invoices and "
-        "transactions. Prints what it would do (dry run); writes only with --commit, all or "
-        "nothing per company. A second run updates what the first made."
+        "transactions; `import whmcs --dsn ...` a WHMCS 8.x database (one company: its "
+        "billing settings, client groups, clients and contacts, products and pricing, "
+        "services, invoices and transactions). Prints what it would do (dry run); writes "
+        "only with --commit, all or nothing per company. A second run updates what the first made."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("system", choices=["blesta"], help="The source system.")
+        parser.add_argument("system", choices=sorted(IMPORTERS), help="The source system.")
         parser.add_argument("--dsn", required=True, help="mysql://user:password@host:port/database")
         parser.add_argument("--commit", action="store_true", help="Write the import.")
         parser.add_argument("--json", action="store_true", help="Print the report as JSON.")
 
     def handle(self, *args, **options):
+        label, importer = IMPORTERS[options["system"]]
         try:
-            report = import_blesta(options["dsn"], commit=options["commit"])
+            report = importer(options["dsn"], commit=options["commit"])
         except ReaderError as exc:
             raise CommandError(
-                f"Cannot read the Blesta database: {exc}.", returncode=EXIT_BAD_ARGS
+                f"Cannot read the {label} database: {exc}.", returncode=EXIT_BAD_ARGS
             ) from None
         if options["json"]:
             self.stdout.write(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
         else:
             mode = "" if options["commit"] else " (dry run)"
-            self.stdout.write(f"Blesta import from {report.source}{mode}")
+            self.stdout.write(f"{label} import from {report.source}{mode}")
             for line in report_lines(report):
                 self.stdout.write(line)
         refused = [c for c in report.companies if not c.ok]
@@ -82,3 +89,17 @@ class Command(BaseCommand):
             say("Imported.")
         else:
             say("Dry run: nothing was written. Add --commit to write it.")
+
+
+class _WithCsv(Command):
+    """`import csv ...` is the CSV import (its own options: import_csv)."""
+
+    def run_from_argv(self, argv):
+        if argv[2:3] == ["csv"]:
+            from groupbill.importers.management.commands.import_csv import Command as Csv
+
+            return Csv().run_from_argv([argv[0], "import csv", *argv[3:]])
+        return super().run_from_argv(argv)
+
+
+Command = _WithCsv

@@ -1,0 +1,791 @@
+"""The WHMCS 8.x importer (../shared/IMPORT.md), on the frame the Blesta importer uses
+(groupbill.importers.frame): a WHMCS install is one company. Its global billing settings
+(tblconfiguration) become the company's settings and each client group's flags the
+overrides they mean, through the settings import's WHMCS dialect; then client groups,
+clients with their contacts, products with their pricing, services, invoices with their
+items, and transactions (tblaccounts) with what they paid.
+
+Everything is created through the domain apps' own functions. The company is imported in
+one transaction: a row the importer cannot take stops it with a message naming the table,
+the row's id and the field, and nothing is written. A dry run does the same and rolls it
+back. What was made is remembered by (whmcs, table, id), so a rerun changes nothing on an
+unchanged source.
+
+Money: decimal(16,2) in the client's currency (tblclients.currency; invoices have none of
+their own). Dates: DATE columns are the company's calendar days; DATETIMEs (naive server
+time) are taken in the company's time zone. An invoice's `credit` (client credit WHMCS
+applied to it) becomes a credit transaction applied to it, so the invoice keeps its full
+total (subtotal + tax + tax2) and owes what WHMCS says it owes; a client's credit balance
+(tblclients.credit) becomes loose credit."""
+
+from collections import defaultdict
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from groupbill import money
+from groupbill.billing import imports as billing_imports
+from groupbill.billing import lock_objects
+from groupbill.billing.models import Invoice, InvoiceStatus, Transaction
+from groupbill.billing.payments import balances
+from groupbill.catalog import actions as catalog
+from groupbill.catalog.models import Package, PackagePrice
+from groupbill.clients import actions as clients
+from groupbill.clients.models import Client, ClientGroup, Contact, ContactRole
+from groupbill.clients.queries import primary_contact
+from groupbill.companies.actions import create_company, update_company
+from groupbill.companies.models import Company
+from groupbill.importers.frame import (
+    CompanyImport,
+    CompanyReport,
+    Ids,
+    Report,
+    broken,
+    differing,
+    find,
+    run_company,
+)
+from groupbill.importers.whmcs.reader import Reader, read
+from groupbill.services import actions as service_actions
+from groupbill.services.models import Service
+from groupbill.settings_catalog import actions as settings_actions
+from groupbill.settings_catalog import transfer, whmcs
+from groupbill.settings_catalog.models import SettingValue
+
+SYSTEM = "whmcs"
+ACTOR = "import:whmcs"
+INSTALL_ID = 1  # a WHMCS database is one company
+
+CONTACT_COLUMNS = {
+    "first_name": "firstname",
+    "last_name": "lastname",
+    "company": "companyname",
+    "email": "email",
+    "address1": "address1",
+    "address2": "address2",
+    "city": "city",
+    "state": "state",
+    "zip": "postcode",
+    "country": "country",
+    "phone": "phonenumber",
+}
+CLIENT_STATUSES = {"Active": "active", "Inactive": "inactive", "Closed": "inactive"}
+# billingcycle → (unit, count, tblpricing's price column, its setup-fee column)
+CYCLES = {
+    "Monthly": ("month", 1, "monthly", "msetupfee"),
+    "Quarterly": ("month", 3, "quarterly", "qsetupfee"),
+    "Semi-Annually": ("month", 6, "semiannually", "ssetupfee"),
+    "Annually": ("year", 1, "annually", "asetupfee"),
+    "Biennially": ("year", 2, "biennially", "bsetupfee"),
+    "Triennially": ("year", 3, "triennially", "tsetupfee"),
+}
+SERVICE_STATUSES = {
+    "Pending": "pending",
+    "Active": "active",
+    "Suspended": "suspended",
+    "Terminated": "canceled",
+    "Cancelled": "canceled",
+    "Fraud": "canceled",
+    "Completed": "canceled",
+}
+INVOICE_STATUSES = {
+    "Unpaid": InvoiceStatus.OPEN,
+    "Payment Pending": InvoiceStatus.OPEN,
+    "Collections": InvoiceStatus.OPEN,
+    "Paid": InvoiceStatus.PAID,
+    "Draft": InvoiceStatus.DRAFT,
+    "Cancelled": InvoiceStatus.VOID,
+    "Refunded": InvoiceStatus.VOID,
+}
+MADE = {
+    "tblclients": (Client, "company"),
+    "tblcontacts": (Contact, "client__company"),
+    "tblproducts": (Package, "company"),
+    "tblhosting": (Service, "client__company"),
+    "tblinvoices": (Invoice, "company"),
+    "tblaccounts": (Transaction, "company"),
+    "tblinvoices.credit": (Transaction, "company"),
+    "tblclients.credit": (Transaction, "company"),
+}
+
+
+def _on(value: Any) -> bool:
+    """WHMCS's flags: "on" (or 1 in tinyint columns) is on; "", 0 or NULL off."""
+    return str(value or "").strip().lower() in ("on", "1", "true", "yes")
+
+
+class _Install(CompanyImport):
+    """The one company a WHMCS install is."""
+
+    MADE = MADE
+
+    def __init__(self, data: dict[str, list[dict]], ids: Ids, report: CompanyReport):
+        super().__init__(data, ids, report)
+        self.config = {r["setting"]: "" if r["value"] is None else r["value"] for r in data[
+            "tblconfiguration"]}  # fmt: skip
+        self.currencies = {r["id"]: r for r in data["tblcurrencies"]}
+        self.timezone = "UTC"
+        self.created_company = False
+
+    # -- values
+
+    def day(self, table: str, row: dict, column: str) -> date | None:
+        """A DATE column; MySQL's zero date (PyMySQL gives it as text) is no date."""
+        value = row[column]
+        if value is None or (isinstance(value, str) and value.startswith("0000-00-00")):
+            return None
+        if isinstance(value, datetime):
+            return value.date()
+        if not isinstance(value, date):
+            raise broken(table, row["id"], column, f"{value!s} is not a date")
+        return value
+
+    def moment(self, table: str, row: dict, column: str) -> datetime | None:
+        value = row[column]
+        if value is None or (isinstance(value, str) and value.startswith("0000-00-00")):
+            return None
+        if not isinstance(value, datetime):
+            if isinstance(value, date):
+                value = datetime(value.year, value.month, value.day)
+            else:
+                raise broken(table, row["id"], column, f"{value!s} is not a date and time")
+        return value.replace(tzinfo=ZoneInfo(self.timezone))
+
+    def client_currency(self, client_row: dict) -> str:
+        row = self.currencies.get(client_row["currency"])
+        if row is None:
+            raise broken(
+                "tblclients",
+                client_row["id"],
+                "currency",
+                f"names currency {client_row['currency']}, which tblcurrencies does not hold",
+            )
+        return self.currency("tblcurrencies", row["id"], "code", row["code"])
+
+    # -- the company and its settings
+
+    def import_company(self) -> None:
+        default = next((r for r in self.data["tblcurrencies"] if _on(r["default"])), None)
+        company = find(Company, self.ids, "companies", INSTALL_ID)
+        if company is not None:
+            self.timezone = company.timezone
+        wanted = {
+            "name": (self.config.get("CompanyName") or "").strip() or "WHMCS",
+            "default_currency": self.currency(
+                "tblcurrencies", default["id"], "code", default["code"]
+            )
+            if default
+            else "USD",
+        }
+        table, rid = "tblconfiguration", "CompanyName"
+        if company is None:
+            wanted["timezone"] = self.timezone
+            company = self.calling(table, rid, create_company, wanted, actor=ACTOR)
+            self.created_company = True
+            self.outcome("companies", True, False)
+        else:
+            changes = {k: v for k, v in wanted.items() if getattr(company, k) != v}
+            if changes:
+                self.calling(table, rid, update_company, company, changes, actor=ACTOR)
+            self.outcome("companies", False, bool(changes))
+        self.ids.remember("companies", INSTALL_ID, company.pk)
+        self.company = company
+        self.report.company_id = company.pk
+        self.report.name = company.name
+
+    def import_groups(self) -> dict[int, ClientGroup]:
+        """The company's default group (WHMCS's "no group", groupid 0) and WHMCS's groups."""
+        existing = {g.pk: g for g in ClientGroup.objects.filter(company=self.company)}
+        default = existing[min(existing)]
+        self.ids.remember("tblclientgroups", 0, default.pk)
+        groups: dict[int, ClientGroup] = {0: default}
+        for row in self.data["tblclientgroups"]:
+            rid, t = row["id"], "tblclientgroups"
+            try:
+                color = clients.clean_color((row["groupcolour"] or "").strip())
+            except ValueError as exc:
+                raise broken(t, rid, "groupcolour", str(exc)) from None
+            if row["discountpercent"] and Decimal(row["discountpercent"]):
+                self.report.notes.append(
+                    f"tblclientgroups id {rid}: its {row['discountpercent']}% discount is "
+                    "not imported"
+                )
+            wanted = {"name": row["groupname"], "color": color}
+            group = existing.get(self.ids.get(t, rid))
+            if group is None:
+                group = self.calling(
+                    t,
+                    rid,
+                    clients.create_group,
+                    self.company,
+                    wanted,
+                    actor=ACTOR,
+                    rows={"name": (t, rid, "groupname"), "color": (t, rid, "groupcolour")},
+                )
+                created, changed = True, True
+            else:
+                created = False
+                changes = {k: v for k, v in wanted.items() if getattr(group, k) != v}
+                if changes:
+                    self.calling(
+                        t, rid, clients.update_group, group, changes, actor=ACTOR,
+                        rows={"name": (t, rid, "groupname"), "color": (t, rid, "groupcolour")},
+                    )  # fmt: skip
+                changed = bool(changes)
+            self.outcome("client_groups", created, changed)
+            self.ids.remember(t, rid, group.pk)
+            groups[rid] = group
+        return groups
+
+    def import_settings(self, groups: dict[int, ClientGroup]) -> None:
+        """tblconfiguration's billing settings as the company's, each group's flags as its
+        overrides (written only where they differ from the company's): the settings import's
+        WHMCS dialect."""
+        company = {k: v for k, v in self.config.items() if k in whmcs.READ}
+        document: dict[str, Any] = {"company": company, "groups": {}}
+        group_source: dict[str, int] = {}
+        for row in self.data["tblclientgroups"]:
+            name = groups[row["id"]].name
+            document["groups"][name] = {
+                flag: row[flag] or "" for flag in ("susptermexempt", "separateinvoices")
+            }
+            group_source[name] = row["id"]
+        document["groups"][groups[0].name] = {}  # "no group": inherits everything
+        plan = transfer.plan_import(self.company, document, dialect="whmcs")
+        if plan.refused:
+            problem = plan.refused[0]
+            parts = problem.field.split(".")
+            if parts[0] == "groups" and len(parts) >= 3:
+                table, rid = "tblclientgroups", group_source.get(parts[1], parts[1])
+                column = ".".join(parts[2:])
+            elif parts[0] == "company" and len(parts) >= 2:
+                table, rid, column = "tblconfiguration", ".".join(parts[1:]), "value"
+            else:  # a cross-key rule: no single row
+                table, rid, column = "tblconfiguration", problem.field, "value"
+            raise broken(table, rid, column, problem.message)
+        for problem in plan.unknown:
+            self.report.unmapped.setdefault(problem.key, problem.message)
+        for problem in plan.notes:
+            self.report.notes.append(f"{problem.field}: {problem.message}")
+        self.report.mapped_keys |= {
+            name
+            for rule in whmcs.COMPANY_RULES
+            for name in rule.reads
+            if rule.reads[0] in company and name in company
+        }
+        if group_source:
+            self.report.mapped_keys |= {"susptermexempt", "separateinvoices"}
+        for action in ("set", "unset", "unchanged"):
+            if plan.count(action):
+                self.report.counts["settings"][action] = plan.count(action)
+        if plan.count("set") + plan.count("unset"):
+            transfer.apply_import(self.company, plan, actor=ACTOR)
+
+    # -- clients and contacts
+
+    def _fields(self, row: dict) -> dict[str, str]:
+        return {name: (row[column] or "").strip() for name, column in CONTACT_COLUMNS.items()}
+
+    def import_clients(self, groups: dict[int, ClientGroup]) -> dict[int, Client]:
+        contacts: dict[int, list[dict]] = defaultdict(list)
+        for c in self.data["tblcontacts"]:
+            contacts[c["userid"]].append(c)
+        explicit: dict[int, dict[str, Any]] = defaultdict(dict)
+        for cid, key, value in SettingValue.objects.filter(
+            company=self.company, client__isnull=False
+        ).values_list("client_id", "key", "value"):
+            explicit[cid][key] = value
+        out = {}
+        for row in self.data["tblclients"]:
+            out[row["id"]] = self._client(row, groups, contacts[row["id"]], explicit)
+        return out
+
+    def _client(self, row, groups, contacts, explicit) -> Client:
+        rid, t = row["id"], "tblclients"
+        group = groups.get(row["groupid"] or 0)
+        if group is None:
+            raise broken(
+                t,
+                rid,
+                "groupid",
+                f"names client group {row['groupid']}, which tblclientgroups does not hold",
+            )
+        status = CLIENT_STATUSES.get(row["status"])
+        if status is None:
+            raise broken(t, rid, "status", f"{row['status']!r} is not a WHMCS client status")
+        attributes = {
+            "status": status,
+            "tax_exempt": _on(row["taxexempt"]),
+            "tax_id": (row["tax_id"] or "").strip(),
+            "default_currency": self.client_currency(row),
+        }
+        settings: dict[str, Any] = {}
+        if _on(row["overideduenotices"]):
+            settings["send_payment_notices"] = False
+        if _on(row["disableautocc"]):
+            settings["autodebit_enabled"] = False
+        if _on(row["separateinvoices"]):
+            self.report.notes.append(
+                f"tblclients id {rid}: separate invoices per service is a group setting in "
+                "Groupbill; the client's own flag is not imported"
+            )
+        fields = self._fields(row)
+        names = {v: k for k, v in CONTACT_COLUMNS.items()}
+        rows = {name: (t, rid, column) for column, name in names.items()}
+        client = self.made(t, rid)
+        if client is None:
+            data = {"group_id": group.pk, **attributes, **fields}
+            client = self.calling(
+                t, rid, clients.create_client, self.company, data, actor=ACTOR, rows=rows
+            )
+            created, changed = True, True
+        else:
+            created = False
+            changes = {k: val for k, val in attributes.items() if getattr(client, k) != val}
+            if client.group_id != group.pk:
+                changes["group_id"] = group.pk
+            changes |= differing(primary_contact(client), fields)
+            if changes:
+                self.calling(t, rid, clients.update_client, client, changes, actor=ACTOR, rows=rows)
+            changed = bool(changes)
+        now = explicit.get(client.pk, {})
+        writes = {k: val for k, val in settings.items() if now.get(k, object()) != val}
+        writes |= {k: settings_actions.UNSET for k in now if k not in settings}
+        if writes:
+            self.calling(t, rid, settings_actions.set_client_settings, client, writes, actor=ACTOR)
+        self.outcome("clients", created, changed or bool(writes))
+        self.ids.remember(t, rid, client.pk)
+        self.report.count("contacts", "created" if created else "unchanged")
+        for contact_row in contacts:
+            self._contact(client, contact_row)
+        return client
+
+    def _contact(self, client: Client, row: dict) -> None:
+        t, rid = "tblcontacts", row["id"]
+        role = ContactRole.BILLING if _on(row["invoiceemails"]) else ContactRole.OTHER
+        fields = self._fields(row)
+        rows = {name: (t, rid, column) for name, column in CONTACT_COLUMNS.items()}
+        contact = self.made(t, rid, client)
+        if contact is None:
+            contact = self.calling(
+                t,
+                rid,
+                clients.add_contact,
+                client,
+                {"role": role, **fields},
+                actor=ACTOR,
+                rows=rows,
+            )
+            self.outcome("contacts", True, True)
+        else:
+            changes = differing(contact, fields)
+            if contact.role != role:
+                changes["role"] = role
+            if changes:
+                self.calling(
+                    t, rid, clients.update_contact, contact, changes, actor=ACTOR, rows=rows
+                )
+            self.outcome("contacts", False, bool(changes))
+        self.ids.remember(t, rid, contact.pk)
+
+    # -- products and pricing
+
+    def import_products(self) -> dict[int, dict[tuple, PackagePrice]]:
+        """Products with their prices; returns product id → (unit, count, currency) → price."""
+        pricing: dict[int, list[dict]] = defaultdict(list)
+        for r in self.data["tblpricing"]:
+            if r["type"] == "product":
+                pricing[r["relid"]].append(r)
+        return {
+            row["id"]: self._product(row, pricing[row["id"]]) for row in self.data["tblproducts"]
+        }
+
+    def _prices(self, row: dict, pricing: list[dict]) -> list[dict[str, Any]]:
+        prices = []
+        for p in pricing:
+            currency_row = self.currencies.get(p["currency"])
+            if currency_row is None:
+                raise broken(
+                    "tblpricing",
+                    p["id"],
+                    "currency",
+                    f"names currency {p['currency']}, which tblcurrencies does not hold",
+                )
+            currency = self.currency("tblcurrencies", currency_row["id"], "code",
+                                     currency_row["code"])  # fmt: skip
+            if row["paytype"] == "onetime":
+                cycles = [("onetime", 1, "monthly", "msetupfee")]
+            elif row["paytype"] == "free":
+                prices.append(
+                    {"unit": "onetime", "count": 1, "currency": currency, "price": 0,
+                     "setup_fee": 0}
+                )  # fmt: skip
+                continue
+            else:
+                cycles = list(CYCLES.values())
+            for unit, count, column, setup in cycles:
+                if Decimal(p[column]) < 0:  # -1.00: the cycle is off
+                    continue
+                prices.append({
+                    "unit": unit,
+                    "count": count,
+                    "currency": currency,
+                    "price": self.minor("tblpricing", p["id"], column, p[column], currency),
+                    "setup_fee": max(0, self.minor("tblpricing", p["id"], setup, p[setup],
+                                                   currency)),
+                })  # fmt: skip
+        return prices
+
+    def _product(self, row: dict, pricing: list[dict]) -> dict[tuple, PackagePrice]:
+        rid, t = row["id"], "tblproducts"
+        if row["paytype"] not in ("free", "onetime", "recurring"):
+            raise broken(t, rid, "paytype", f"{row['paytype']!r} is not free, onetime or recurring")
+        prices = self._prices(row, pricing)
+        wanted = {"name": (row["name"] or "").strip() or f"Product {rid}",
+                  "active": not _on(row["retired"])}  # fmt: skip
+        package = self.made(t, rid)
+        if package is None:
+            package = self.calling(
+                t,
+                rid,
+                catalog.create_package,
+                self.company,
+                {**wanted, "prices": prices},
+                actor=ACTOR,
+            )
+            created, changed = True, True
+        else:
+            created = False
+            changes = {k: v for k, v in wanted.items() if getattr(package, k) != v}
+            if changes:
+                self.calling(t, rid, catalog.update_package, package, changes, actor=ACTOR)
+            have = sorted(
+                (p.unit, p.count, p.currency, p.price, p.setup_fee) for p in package.prices.all()
+            )
+            want = sorted(tuple(p.values()) for p in prices)
+            if have != want:
+                self.calling(t, rid, catalog.set_package_prices, package, prices, actor=ACTOR)
+            changed = bool(changes) or have != want
+        self.outcome("packages", created, changed)
+        self.ids.remember(t, rid, package.pk)
+        return {(p.unit, p.count, p.currency): p for p in package.prices.all()}
+
+    # -- services
+
+    def import_services(self, client_rows, clients_by_id, products) -> dict[int, Service]:
+        out: dict[int, Service] = {}
+        for row in self.data["tblhosting"]:
+            client = clients_by_id.get(row["userid"])
+            if client is None:
+                raise broken(
+                    "tblhosting",
+                    row["id"],
+                    "userid",
+                    f"names client {row['userid']}, which tblclients does not hold",
+                )
+            out[row["id"]] = self._service(row, client, client_rows[row["userid"]], products)
+        return out
+
+    def _service(self, row, client, client_row, products) -> Service:
+        rid, t = row["id"], "tblhosting"
+        prices = products.get(row["packageid"])
+        if prices is None:
+            raise broken(
+                t,
+                rid,
+                "packageid",
+                f"names product {row['packageid']}, which tblproducts does not hold",
+            )
+        currency = self.client_currency(client_row)
+        cycle = row["billingcycle"]
+        if cycle in CYCLES:
+            unit, count = CYCLES[cycle][:2]
+        elif cycle in ("One Time", "Free Account"):
+            unit, count = "onetime", 1
+        else:
+            raise broken(t, rid, "billingcycle", f"{cycle!r} is not a WHMCS billing cycle")
+        price = prices.get((unit, count, currency))
+        if price is None:
+            raise broken(
+                t,
+                rid,
+                "billingcycle",
+                f"{cycle} in {currency}: product {row['packageid']} has no such price "
+                "in tblpricing",
+            )
+        status = SERVICE_STATUSES.get(row["domainstatus"])
+        if status is None:
+            raise broken(
+                t, rid, "domainstatus", f"{row['domainstatus']!r} is not a WHMCS service status"
+            )
+        amount = self.minor(t, rid, "amount", row["amount"], currency)
+        if amount != price.price and unit != "onetime":
+            self.report.notes.append(
+                f"tblhosting id {rid}: recurs at {money.format_plain(amount, currency)} "
+                f"{currency} in WHMCS, at its product's price "
+                f"({money.format_plain(price.price, currency)} {currency}) here"
+            )
+        renew = None
+        if status != "canceled":
+            renew = self.day(t, row, "nextinvoicedate") or self.day(t, row, "nextduedate")
+        data = service_actions.ImportedService(
+            pricing=price,
+            status=status,
+            renew_date=renew,
+            suspension_reason="suspended in WHMCS" if status == "suspended" else "",
+        )
+        existing = self.made(t, rid, client)
+        service, changed = self.calling(
+            t, rid, service_actions.import_service, client, data, actor=ACTOR, existing=existing,
+            rows={"pricing": (t, rid, "billingcycle"), "status": (t, rid, "domainstatus")},
+        )  # fmt: skip
+        if _on(row["overideautosuspend"]):
+            self.report.notes.append(
+                f"tblhosting id {rid}: WHMCS's per-service suspension override is not "
+                "imported (Groupbill's is per client)"
+            )
+        self.outcome("services", existing is None, changed)
+        self.ids.remember(t, rid, service.pk)
+        return service
+
+    # -- invoices and transactions
+
+    def import_invoices(self, client_rows, clients_by_id, services) -> dict[int, Invoice]:
+        items: dict[int, list[dict]] = defaultdict(list)
+        for r in self.data["tblinvoiceitems"]:
+            items[r["invoiceid"]].append(r)
+        out = {}
+        for row in self.data["tblinvoices"]:
+            client = clients_by_id.get(row["userid"])
+            if client is None:
+                raise broken(
+                    "tblinvoices",
+                    row["id"],
+                    "userid",
+                    f"names client {row['userid']}, which tblclients does not hold",
+                )
+            currency = self.client_currency(client_rows[row["userid"]])
+            out[row["id"]] = self._invoice(row, client, currency, items[row["id"]], services)
+        return out
+
+    def _invoice(self, row, client, currency, items, services) -> Invoice:
+        rid, t = row["id"], "tblinvoices"
+        status = INVOICE_STATUSES.get(row["status"])
+        if status is None:
+            raise broken(t, rid, "status", f"{row['status']!r} is not a WHMCS invoice status")
+        number = None
+        if status != InvoiceStatus.DRAFT:
+            text = str(row["invoicenum"] or "").strip()
+            if text and not text.isdigit():
+                raise broken(
+                    t,
+                    rid,
+                    "invoicenum",
+                    f"{text!r} is not a number; Groupbill numbers invoices 1, 2, 3…",
+                )
+            number = int(text) if text else rid
+        lines = []
+        for item in items:
+            service = services.get(item["relid"]) if item["type"] == "Hosting" else None
+            lines.append(billing_imports.ImportedLine(
+                description=(item["description"] or "").strip() or "(no description)",
+                unit_amount=self.minor("tblinvoiceitems", item["id"], "amount", item["amount"],
+                                       currency),
+                service_id=service.pk if service else None,
+            ))  # fmt: skip
+        subtotal = self.minor(t, rid, "subtotal", row["subtotal"], currency)
+        tax = self.minor(t, rid, "tax", row["tax"], currency) + self.minor(
+            t, rid, "tax2", row["tax2"], currency
+        )
+        credit = self.minor(t, rid, "credit", row["credit"], currency)
+        total = self.minor(t, rid, "total", row["total"], currency)
+        summed = sum(line.unit_amount for line in lines)
+        if summed != subtotal:
+            raise broken(
+                t,
+                rid,
+                "subtotal",
+                f"is {money.format_plain(subtotal, currency)} {currency} but its items "
+                f"add up to {money.format_plain(summed, currency)} {currency}",
+            )
+        if total != subtotal + tax - credit:
+            raise broken(
+                t,
+                rid,
+                "total",
+                f"is {money.format_plain(total, currency)} {currency}, not subtotal + "
+                f"tax + tax2 - credit "
+                f"({money.format_plain(subtotal + tax - credit, currency)} {currency})",
+            )
+        data = billing_imports.ImportedInvoice(
+            status=status,
+            currency=currency,
+            number=number,
+            issued_on=self.day(t, row, "date"),
+            due_on=self.day(t, row, "duedate"),
+            lines=tuple(lines),
+            tax_total=tax,
+            paid_at=self.moment(t, row, "datepaid") if status == InvoiceStatus.PAID else None,
+        )
+        existing = self.made(t, rid, client)
+        columns = {"number": "invoicenum", "issued_on": "date", "date_billed": "date",
+                   "lines": "tblinvoiceitems", "qty": "tblinvoiceitems"}  # fmt: skip
+        invoice, changed = self.calling(
+            t, rid, billing_imports.import_invoice, client, data, actor=ACTOR, existing=existing,
+            rows={f: (t, rid, c) for f, c in columns.items()},
+        )  # fmt: skip
+        self.outcome("invoices", existing is None, changed)
+        self.ids.remember(t, rid, invoice.pk)
+        return invoice
+
+    def _transaction(self, table, rid, client, data, amounts: dict[int, int]) -> None:
+        existing = self.made(table, rid, client)
+        txn, changed = self.calling(
+            table, rid, billing_imports.import_transaction, client, data, actor=ACTOR,
+            existing=existing,
+        )  # fmt: skip
+        self.outcome("transactions", existing is None, changed)
+        self.ids.remember(table, rid, txn.pk)
+        changed = self.calling(table, rid, billing_imports.set_applications, txn, amounts)
+        for _ in amounts:
+            self.outcome("applications", existing is None, changed)
+
+    def import_transactions(self, client_rows, clients_by_id, invoices) -> None:
+        by_source = {r["id"]: r for r in self.data["tblinvoices"]}
+        # The client credit WHMCS applied to invoices: a credit applied to each.
+        for source_id, invoice in invoices.items():
+            row = by_source[source_id]
+            client = clients_by_id[row["userid"]]
+            credit = self.minor("tblinvoices", source_id, "credit", row["credit"], invoice.currency)
+            if credit <= 0:
+                continue
+            data = billing_imports.ImportedTransaction(
+                kind="credit", status="approved", currency=invoice.currency, amount=credit,
+                method="credit", reference=f"WHMCS credit on invoice {source_id}",
+                created_at=self.moment("tblinvoices", row, "date"),
+            )  # fmt: skip
+            applied = {invoice.pk: credit} if row["status"] not in ("Cancelled", "Refunded") else {}
+            self._transaction("tblinvoices.credit", source_id, client, data, applied)
+        # Payments.
+        for row in self.data["tblaccounts"]:
+            rid, t = row["id"], "tblaccounts"
+            client = clients_by_id.get(row["userid"])
+            if client is None:
+                raise broken(
+                    t,
+                    rid,
+                    "userid",
+                    f"names client {row['userid']}, which tblclients does not hold",
+                )
+            currency = self.client_currency(client_rows[row["userid"]])
+            if row["currency"]:
+                currency_row = self.currencies.get(row["currency"])
+                if currency_row is None:
+                    raise broken(
+                        t,
+                        rid,
+                        "currency",
+                        f"names currency {row['currency']}, which tblcurrencies does not hold",
+                    )
+                currency = self.currency("tblcurrencies", currency_row["id"], "code",
+                                         currency_row["code"])  # fmt: skip
+            amount_out = self.minor(t, rid, "amountout", row["amountout"], currency)
+            if amount_out:
+                raise broken(
+                    t, rid, "amountout", "refunds are not imported yet: refund rows stop the import"
+                )
+            amount = self.minor(t, rid, "amountin", row["amountin"], currency)
+            if self.minor(t, rid, "fees", row["fees"], currency):
+                self.report.notes.append(f"tblaccounts id {rid}: its gateway fee is not imported")
+            data = billing_imports.ImportedTransaction(
+                kind="payment", status="approved", currency=currency, amount=amount,
+                method="other", reference=row["transid"] or "",
+                created_at=self.moment(t, row, "date"),
+            )  # fmt: skip
+            amounts = {}
+            if row["invoiceid"]:
+                invoice = invoices.get(row["invoiceid"])
+                if invoice is None or invoice.client_id != client.pk:
+                    raise broken(
+                        t,
+                        rid,
+                        "invoiceid",
+                        f"names invoice {row['invoiceid']}, not one of this client's",
+                    )
+                amounts = {invoice.pk: amount}
+            self._transaction(t, rid, client, data, amounts)
+        # Clients' credit balances: loose credit.
+        for row in self.data["tblclients"]:
+            client = clients_by_id[row["id"]]
+            currency = self.client_currency(row)
+            credit = self.minor("tblclients", row["id"], "credit", row["credit"], currency)
+            if credit <= 0:
+                continue
+            data = billing_imports.ImportedTransaction(
+                kind="credit", status="approved", currency=currency, amount=credit,
+                method="credit", reference="WHMCS credit balance",
+            )  # fmt: skip
+            self._transaction("tblclients.credit", row["id"], client, data, {})
+        by_pk = {invoice.pk: source_id for source_id, invoice in invoices.items()}
+        wrong = billing_imports.settle_imported(list(by_pk))
+        if wrong:
+            invoice, why = wrong[0]
+            raise broken("tblinvoices", by_pk[invoice.pk], "status", why)
+        billing_imports.continue_numbering(self.company.pk)
+
+    def _source_notes(self) -> None:
+        addons = len(self.data.get("tblhostingaddons", ()))
+        if addons:
+            self.report.notes.append(
+                f"tblhostingaddons: {addons} row{'s' if addons != 1 else ''}, product addons "
+                "are not imported"
+            )
+        if self.data["tblclients"]:
+            self.report.notes.append(
+                "tblclients: WHMCS's logins (tblusers) are not imported; staff grant portal "
+                "access to the contacts that need it"
+            )
+        if self.created_company:
+            self.report.notes.append(
+                "companies: WHMCS keeps dates in the server's time; the company's time zone is "
+                "UTC, change it in Groupbill if the server's was another"
+            )
+
+    def run(self) -> None:
+        self.import_company()
+        groups = self.import_groups()
+        self.import_settings(groups)
+        client_rows = {r["id"]: r for r in self.data["tblclients"]}
+        clients_by_id = self.import_clients(groups)
+        lock_objects.clients(c.pk for c in clients_by_id.values())
+        products = self.import_products()
+        services = self.import_services(client_rows, clients_by_id, products)
+        invoices = self.import_invoices(client_rows, clients_by_id, services)
+        self.import_transactions(client_rows, clients_by_id, invoices)
+        self._source_notes()
+        totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for rows in balances([c.pk for c in clients_by_id.values()]).values():
+            for balance in rows:
+                totals[balance.currency][0] += balance.due
+                totals[balance.currency][1] += balance.credit
+        self.report.totals = {c: (due, credit) for c, (due, credit) in totals.items()}
+
+
+def run(data: dict[str, list[dict]], *, source: str, commit: bool) -> Report:
+    """Import the install as one company, in one transaction (rolled back on a dry run or
+    a refused row)."""
+    report = Report(source=source, dry_run=not commit, system="WHMCS")
+    config = {r["setting"]: r["value"] for r in data["tblconfiguration"]}
+    part = CompanyReport(source_id=INSTALL_ID, name=(config.get("CompanyName") or "WHMCS"))
+    report.companies.append(part)
+    run_company(SYSTEM, part, _Install(data, Ids(SYSTEM), part).run, commit=commit)
+    return report
+
+
+def import_whmcs(dsn: str, *, commit: bool) -> Report:
+    """Read the WHMCS database at `dsn` and import it (a dry run unless `commit`)."""
+    with Reader(dsn) as reader:
+        data = read(reader)
+        source = reader.source
+    return run(data, source=source, commit=commit)
