@@ -365,7 +365,7 @@ class _Import:
         if client is None:
             client = clients.create_client(self.company, data, actor=self.actor)
             out.outcome = "create"
-            out.changed = sorted(k for k in data if k != "group_id")
+            out.changed = sorted("group" if k == "group_id" else k for k in data)
         else:
             out.label = out.label or f"client #{client.pk}"
             changes = self.client_changes(client, data)

@@ -186,3 +186,60 @@ def test_services_with_their_status_and_dates(company, group):
     assert _counts(rerun) == {"update": 1, "unchanged": 2}
     assert rerun.rows[1].changed == ["status"]
     assert Service.objects.count() == 3
+
+
+# --- The CLI ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch):
+    from django.db import connections
+
+    # run_from_argv closes the connections after a command: the test database must stay.
+    monkeypatch.setattr(connections, "close_all", lambda: None)
+    return lambda *args: _cli(capsys, *args)
+
+
+def _cli(capsys, *args):
+    """`groupbill import csv ...` as typed: (exit code, stdout, stderr)."""
+    from groupbill.cli import main
+
+    try:
+        main(["import", "csv", *args])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cli_prints_the_preview_and_writes_only_with_commit(company, group, tmp_path, cli):
+    path = tmp_path / "clients.csv"
+    path.write_text(CLIENTS + "C3,Edsger,Dijkstra,nope,NL,,\n")
+    code, out, err = cli("--company", str(company.pk), "--kind", "clients", str(path))
+    assert code == 1
+    assert out.splitlines() == [
+        f'CSV import of clients into company #{company.pk} "Acme Hosting" from {path} (dry run)',
+        "  row 2     create      Grace Hopper  (country, email, first_name, group, last_name, "
+        "tax_exempt)",
+        "  row 3     create      Alan Turing  (country, email, first_name, last_name, tax_exempt)",
+        "  row 4     refused     Edsger Dijkstra",
+        "      row 4, column email: must be a valid email address",
+        "3 rows: 2 create, 1 refused",
+    ]
+    assert "1 of 3 rows refused; nothing was written." in err
+    code, out, err = cli("--company", str(company.pk), "--kind", "clients", str(path), "--commit")
+    assert code == 1 and not Client.objects.filter(company=company).exists()
+
+    path.write_text(CLIENTS)
+    code, out, _ = cli("--company", str(company.pk), "--kind", "clients", str(path))
+    assert code == 0 and out.splitlines()[-1] == (
+        "Dry run: nothing was written. Add --commit to write it."
+    )
+    assert not Client.objects.filter(company=company).exists()
+    code, out, _ = cli("--company", str(company.pk), "--kind", "clients", str(path), "--commit")
+    assert code == 0 and out.splitlines()[-2:] == ["2 rows: 2 create", "Imported."]
+    assert Client.objects.filter(company=company).count() == 2
+
+    code, _, err = cli("--company", "999", "--kind", "clients", str(path))
+    assert code == 2 and "Company 999 does not exist." in err
