@@ -1,6 +1,7 @@
 """Settings export and import: a company's explicit values and its groups' overrides as one
 versioned JSON document, and an import of such a document (or of Blesta's settings, in
-Blesta's spellings and value forms) planned key by key before anything is written.
+Blesta's spellings and value forms, or of WHMCS's: tblconfiguration's names for the company,
+the group flags for a group) planned key by key before anything is written.
 
 The document:
 

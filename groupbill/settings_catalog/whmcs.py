@@ -153,6 +153,8 @@ def read_level(raw: dict[str, Any], *, group: bool) -> Reading:
             message = str(exc) or "is not a value Groupbill takes"
             out.refused.append((name, rule.key, message, raw.get(name)))
     for name in sorted(set(texts) - used):
+        if name in NO_PLACE and texts[name].strip() in ("", "0"):
+            continue  # not in use in WHMCS: nothing is lost
         why = NO_PLACE.get(name, "not a setting Groupbill knows: ignored")
         out.unknown.append((name, why, raw[name]))
     return out

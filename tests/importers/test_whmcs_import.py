@@ -80,6 +80,7 @@ def test_a_dry_run_reports_counts_and_keys_and_writes_nothing(whmcs_db):
     )
     assert "SendThirdOverdueInvoiceReminder: Groupbill has three notices" in output
     assert "Email" not in output  # not a billing setting: not read, not reported
+    assert "CreateInvoiceDaysBeforeMonthly" not in output  # '': not in use, nothing lost
     assert "Dry run: nothing was written" in output
     assert not Company.objects.exists() and not ExternalId.objects.exists()
 
