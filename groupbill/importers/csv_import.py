@@ -146,8 +146,11 @@ def read(kind: str, content: bytes | str) -> tuple[list[dict[str, str]], list[st
             return [], ["the file is not UTF-8 text; save it as CSV UTF-8"]
     if not content.strip():
         return [], ["the file is empty; the first row must name the columns"]
+    # A spreadsheet set to a European locale saves with semicolons.
+    header = content.lstrip().splitlines()[0]
+    delimiter = ";" if ";" in header and "," not in header else ","
     try:
-        data = tablib.Dataset().load(content, format="csv")
+        data = tablib.Dataset().load(content, format="csv", delimiter=delimiter)
     except Exception:  # tablib says little more than "invalid dimensions"
         return [], ["every row must have as many cells as the header row has columns"]
     headers = [(h or "").strip().lower() for h in data.headers or []]

@@ -107,6 +107,14 @@ def test_a_rerun_with_external_ids_updates_instead_of_duplicating(company, group
     assert Client.objects.filter(company=company).count() == 2
     assert Contact.objects.filter(email="grace@navy.example", role="primary").count() == 1
 
+    # A client named by its id is updated too; semicolons as a European spreadsheet saves.
+    grace = Client.objects.get(contacts__email="grace@navy.example")
+    by_id = f"client_id;last_name;language\n{grace.pk};Hopper-Murray;de\n"
+    result = csv_import.apply(company, "clients", by_id, actor=ACTOR)
+    assert result.written and result.rows[0].changed == ["language", "last_name"]
+    grace.refresh_from_db()
+    assert grace.language == "de" and grace.contacts.get().last_name == "Hopper-Murray"
+
     # A repeated external id in one file is refused, naming the first row.
     twice = CLIENTS + "C1,Grace,Again,g@example.com,US,,no\n"
     assert csv_import.preview(company, "clients", twice).rows[2].messages == [
