@@ -258,6 +258,40 @@ def test_services_and_invoices_per_status_with_totals(whmcs_db):
     assert invoices[2].lines.get().service_id == services[1].pk
 
 
+def test_refunds_net_the_payment_they_refund(whmcs_db):
+    dsn, connection = whmcs_db
+    execute(
+        connection,
+        # Ada's open 12.00 paid, then refunded in full: WHMCS marks the invoice Refunded.
+        "INSERT INTO tblaccounts (id, userid, currency, gateway, date, description, amountin,"
+        " transid, invoiceid) VALUES (4, 1, 0, 'stripe', '2026-11-22 10:00:00', '', 12.00,"
+        " 'ch_1004', 2)",
+        "INSERT INTO tblaccounts (id, userid, currency, gateway, date, description, amountout,"
+        " transid, invoiceid, refundid) VALUES (5, 1, 0, 'stripe', '2026-11-23 10:00:00', '',"
+        " 12.00, 're_1005', 2, 4)",
+        "UPDATE tblinvoices SET status = 'Refunded' WHERE id = 2",
+        # 10.00 of Grace's 30.00 refunded: her invoice owes 10.00 more.
+        "INSERT INTO tblaccounts (id, userid, currency, gateway, date, description, amountout,"
+        " transid, invoiceid, refundid) VALUES (6, 2, 0, 'stripe', '2026-10-21 10:00:00', '',"
+        " 10.00, 're_1006', 3, 2)",
+    )
+    output = run(dsn, "--commit")
+    assert "tblaccounts id 2: imported net of its refund (10.00 USD refunded in WHMCS)" in output
+    assert "tblaccounts id 4: imported net of its refund (12.00 USD refunded in WHMCS), void" in (
+        output
+    )
+    ada, grace = (Client.objects.get(pk=imported("tblclients", i)) for i in (1, 2))
+    got = balances([ada.pk, grace.pk])
+    assert [(b.currency, b.due, b.credit) for b in got[ada.pk] if b.due or b.credit] == []
+    assert [(b.currency, b.due, b.credit) for b in got[grace.pk]] == [("USD", 6000, 1550)]
+    refunded = Invoice.objects.get(pk=imported("tblinvoices", 2))
+    assert (refunded.status, refunded.amount_paid) == ("void", 0)
+    payment = Transaction.objects.get(pk=imported("tblaccounts", 4))
+    assert payment.status == "void"
+    assert not ExternalId.objects.filter(system="whmcs", table="tblaccounts", source_id="5")
+    assert run(dsn, "--commit").count(" created") == 0  # and a rerun changes nothing
+
+
 def test_a_second_import_changes_nothing(whmcs_db):
     dsn, connection = whmcs_db
     run(dsn, "--commit")
@@ -317,6 +351,11 @@ def test_a_second_import_changes_nothing(whmcs_db):
         (
             "UPDATE tblinvoices SET date = '0000-00-00', status = 'Unpaid' WHERE id = 6",
             "tblinvoices id 6, field date: an issued invoice needs its date",
+        ),
+        (
+            "INSERT INTO tblaccounts (id, userid, currency, gateway, description, amountout,"
+            " transid, refundid) VALUES (9, 2, 0, 'stripe', '', 1.00, 're_9', 1)",
+            "tblaccounts id 9, field refundid: names payment 1, not one of this client's",
         ),
         (
             "UPDATE tblaccounts SET amountin = 11 WHERE id = 1",

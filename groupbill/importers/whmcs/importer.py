@@ -16,7 +16,8 @@ their own). Dates: DATE columns are the company's calendar days; DATETIMEs (naiv
 time) are taken in the company's time zone. An invoice's `credit` (client credit WHMCS
 applied to it) becomes a credit transaction applied to it, so the invoice keeps its full
 total (subtotal + tax + tax2) and owes what WHMCS says it owes; a client's credit balance
-(tblclients.credit) becomes loose credit."""
+(tblclients.credit) becomes loose credit. A refund (a tblaccounts row with amountout and
+refundid) is imported as the payment it refunds, net of it."""
 
 from collections import defaultdict
 from datetime import date, datetime
@@ -651,6 +652,20 @@ class _Install(CompanyImport):
         for _ in amounts:
             self.outcome("applications", existing is None, changed)
 
+    def _account_currency(self, row: dict, client_rows: dict) -> str:
+        """A tblaccounts row's currency: its own, or (0) its client's."""
+        if not row["currency"]:
+            return self.client_currency(client_rows[row["userid"]])
+        currency_row = self.currencies.get(row["currency"])
+        if currency_row is None:
+            raise broken(
+                "tblaccounts",
+                row["id"],
+                "currency",
+                f"names currency {row['currency']}, which tblcurrencies does not hold",
+            )
+        return self.currency("tblcurrencies", currency_row["id"], "code", currency_row["code"])
+
     def import_transactions(self, client_rows, clients_by_id, invoices) -> None:
         by_source = {r["id"]: r for r in self.data["tblinvoices"]}
         # The client credit WHMCS applied to invoices: a credit applied to each.
@@ -667,44 +682,69 @@ class _Install(CompanyImport):
             )  # fmt: skip
             applied = {invoice.pk: credit} if row["status"] not in ("Cancelled", "Refunded") else {}
             self._transaction("tblinvoices.credit", source_id, client, data, applied)
-        # Payments.
+        # Payments; a refund row (amountout, refundid → the payment) is not a transaction
+        # of its own: the payment it refunds is imported net of it (void when refunded in
+        # full), so what it paid and the client's balance are WHMCS's.
+        payments = {r["id"]: r for r in self.data["tblaccounts"]}
+        refunded: dict[int, int] = defaultdict(int)
+        refund_rows = []
         for row in self.data["tblaccounts"]:
             rid, t = row["id"], "tblaccounts"
-            client = clients_by_id.get(row["userid"])
-            if client is None:
+            if row["userid"] not in clients_by_id:
                 raise broken(
                     t,
                     rid,
                     "userid",
                     f"names client {row['userid']}, which tblclients does not hold",
                 )
-            currency = self.client_currency(client_rows[row["userid"]])
-            if row["currency"]:
-                currency_row = self.currencies.get(row["currency"])
-                if currency_row is None:
-                    raise broken(
-                        t,
-                        rid,
-                        "currency",
-                        f"names currency {row['currency']}, which tblcurrencies does not hold",
-                    )
-                currency = self.currency("tblcurrencies", currency_row["id"], "code",
-                                         currency_row["code"])  # fmt: skip
-            amount_out = self.minor(t, rid, "amountout", row["amountout"], currency)
-            if amount_out:
+            currency = self._account_currency(row, client_rows)
+            out = self.minor(t, rid, "amountout", row["amountout"], currency)
+            if not out:
+                continue
+            if self.minor(t, rid, "amountin", row["amountin"], currency):
+                raise broken(t, rid, "amountin", "a row both pays and refunds; WHMCS splits them")
+            original = payments.get(row["refundid"])
+            if original is None or original["userid"] != row["userid"] or original["refundid"]:
                 raise broken(
-                    t, rid, "amountout", "refunds are not imported yet: refund rows stop the import"
+                    t,
+                    rid,
+                    "refundid",
+                    f"names payment {row['refundid']}, not one of this client's in tblaccounts",
                 )
-            amount = self.minor(t, rid, "amountin", row["amountin"], currency)
+            refunded[original["id"]] += out
+            refund_rows.append(rid)
+        for row in self.data["tblaccounts"]:
+            rid, t = row["id"], "tblaccounts"
+            if rid in refund_rows:
+                continue
+            client = clients_by_id[row["userid"]]
+            currency = self._account_currency(row, client_rows)
+            paid = self.minor(t, rid, "amountin", row["amountin"], currency)
+            amount = paid - refunded[rid]
+            if amount < 0:
+                raise broken(
+                    t,
+                    rid,
+                    "amountin",
+                    f"{money.format_plain(paid, currency)} {currency} paid but "
+                    f"{money.format_plain(refunded[rid], currency)} {currency} refunded",
+                )
             if self.minor(t, rid, "fees", row["fees"], currency):
                 self.report.notes.append(f"tblaccounts id {rid}: its gateway fee is not imported")
+            note = ""
+            if refunded[rid]:
+                note = f"{money.format_plain(refunded[rid], currency)} {currency} refunded in WHMCS"
+                self.report.notes.append(
+                    f"tblaccounts id {rid}: imported net of its refund ({note})"
+                    + (", void" if amount == 0 else "")
+                )
             data = billing_imports.ImportedTransaction(
-                kind="payment", status="approved", currency=currency, amount=amount,
-                method="other", reference=row["transid"] or "",
-                created_at=self.moment(t, row, "date"),
+                kind="payment", status="approved" if amount else "void", currency=currency,
+                amount=amount or paid, method="other", reference=row["transid"] or "",
+                created_at=self.moment(t, row, "date"), note=note,
             )  # fmt: skip
             amounts = {}
-            if row["invoiceid"]:
+            if row["invoiceid"] and amount:
                 invoice = invoices.get(row["invoiceid"])
                 if invoice is None or invoice.client_id != client.pk:
                     raise broken(
