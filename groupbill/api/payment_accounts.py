@@ -16,7 +16,7 @@ from pydantic import StrictBool, StrictStr, ValidationError, model_validator
 
 from groupbill.api.auth import actor
 from groupbill.api.common import Id, PageQuery, StrictBody, changes, paginate
-from groupbill.api.fields import Day, limits, required_text, text
+from groupbill.api.fields import BOOLEAN, Day, limits, never_null, required_text, text
 from groupbill.billing import accounts
 from groupbill.billing.gateways import KNOWN_GATEWAY_NAMES
 from groupbill.billing.models import AccountKind
@@ -69,6 +69,13 @@ class AccountIn(StrictBody):
         return body
 
 
+class AccountPatch(StrictBody):
+    """What is left out stays; neither may be null."""
+
+    label: never_null({"type": "string", "maxLength": 64}) = None
+    is_autodebit: never_null(BOOLEAN, StrictBool) = None  # false: no account auto debits
+
+
 class AccountOut(Schema):
     id: int
     client_id: int
@@ -104,6 +111,15 @@ def add_account(request: HttpRequest, client_id: Id, body: AccountIn):
 
 @router.get("/payment-accounts/{account_id}", response=AccountOut)
 def read_account(request: HttpRequest, account_id: Id):
+    return get_payment_account(account_id)
+
+
+@router.patch("/payment-accounts/{account_id}", response=AccountOut)
+def update_account(request: HttpRequest, account_id: Id, body: AccountPatch):
+    """Rename the account, or turn auto debit on it on (re-enabled, no failures counted;
+    it replaces the client's auto-debit account) or off."""
+    account = get_payment_account(account_id)
+    accounts.update_payment_account(account, changes(body), actor=actor(request))
     return get_payment_account(account_id)
 
 

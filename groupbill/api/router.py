@@ -8,6 +8,7 @@ from ninja import NinjaAPI
 from groupbill.api import (
     automation,
     client_groups,
+    client_records,
     clients,
     companies,
     invoices,
@@ -72,6 +73,7 @@ for module in (
     companies,
     client_groups,
     clients,
+    client_records,
     portal_access,
     settings,
     packages,

@@ -7,8 +7,10 @@ path. Other ids in a body (`pricing_id`, `parent_id`) are 422 on their field. `o
 maps option ids to the chosen value: `{"7": {"value_id": 21, "quantity": 2}}`.
 """
 
+import contextlib
 from datetime import date, datetime
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
@@ -17,9 +19,10 @@ from pydantic import StrictStr
 from groupbill.api.auth import actor
 from groupbill.api.common import BodyId, Id, PageQuery, StrictBody, paginate, referenced
 from groupbill.api.fields import Day, WholeNumber, whole_number
+from groupbill.bounds import check_date
 from groupbill.catalog.queries import get_price
 from groupbill.clients.queries import get_client
-from groupbill.clock import now
+from groupbill.clock import frozen_at, now
 from groupbill.companies.queries import company_today
 from groupbill.services import actions
 from groupbill.services.models import Service, ServiceChange, ServiceStatus
@@ -53,6 +56,12 @@ class ServiceIn(StrictBody):
 
 class SuspendIn(StrictBody):
     reason: StrictStr
+    today: Day | None = None
+
+
+class UnsuspendIn(StrictBody):
+    reason: StrictStr = ""
+    today: Day | None = None
 
 
 class CancelIn(StrictBody):
@@ -227,6 +236,20 @@ def _today(service: Service, day: date | None) -> date:
     return day or company_today(service.client.company)
 
 
+def _on_day(service: Service, day: date | None):
+    """The action counts as done on `day` (the company's local date): the clock reads that
+    day at the present local time of day, so `suspended_at` and what the engine later
+    reckons from it follow. Today, or none given: the clock is left alone."""
+    company = service.client.company
+    today = company_today(company)
+    if day is None or day == today:
+        return contextlib.nullcontext()
+    check_date(day, "today")
+    zone = ZoneInfo(company.timezone)
+    local = now().astimezone(zone)
+    return frozen_at(datetime.combine(day, local.time(), tzinfo=zone))
+
+
 @router.get("/services", response=ServiceList)
 def list_services(
     request: HttpRequest,
@@ -275,13 +298,19 @@ def provision_service(request: HttpRequest, service_id: Id):
 
 @router.post("/services/{service_id}/suspend", response=ServiceOut)
 def suspend_service(request: HttpRequest, service_id: Id, body: SuspendIn):
-    actions.suspend(get_service(service_id), actor=actor(request), reason=body.reason)
+    """Suspend by staff; `today` (default the company's date) is the day it counts from."""
+    service = get_service(service_id)
+    with _on_day(service, body.today):
+        actions.suspend(service, actor=actor(request), reason=body.reason)
     return service_out(get_service(service_id))
 
 
 @router.post("/services/{service_id}/unsuspend", response=ServiceOut)
-def unsuspend_service(request: HttpRequest, service_id: Id):
-    actions.unsuspend(get_service(service_id), actor=actor(request))
+def unsuspend_service(request: HttpRequest, service_id: Id, body: UnsuspendIn):
+    """Unsuspend; `reason` goes to the service's history, `today` as for suspend."""
+    service = get_service(service_id)
+    with _on_day(service, body.today):
+        actions.unsuspend(service, actor=actor(request), reason=body.reason)
     return service_out(get_service(service_id))
 
 

@@ -111,6 +111,43 @@ def set_autodebit(account: PaymentAccount, *, actor: str) -> PaymentAccount:
     return account
 
 
+UPDATABLE = ("label", "is_autodebit")
+
+
+def update_payment_account(
+    account: PaymentAccount, data: dict[str, Any], *, actor: str
+) -> PaymentAccount:
+    """Change what a person may change of a saved account: its label, and whether auto
+    debit charges it (on: it replaces the client's auto-debit account, re-enabled with no
+    failures counted; off: the client has no auto-debit account). The card itself (kind,
+    number, expiry, gateway token) is the gateway's and never changes here."""
+    unknown = sorted(set(data) - set(UPDATABLE))
+    cleaned, errors = v.collect({k: x for k, x in data.items() if k in UPDATABLE}, CLEANERS)
+    errors += [FieldError("label", "must be text") for x in [data.get("label", "")] if x is None]
+    errors += [FieldError(f, "cannot be changed; add the account again") for f in unknown]
+    v.raise_if(errors)
+    with transaction.atomic():
+        if cleaned.get("is_autodebit"):
+            set_autodebit(account, actor=actor)
+        account = PaymentAccount.objects.select_for_update().get(pk=account.pk)
+        old = {"label": account.label, "is_autodebit": account.is_autodebit}
+        if "label" in cleaned:
+            account.label = cleaned["label"]
+        if cleaned.get("is_autodebit") is False:
+            account.is_autodebit = False
+        new = {"label": account.label, "is_autodebit": account.is_autodebit}
+        if new != old:
+            account.save(update_fields=["label", "is_autodebit"])
+            record(
+                subject=account,
+                actor=actor,
+                action="payment_account.update",
+                old=wrap(old),
+                new=wrap(new),
+            )
+    return account
+
+
 def disable_for_autodebit(account: PaymentAccount, *, reason: str, actor: str) -> PaymentAccount:
     """Stop auto debit on this account and say so on the client's account (a keyed note:
     written once however often this runs)."""
