@@ -46,7 +46,7 @@ class Setting:
 
 
 DELIVERY_METHODS = ("email", "paper")
-_DAYS_NOTICE = Int(-60, 120, nullable=True, unit="days")
+_DAYS_NOTICE = Int(-60, 120, nullable=True, unit="days", relative_to="the due date")
 _S = Section
 
 _DECLARATIONS: tuple[Setting, ...] = (
@@ -189,20 +189,20 @@ _DECLARATIONS: tuple[Setting, ...] = (
     Setting("notice_first_days", _DAYS_NOTICE, -1,
             "First notice",
             "Days relative to the due date (negative: before) to send the first notice; "
-            "null: off.",
+            "off (null): not sent.",
             _S.PAYMENT_NOTICES, "notice1"),
     Setting("notice_second_days", _DAYS_NOTICE, 3,
             "Second notice",
-            "Days relative to the due date to send the second notice; null: off.",
+            "Days relative to the due date to send the second notice; off (null): not sent.",
             _S.PAYMENT_NOTICES, "notice2"),
     Setting("notice_third_days", _DAYS_NOTICE, 7,
             "Third notice",
-            "Days relative to the due date to send the third notice; null: off.",
+            "Days relative to the due date to send the third notice; off (null): not sent.",
             _S.PAYMENT_NOTICES, "notice3"),
     Setting("notice_autodebit_pending_days", Int(1, 60, nullable=True, unit="days"), 1,
             "Auto-debit pending notice",
             "Days before an auto debit to tell the client their account will be charged; "
-            "null: off.",
+            "off (null): not sent.",
             _S.PAYMENT_NOTICES, "notice_pending_autodebit"),
     # --- Required Contact Fields ------------------------------------------------------
     Setting("required_contact_fields", ChoiceSet(CONTACT_FIELD_NAMES), [],
@@ -234,12 +234,19 @@ class Rule:
     check: Callable[[dict[str, Any]], str | None]  # effective values -> problem or None
 
 
+def _named(key: str, value: Any) -> str:
+    """A key as people read it: its label and its value shown ("First notice (1 day
+    before the due date)"), never the raw key."""
+    setting = CATALOG[key]
+    return f"{setting.label} ({setting.type.display(value)})"
+
+
 def _thresholds_increase(v: dict[str, Any]) -> str | None:
     t1, t2 = v["renewal_spacing_threshold_1"], v["renewal_spacing_threshold_2"]
     if t2 <= t1:
         return (
-            f"renewal_spacing_threshold_2 ({t2}) must be greater than "
-            f"renewal_spacing_threshold_1 ({t1})"
+            f"{_named('renewal_spacing_threshold_2', t2)} must be greater than "
+            f"{_named('renewal_spacing_threshold_1', t1)}"
         )
     return None
 
@@ -251,7 +258,10 @@ def _notices_increase(v: dict[str, Any]) -> str | None:
     active = [(k, v[k]) for k in _NOTICE_KEYS if v[k] is not None]
     for (k1, d1), (k2, d2) in itertools.pairwise(active):
         if d2 <= d1:
-            return f"{k2} ({d2}) must be later than {k1} ({d1}); notices go first, second, third"
+            return (
+                f"{_named(k2, d2)} must be later than {_named(k1, d1)}; "
+                "notices go first, second, third"
+            )
     return None
 
 

@@ -42,7 +42,9 @@ class Int:
     max: int
     word: str | None = None
     nullable: bool = False
-    unit: str = ""
+    unit: str = ""  # plural ("days"); one is shown singular ("1 day")
+    # Days relative to a date: -1 is shown "1 day before <relative_to>", 0 "on <relative_to>".
+    relative_to: str = ""
     kind = "int"
 
     def clean(self, value: Any) -> int | str | None:
@@ -75,7 +77,14 @@ class Int:
             return "Off"
         if isinstance(value, str):
             return value.capitalize()
-        return f"{value} {self.unit}".strip()
+        if self.relative_to and value == 0:
+            return f"On {self.relative_to}"
+        count = abs(value) if self.relative_to else value
+        unit = self.unit[:-1] if abs(count) == 1 and self.unit.endswith("s") else self.unit
+        text = f"{count} {unit}".strip()
+        if self.relative_to:
+            text += f" {'before' if value < 0 else 'after'} {self.relative_to}"
+        return text
 
 
 @dataclass(frozen=True)

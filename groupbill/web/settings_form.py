@@ -23,6 +23,8 @@ class Row:
     explicit: bool  # does this level hold its own value (the inherit box unticked)?
     shown: Any  # the value in the input: posted value after an error, else effective
     error: str = ""
+    # The level the inherited value is set at: "Inherit default value" when none sets it.
+    parent_source: str = ""
 
     @property
     def key(self) -> str:
@@ -129,6 +131,7 @@ def build_rows(
                     explicit,
                     shown,
                     messages.get(s.key, ""),
+                    parent[s.key].source.value,
                 )
             )
         if section_rows.rows:

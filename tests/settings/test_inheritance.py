@@ -338,7 +338,7 @@ def test_threshold_2_must_exceed_threshold_1_at_group_level(api, group):
     assert r.status_code == 422
     message = field_errors(r)["renewal_spacing_threshold_2"]
     assert '"Resellers"' in message
-    assert "renewal_spacing_threshold_1" in message
+    assert "1st renewal attempt spacing threshold (6 attempts)" in message
     r = api.put(f"{url}/renewal_spacing_threshold_1", {"value": 12})  # == threshold 2
     assert r.status_code == 422
     assert "renewal_spacing_threshold_1" in field_errors(r)
@@ -360,7 +360,7 @@ def test_company_change_breaking_an_inheriting_group_is_refused(api, company, gr
     message = field_errors(r)["renewal_spacing_threshold_1"]
     assert '"Resellers"' in message
     assert "Harmless" not in message
-    assert "renewal_spacing_threshold_2" in message
+    assert "2nd renewal attempt spacing threshold (8 attempts)" in message
     assert eff(resolve_company(company.pk), "renewal_spacing_threshold_1") == (6, "default")
     # Once that group stops overriding, the same company change is fine.
     api.delete(f"/client-groups/{group.pk}/settings/renewal_spacing_threshold_2")

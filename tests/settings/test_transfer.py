@@ -297,8 +297,9 @@ def test_cross_key_rules_are_checked_on_the_state_the_whole_import_leaves(compan
     broken = {**document, "groups": {"Resellers": {"renewal_spacing_threshold_2": 9}}}
     plan = transfer.plan_import(company, broken)
     assert problems(plan.refused) == {
-        "renewal_spacing_threshold_2": 'in group "Resellers": renewal_spacing_threshold_2 (9) '
-        "must be greater than renewal_spacing_threshold_1 (10)"
+        "renewal_spacing_threshold_2": 'in group "Resellers": 2nd renewal attempt spacing '
+        "threshold (9 attempts) must be greater than 1st renewal attempt spacing threshold "
+        "(10 attempts)"
     }
     with pytest.raises(ValidationFailed):
         transfer.apply_import(company, plan, actor=ACTOR)

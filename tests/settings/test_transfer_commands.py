@@ -63,7 +63,7 @@ def test_round_trip_through_the_command_line(source, target, tmp_path):
         f'Settings import into company #{target.pk} "Beta Cloud" (dialect groupbill): dry run',
         "company",
         "  set        invoice_days_before_renewal  5 days → 9 days",
-        "  set        notice_first_days            -1 days → Off",
+        "  set        notice_first_days            1 day before the due date → Off",
         'group "General"',
         "  no settings: inherits everything",
         'group "Resellers" (new: created by the import)',
@@ -93,7 +93,7 @@ def test_blesta_import_lists_unknown_keys_notes_and_unchanged_keys_on_request(co
     assert out.splitlines()[1:] == [
         "company",
         "  set        autodebit_enabled   Yes → No",
-        "  set        notice_second_days  3 days → Off",
+        "  set        notice_second_days  3 days after the due date → Off",
         'group "General"',
         "  2 keys unchanged (-v 2 lists them)",
         "Unknown keys (ignored):",
@@ -194,7 +194,8 @@ def test_notes_and_a_broken_cross_key_rule_are_printed(company, tmp_path):
         "  company.delivery_methods: postalmethods: not offered by Groupbill, dropped (email is "
         "always offered)",
         "Refused (nothing is written):",
-        '  renewal_spacing_threshold_1: in company "Acme Hosting": renewal_spacing_threshold_2 '
-        "(12) must be greater than renewal_spacing_threshold_1 (20)",
+        '  renewal_spacing_threshold_1: in company "Acme Hosting": 2nd renewal attempt spacing '
+        "threshold (12 attempts) must be greater than 1st renewal attempt spacing threshold "
+        "(20 attempts)",
         "1 to set, 0 to unset, 1 unchanged, 0 groups to create; 0 unknown keys ignored, 1 refused.",
     ]

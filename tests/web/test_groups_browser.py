@@ -27,7 +27,7 @@ def test_group_lifecycle_in_the_browser(browser_page, staff_user, company, make_
 
     # Override a setting: untick "inherit", set 14 days, save.
     row = page.locator("#row-suspend_services_days_after_due")
-    row.get_by_label("Inherit company value (7 days)").uncheck()
+    row.get_by_label("Inherit default value (7 days)").uncheck()
     row.locator("input[type=number]").fill("14")
     page.get_by_role("button", name="Save group").click()
     page.get_by_text('Group "Wholesale" saved.').wait_for()
@@ -36,12 +36,14 @@ def test_group_lifecycle_in_the_browser(browser_page, staff_user, company, make_
 
     # A cross-key rule only the server knows refuses the whole save: nothing is written.
     threshold = page.locator("#row-renewal_spacing_threshold_2")
-    threshold.get_by_label("Inherit company value (12 attempts)").uncheck()
+    threshold.get_by_label("Inherit default value (12 attempts)").uncheck()
     threshold.locator("input[type=number]").fill("3")
     page.fill("#id_name", "Wholesale renamed")
     page.get_by_role("button", name="Save group").click()
     error = threshold.locator(".error").inner_text()
-    assert "must be greater than renewal_spacing_threshold_1 (6)" in error
+    assert "must be greater than 1st renewal attempt spacing threshold (6 attempts)" in error
+    # The header counts what is saved (the 14 days), not the refused override.
+    assert "1 setting overridden" in page.locator("p.muted").first.inner_text()
     group.refresh_from_db()
     assert group.name == "Wholesale"
     assert resolve_client(existing.pk)["renewal_spacing_threshold_2"].value == 12

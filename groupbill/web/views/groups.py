@@ -76,7 +76,8 @@ def group_edit(request, group_id: int):
             "sections": sections,
             "errors": errors,
             "parent_name": "company",
-            "overrides": sum(r.explicit for s in sections for r in s.rows),
+            # Saved overrides: a refused save's rows are shown as typed, not counted.
+            "overrides": sum(r.source == Source.GROUP for s in sections for r in s.rows),
         },
         status=422 if invalid else 200,
     )
