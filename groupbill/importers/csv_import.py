@@ -428,7 +428,9 @@ class _Import:
 
     def row_services(self, row: dict[str, str], out: RowResult) -> None:
         client = self.client_of(row)
+        out.label = f"client #{client.pk}"
         package = self.package(row.get("package", ""))
+        out.label = f"{package.name}, client #{client.pk}"
         unit, count = _term(row.get("term", ""))
         currency = row.get("currency", "") or client.default_currency
         try:
@@ -482,7 +484,10 @@ class _Import:
         service, changed = service_actions.import_service(
             client, data, actor=self.actor, existing=existing
         )
-        out.label = f"{package.name}, {price.term_label()} {currency}, client #{client.pk}"
+        out.label = (
+            f"{package.name}, {price.term_label()} {currency}, client #{client.pk}: {status}"
+        )
+        out.label += f", renews {renew.isoformat()}" if data.renew_date else ""
         if existing is None:
             out.outcome = "create"
         else:

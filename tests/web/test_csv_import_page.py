@@ -1,18 +1,22 @@
 """The staff CSV import page: upload, preview, import; as a person sees it."""
 
 import os
+from datetime import date
 
 import pytest
 
+from groupbill.catalog.actions import create_package
 from groupbill.clients.models import Client
 from groupbill.importers import csv_import
 from groupbill.importers.models import CsvUpload
-from tests.conftest import ARTIFACTS, login
+from groupbill.periods import Term, TermUnit
+from tests.conftest import ACTOR, ARTIFACTS, login
 
 GOOD = """external_id,first_name,last_name,email,country,group
 C1,Grace,Hopper,grace@example.com,US,Resellers
 C2,Alan,Turing,alan@example.com,GB,
 """
+MONTH_EUR = {"unit": "month", "count": 1, "currency": "EUR", "price": 1250}
 BAD = GOOD + "C3,Edsger,Dijkstra,not-an-email,NL,\n"
 
 
@@ -104,3 +108,28 @@ def test_preview_and_import_in_the_browser(browser_page, staff_user, company, gr
     page.get_by_text("Imported clients-fixed.csv (clients): 2 rows: 2 create.").wait_for()
     page.screenshot(path=os.path.join(ARTIFACTS, "csv-import-done.png"), full_page=True)
     assert Client.objects.filter(company=company).count() == 2
+
+    # Services of the clients just imported, named by their external ids.
+    create_package(company, {"name": "Web S", "prices": [MONTH_EUR]}, actor=ACTOR)
+    services = tmp_path / "services.csv"
+    services.write_text(
+        "external_id,client_external_id,package,term,currency,start_date,status\n"
+        "S1,C1,Web S,1 month,EUR,2026-01-15,active\n"
+        "S2,C2,Web S,1 year,EUR,2026-01-15,active\n"
+    )
+    page.select_option("#id_kind", "services")
+    page.set_input_files("#id_file", str(services))
+    page.get_by_role("button", name="Preview").click()
+    grace = Client.objects.get(contacts__email="grace@example.com")
+    first, second = (page.locator(f'tr[data-row="{n}"]').inner_text() for n in (2, 3))
+    # The month holding today was invoiced by the old system: it renews after it.
+    renews = csv_import._Import(company, "services", ACTOR).next_renewal(
+        date(2026, 1, 15), Term(TermUnit.MONTH)
+    )
+    assert f"Web S, 1 month EUR, client #{grace.pk}: active, renews {renews}" in first
+    assert f"Web S, client #{Client.objects.exclude(pk=grace.pk).get().pk}" in second
+    assert (
+        'row 3, column term: package "Web S" has no price for 1 year in EUR '
+        "(it is sold: 1 month EUR)"
+    ) in second
+    page.screenshot(path=os.path.join(ARTIFACTS, "csv-import-services.png"), full_page=True)
