@@ -92,13 +92,14 @@ _ANY_DOCUMENT = {
     "description": "A settings document: a Groupbill export (dialect `groupbill`), or "
     "`{company: {...}, groups: {name: {...}}}` with Blesta's keys and value forms (dialect "
     '`blesta`: "true"/"false", numbers as text, "disabled", base64 lists). Unknown keys '
-    "are reported and ignored.",
+    "are reported and ignored. Dialect `whmcs`: tblconfiguration's settings by name and "
+    "`{groups: {name: {susptermexempt, separateinvoices}}}`.",
 }
 
 
 class SettingsImportIn(StrictBody):
     document: Annotated[dict[str, Any], WithJsonSchema(_ANY_DOCUMENT)]
-    dialect: Literal["groupbill", "blesta"] = "groupbill"
+    dialect: Literal["groupbill", "blesta", "whmcs"] = "groupbill"
     dry_run: StrictBool = Field(
         True, description="true (the default): only plan; false: write the plan, all or nothing."
     )
@@ -138,7 +139,7 @@ class ImportSummary(Schema):
 
 
 class SettingsImportOut(Schema):
-    dialect: Literal["groupbill", "blesta"]
+    dialect: Literal["groupbill", "blesta", "whmcs"]
     dry_run: bool
     applied: bool
     levels: list[LevelOut]

@@ -85,6 +85,20 @@ def test_blesta_document_with_unknown_keys(api, company):
     }
 
 
+def test_a_whmcs_document_over_the_api(api, company):
+    response = api.post(
+        f"/companies/{company.pk}/settings/import",
+        {
+            "document": {"company": {"CreateInvoiceDaysBefore": "14"}},
+            "dialect": "whmcs",
+            "dry_run": False,
+        },
+    )
+    assert response.status_code == 200, response.content
+    setting = api.get(f"/companies/{company.pk}/settings").json()["invoice_days_before_renewal"]
+    assert setting == {"value": 14, "source": "company"}
+
+
 def test_refused_values_are_listed_in_a_dry_run_and_a_422_when_written(api, company):
     url = f"/companies/{company.pk}/settings/import"
     document = {"company": {"autodebit": "maybe", "inv_days_before_renewal": "3"}}
