@@ -1,5 +1,6 @@
 """Invoices: drafts with their lines, issuing (a gap-free number), voiding, deleting drafts,
-and payments on them.
+and payments on them. An issued invoice keeps its lines and totals: taking lines off it or
+voiding it issues a credit note (`/credit-notes`), and `credited` sums them.
 
 Amounts are integers in the invoice currency's minor units (1250 EUR is 12.50); every
 amount is answered beside its `currency`. A line's `lines.N.field` names it in errors.
@@ -120,6 +121,12 @@ class AppliedOut(Schema):
     amount: int
 
 
+class CreditNoteRef(Schema):
+    id: int
+    number: int
+    total: int
+
+
 class InvoiceOut(Schema):
     id: int
     company_id: int
@@ -132,12 +139,14 @@ class InvoiceOut(Schema):
     subtotal: int
     tax_total: int
     total: int
+    credited: int  # what its credit notes credit: the invoice still bills total - credited
     amount_paid: int
-    balance_due: int
+    balance_due: int  # total - credited - amount_paid
     delivery_method: str
     notes: str
     lines: list[LineOut]
     payments: list[AppliedOut]
+    credit_notes: list[CreditNoteRef]  # by number; GET /credit-notes/{id} for their lines
 
 
 class InvoiceList(Schema):
@@ -146,7 +155,7 @@ class InvoiceList(Schema):
 
 
 _FIELDS = ("id", "company_id", "client_id", "number", "status", "currency", "issued_on",
-           "due_on", "subtotal", "tax_total", "total", "amount_paid", "balance_due",
+           "due_on", "subtotal", "tax_total", "total", "credited", "amount_paid", "balance_due",
            "delivery_method", "notes")  # fmt: skip
 _LINE_FIELDS = ("id", "service_id", "kind", "description", "period_start", "period_end",
                 "quantity", "unit_amount", "amount", "tax1_amount", "tax2_amount",
@@ -154,8 +163,9 @@ _LINE_FIELDS = ("id", "service_id", "kind", "description", "period_start", "peri
 
 
 def invoice_out(invoice: Invoice) -> dict[str, Any]:
-    """The invoice with its lines and the payments applied to it. Tax rates are percent
-    as decimal text ("19.0000"), never floats."""
+    """The invoice with its lines, the payments applied to it and its credit notes. Tax
+    rates are percent as decimal text ("19.0000"), never floats. An issued invoice keeps
+    every line, credited or not."""
     return {
         **{f: getattr(invoice, f) for f in _FIELDS},
         "lines": [
@@ -169,6 +179,9 @@ def invoice_out(invoice: Invoice) -> dict[str, Any]:
         "payments": [
             {"transaction_id": a.transaction_id, "amount": a.amount}
             for a in invoice.applications.all()
+        ],
+        "credit_notes": [
+            {"id": n.pk, "number": n.number, "total": n.total} for n in invoice.credit_notes.all()
         ],
     }
 
@@ -238,8 +251,10 @@ def add_lines(request: HttpRequest, invoice_id: Id, body: LinesIn):
 
 @router.delete("/invoices/{invoice_id}/lines/{line_id}", response={204: None})
 def remove_line(request: HttpRequest, invoice_id: Id, line_id: Id):
-    """Remove a line of a draft or open invoice. What was paid beyond the new total goes
-    back as credit; an invoice left without lines is voided."""
+    """Take a line off an invoice. A draft's is deleted; an issued (open or paid) invoice
+    keeps it and a credit note credits it (409 if one did already). What was paid beyond
+    what the invoice still bills goes back as credit; an invoice left with nothing to bill
+    is voided."""
     invoice = get_invoice(invoice_id)
     line = get_invoice_line(invoice, line_id)
     invoices.remove_lines(invoice, [line.pk], actor=actor(request))
@@ -262,7 +277,8 @@ def issue_invoice(
 def void_invoice(
     request: HttpRequest, invoice_id: Id, body: Annotated[VoidIn | None, Body()] = None
 ):
-    """Void the invoice; what was paid on it goes back to the client as credit."""
+    """Void the invoice: an issued one's lines not credited yet are credited in a credit
+    note; what was paid on it goes back to the client as credit."""
     body = body or VoidIn()
     invoices.void_invoice(get_invoice(invoice_id), actor=actor(request), reason=body.reason)
     return invoice_out(get_invoice(invoice_id))

@@ -33,7 +33,7 @@ from groupbill.billing.models import (
     TransactionStatus,
 )
 from groupbill.clients.models import Client
-from groupbill.errors import ValidationFailed
+from groupbill.errors import Conflict, ValidationFailed
 
 
 @dataclass(frozen=True)
@@ -162,6 +162,10 @@ def import_invoice(
     wanted = _lines(invoice, data)
     current = list(invoice.lines.all()) if not created else []
     lines_changed = [_line_key(x) for x in wanted] != [_line_key(x) for x in current]
+    if lines_changed and invoice.credited:
+        raise Conflict(
+            f"{invoice} has credit notes since it was imported: its lines stay as they were"
+        )
     if lines_changed:
         invoice.lines.all().delete()
         InvoiceLine.objects.bulk_create(wanted)
@@ -290,13 +294,12 @@ def settle_imported(invoice_ids: list[int]) -> list[tuple[Invoice, str]]:
     wrong = []
     for invoice in Invoice.objects.filter(pk__in=invoice_ids):
         amount = paid.get(invoice.pk, 0)
-        if amount > invoice.total:
-            wrong.append((invoice, f"has {amount} applied, more than its total {invoice.total}"))
-        elif invoice.status == InvoiceStatus.PAID and amount < invoice.total:
-            wrong.append(
-                (invoice, f"is closed as paid but only {amount} of {invoice.total} was applied")
-            )
-        elif invoice.status == InvoiceStatus.OPEN and invoice.total and amount == invoice.total:
+        billed = invoice.billed  # its total, less credit notes made here since an import
+        if amount > billed:
+            wrong.append((invoice, f"has {amount} applied, more than its total {billed}"))
+        elif invoice.status == InvoiceStatus.PAID and amount < billed:
+            wrong.append((invoice, f"is closed as paid but only {amount} of {billed} was applied"))
+        elif invoice.status == InvoiceStatus.OPEN and billed and amount == billed:
             wrong.append((invoice, "is open but fully paid"))
         elif invoice.status in (InvoiceStatus.VOID, InvoiceStatus.DRAFT) and amount:
             wrong.append((invoice, f"is {invoice.status} but has payments applied"))

@@ -1,5 +1,6 @@
 """Invoice use cases: drafts, lines with their taxes, issuing with a gap-free number,
-voiding. Money moves through `ledger`; every change is audited."""
+taking lines off and voiding (an issued invoice through a credit note: `credit_notes`).
+Money moves through `ledger`; every change is audited."""
 
 from dataclasses import dataclass, field
 from datetime import date
@@ -11,7 +12,15 @@ from django.db.models import Max, Sum
 from groupbill import bounds, clock
 from groupbill import validation as v
 from groupbill.audit.actions import record, wrap
-from groupbill.billing import ledger, lock_objects, parties, signals, taxes
+from groupbill.billing import (
+    credit_notes,
+    ledger,
+    lock_objects,
+    numbering,
+    parties,
+    signals,
+    taxes,
+)
 from groupbill.billing.models import (
     Invoice,
     InvoiceLine,
@@ -193,43 +202,65 @@ def add_lines(invoice: Invoice, lines: list[NewLine], *, actor: str) -> Invoice:
     return invoice
 
 
-def remove_lines(invoice: Invoice, line_ids: list[int], *, actor: str, reason: str = "") -> Invoice:
-    """Remove lines from a draft or open invoice. Payments beyond the new total go back to
-    the client as credit; an invoice left without lines is voided."""
+def remove_lines(
+    invoice: Invoice,
+    line_ids: list[int],
+    *,
+    actor: str,
+    reason: str = "",
+    today: date | None = None,
+) -> Invoice:
+    """Take lines off an invoice. A draft's are deleted. An issued (open or paid) invoice
+    keeps them: a credit note (dated `today`, by default the company's) credits them, and
+    payments beyond what the invoice still bills go back to the client as credit. An
+    invoice left with nothing to bill (no line, or every line credited) is voided."""
     reason = _text(reason, "reason", 500)
     with transaction.atomic():
         lock_objects.client(invoice.client_id)
         invoice.refresh_from_db()
-        _editable(invoice)
-        deleted, _ = invoice.lines.filter(pk__in=line_ids).delete()
-        if not deleted:
+        if invoice.status == InvoiceStatus.DRAFT:
+            return _remove_draft_lines(invoice, line_ids, actor, reason)
+        if invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.PAID):
+            raise Conflict(f"{invoice} is {invoice.status}; its lines can no longer change.")
+        lines = list(invoice.lines.filter(pk__in=line_ids).select_related("credit_line"))
+        done = [line for line in lines if hasattr(line, "credit_line")]
+        if done:
+            raise Conflict(f"{invoice}'s line {done[0].pk} is credited already.")
+        if not lines:
             return invoice
-        old = invoice.total
-        recalculate(invoice)
-        if not invoice.lines.exists():
-            return _void(invoice, actor, reason or "all its lines were removed")
-        excess = invoice.amount_paid - invoice.total
+        if not credit_notes.uncredited(invoice).exclude(pk__in=[ln.pk for ln in lines]).exists():
+            return _void(invoice, actor, reason or "all its lines were removed", today)
+        old = invoice.billed
+        note = credit_notes.credit(invoice, lines, actor=actor, reason=reason, issued_on=today)
+        excess = invoice.amount_paid - invoice.billed
         if excess > 0:
             ledger.remove_applications(invoice, excess)
         ledger.settle(invoice)
         record(subject=invoice, actor=actor, action="invoice.lines_remove",
-               old=wrap({"total": old}),
-               new=wrap({"total": invoice.total, "reason": reason}))  # fmt: skip
+               old=wrap({"billed": old}),
+               new=wrap({"billed": invoice.billed, "credit_note": note.number,
+                         "reason": reason}))  # fmt: skip
+    return invoice
+
+
+def _remove_draft_lines(invoice: Invoice, line_ids: list[int], actor: str, reason: str):
+    deleted, _ = invoice.lines.filter(pk__in=line_ids).delete()
+    if not deleted:
+        return invoice
+    old = invoice.total
+    recalculate(invoice)
+    if not invoice.lines.exists():
+        return _void(invoice, actor, reason or "all its lines were removed")
+    record(subject=invoice, actor=actor, action="invoice.lines_remove",
+           old=wrap({"total": old}),
+           new=wrap({"total": invoice.total, "reason": reason}))  # fmt: skip
     return invoice
 
 
 def reserve_numbers(company_id: int, count: int) -> int:
     """Take `count` consecutive invoice numbers, returning the first, under the sequence's
     row lock inside the caller's transaction: a rollback gives them back (no gaps)."""
-    InvoiceSequence.objects.get_or_create(company_id=company_id)
-    if lock_objects.previewing():
-        sequence = InvoiceSequence.objects.get(company_id=company_id)
-        return lock_objects.preview_numbers(company_id, count, sequence.next_number)
-    sequence = InvoiceSequence.objects.select_for_update().get(company_id=company_id)
-    first = sequence.next_number
-    sequence.next_number = first + count
-    sequence.save(update_fields=["next_number"])
-    return first
+    return numbering.take(InvoiceSequence, company_id, count)
 
 
 def issue_invoice(
@@ -265,32 +296,42 @@ def issue_invoice(
     return invoice
 
 
-def _void(invoice: Invoice, actor: str, reason: str) -> Invoice:
+def _void(invoice: Invoice, actor: str, reason: str, today: date | None = None) -> Invoice:
+    """Void the invoice: an issued one's lines not credited yet are credited in a credit
+    note (a draft has no number and gets none); whatever was paid on it goes back to the
+    client as credit."""
+    note = None
+    if invoice.status != InvoiceStatus.DRAFT:
+        lines = list(credit_notes.uncredited(invoice))
+        if lines:
+            note = credit_notes.credit(invoice, lines, actor=actor, reason=reason,
+                                       issued_on=today)  # fmt: skip
     returned = ledger.remove_applications(invoice)
     invoice.status = InvoiceStatus.VOID
     invoice.voided_at = clock.now()
     invoice.paid_at = None
     invoice.save(update_fields=["status", "voided_at", "paid_at"])
     ledger.settle(invoice)
-    record(
-        subject=invoice,
-        actor=actor,
-        action="invoice.void",
-        new=wrap({"credited": returned, "reason": reason}),
-    )
+    record(subject=invoice, actor=actor, action="invoice.void",
+           new=wrap({"returned_as_credit": returned, "reason": reason,
+                     "credit_note": note.number if note else None}))  # fmt: skip
     signals.invoice_voided.send(Invoice, invoice=invoice, reason=reason)
     return invoice
 
 
-def void_invoice(invoice: Invoice, *, actor: str, reason: str = "") -> Invoice:
-    """Void an invoice; what was paid on it goes back to the client as loose credit."""
+def void_invoice(
+    invoice: Invoice, *, actor: str, reason: str = "", today: date | None = None
+) -> Invoice:
+    """Void an invoice: an issued one is credited in full (what no credit note credits yet
+    gets one, dated `today`, by default the company's), a draft just voided; what was paid
+    on it goes back to the client as loose credit."""
     reason = _text(reason, "reason", 500)
     with transaction.atomic():
         lock_objects.client(invoice.client_id)
         invoice.refresh_from_db()
         if invoice.status == InvoiceStatus.VOID:
             raise Conflict(f"{invoice} is already void.")
-        return _void(invoice, actor, reason)
+        return _void(invoice, actor, reason, today)
 
 
 def delete_draft(invoice: Invoice, *, actor: str) -> None:

@@ -1,7 +1,8 @@
 """Moving money between transactions and invoices, keeping the ledger's invariants:
 
 - an invoice's `amount_paid` is the sum of the amounts applied to it (recomputed from the
-  rows after every change, never incremented blindly);
+  rows after every change, never incremented blindly), and at most what it still bills
+  (`total - credited`);
 - a transaction never has more applied plus refunded than its amount, so loose credit is
   never negative;
 - every change runs under the client's row lock, so concurrent payments for one client are
@@ -122,12 +123,13 @@ def funds(client_id: int, currency: str) -> list[Transaction]:
 
 def settle(invoice: Invoice) -> Invoice:
     """Recompute `amount_paid` from the applications and move the invoice between open and
-    paid accordingly (drafts and voids keep their status)."""
+    paid accordingly: paid once it covers what the invoice still bills (its total less its
+    credit notes). Drafts and voids keep their status."""
     paid = Application.objects.filter(invoice=invoice).aggregate(total=Sum("amount"))["total"]
     invoice.amount_paid = paid or 0
     became_paid = False
     if invoice.status in (InvoiceStatus.OPEN, InvoiceStatus.PAID):
-        if invoice.amount_paid >= invoice.total:
+        if invoice.amount_paid >= invoice.billed:
             if invoice.status != InvoiceStatus.PAID:
                 invoice.status = InvoiceStatus.PAID
                 invoice.paid_at = clock.now()

@@ -10,7 +10,7 @@ so a test on either database catches an action that locks out of order.
 
 import contextlib
 import contextvars
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 
 from django.db import connection
 
@@ -23,8 +23,8 @@ _NAMES = {CLIENT: "a client", SERVICES: "services", INVOICES: "invoices"}
 
 
 # A preview takes no locks: it writes nothing that lasts, and a writer must not wait on
-# it. While one runs, this holds the invoice numbers it handed out, per company.
-_preview: contextvars.ContextVar[dict[int, int] | None] = contextvars.ContextVar(
+# it. While one runs, this holds the numbers it handed out, per sequence and company.
+_preview: contextvars.ContextVar[dict[Hashable, int] | None] = contextvars.ContextVar(
     "groupbill_preview", default=None
 )
 
@@ -43,11 +43,12 @@ def previewing() -> bool:
     return _preview.get() is not None
 
 
-def preview_numbers(company_id: int, count: int, next_number: int) -> int:
-    """Numbers for a preview's invoices, without taking (or locking) the sequence."""
+def preview_numbers(key: Hashable, count: int, next_number: int) -> int:
+    """Numbers for a preview's invoices or credit notes (`key`: the sequence and company),
+    without taking (or locking) the sequence."""
     given = _preview.get()
-    first = PREVIEW_NUMBERS + next_number + given.get(company_id, 0)
-    given[company_id] = given.get(company_id, 0) + count
+    first = PREVIEW_NUMBERS + next_number + given.get(key, 0)
+    given[key] = given.get(key, 0) + count
     return first
 
 

@@ -1,9 +1,11 @@
-"""The ledger: invoices and their lines, transactions (payments, credits, refunds), the
-amounts applied from transactions to invoices, and payment accounts.
+"""The ledger: invoices and their lines, credit notes (what an issued invoice no longer
+bills), transactions (payments, credits, refunds), the amounts applied from transactions to
+invoices, and payment accounts.
 
 Invariants (actions keep them, tests check them): an invoice's `amount_paid` is the sum of
-the amounts applied to it; a transaction never has more applied or refunded than its
-amount, so a client's loose credit is never negative.
+the amounts applied to it, its `credited` the sum of its credit notes' totals, and neither
+exceeds what it bills (`total - credited`, resp. `total`); a transaction never has more
+applied or refunded than its amount, so a client's loose credit is never negative.
 """
 
 from datetime import timedelta
@@ -60,6 +62,9 @@ class Invoice(models.Model):
     subtotal = models.BigIntegerField(default=0)
     tax_total = models.BigIntegerField(default=0)
     total = models.BigIntegerField(default=0)
+    # What its credit notes credit (their totals summed): an issued invoice keeps its lines
+    # and totals; what it still bills is `total - credited`.
+    credited = models.BigIntegerField(default=0)
     amount_paid = models.BigIntegerField(default=0)
     paid_at = models.DateTimeField(null=True, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
@@ -92,6 +97,9 @@ class Invoice(models.Model):
             models.CheckConstraint(
                 condition=Q(amount_paid__gte=0), name="invoice_paid_not_negative"
             ),
+            models.CheckConstraint(
+                condition=Q(credited__gte=0), name="invoice_credited_not_negative"
+            ),
         ]
         indexes = [
             models.Index(fields=["client", "status", "due_on"]),
@@ -112,8 +120,13 @@ class Invoice(models.Model):
         return Subject("invoice", self.company_id, self.pk, str(self))
 
     @property
+    def billed(self) -> int:
+        """What the invoice still bills: its total less what its credit notes credit."""
+        return self.total - self.credited
+
+    @property
     def balance_due(self) -> int:
-        return self.total - self.amount_paid
+        return self.total - self.credited - self.amount_paid
 
 
 class LineKind(models.TextChoices):
@@ -157,6 +170,89 @@ class InvoiceLine(models.Model):
     @property
     def period_last_day(self):
         """Periods are stored half-open [start, end); people read the last day included."""
+        return self.period_end - timedelta(days=1) if self.period_end else None
+
+
+class CreditNoteSequence(models.Model):
+    """Per-company credit note numbers, a series of their own beside the invoices', taken
+    like theirs under a row lock inside the crediting transaction (no gaps)."""
+
+    company = models.OneToOneField(Company, on_delete=models.CASCADE, related_name="+")
+    next_number = models.PositiveBigIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return f"{self.company}: next credit note {self.next_number}"
+
+
+class CreditNote(models.Model):
+    """What an issued invoice no longer bills: some or all of its lines, credited once
+    each (`lines`, copies of the invoice lines as they were billed, taxes and tax decision
+    included). The invoice itself keeps its lines and totals; its `credited` is the sum of
+    its credit notes' totals. Seller and buyer are the invoice's, as it was issued
+    (`parties.of_invoice`)."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="credit_notes")
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="credit_notes")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
+    number = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    issued_on = models.DateField()
+    reason = models.CharField(max_length=500, blank=True, default="")
+    subtotal = models.BigIntegerField(default=0)
+    tax_total = models.BigIntegerField(default=0)
+    total = models.BigIntegerField(default=0)  # what is credited, never negative
+    seller = models.JSONField(default=dict, blank=True)
+    buyer = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "number"], name="credit_note_number_unique_per_company"
+            ),
+            models.CheckConstraint(
+                condition=Q(total__gte=0), name="credit_note_total_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Credit note {shown_number(self.number)}"
+
+    def audit_subject(self) -> Subject:
+        return Subject("credit_note", self.company_id, self.pk, str(self))
+
+
+class CreditNoteLine(models.Model):
+    """An invoice line credited, as it was billed. A line is credited at most once."""
+
+    credit_note = models.ForeignKey(CreditNote, on_delete=models.CASCADE, related_name="lines")
+    invoice_line = models.OneToOneField(
+        InvoiceLine, on_delete=models.PROTECT, related_name="credit_line"
+    )
+    description = models.CharField(max_length=500)
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)  # exclusive
+    quantity = models.PositiveIntegerField(default=1)
+    unit_amount = models.BigIntegerField()
+    amount = models.BigIntegerField()
+    tax1_rate = models.DecimalField(max_digits=7, decimal_places=4, default=0)
+    tax1_amount = models.BigIntegerField(default=0)
+    tax2_rate = models.DecimalField(max_digits=7, decimal_places=4, default=0)
+    tax2_amount = models.BigIntegerField(default=0)
+    total = models.BigIntegerField(default=0)
+    tax_rule = models.CharField(max_length=16, blank=True, default="")
+    tax_reason = models.CharField(max_length=300, blank=True, default="")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.description
+
+    @property
+    def period_last_day(self):
         return self.period_end - timedelta(days=1) if self.period_end else None
 
 

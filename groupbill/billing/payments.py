@@ -231,7 +231,7 @@ def refund(payment: Transaction, *, amount: int, actor: str, reference: str = ""
 @dataclass(frozen=True)
 class Balance:
     currency: str
-    due: int  # open invoices' balance due
+    due: int  # open invoices' balance due (total less credit notes and payments)
     credit: int  # loose credit
 
 
@@ -241,10 +241,10 @@ def balances(client_ids: list[int]) -> dict[int, list[Balance]]:
     due: dict[tuple[int, str], int] = defaultdict(int)
     # Summed here, in Python's unbounded integers: a database SUM over many large
     # invoices could overflow 64 bits (bounds).
-    for client_id, currency, total, paid in Invoice.objects.filter(
+    for client_id, currency, total, credited, paid in Invoice.objects.filter(
         client_id__in=client_ids, status=InvoiceStatus.OPEN
-    ).values_list("client_id", "currency", "total", "amount_paid"):
-        due[(client_id, currency)] += total - paid
+    ).values_list("client_id", "currency", "total", "credited", "amount_paid"):
+        due[(client_id, currency)] += total - credited - paid
     credit: dict[tuple[int, str], int] = defaultdict(int)
     fund_rows = list(
         Transaction.objects.filter(

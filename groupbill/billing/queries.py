@@ -24,6 +24,8 @@ from groupbill.billing import ledger
 from groupbill.billing.models import (
     PREVIEW_NUMBERS,
     Application,
+    CreditNote,
+    CreditNoteLine,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
@@ -38,10 +40,12 @@ from groupbill.errors import NotFound
 
 
 def invoices() -> QuerySet[Invoice]:
-    """Invoices by id, with their lines (in order) and the payments applied to them."""
+    """Invoices by id, with their lines (in order), the payments applied to them and their
+    credit notes (by number)."""
     return Invoice.objects.order_by("pk").prefetch_related(
         Prefetch("lines", queryset=InvoiceLine.objects.order_by("position", "pk")),
         Prefetch("applications", queryset=Application.objects.order_by("pk")),
+        Prefetch("credit_notes", queryset=CreditNote.objects.order_by("number")),
     )
 
 
@@ -57,6 +61,25 @@ def get_invoice_line(invoice: Invoice, line_id: int) -> InvoiceLine:
     if line is None:
         raise NotFound(f"{invoice} has no line {line_id}.")
     return line
+
+
+def credit_notes() -> QuerySet[CreditNote]:
+    """Credit notes by id, with the invoice they credit and their lines in the invoice's
+    order."""
+    return (
+        CreditNote.objects.order_by("pk")
+        .select_related("invoice")
+        .prefetch_related(
+            Prefetch("lines", queryset=CreditNoteLine.objects.order_by("position", "pk"))
+        )
+    )
+
+
+def get_credit_note(credit_note_id: int) -> CreditNote:
+    note = credit_notes().select_related("company").filter(pk=credit_note_id).first()
+    if note is None:
+        raise NotFound(f"Credit note {credit_note_id} does not exist.")
+    return note
 
 
 def transactions() -> QuerySet[Transaction]:
@@ -192,7 +215,7 @@ def invoice_list(filters: InvoiceFilter, sort: str = "-id") -> QuerySet[Invoice]
         if value:
             queryset = queryset.filter(**{field: value})
     queryset = queryset.annotate(
-        balance=F("total") - F("amount_paid"),
+        balance=F("total") - F("credited") - F("amount_paid"),
         is_overdue=Case(When(overdue, then=Value(True)), default=Value(False),
                         output_field=BooleanField()),
     )  # fmt: skip

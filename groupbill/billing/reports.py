@@ -20,6 +20,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce
 
 from groupbill.billing.models import (
+    CreditNote,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
@@ -88,9 +89,10 @@ def _bucket_filter(today: date, low: int | None, high: int | None) -> Q:
 
 
 def ageing(company: Company, today: date) -> list[Ageing]:
-    """Accounts-receivable ageing per currency: the balance due of every open invoice by
-    days past its due date on `today`. One query."""
-    balance = F("total") - F("amount_paid")
+    """Accounts-receivable ageing per currency: the balance due of every open invoice (its
+    total less its credit notes and payments) by days past its due date on `today`. One
+    query."""
+    balance = F("total") - F("credited") - F("amount_paid")
     aggregates = {}
     for key, _, low, high in AGEING_BUCKETS:
         bucket = _bucket_filter(today, low, high)
@@ -237,14 +239,29 @@ def _issued(company: Company, start: date, end: date):
     )
 
 
+def _credited(company: Company):
+    """Credit notes of issued (not void) invoices: what those invoices no longer bill.
+    Revenue and tax count an invoice less its credit notes, in the invoice's month (a void
+    invoice, credited in full, does not count at all)."""
+    return CreditNote.objects.filter(company=company, invoice__status__in=ISSUED)
+
+
 def revenue_by_month(company: Company, today: date, months: int = 12) -> list[Series]:
-    """What was invoiced (net of tax) per month of issue, the last `months` months. One
-    query."""
+    """What was invoiced (net of tax, less its credit notes) per month of issue, the last
+    `months` months. Two queries."""
     starts = month_starts(today, months)
     bounds = [*starts, starts[-1] + relativedelta(months=1)]
     queryset = Invoice.objects.filter(company=company, status__in=ISSUED)
-    rows = _monthly(queryset, "issued_on", bounds, F("total") - F("tax_total"))
-    return _by_month(rows, starts)
+    series = _by_month(_monthly(queryset, "issued_on", bounds, F("total") - F("tax_total")), starts)
+    credited = _by_month(
+        _monthly(_credited(company), "invoice__issued_on", bounds, F("total") - F("tax_total")),
+        starts,
+    )
+    for less in credited:
+        for s in series:
+            if s.currency == less.currency:
+                s.amounts = [a - c for a, c in zip(s.amounts, less.amounts, strict=True)]
+    return series
 
 
 @dataclass
@@ -262,7 +279,7 @@ class GroupRevenue:
 
 def revenue_by_group(company: Company, start: date, end: date) -> list[GroupRevenue]:
     """What was invoiced in [start, end) per client group (the client's group now) and
-    currency. One query."""
+    currency, less the invoices' credit notes. Two queries."""
     rows = (
         _issued(company, start, end)
         .values("client__group__name", "currency")
@@ -273,10 +290,20 @@ def revenue_by_group(company: Company, start: date, end: date) -> list[GroupReve
         )
         .order_by("client__group__name", "currency")
     )
-    return [
-        GroupRevenue(r["client__group__name"], r["currency"], r["invoices"], r["net"], r["tax"])
-        for r in rows
-    ]
+    credited = {
+        (r["invoice__client__group__name"], r["currency"]): (r["net"], r["tax"])
+        for r in _credited(company)
+        .filter(invoice__issued_on__gte=start, invoice__issued_on__lt=end)
+        .values("invoice__client__group__name", "currency")
+        .annotate(net=Sum(F("total") - F("tax_total")), tax=Sum("tax_total"))
+        .order_by()
+    }
+    out = []
+    for r in rows:
+        net, tax = credited.get((r["client__group__name"], r["currency"]), (0, 0))
+        out.append(GroupRevenue(r["client__group__name"], r["currency"], r["invoices"],
+                                r["net"] - net, r["tax"] - tax))  # fmt: skip
+    return out
 
 
 # --- Tax --------------------------------------------------------------------------------
@@ -302,12 +329,13 @@ def tax_by_rate(company: Company, start: date, end: date) -> list[TaxRow]:
     """Tax on the lines of invoices issued in [start, end), per currency, buyer's
     country, rate and rule; a line's second tax is a row of its own (with the line's net
     amount again). Untaxed lines (rate 0) are rows too: reverse-charge sales are
-    declared. Two queries."""
+    declared. Lines a credit note credits do not count. Two queries."""
     lines = InvoiceLine.objects.filter(
         invoice__company=company,
         invoice__status__in=ISSUED,
         invoice__issued_on__gte=start,
         invoice__issued_on__lt=end,
+        credit_line__isnull=True,
     ).annotate(
         currency=F("invoice__currency"),
         country=Coalesce(

@@ -220,8 +220,9 @@ def invoice_data(invoice) -> dict[str, Any]:
             "subtotal": invoice.subtotal,
             "tax_total": invoice.tax_total,
             "total": invoice.total,
+            "credited": invoice.credited,
             "amount_paid": invoice.amount_paid,
-            "balance_due": invoice.total - invoice.amount_paid,
+            "balance_due": invoice.balance_due,
             "issued_on": invoice.issued_on.isoformat() if invoice.issued_on else None,
             "due_on": invoice.due_on.isoformat() if invoice.due_on else None,
         }

@@ -103,14 +103,15 @@ def pay_with_account(
     invoice: Invoice, account: PaymentAccount, *, actor: str, principal: str
 ) -> Transaction:
     """Charge the invoice's balance to a saved account. The charge is keyed by what is being
-    paid (invoice, account, what was paid so far, earlier failed tries), so the same payment
-    sent twice (a double click, a second tab) charges once, and a retry after a decline is a
-    new attempt."""
+    paid (invoice, account, what was paid and credited so far, earlier failed tries), so the
+    same payment sent twice (a double click, a second tab) charges once, and a retry after a
+    decline, or after a credit note changed what is due, is a new attempt."""
     failed = Transaction.objects.filter(
         idempotency_key__startswith=f"portal-pay:{invoice.pk}:",
         status__in=[TransactionStatus.DECLINED, TransactionStatus.ERROR],
     ).count()
-    key = f"portal-pay:{invoice.pk}:{account.pk}:{invoice.amount_paid}:{failed}"
+    paid = f"{invoice.amount_paid}:{invoice.credited}"
+    key = f"portal-pay:{invoice.pk}:{account.pk}:{paid}:{failed}"
     return charges.pay_with_account(invoice, account, actor=actor, principal=principal, key=key)
 
 

@@ -42,7 +42,8 @@ class NewInvoice:
 
 @dataclass(frozen=True)
 class Reduced:
-    """An open invoice the action voids (`voided`) or takes lines off."""
+    """An open invoice the action voids (`voided`) or takes lines off: a credit note
+    credits them. Its totals are what it bills (its total less its credit notes)."""
 
     number: int | None
     currency: str
@@ -50,6 +51,11 @@ class Reduced:
     total_after: int
     voided: bool
     returned_as_credit: int
+
+    @property
+    def credited(self) -> int:
+        """What the action's credit note credits."""
+        return self.total_before - self.total_after
 
 
 @dataclass(frozen=True)
@@ -72,10 +78,10 @@ class Effect:
 
 def _open_invoices(client: Client) -> dict[int, tuple[int, int]]:
     return {
-        pk: (total, paid)
-        for pk, total, paid in Invoice.objects.filter(
+        pk: (total - credited, paid)
+        for pk, total, credited, paid in Invoice.objects.filter(
             client=client, status=InvoiceStatus.OPEN
-        ).values_list("pk", "total", "amount_paid")
+        ).values_list("pk", "total", "credited", "amount_paid")
     }
 
 
@@ -91,7 +97,7 @@ class _Before:
 
     last_invoice: int
     last_transaction: int
-    open_invoices: dict[int, tuple[int, int]]  # pk: (total, amount paid)
+    open_invoices: dict[int, tuple[int, int]]  # pk: (total less credited, amount paid)
 
     @classmethod
     def of(cls, client: Client) -> "_Before":
@@ -149,20 +155,20 @@ def _created(client: Client, before: _Before) -> list[NewInvoice]:
 
 
 def _reduced(before: _Before) -> list[Reduced]:
-    """The open invoices the action voided or took lines off, with what was paid on them
-    and went back as credit."""
+    """The open invoices the action voided or took lines off (credited), with what was
+    paid on them and went back as credit."""
     old = before.open_invoices
     return [
         Reduced(
             number=inv.number,
             currency=inv.currency,
             total_before=old[inv.pk][0],
-            total_after=0 if inv.status == InvoiceStatus.VOID else inv.total,
+            total_after=0 if inv.status == InvoiceStatus.VOID else inv.billed,
             voided=inv.status == InvoiceStatus.VOID,
             returned_as_credit=old[inv.pk][1] - inv.amount_paid,
         )
         for inv in Invoice.objects.filter(pk__in=old).order_by("pk")
-        if inv.status == InvoiceStatus.VOID or inv.total != old[inv.pk][0]
+        if inv.status == InvoiceStatus.VOID or inv.billed != old[inv.pk][0]
     ]
 
 
@@ -182,11 +188,15 @@ def _credits(client: Client, before: _Before, reduced: list[Reduced]) -> dict[st
 
 
 def _still_due(client: Client, before: _Before, service_ids: list[int]) -> list[Due]:
-    """Invoices from before the action that are still open and bill one of `service_ids`."""
+    """Invoices from before the action that are still open and bill one of `service_ids`
+    (a line of it no credit note credits)."""
     return [
         Due(inv.number, inv.currency, inv.balance_due)
         for inv in Invoice.objects.filter(
-            client=client, status=InvoiceStatus.OPEN, lines__service_id__in=service_ids
+            client=client,
+            status=InvoiceStatus.OPEN,
+            lines__service_id__in=service_ids,
+            lines__credit_line__isnull=True,  # one same line: of theirs, not credited
         )
         .exclude(pk__gt=before.last_invoice)
         .distinct()

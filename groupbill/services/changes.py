@@ -263,8 +263,8 @@ def apply_queued_change(change: ServiceChange, *, actor: str) -> ServiceChange:
 
 
 def cancel_queued_change(change: ServiceChange, *, actor: str, reason: str) -> ServiceChange:
-    """Drop a change still waiting for payment: what was paid on its invoice goes back to the
-    client as credit, and the invoice is voided."""
+    """Drop a change still waiting for payment: its invoice is voided (a credit note credits
+    it) and what was paid on it goes back to the client as credit."""
     reason = clean_reason(reason)
     with transaction.atomic():
         change = _lock_change(change)

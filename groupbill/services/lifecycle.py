@@ -128,13 +128,14 @@ def void_open_invoices(
 ) -> None:
     """`void_invoices_on_cancel`: the cancelled services' open invoices at most
     `void_on_cancel_max_days_past_due` days past due are voided; an invoice that also bills
-    something else only loses these services' lines. With `from_day`, only lines for
-    periods from that day on (a scheduled cancellation: periods the client will not get)."""
+    something else only loses these services' lines. Either way a credit note credits
+    them. With `from_day`, only lines for periods from that day on (a scheduled
+    cancellation: periods the client will not get)."""
     settings = ClientSettings.of(client.pk)
     if not settings.value("void_invoices_on_cancel"):
         return
     limit = settings.value("void_on_cancel_max_days_past_due")
-    lines = InvoiceLine.objects.filter(service_id__in=service_ids)
+    lines = InvoiceLine.objects.filter(service_id__in=service_ids, credit_line__isnull=True)
     if from_day is not None:
         lines = lines.filter(period_start__gte=from_day)
     candidates = Invoice.objects.filter(
@@ -145,10 +146,10 @@ def void_open_invoices(
             continue
         ours = list(lines.filter(invoice=invoice).values_list("pk", flat=True))
         reason = "service cancelled"
-        if invoice.lines.exclude(pk__in=ours).exists():
-            invoices.remove_lines(invoice, ours, actor=actor, reason=reason)
+        if invoice.lines.filter(credit_line__isnull=True).exclude(pk__in=ours).exists():
+            invoices.remove_lines(invoice, ours, actor=actor, reason=reason, today=today)
         else:
-            invoices.void_invoice(invoice, actor=actor, reason=reason)
+            invoices.void_invoice(invoice, actor=actor, reason=reason, today=today)
 
 
 def _with_addons(service: Service) -> list[int]:

@@ -1,6 +1,6 @@
-"""What "past due" means for a service, defined once: a line of it on an open invoice
-whose due date has passed. Invoices of queued service changes do not count (their own
-rule cancels them)."""
+"""What "past due" means for a service, defined once: a line of it, not credited, on an
+open invoice whose due date has passed. Invoices of queued service changes do not count
+(their own rule cancels them)."""
 
 from datetime import date
 
@@ -13,7 +13,10 @@ from groupbill.services.models import ChangeStatus, ServiceChange
 def past_due_lines(today: date) -> QuerySet[InvoiceLine]:
     queued = ServiceChange.objects.filter(status=ChangeStatus.QUEUED, invoice__isnull=False)
     return InvoiceLine.objects.filter(
-        invoice__status=InvoiceStatus.OPEN, invoice__due_on__lt=today, service__isnull=False
+        invoice__status=InvoiceStatus.OPEN,
+        invoice__due_on__lt=today,
+        service__isnull=False,
+        credit_line__isnull=True,
     ).exclude(invoice_id__in=queued.values("invoice_id"))
 
 

@@ -416,6 +416,7 @@ def test_create_a_draft_with_taxed_and_untaxed_lines(api, taxed, company):
         "subtotal": 1500,
         "tax_total": 190,
         "total": 1690,
+        "credited": 0,
         "amount_paid": 0,
         "balance_due": 1690,
         "delivery_method": "",
@@ -455,6 +456,7 @@ def test_create_a_draft_with_taxed_and_untaxed_lines(api, taxed, company):
             },
         ],
         "payments": [],
+        "credit_notes": [],
     }
     assert api.get(f"/invoices/{body['id']}").json() == body
 

@@ -12,7 +12,13 @@ from hypothesis import strategies as st
 
 from groupbill.billing import invoices, payments
 from groupbill.billing.invoices import NewLine
-from groupbill.billing.models import Application, Invoice, InvoiceStatus, Transaction
+from groupbill.billing.models import (
+    Application,
+    CreditNote,
+    Invoice,
+    InvoiceStatus,
+    Transaction,
+)
 from groupbill.companies.models import TaxRule
 from groupbill.errors import Conflict, DomainError, ValidationFailed
 from tests.conftest import ACTOR
@@ -114,13 +120,20 @@ def test_voiding_returns_payments_as_credit(german_client):
 def test_removing_lines_gives_back_what_exceeds_the_new_total(german_client):
     inv = issued(german_client, 3000, 2000)
     payments.pay_invoice(inv, amount=4000, actor=ACTOR)
-    second = inv.lines.order_by("position").last()
+    first, second = inv.lines.order_by("position")
     invoices.remove_lines(inv, [second.pk], actor=ACTOR, reason="service cancelled")
     inv.refresh_from_db()
-    assert (inv.total, inv.amount_paid, inv.status) == (3000, 3000, "paid")
+    # The invoice keeps its lines and total; a credit note credits the removed line.
+    assert (inv.total, inv.credited, inv.amount_paid, inv.status) == (5000, 2000, 3000, "paid")
+    assert inv.lines.count() == 2
     assert credit_of(german_client) == 1000
-    with pytest.raises(Conflict):  # a paid invoice's lines stay as they are
-        invoices.remove_lines(inv, [inv.lines.get().pk], actor=ACTOR)
+    with pytest.raises(Conflict):  # a line is credited once
+        invoices.remove_lines(inv, [second.pk], actor=ACTOR)
+    # A paid invoice's last line credited: the invoice is void, its payment credit again.
+    invoices.remove_lines(inv, [first.pk], actor=ACTOR)
+    inv.refresh_from_db()
+    assert (inv.total, inv.credited, inv.amount_paid, inv.status) == (5000, 5000, 0, "void")
+    assert credit_of(german_client) == 4000
 
 
 def test_an_invoice_that_loses_every_line_is_voided(german_client):
@@ -154,12 +167,13 @@ def test_zero_and_three_decimal_currencies(make_client, currency, amount):
 
 ops = st.lists(
     st.one_of(
-        st.tuples(st.just("invoice"), st.integers(1, 50_000)),
+        st.tuples(st.just("invoice"), st.lists(st.integers(1, 50_000), min_size=1, max_size=3)),
         st.tuples(st.just("pay"), st.integers(0, 9), st.integers(1, 60_000)),
         st.tuples(st.just("credit"), st.integers(1, 30_000)),
         st.tuples(st.just("apply_credit")),
         st.tuples(st.just("unapply"), st.integers(0, 9)),
         st.tuples(st.just("void"), st.integers(0, 9)),
+        st.tuples(st.just("credit_line"), st.integers(0, 9), st.integers(0, 2)),
         st.tuples(st.just("refund"), st.integers(0, 9), st.integers(1, 30_000)),
     ),
     max_size=25,
@@ -172,7 +186,7 @@ def _run(client, op):
     pays = list(Transaction.objects.filter(client=client, kind="payment").order_by("pk"))
     try:
         if kind == "invoice":
-            issued(client, args[0])
+            issued(client, *args[0])
         elif kind == "credit":
             payments.add_credit(client, amount=args[0], currency="EUR", actor=ACTOR)
         elif kind == "apply_credit":
@@ -183,6 +197,10 @@ def _run(client, op):
             payments.unapply(invs[args[0] % len(invs)], actor=ACTOR)
         elif kind == "void" and invs:
             invoices.void_invoice(invs[args[0] % len(invs)], actor=ACTOR)
+        elif kind == "credit_line" and invs:
+            inv = invs[args[0] % len(invs)]
+            lines = list(inv.lines.order_by("pk"))
+            invoices.remove_lines(inv, [lines[args[1] % len(lines)].pk], actor=ACTOR)
         elif kind == "refund" and pays:
             payments.refund(pays[args[0] % len(pays)], amount=args[1], actor=ACTOR)
     except DomainError:
@@ -193,12 +211,22 @@ def _check_invariants(client):
     for inv in Invoice.objects.filter(client=client):
         applied = Application.objects.filter(invoice=inv).aggregate(s=Sum("amount"))["s"] or 0
         assert inv.amount_paid == applied
+        # What credit notes credit: their totals, the credited lines' totals, never more
+        # than the invoice's total, all of it once the invoice is void.
+        notes = inv.credit_notes.aggregate(s=Sum("total"))["s"] or 0
+        credited_lines = inv.lines.filter(credit_line__isnull=False)
+        assert inv.credited == notes == (credited_lines.aggregate(s=Sum("total"))["s"] or 0)
+        assert 0 <= inv.credited <= inv.total
+        assert inv.lines.count() >= 1  # an issued invoice keeps every line
         if inv.status == InvoiceStatus.VOID:
             assert applied == 0
+            assert inv.credited == inv.total and credited_lines.count() == inv.lines.count()
         elif inv.status == InvoiceStatus.PAID:
-            assert applied == inv.total
+            assert applied == inv.total - inv.credited
         elif inv.status == InvoiceStatus.OPEN:
-            assert applied < inv.total
+            assert applied < inv.total - inv.credited
+    numbers = sorted(CreditNote.objects.filter(client=client).values_list("number", flat=True))
+    assert numbers == list(range(1, len(numbers) + 1))  # one client, one company: no gaps
     funds_in = paid_out = 0
     for txn in Transaction.objects.filter(client=client):
         if txn.kind == "refund":

@@ -521,9 +521,10 @@ def test_void_invoices_on_cancel_at_a_scheduled_end_of_term_cancellation(
     invoice (20.00, due February 10th) is left unpaid. On February 12th each asks to cancel
     the first hosting at the end of its term, March 10th. March's invoice (March 5th) holds
     only the second hosting. On March 10th the engine cancels the first hosting. Ada's group
-    voids a cancelled service's open invoices (at any days past due): her February invoice
-    loses that hosting's line and is left at 10.00. Bea's group does not void: hers stays at
-    20.00. Nothing is billed for the cancelled hosting after its term."""
+    voids a cancelled service's open invoices (at any days past due): a credit note credits
+    that hosting's line on her February invoice, which keeps its 20.00 total and asks 10.00.
+    Bea's group does not void: hers asks 20.00. Nothing is billed for the cancelled hosting
+    after its term."""
     ada = make_client(group=group_with(company, "Void", void_on_cancel_max_days_past_due="any"))
     bea = make_client(
         group=group_with(company, "Keep", void_invoices_on_cancel=False,
@@ -538,15 +539,19 @@ def test_void_invoices_on_cancel_at_a_scheduled_end_of_term_cancellation(
         assert fresh(first).cancel_at == date(2026, 3, 10)
     simulate(company, date(2026, 2, 12), date(2026, 4, 10))
 
-    for client, feb_after in ((ada, (1000, "open")), (bea, (2000, "open"))):
+    for client, feb_credited in ((ada, 1000), (bea, 0)):
         first, second = pairs[client.pk]
         feb, mar, apr = invoices_of(client, after=second.first_invoice)
-        assert summary(feb) == (date(2026, 2, 5), date(2026, 2, 10), *feb_after)
+        assert summary(feb) == (date(2026, 2, 5), date(2026, 2, 10), 2000, "open")
+        assert (feb.credited, feb.balance_due) == (feb_credited, 2000 - feb_credited)
         assert summary(mar) == (date(2026, 3, 5), date(2026, 3, 10), 1000, "open")
         assert summary(apr) == (date(2026, 4, 5), date(2026, 4, 10), 1000, "open")
         assert {ln.service_id for ln in (mar.lines.all() | apr.lines.all())} == {second.pk}
         assert fresh(first).status == "canceled" and fresh(second).status == "active"
-    assert [ln.service_id for ln in invoices_of(ada)[2].lines.all()] == [pairs[ada.pk][1].pk]
+    feb_lines = invoices_of(ada)[2].lines.all()
+    assert [ln.service_id for ln in feb_lines] == [s.pk for s in pairs[ada.pk]]  # both kept
+    credited = feb_lines.filter(credit_line__isnull=False)
+    assert [ln.service_id for ln in credited] == [pairs[ada.pk][0].pk]
     assert ("cancel", pairs[ada.pk][0].pk) in [(a, s) for a, s, _ in test_module.calls]
 
 

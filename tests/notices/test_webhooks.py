@@ -93,7 +93,7 @@ def test_a_receiver_failing_twice_gets_each_event_once_after_the_retries(
         "data": {"invoice": {
             "id": invoice.pk, "number": 1, "client_id": client.pk, "status": "open",
             "currency": "EUR", "subtotal": 10000, "tax_total": issued["data"]["invoice"][
-                "tax_total"], "total": invoice.total, "amount_paid": 0,
+                "tax_total"], "total": invoice.total, "credited": 0, "amount_paid": 0,
             "balance_due": invoice.total, "issued_on": "2026-03-02", "due_on": "2026-03-02",
         }},
     }  # fmt: skip

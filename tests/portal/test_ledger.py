@@ -27,6 +27,8 @@ from groupbill.automation.tasks import service_changes as service_changes_task
 from groupbill.billing import charges, payments
 from groupbill.billing.models import (
     Application,
+    CreditNote,
+    CreditNoteSequence,
     Invoice,
     InvoiceLine,
     InvoiceSequence,
@@ -150,9 +152,15 @@ def footprint():
     """Everything an action could write."""
     return {
         "invoices": list(
-            Invoice.objects.order_by("pk").values_list("pk", "status", "total", "amount_paid")
+            Invoice.objects.order_by("pk").values_list(
+                "pk", "status", "total", "credited", "amount_paid"
+            )
         ),
         "lines": InvoiceLine.objects.count(),
+        "credit_notes": CreditNote.objects.count(),
+        "credit_note_sequence": list(
+            CreditNoteSequence.objects.values_list("company_id", "next_number")
+        ),
         "transactions": list(
             Transaction.objects.order_by("pk").values_list("pk", "kind", "status", "amount")
         ),
@@ -520,22 +528,33 @@ def test_cancel_now_takes_only_its_lines_off_an_invoice_shared_with_another_serv
     company, german_ada, http, prices
 ):
     """Basic and Pro renew together: 11.90 + 35.70 = 47.60 on one invoice, of which Ada pays
-    40.00. Cancelling Basic takes its line off: the invoice is 35.70 and paid, and the
-    4.30 paid beyond that is credit."""
+    40.00. Cancelling Basic takes its line off: credit note 1 credits its 11.90, the invoice
+    (still 47.60, both lines) bills 35.70 and is paid, and the 4.30 paid beyond that is
+    credit. Her invoice page lists the credit note."""
     site = active(german_ada, prices["basic"])
     other = active(german_ada, prices["pro"])
     invoice = renewal(company, german_ada, last_invoice_pk())
     assert invoice.total == 4760
     payments.pay_invoice(invoice, amount=4000, actor=ACTOR)
     with on(date(2026, 2, 7)):
-        effect, _ = preview(http, cancel_url(site), when="now")
+        effect, page = preview(http, cancel_url(site), when="now")
         assert effect.reduced == [Reduced(invoice.number, "EUR", 4760, 3570, False, 430)]
+        assert "is reduced to €35.70: a credit note credits €11.90" in page
         assert effect.credits == {"EUR": 430}
         confirm(http, cancel_url(site), when="now")
     invoice = fresh(invoice)
-    assert (invoice.status, invoice.total, invoice.amount_paid) == ("paid", 3570, 3570)
-    assert [ln.service_id for ln in invoice.lines.all()] == [other.pk]
+    assert (invoice.status, invoice.total, invoice.credited, invoice.amount_paid) == (
+        "paid", 4760, 1190, 3570)  # fmt: skip
+    assert [ln.service_id for ln in invoice.lines.all()] == [site.pk, other.pk]
+    [note] = invoice.credit_notes.all()
+    assert (note.number, note.total, note.issued_on) == (1, 1190, date(2026, 2, 7))
+    assert [ln.invoice_line.service_id for ln in note.lines.all()] == [site.pk]
     assert ledger(german_ada) == (0, 430)
+    page = http.get(f"/portal/invoices/{invoice.pk}/").content.decode()
+    notes = page[page.index('id="credit-notes"') :]
+    assert "Credit note 1</td><td>Feb 7, 2026</td><td>€11.90</td>" in notes
+    assert '<td id="credited">€11.90</td>' in page
+    assert '<td id="balance"><strong>€0.00</strong></td>' in page
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from groupbill.errors import Conflict, ValidationFailed
 from groupbill.provisioning import ModuleResult
 from groupbill.provisioning import test as test_module
 from groupbill.services import actions as services
+from groupbill.services.past_due import past_due_service_ids
 from groupbill.settings_catalog.actions import set_group_setting
 from tests.conftest import ACTOR
 
@@ -68,8 +69,14 @@ def test_a_shared_invoice_only_loses_the_cancelled_services_lines(ada, hosting_a
     payments.pay_invoice(shared, amount=1500, actor=ACTOR)
     services.cancel(service, today=JAN10, actor=ACTOR)
     shared.refresh_from_db()
-    assert (shared.status, shared.total, shared.amount_paid) == ("paid", 1000, 1000)
-    assert [ln.service_id for ln in shared.lines.all()] == [other.pk]
+    # The issued invoice keeps both lines and its total; a credit note credits the
+    # cancelled service's line.
+    assert (shared.status, shared.total, shared.credited, shared.amount_paid) == (
+        "paid", 2000, 1000, 1000)  # fmt: skip
+    assert [ln.service_id for ln in shared.lines.all()] == [service.pk, other.pk]
+    [note] = shared.credit_notes.all()
+    assert note.total == 1000
+    assert [ln.invoice_line.service_id for ln in note.lines.all()] == [service.pk]
     balance = payments.balances([ada.pk])[ada.pk]
     assert [(b.currency, b.credit) for b in balance] == [("EUR", 500)]
 
@@ -123,6 +130,8 @@ def test_a_cancelled_queued_change_credits_what_was_paid(ada, group, company, ho
     payments.pay_invoice(change.invoice, amount=500, actor=ACTOR)
     services.cancel_queued_change(change, actor=ACTOR, reason="unpaid 7 days")
     assert status(change.invoice) == "void"
+    [note] = change.invoice.credit_notes.all()  # credited in full
+    assert (note.total, note.reason) == (change.invoice.total, "unpaid 7 days")
     assert payments.balances([ada.pk])[ada.pk][0].credit == 500
     change.refresh_from_db()
     assert change.status == "canceled"
@@ -264,3 +273,22 @@ def test_end_of_term_means_the_period_the_client_is_in_even_if_the_next_is_invoi
     assert service.status == "canceled"
     february = Invoice.objects.get(client=ada, due_on=date(2026, 2, 10))
     assert february.status == "void"
+
+
+def test_a_credited_line_is_not_past_due(ada, hosting_at_10):
+    """A shared invoice past due whose line of one service was credited makes only the
+    other service past due."""
+    service, first = order(ada, hosting_at_10)
+    other, second = order(ada, hosting_at_10)
+    for invoice in (first, second):
+        payments.pay_invoice(invoice, amount=1000, actor=ACTOR)
+    shared = invoices.create_invoice(
+        ada, [NewLine("Hosting next month", 1000, service_id=service.pk),
+              NewLine("Other next month", 1000, service_id=other.pk)], actor=ACTOR,
+    )  # fmt: skip
+    invoices.issue_invoice(shared, issued_on=JAN10, actor=ACTOR)
+    late = date(2026, 1, 20)
+    assert past_due_service_ids(ada.pk, late) == {service.pk, other.pk}
+    ours = shared.lines.get(service=service)
+    invoices.remove_lines(shared, [ours.pk], actor=ACTOR, reason="not wanted")
+    assert past_due_service_ids(ada.pk, late) == {other.pk}

@@ -8,7 +8,11 @@ renew with the hosting; her first card is declined, the second one works. On the
 upgrades to Web Hosting Pro and pays the prorated difference. On the 28th she goes back to
 Web Hosting with her disk (no credit: her group does not prorate downgrade credits). Her
 group then starts crediting downgrades, and on the 30th she drops to 1 x 10 GB and gets the
-unused part back as credit. On February 1st she cancels; the addon goes with the service.
+unused part back as credit. Her group invoices ten days ahead: on the 31st February's invoice
+(hosting, disk and backup) comes, and her credit pays part of it. On February 1st she
+cancels the backup, then the hosting: the invoice keeps its lines and total, and two credit
+notes, numbered 1 and 2 in a sequence of their own, credit the backup's line and then the
+rest; what her credit paid on it is credit again.
 """
 
 from dataclasses import dataclass
@@ -16,6 +20,8 @@ from datetime import date
 
 import pytest
 
+from groupbill.automation.engine import AsOf, execute
+from groupbill.automation.tasks import renewal_invoices
 from groupbill.billing import accounts, charges, payments
 from groupbill.billing.models import Invoice
 from groupbill.catalog.models import (
@@ -68,6 +74,12 @@ def credit(client, currency):
     return next(
         b.credit for b in payments.balances([client.pk])[client.pk] if b.currency == currency
     )
+
+
+def balance(client, currency) -> tuple[int, int]:
+    """(due on open invoices, loose credit)."""
+    [b] = [b for b in payments.balances([client.pk])[client.pk] if b.currency == currency]
+    return b.due, b.credit
 
 
 @pytest.mark.parametrize("book", BOOKS, ids=lambda b: b.currency)
@@ -131,6 +143,7 @@ def test_a_month_of_ordering_paying_changing_and_cancelling(company, group, make
     )
     addon.first_invoice.refresh_from_db()
     assert addon.first_invoice.status == "paid"
+    addon = services.provision(addon, actor=ACTOR)
 
     # January 25th: upgrade to Pro (no disk option there), 16 of 31 days of the difference.
     up = services.change_service(site, pricing=pro_price, options={}, today=date(2026, 1, 25),
@@ -154,12 +167,46 @@ def test_a_month_of_ordering_paying_changing_and_cancelling(company, group, make
     assert less.credit_amount == book.option_credit
     assert credit(ada, cur) == book.option_credit
 
-    # February 1st: she cancels; the addon goes too; nothing is left open to void.
+    # January 31st: ten days ahead, the engine invoices February 10th to March 10th for the
+    # hosting, its 1 x 10 GB and the backup, on one invoice (the fourth); her credit pays
+    # part of it.
+    set_group_setting(group, "invoice_days_before_renewal", 10, actor=ACTOR)
+    execute(AsOf(day=date(2026, 1, 31)), companies=[company], tasks=[renewal_invoices])
+    renewal = Invoice.objects.get(client=ada, status="open")
+    february = book.host + book.disk + book.backup
+    assert (renewal.number, renewal.total, renewal.due_on) == (4, february, date(2026, 2, 10))
+    assert sorted(ln.amount for ln in renewal.lines.all()) == sorted(
+        [book.host, book.disk, book.backup])  # fmt: skip
+    assert payments.apply_credit(ada, cur, actor=ACTOR) == book.option_credit
+    assert balance(ada, cur) == (february - book.option_credit, 0)
+
+    # February 1st: she cancels the backup. The invoice keeps its three lines and its total;
+    # credit note 1 credits the backup's line, and she owes the rest less what she paid.
+    services.cancel(addon, today=date(2026, 2, 1), reason="no backups", actor=ACTOR)
+    renewal.refresh_from_db()
+    assert (renewal.status, renewal.total, renewal.credited, renewal.amount_paid) == (
+        "open", february, book.backup, book.option_credit)  # fmt: skip
+    assert renewal.lines.count() == 3
+    [backup_note] = renewal.credit_notes.all()
+    assert (backup_note.number, backup_note.total, backup_note.issued_on) == (
+        1, book.backup, date(2026, 2, 1))  # fmt: skip
+    assert [ln.invoice_line.service_id for ln in backup_note.lines.all()] == [addon.pk]
+    assert balance(ada, cur) == (book.host + book.disk - book.option_credit, 0)
+
+    # Then the hosting: nothing else is left on the invoice, so credit note 2 credits the
+    # rest and the invoice is void; what her credit paid on it is credit again.
     services.cancel(site, today=date(2026, 2, 1), reason="moving on", actor=ACTOR)
     site.refresh_from_db()
     addon.refresh_from_db()
     assert (site.status, addon.status) == ("canceled", "canceled")
     assert not Invoice.objects.filter(client=ada, status="open").exists()
     assert credit(ada, cur) == book.option_credit
+    renewal.refresh_from_db()
+    assert (renewal.status, renewal.total, renewal.credited, renewal.amount_paid) == (
+        "void", february, february, 0)  # fmt: skip
+    notes = renewal.credit_notes.order_by("number")
+    assert [(n.number, n.total) for n in notes] == [(1, book.backup),
+                                                   (2, book.host + book.disk)]  # fmt: skip
+    assert balance(ada, cur) == (0, book.option_credit)
     events = list(site.history.order_by("at", "id").values_list("event", "to_status"))
     assert events[0] == ("order", "pending") and events[-1] == ("cancel", "canceled")

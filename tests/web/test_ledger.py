@@ -5,6 +5,7 @@ import os
 
 import pytest
 
+from groupbill.billing import invoices
 from groupbill.billing.models import Invoice
 from groupbill.catalog.models import Package, PackagePrice
 from groupbill.services.models import Service
@@ -52,6 +53,33 @@ def test_order_pay_and_void_from_the_pages(staff, make_client, hosting_at_12_50)
     overview = staff.get(f"/clients/{ada.pk}/").content.decode()
     assert "€10.00" in overview  # the payment is loose credit now
     assert f"/services/{service.pk}/" in overview
+
+
+def test_the_invoice_page_shows_its_credit_notes(staff, make_client, hosting_at_12_50):
+    """A line credited (as a cancelled service's is) stays on the page, marked, and the
+    page lists the credit note; voiding on the page credits the rest in a second one."""
+    ada = make_client()
+    post(staff, f"/clients/{ada.pk}/services/order/", pricing=hosting_at_12_50.pk)
+    invoice = Invoice.objects.get(client=ada)
+    url = f"/invoices/{invoice.pk}/"
+    post(staff, url, action="add_line", description="Migration", unit_amount="40.00")
+    post(staff, url, action="pay", amount="20.00")
+    _, migration = invoice.lines.order_by("position")
+    invoices.remove_lines(invoice, [migration.pk], actor="test", reason="not needed")
+    page = staff.get(url).content.decode()
+    assert "credited: Credit note 1" in page
+    assert ">Remove</button>" not in page  # an issued invoice's lines stay on its page
+    assert '<td id="credited">€40.00</td>' in page
+    assert '<td id="balance"><strong>€0.00</strong></td>' in page  # 52.50 - 40.00 - 12.50
+    notes = page[page.index('id="credit-notes"') :]
+    assert "<td>Credit note 1</td>" in notes and "<td>not needed</td><td>€40.00</td>" in notes
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.total, invoice.credited) == ("paid", 5250, 4000)
+    page = post(staff, url, action="void", reason="goodwill")
+    assert "Credit note 2 credits it." in page
+    assert "<td>Credit note 2</td>" in page and "<td>goodwill</td><td>€12.50</td>" in page
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.credited, invoice.amount_paid) == ("void", 5250, 0)
 
 
 def test_service_actions_from_its_page(staff, make_client, hosting_at_12_50):

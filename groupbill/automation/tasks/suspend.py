@@ -22,6 +22,7 @@ def due(view: CompanyView):
         invoice__status=InvoiceStatus.OPEN,
         invoice__due_on__lt=view.today,
         service__status=ServiceStatus.ACTIVE,
+        credit_line__isnull=True,
     ).values("invoice__client_id")
 
 

@@ -1,4 +1,4 @@
-"""The client's invoices (never drafts), their PDF, and paying one."""
+"""The client's invoices (never drafts), their credit notes and PDF, and paying one."""
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -29,7 +29,9 @@ def invoice_list(request):
 def invoice_detail(request, invoice_id: int):
     invoice = own(_invoices(), request, invoice_id)
     seller, buyer = parties.of_invoice(invoice)
-    lines = list(invoice.lines.order_by("position", "pk"))
+    lines = list(
+        invoice.lines.order_by("position", "pk").select_related("credit_line__credit_note")
+    )
     credit = next(
         (b.credit for b in balances([request.client.pk])[request.client.pk]
          if b.currency == invoice.currency),
@@ -44,6 +46,7 @@ def invoice_detail(request, invoice_id: int):
             "seller": seller,
             "buyer": buyer,
             "tax_notes": taxes.notes_of(lines),
+            "credit_notes": invoice.credit_notes.order_by("number"),
             "payments": invoice.applications.select_related(
                 "transaction__payment_account"
             ).order_by("pk"),

@@ -1,4 +1,5 @@
-"""The invoice page: lines, taxes, totals, payments; issue, pay, void, edit lines."""
+"""The invoice page: lines (credited ones marked), taxes, totals, payments, credit notes;
+issue, pay, void (an issued invoice through a credit note), edit a draft's lines."""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,6 +23,10 @@ def _amount(request, currency: str, field: str = "amount") -> int:
         raise ValidationFailed.one(field, str(exc)) from None
 
 
+def _credit_note_ids(invoice: Invoice) -> list[int]:
+    return list(invoice.credit_notes.values_list("pk", flat=True))
+
+
 def _act(request, invoice: Invoice) -> str:
     """Carry out the posted action; returns the message to show."""
     who = actor(request)
@@ -32,8 +37,11 @@ def _act(request, invoice: Invoice) -> str:
         invoice.refresh_from_db()
         return f"Issued as invoice {invoice.number}."
     if action == "void":
+        before = _credit_note_ids(invoice)
         invoices.void_invoice(invoice, actor=who, reason=request.POST.get("reason", ""))
-        return "Invoice voided; payments on it are now loose credit."
+        note = invoice.credit_notes.exclude(pk__in=before).first()
+        credited = f" {note} credits it." if note else ""
+        return f"Invoice voided; payments on it are now loose credit.{credited}"
     if action == "pay":
         amount = _amount(request, invoice.currency)
         reference = request.POST.get("reference", "")
@@ -93,8 +101,9 @@ def invoice_detail(request, invoice_id: int):
         {
             "invoice": invoice,
             "client": client,
-            "lines": invoice.lines.select_related("service"),
+            "lines": invoice.lines.select_related("service", "credit_line__credit_note"),
             "applications": invoice.applications.select_related("transaction"),
+            "credit_notes": invoice.credit_notes.order_by("number"),
             "accounts": invoice.client.payment_accounts.all(),
             "unsettled": charges.pending_attempts(invoice_id=invoice.pk),
             "editable": invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.OPEN),
