@@ -17,6 +17,7 @@ from ninja import Router, Schema
 from groupbill.api.common import Id, PageQuery, paginate
 from groupbill.billing.models import CreditNote
 from groupbill.billing.queries import credit_notes, get_credit_note
+from groupbill.ui.downloads import credit_note_pdf_response
 
 router = Router(tags=["credit notes"])
 
@@ -100,3 +101,14 @@ def list_credit_notes(
 @router.get("/credit-notes/{credit_note_id}", response=CreditNoteOut)
 def read_credit_note(request: HttpRequest, credit_note_id: Id):
     return credit_note_out(get_credit_note(credit_note_id))
+
+
+_PDF = {200: {"description": "The credit note as a PDF file",
+              "content": {"application/pdf": {"schema": {"type": "string",
+                                                         "format": "binary"}}}}}  # fmt: skip
+
+
+@router.get("/credit-notes/{credit_note_id}/pdf", openapi_extra={"responses": _PDF})
+def credit_note_pdf_file(request: HttpRequest, credit_note_id: Id):
+    """The printable credit note (credit-note-<number>.pdf)."""
+    return credit_note_pdf_response(get_credit_note(credit_note_id))

@@ -30,9 +30,9 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from groupbill.billing import parties
-from groupbill.billing.models import Invoice, InvoiceLine, InvoiceStatus
+from groupbill.billing.models import CreditNote, Invoice, InvoiceLine, InvoiceStatus
 from groupbill.billing.taxes import Rule, country_name, notes_of
-from groupbill.clients.models import Contact, ContactRole
+from groupbill.clients.models import Client, Contact, ContactRole
 from groupbill.errors import ValidationFailed
 from groupbill.money import to_decimal
 
@@ -125,8 +125,8 @@ class _Document(FPDF):
         self.set_text_color(0, 0, 0)
 
 
-def _billing_contact(invoice: Invoice) -> Contact | None:
-    contacts = list(invoice.client.contacts.all())  # prefetched
+def _billing_contact(client: Client) -> Contact | None:
+    contacts = list(client.contacts.all())  # prefetched for invoices
     return next((c for c in contacts if c.role == ContactRole.BILLING), None)
 
 
@@ -156,10 +156,51 @@ def _write_invoice(pdf: _Document, invoice: Invoice) -> None:
     pdf.first_page = pdf.page_no()
     seller, buyer = parties.of_invoice(invoice)
     _write_header(pdf, seller, title)
-    _write_parties(pdf, invoice, buyer, fmt)
-    lines = _write_lines(pdf, invoice, fmt)
-    _write_totals(pdf, invoice, lines, fmt)
+    facts = [
+        ("Invoice date", fmt.date(invoice.issued_on)),
+        ("Due date", fmt.date(invoice.due_on)),
+        ("Status", invoice.get_status_display()),
+        ("Client", f"#{invoice.client.pk}"),
+    ]
+    _write_parties(pdf, invoice.client, buyer, facts)
+    lines = list(invoice.lines.all())
+    _write_lines(pdf, lines, fmt)
+    _write_totals(pdf, _total_rows(invoice, lines, fmt))
     _write_closing(pdf, invoice, lines, seller, fmt)
+
+
+def _write_credit_note(pdf: _Document, note: CreditNote) -> None:
+    """A credit note from a new page, laid out as an invoice: who, which invoice it
+    credits, the lines it credits with their taxes, the total credited, and why."""
+    invoice = note.invoice
+    fmt = _Formats(locale_for(note.client.language), note.currency)
+    title = f"Credit note {note.number}"
+    pdf.label = title
+    pdf.add_page()
+    pdf.first_page = pdf.page_no()
+    seller, buyer = parties.of_invoice(invoice)
+    _write_header(pdf, note.seller or seller, title)
+    facts = [
+        ("Date", fmt.date(note.issued_on)),
+        ("Credits", f"Invoice {invoice.number}"),
+        ("Invoice date", fmt.date(invoice.issued_on)),
+        ("Client", f"#{note.client_id}"),
+    ]
+    _write_parties(pdf, note.client, note.buyer or buyer, facts)
+    lines = list(note.lines.all())
+    _write_lines(pdf, lines, fmt)
+    rows = [("Subtotal", fmt.money(note.subtotal), False)]
+    rows += [(label, fmt.money(amount), False) for label, amount in _taxes(lines, fmt.locale)]
+    rows.append(("Total credited", fmt.money(note.total), True))
+    _write_totals(pdf, rows)
+    closing = [f"Reason: {note.reason}"] if note.reason else []
+    closing.append(
+        f"This credit note reduces what Invoice {invoice.number} bills by "
+        f"{fmt.money(note.total)}; a payment beyond what it still bills is kept as credit "
+        "on your account."
+    )
+    _write_paragraphs(pdf, notes_of(lines), bold=True)
+    _write_paragraphs(pdf, closing, bold=False)
 
 
 def _seller_lines(seller: dict) -> list[str]:
@@ -189,11 +230,13 @@ def _write_header(pdf: _Document, seller: dict, title: str) -> None:
     pdf.set_y(max(after_company, top + 12) + 8)
 
 
-def _write_parties(pdf: _Document, invoice: Invoice, buyer: dict, fmt: _Formats) -> None:
-    """The buyer left, the invoice's dates and status right, side by side."""
+def _write_parties(
+    pdf: _Document, client: Client, buyer: dict, facts: list[tuple[str, str]]
+) -> None:
+    """The buyer left, the document's dates and references right, side by side."""
     block = pdf.get_y()
-    after_address = _write_bill_to(pdf, invoice, buyer)
-    after_facts = _write_facts(pdf, invoice, fmt, top=block)
+    after_address = _write_bill_to(pdf, client, buyer)
+    after_facts = _write_facts(pdf, facts, top=block)
     pdf.set_y(max(after_address, after_facts) + 8)
 
 
@@ -204,7 +247,7 @@ def _buyer_lines(buyer: dict) -> list[str]:
     return [line for line in lines if line]
 
 
-def _write_bill_to(pdf: _Document, invoice: Invoice, buyer: dict) -> float:
+def _write_bill_to(pdf: _Document, client: Client, buyer: dict) -> float:
     """The buyer's name and address, the billing contact and the VAT or tax ID; returns
     the y below them."""
     width = pdf.epw * 0.55
@@ -212,11 +255,11 @@ def _write_bill_to(pdf: _Document, invoice: Invoice, buyer: dict) -> float:
     pdf.set_text_color(*GREY)
     pdf.cell(width, 5, "BILL TO", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_text_color(0, 0, 0)
-    for i, line in enumerate(_buyer_lines(buyer) or [str(invoice.client)]):
+    for i, line in enumerate(_buyer_lines(buyer) or [str(client)]):
         pdf.set_font(FONT, "B" if i == 0 else "", 10)
         pdf.cell(width, 5, pdf.text(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FONT, size=10)
-    billing = _billing_contact(invoice)
+    billing = _billing_contact(client)
     if billing is not None:
         name = billing.display_name
         who = f"Attn: {name}" + (f" <{billing.email}>" if billing.email and billing.email != name
@@ -228,15 +271,9 @@ def _write_bill_to(pdf: _Document, invoice: Invoice, buyer: dict) -> float:
     return pdf.get_y()
 
 
-def _write_facts(pdf: _Document, invoice: Invoice, fmt: _Formats, *, top: float) -> float:
+def _write_facts(pdf: _Document, facts: list[tuple[str, str]], *, top: float) -> float:
     """Label and value rows from `top` in the right column; returns the y below them."""
     width = pdf.epw
-    facts = [
-        ("Invoice date", fmt.date(invoice.issued_on)),
-        ("Due date", fmt.date(invoice.due_on)),
-        ("Status", invoice.get_status_display()),
-        ("Client", f"#{invoice.client.pk}"),
-    ]
     y = top
     for label, value in facts:
         pdf.set_xy(pdf.l_margin + width * 0.55, y)
@@ -250,11 +287,10 @@ def _write_facts(pdf: _Document, invoice: Invoice, fmt: _Formats, *, top: float)
     return y
 
 
-def _write_lines(pdf: _Document, invoice: Invoice, fmt: _Formats) -> list[InvoiceLine]:
-    """The lines table; returns the lines (the totals sum their taxes)."""
+def _write_lines(pdf: _Document, lines: list, fmt: _Formats) -> None:
+    """The lines table (an invoice's, or the lines a credit note credits)."""
     pdf.set_font(FONT, size=9)
     pdf.set_draw_color(*RULE)
-    lines = list(invoice.lines.all())
     with pdf.table(
         col_widths=(80, 12, 28, 28, 32),
         text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
@@ -268,7 +304,6 @@ def _write_lines(pdf: _Document, invoice: Invoice, fmt: _Formats) -> list[Invoic
         for line in lines:
             table.row([pdf.text(cell) for cell in _line_cells(line, fmt)])
     pdf.ln(4)
-    return lines
 
 
 def _line_tax(line: InvoiceLine, fmt: _Formats) -> str:
@@ -297,12 +332,16 @@ def _line_cells(line: InvoiceLine, fmt: _Formats) -> list[str]:
 def _total_rows(
     invoice: Invoice, lines: list[InvoiceLine], fmt: _Formats
 ) -> list[tuple[str, str, bool]]:
-    """(label, amount, strong): subtotal, taxes per rate, total, payments, balance due."""
+    """(label, amount, strong): subtotal, taxes per rate, total, credit notes, payments,
+    balance due."""
     m = fmt.money
     rows = [("Subtotal", m(invoice.subtotal), False)]
     for label, amount in _taxes(lines, fmt.locale):
         rows.append((label, m(amount), False))
     rows.append(("Total", m(invoice.total), True))
+    for note in sorted(invoice.credit_notes.all(), key=lambda n: n.number):  # prefetched
+        rows.append((f"Credit note {note.number} {fmt.date(note.issued_on)}", m(-note.total),
+                     False))  # fmt: skip
     for application in invoice.applications.select_related("transaction"):
         paid_on = application.created_at.date() if application.created_at else None
         rows.append((f"Payment {fmt.date(paid_on)}", m(-application.amount), False))
@@ -310,12 +349,9 @@ def _total_rows(
     return rows
 
 
-def _write_totals(
-    pdf: _Document, invoice: Invoice, lines: list[InvoiceLine], fmt: _Formats
-) -> None:
+def _write_totals(pdf: _Document, rows: list[tuple[str, str, bool]]) -> None:
     """The totals, right-aligned, kept together on one page; a strong row is ruled above."""
     width = pdf.epw
-    rows = _total_rows(invoice, lines, fmt)
     if pdf.will_page_break(len(rows) * 6 + 4):
         pdf.add_page()
     for label, value, strong in rows:
@@ -354,17 +390,21 @@ def _write_closing(
         pdf.set_font(FONT, "B", 12)
         pdf.cell(0, 6, "VOID - this invoice was cancelled.", new_x=XPos.LMARGIN,
                  new_y=YPos.NEXT)  # fmt: skip
-    for block, bold in ((notes_of(lines), True),
-                        (_payment_instructions(invoice, seller, fmt), False),
-                        ([invoice.notes] if invoice.notes else [], False)):  # fmt: skip
-        if not block:
-            continue
-        pdf.ln(5)
-        pdf.set_font(FONT, "B" if bold else "", 9)
-        pdf.set_text_color(*((0, 0, 0) if bold else GREY))
-        for paragraph in block:
-            pdf.multi_cell(0, 4.5, pdf.text(paragraph), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.set_text_color(0, 0, 0)
+    _write_paragraphs(pdf, notes_of(lines), bold=True)
+    _write_paragraphs(pdf, _payment_instructions(invoice, seller, fmt), bold=False)
+    _write_paragraphs(pdf, [invoice.notes] if invoice.notes else [], bold=False)
+
+
+def _write_paragraphs(pdf: _Document, paragraphs: list[str], *, bold: bool) -> None:
+    """A block of small paragraphs: bold and black (what the law wants said), or grey."""
+    if not paragraphs:
+        return
+    pdf.ln(5)
+    pdf.set_font(FONT, "B" if bold else "", 9)
+    pdf.set_text_color(*((0, 0, 0) if bold else GREY))
+    for paragraph in paragraphs:
+        pdf.multi_cell(0, 4.5, pdf.text(paragraph), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_text_color(0, 0, 0)
 
 
 def _heading_style():
@@ -412,9 +452,22 @@ def _prefetched(invoices: Iterable[Invoice]) -> list[Invoice]:
         i.pk: i
         for i in Invoice.objects.filter(pk__in=ids)
         .select_related("company", "client")
-        .prefetch_related("lines", "client__contacts")
+        .prefetch_related("lines", "client__contacts", "credit_notes")
     }
     return [found[pk] for pk in ids if pk in found]
+
+
+def credit_note_pdf(note: CreditNote) -> bytes:
+    """One credit note as a PDF file's bytes."""
+    note = (
+        CreditNote.objects.select_related("company", "client", "invoice__company")
+        .prefetch_related("lines", "client__contacts")
+        .get(pk=note.pk)
+    )
+    pdf = _document()
+    pdf.set_title(f"Credit note {note.number}")
+    _write_credit_note(pdf, note)
+    return bytes(pdf.output())
 
 
 def invoice_pdf(invoice: Invoice) -> bytes:

@@ -4,7 +4,7 @@ import csv
 
 from django.http import HttpResponse
 
-from groupbill.billing.models import Invoice
+from groupbill.billing.models import CreditNote, Invoice
 from groupbill.notices import pdf
 
 
@@ -17,6 +17,10 @@ def pdf_response(data: bytes, filename: str) -> HttpResponse:
 def invoice_pdf_response(invoice: Invoice) -> HttpResponse:
     name = f"invoice-{invoice.number}" if invoice.number else f"draft-{invoice.pk}"
     return pdf_response(pdf.invoice_pdf(invoice), f"{name}.pdf")
+
+
+def credit_note_pdf_response(note: CreditNote) -> HttpResponse:
+    return pdf_response(pdf.credit_note_pdf(note), f"credit-note-{note.number}.pdf")
 
 
 def csv_response(filename: str, header: list[str], rows) -> HttpResponse:

@@ -95,6 +95,8 @@ urlpatterns = [
     path("services/<int:service_id>/", services.service_detail, name="service_detail"),
     path("invoices/<int:invoice_id>/", invoices.invoice_detail, name="invoice_detail"),
     path("invoices/<int:invoice_id>/pdf/", print_queue.invoice_pdf, name="invoice_pdf"),
+    path("credit-notes/<int:credit_note_id>/pdf/", print_queue.credit_note_pdf,
+         name="credit_note_pdf"),
     path("print-queue/", print_queue.print_queue_page, name="print_queue"),
     path("print-queue/pdf/", print_queue.print_queue_pdf, name="print_queue_pdf"),
     path("automation/", automation.automation, name="automation"),

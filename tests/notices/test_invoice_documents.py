@@ -95,3 +95,41 @@ def test_domestic_vat_and_names_in_cyrillic_and_greek(seller_with_portal, make_c
         assert expected in text, expected
     assert "reverse charge" not in text
     picture(data, "invoice-cyrillic-greek")
+
+
+def test_a_credit_note_is_a_document_of_its_own_and_the_invoice_shows_it(
+    seller_with_portal, make_client, api
+):
+    from groupbill.billing import invoices, payments
+    from groupbill.billing.models import CreditNote
+    from groupbill.notices.pdf import credit_note_pdf
+
+    client = make_client(company="Client SARL", address1="1 rue de la Paix", zip="75002",
+                         city="Paris", country="FR", tax_id="FR40303265045")  # fmt: skip
+    consumer_line = NewLine("Backup 100 GB", 1000, period_start=date(2026, 12, 1),
+                            period_end=date(2027, 1, 1))  # fmt: skip
+    invoice = issued(client, [HOSTING, consumer_line])
+    payments.pay_invoice(invoice, amount=3000, actor=ACTOR)
+    backup = invoice.lines.get(description="Backup 100 GB")
+    invoices.remove_lines(invoice, [backup.pk], actor=ACTOR, reason="Backup cancelled")
+    note = CreditNote.objects.get()
+    data = credit_note_pdf(note)
+    text = flat(data)
+    for expected in [
+        "Credit note 1", f"Credits Invoice {invoice.number}", "Acme Hosting GmbH",
+        "VAT ID: DE136695976", "Client SARL", "VAT ID: FR40303265045",
+        "Backup 100 GB", "Dec 1, 2026 - Dec 31, 2026", "0% reverse charge",
+        "Total credited €10.00", "Reason: Backup cancelled", REVERSE_CHARGE_NOTE,
+    ]:  # fmt: skip
+        assert expected in text, expected
+    assert "Managed server M" not in text  # only the line it credits
+    picture(data, "credit-note")
+
+    invoice.refresh_from_db()
+    text = flat(invoice_pdf(invoice))
+    # Total 59.00, credit note 10.00, paid 30.00: 19.00 still due.
+    assert "Total €59.00" in text and "Credit note 1" in text and "-€10.00" in text
+    assert "Balance due €19.00" in text
+    response = api.get(f"/credit-notes/{note.pk}/pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'attachment; filename="credit-note-1.pdf"'

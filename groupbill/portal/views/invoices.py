@@ -6,12 +6,12 @@ from django.views.decorators.http import require_POST
 
 from groupbill import money
 from groupbill.billing import authentication, parties, taxes
-from groupbill.billing.models import Invoice, InvoiceStatus, TransactionStatus
+from groupbill.billing.models import CreditNote, Invoice, InvoiceStatus, TransactionStatus
 from groupbill.billing.payments import balances
 from groupbill.errors import DomainError
 from groupbill.portal import actions
 from groupbill.portal.views.common import client_required, own
-from groupbill.ui.downloads import invoice_pdf_response
+from groupbill.ui.downloads import credit_note_pdf_response, invoice_pdf_response
 from groupbill.validation import parse_id
 
 
@@ -60,6 +60,11 @@ def invoice_detail(request, invoice_id: int):
 @client_required
 def invoice_pdf(request, invoice_id: int):
     return invoice_pdf_response(own(_invoices(), request, invoice_id))
+
+
+@client_required
+def credit_note_pdf(request, credit_note_id: int):
+    return credit_note_pdf_response(own(CreditNote.objects.all(), request, credit_note_id))
 
 
 @client_required

@@ -6,16 +6,21 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 
-from groupbill.billing.models import Invoice
+from groupbill.billing.models import CreditNote, Invoice
 from groupbill.clients.models import Contact, ContactRole
 from groupbill.notices import pdf, print_queue
-from groupbill.ui.downloads import invoice_pdf_response, pdf_response
+from groupbill.ui.downloads import credit_note_pdf_response, invoice_pdf_response, pdf_response
 from groupbill.web.views.common import actor, staff_required
 
 
 @staff_required
 def invoice_pdf(request, invoice_id: int):
     return invoice_pdf_response(get_object_or_404(Invoice, pk=invoice_id))
+
+
+@staff_required
+def credit_note_pdf(request, credit_note_id: int):
+    return credit_note_pdf_response(get_object_or_404(CreditNote, pk=credit_note_id))
 
 
 @staff_required
