@@ -31,11 +31,12 @@ from groupbill import validation as v
 from groupbill.catalog.models import Package, PricingUnit
 from groupbill.catalog.queries import price_for
 from groupbill.clients import actions as clients
-from groupbill.clients.contact_fields import CONTACT_FIELD_NAMES, clean_contact_value
+from groupbill.clients.contact_fields import CONTACT_FIELD_NAMES
 from groupbill.clients.models import Client, ClientGroup, Contact, ContactRole
 from groupbill.companies.models import Company
 from groupbill.currencies import clean_currency
 from groupbill.errors import DomainError, FieldError, NotFound
+from groupbill.importers.frame import differing
 from groupbill.importers.models import CsvUpload, ExternalId
 from groupbill.periods import Term, TermUnit, local_date, period_index, period_start
 from groupbill.services import actions as service_actions
@@ -390,7 +391,7 @@ class _Import:
         contact = self.primaries.get(client.pk)
         fields = {k: val for k, val in data.items() if k in CONTACT_FIELD_NAMES}
         if contact is not None:
-            changes |= _differing(contact, fields)
+            changes |= differing(contact, fields)
         else:
             changes |= fields
         return changes
@@ -416,7 +417,7 @@ class _Import:
             contact = clients.add_contact(client, {"role": role, **fields}, actor=self.actor)
             out.outcome, out.changed = "create", sorted(fields)
         else:
-            changes = _differing(contact, fields)
+            changes = differing(contact, fields)
             if changes:
                 clients.update_contact(contact, changes, actor=self.actor)
             out.outcome = "update" if changes else "unchanged"
@@ -511,20 +512,6 @@ class _Import:
         if start >= self.today:
             return start
         return period_start(start, term, period_index(start, term, self.today) + 1)
-
-
-def _differing(contact: Contact, fields: dict[str, str]) -> dict[str, str]:
-    """The given fields that differ from the contact's, compared as the contact actions
-    clean them (a value they refuse counts as different: they say why)."""
-    out = {}
-    for name, value in fields.items():
-        try:
-            same = clean_contact_value(name, value) == getattr(contact, name)
-        except ValueError:
-            same = False
-        if not same:
-            out[name] = value
-    return out
 
 
 def _term(text: str) -> tuple[str, int]:

@@ -5,20 +5,27 @@ numbers, currencies, a domain action's refusal named by the source row); and the
 one company in one transaction, rolled back on a dry run or a refusal."""
 
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 from django.db import transaction
 
 from groupbill import money
+from groupbill.billing import imports as billing_imports
+from groupbill.billing.payments import balances
+from groupbill.catalog import actions as catalog
 from groupbill.clients.contact_fields import clean_contact_value
-from groupbill.clients.models import Contact
+from groupbill.clients.models import Client, Contact
 from groupbill.companies.models import Company
 from groupbill.currencies import clean_currency
 from groupbill.errors import DomainError, FieldError, ValidationFailed
 from groupbill.importers.models import ExternalId
+from groupbill.settings_catalog import actions as settings_actions
+from groupbill.settings_catalog import transfer
+from groupbill.settings_catalog.models import SettingValue
 
 KINDS = (
     "companies",
@@ -130,6 +137,11 @@ def find(model, ids: Ids, table: str, source_id: Any, **filters):
     return model.objects.filter(pk=pk, **filters).first() if pk is not None else None
 
 
+def changed_fields(obj: Any, wanted: dict[str, Any]) -> dict[str, Any]:
+    """The wanted values that differ from the object's."""
+    return {k: v for k, v in wanted.items() if getattr(obj, k) != v}
+
+
 def differing(contact: Contact, fields: dict[str, str]) -> dict[str, str]:
     """The source's contact fields that differ from the contact's, compared as the contact
     actions clean them (a value they refuse counts as different: they say why)."""
@@ -149,6 +161,7 @@ class CompanyImport:
     `MADE`: source table → (model, the lookup to its company) of what a run made."""
 
     MADE: dict[str, tuple[Any, str]] = {}
+    ACTOR = "import"  # who the domain actions record as acting
 
     def __init__(self, data: dict[str, list[dict]], ids: Ids, report: CompanyReport):
         self.data = data
@@ -206,6 +219,138 @@ class CompanyImport:
 
     def outcome(self, kind: str, created: bool, changed: bool) -> None:
         self.report.count(kind, "created" if created else "updated" if changed else "unchanged")
+
+    def done(self, kind: str, table: str, source_id: Any, obj: Any, created: bool, changed: bool):
+        """Count a row's outcome and remember the object it became."""
+        self.outcome(kind, created, changed)
+        self.ids.remember(table, source_id, obj.pk)
+
+    def upsert(
+        self,
+        table: str,
+        row_id: Any,
+        obj: Any,
+        *,
+        create: Callable[..., Any],
+        update: Callable[..., Any],
+        wanted: dict[str, Any] | None = None,
+        changes: Callable[[Any], dict[str, Any]] | None = None,
+        rows=None,
+    ) -> tuple[Any, bool, bool]:
+        """A source row's object: made by `create()` (the domain's create action with its
+        arguments bound) when no earlier run made it (`obj` None); else given through
+        `update(obj, changes)` only the `wanted` values that differ (or `changes(obj)`),
+        when any. Returns (object, created, changed)."""
+        if obj is None:
+            return self.calling(table, row_id, create, actor=self.ACTOR, rows=rows), True, True
+        found = changes(obj) if changes else changed_fields(obj, wanted or {})
+        if found:
+            self.calling(table, row_id, update, obj, found, actor=self.ACTOR, rows=rows)
+        return obj, False, bool(found)
+
+    def upsert_package(
+        self, table: str, row_id: Any, package: Any, wanted: dict[str, Any], prices: list[dict]
+    ) -> tuple[Any, bool, bool]:
+        """A package with its prices (each a dict of unit, count, currency, price and
+        setup_fee, in that order): created, or its differing fields and prices set."""
+        package, created, changed = self.upsert(
+            table,
+            row_id,
+            package,
+            create=partial(catalog.create_package, self.company, {**wanted, "prices": prices}),
+            update=catalog.update_package,
+            wanted=wanted,
+        )
+        if not created:
+            have = sorted(
+                (p.unit, p.count, p.currency, p.price, p.setup_fee) for p in package.prices.all()
+            )
+            want = sorted(tuple(p.values()) for p in prices)
+            if have != want:
+                self.calling(
+                    table, row_id, catalog.set_package_prices, package, prices, actor=self.ACTOR
+                )
+            changed = changed or have != want
+        return package, created, changed
+
+    def import_row(
+        self, kind: str, table: str, row_id: Any, fn, client: Client, data: Any, rows=None
+    ) -> tuple[Any, bool]:
+        """A row through a domain import function (`fn(client, data, existing=…)` gives the
+        object and whether it changed), counted and remembered. Returns (object, created)."""
+        existing = self.made(table, row_id, client)
+        obj, changed = self.calling(
+            table, row_id, fn, client, data, actor=self.ACTOR, existing=existing, rows=rows
+        )
+        self.done(kind, table, row_id, obj, existing is None, changed)
+        return obj, existing is None
+
+    def apply_amounts(
+        self, table: str, row_id: Any, txn: Any, amounts: dict[int, int], created: bool
+    ) -> None:
+        """What a transaction pays of which invoice (invoice pk → amount), counted."""
+        changed = self.calling(table, row_id, billing_imports.set_applications, txn, amounts)
+        for _ in amounts:
+            self.outcome("applications", created, changed)
+
+    def explicit_settings(self) -> dict[int, dict[str, Any]]:
+        """The company's clients' own setting values: client pk → key → value."""
+        explicit: dict[int, dict[str, Any]] = defaultdict(dict)
+        for cid, key, value in SettingValue.objects.filter(
+            company=self.company, client__isnull=False
+        ).values_list("client_id", "key", "value"):
+            explicit[cid][key] = value
+        return explicit
+
+    def write_client_settings(
+        self, table: str, row_id: Any, client: Client, settings: dict[str, Any], now: dict
+    ) -> bool:
+        """The client's own settings as the source has them (`now`: what it holds), the
+        rest inherits again; True when any was written."""
+        writes = {k: val for k, val in settings.items() if now.get(k, object()) != val}
+        writes |= {k: settings_actions.UNSET for k in now if k not in settings}
+        if writes:
+            self.calling(
+                table, row_id, settings_actions.set_client_settings, client, writes,
+                actor=self.ACTOR,
+            )  # fmt: skip
+        return bool(writes)
+
+    def take_settings(self, plan, locate: Callable[[Any], tuple[str, Any, str]]) -> None:
+        """A settings import's plan applied: its first refusal stops the import, named by
+        the source row `locate(problem)` gives (table, id, column); its unknown keys and
+        notes are reported and its counts kept."""
+        if plan.refused:
+            problem = plan.refused[0]
+            raise broken(*locate(problem), problem.message)
+        for problem in plan.unknown:
+            self.report.unmapped.setdefault(problem.key, problem.message)
+        for problem in plan.notes:
+            self.report.notes.append(f"{problem.field}: {problem.message}")
+        for action in ("set", "unset", "unchanged"):
+            if plan.count(action):
+                self.report.counts["settings"][action] = plan.count(action)
+        if plan.count("set") + plan.count("unset"):
+            transfer.apply_import(self.company, plan, actor=self.ACTOR)
+
+    def settle(self, invoices: dict[Any, Any], table: str, column: str) -> dict[int, Any]:
+        """The imported invoices' statuses held against the money applied to them; the
+        first that is wrong stops the import at its row's `column`. Returns pk → source id."""
+        by_pk = {invoice.pk: source_id for source_id, invoice in invoices.items()}
+        wrong = billing_imports.settle_imported(list(by_pk))
+        if wrong:
+            invoice, why = wrong[0]
+            raise broken(table, by_pk[invoice.pk], column, why)
+        return by_pk
+
+    def count_totals(self, clients: Iterable[Client]) -> None:
+        """What the imported clients owe and hold as credit, per currency, in the report."""
+        totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for rows in balances([c.pk for c in clients]).values():
+            for balance in rows:
+                totals[balance.currency][0] += balance.due
+                totals[balance.currency][1] += balance.credit
+        self.report.totals = {c: (due, credit) for c, (due, credit) in totals.items()}
 
     def calling(self, table: str, row_id: Any, fn, *args, rows=None, **kwargs):
         """A domain action on behalf of a source row: its refusal names the row. `rows`:

@@ -21,6 +21,7 @@ Blesta, in minor units of the currency."""
 from collections import defaultdict
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from groupbill import money
@@ -28,8 +29,6 @@ from groupbill import validation as v
 from groupbill.billing import imports as billing_imports
 from groupbill.billing import lock_objects
 from groupbill.billing.models import Invoice, InvoiceStatus, Transaction, TransactionStatus
-from groupbill.billing.payments import balances
-from groupbill.catalog import actions as catalog
 from groupbill.catalog.models import Package, PackagePrice
 from groupbill.clients import actions as clients
 from groupbill.clients.models import Client, ClientGroup, Contact, ContactRole
@@ -50,10 +49,8 @@ from groupbill.importers.reader import Reader
 from groupbill.periods import local_date
 from groupbill.services import actions as service_actions
 from groupbill.services.models import Service
-from groupbill.settings_catalog import actions as settings_actions
 from groupbill.settings_catalog import blesta, transfer
 from groupbill.settings_catalog.catalog import BY_LEGACY_KEY, CLIENT_KEYS
-from groupbill.settings_catalog.models import SettingValue
 from groupbill.settings_catalog.types import InvalidValue
 
 SYSTEM = "blesta"
@@ -211,6 +208,7 @@ class _Company(CompanyImport):
     """One Blesta company's import: its rows, its zone and currencies, what it made."""
 
     MADE = MADE
+    ACTOR = ACTOR
 
     def __init__(self, data: dict[str, list[dict]], row: dict, ids: Ids, report: CompanyReport):
         super().__init__(data, ids, report)
@@ -275,18 +273,16 @@ class _Company(CompanyImport):
             "timezone": self.timezone,
             "default_currency": values.get("default_currency") or "USD",
         }
-        company = find(Company, self.ids, "companies", self.row["id"])
         table, rid = "companies", self.row["id"]
-        if company is None:
-            company = self.calling(table, rid, create_company, wanted, actor=ACTOR)
-            self.created_company = True
-            self.outcome("companies", True, False)
-        else:
-            changes = {k: v for k, v in wanted.items() if getattr(company, k) != v}
-            if changes:
-                self.calling(table, rid, update_company, company, changes, actor=ACTOR)
-            self.outcome("companies", False, bool(changes))
-        self.ids.remember("companies", rid, company.pk)
+        company, self.created_company, changed = self.upsert(
+            table,
+            rid,
+            find(Company, self.ids, table, rid),
+            create=partial(create_company, wanted),
+            update=update_company,
+            wanted=wanted,
+        )
+        self.done("companies", table, rid, company, self.created_company, changed)
         self.company = company
         self.report.company_id = company.pk
 
@@ -306,33 +302,17 @@ class _Company(CompanyImport):
             group = existing.get(self.ids.get("client_groups", row["id"]))
             if group is None and i == 0 and self.created_company:
                 group = existing[min(existing)]  # the default group create_company made
-            created = group is None
-            if created:
-                group = self.calling(
-                    "client_groups",
-                    row["id"],
-                    clients.create_group,
-                    self.company,
-                    wanted,
-                    actor=ACTOR,
-                )
-                changed = True
-            else:
-                changes = {k: v for k, v in wanted.items() if getattr(group, k) != v}
-                if changes:
-                    self.calling(
-                        "client_groups",
-                        row["id"],
-                        clients.update_group,
-                        group,
-                        changes,
-                        actor=ACTOR,
-                    )
-                changed = bool(changes)
+            group, created, changed = self.upsert(
+                "client_groups",
+                row["id"],
+                group,
+                create=partial(clients.create_group, self.company, wanted),
+                update=clients.update_group,
+                wanted=wanted,
+            )
             # The default group the new company came with counts as made by this import.
             fresh = created or (i == 0 and self.created_company)
-            self.outcome("client_groups", fresh, changed)
-            self.ids.remember("client_groups", row["id"], group.pk)
+            self.done("client_groups", "client_groups", row["id"], group, fresh, changed)
             groups[row["id"]] = group
         return groups
 
@@ -349,29 +329,20 @@ class _Company(CompanyImport):
                 "client_group_settings", "client_group_id", source_id
             )
             group_source[group.name] = source_id
-        plan = transfer.plan_import(self.company, document, dialect="blesta")
-        if plan.refused:
-            problem = plan.refused[0]
+
+        def locate(problem) -> tuple[str, Any, str]:
             parts = problem.field.split(".")
             if parts[0] == "groups" and len(parts) >= 3:
-                table, rid = "client_group_settings", group_source.get(parts[1], parts[1])
-                column = ".".join(parts[2:])
-            elif parts[0] == "company" and len(parts) >= 2:
-                table, rid, column = "company_settings", self.row["id"], ".".join(parts[1:])
-            else:  # a cross-key rule: no single row
-                table, rid, column = "company_settings", self.row["id"], problem.field
-            raise broken(table, rid, column, problem.message)
-        for problem in plan.unknown:
-            self.report.unmapped.setdefault(problem.key, problem.message)
-        for problem in plan.notes:
-            self.report.notes.append(f"{problem.field}: {problem.message}")
+                rid = group_source.get(parts[1], parts[1])
+                return "client_group_settings", rid, ".".join(parts[2:])
+            if parts[0] == "company" and len(parts) >= 2:
+                return "company_settings", self.row["id"], ".".join(parts[1:])
+            return "company_settings", self.row["id"], problem.field  # a cross-key rule
+
+        plan = transfer.plan_import(self.company, document, dialect="blesta")
+        self.take_settings(plan, locate)
         for values in (company, *document["groups"].values()):
             self.report.mapped_keys |= {key for key in values if key in BY_LEGACY_KEY}
-        for action in ("set", "unset", "unchanged"):
-            if plan.count(action):
-                self.report.counts["settings"][action] = plan.count(action)
-        if plan.count("set") + plan.count("unset"):
-            transfer.apply_import(self.company, plan, actor=ACTOR)
 
     # -- clients and contacts
 
@@ -422,11 +393,7 @@ class _Company(CompanyImport):
         numbers: dict[int, list[dict]] = defaultdict(list)
         for n in self.data["contact_numbers"]:
             numbers[n["contact_id"]].append(n)
-        explicit: dict[int, dict[str, Any]] = defaultdict(dict)
-        for cid, key, value in SettingValue.objects.filter(
-            company=self.company, client__isnull=False
-        ).values_list("client_id", "key", "value"):
-            explicit[cid][key] = value
+        explicit = self.explicit_settings()
         out = {}
         for row in rows:
             out[row["id"]] = self._client(row, groups, contacts[row["id"]], numbers, explicit)
@@ -451,54 +418,32 @@ class _Company(CompanyImport):
         from_contact |= {
             name: ("client_settings", rid, key) for key, name in CLIENT_ATTRIBUTE_KEYS.items()
         }
-        client = self.made("clients", rid)
-        if client is None:
-            data = {"group_id": group.pk, **attributes, **fields}
-            client = self.calling(
-                "clients",
-                rid,
-                clients.create_client,
-                self.company,
-                data,
-                actor=ACTOR,
-                rows=from_contact,
-            )
-            created, changed = True, True
-        else:
-            created = False
+
+        def changes(client: Client) -> dict[str, Any]:
             cleaned, errors = v.collect(attributes, clients.CLIENT_CLEANERS)
             if errors:
                 raise broken("client_settings", rid, errors[0].field, errors[0].message)
-            changes = {k: attributes[k] for k, val in cleaned.items() if getattr(client, k) != val}
+            found = {k: attributes[k] for k, val in cleaned.items() if getattr(client, k) != val}
             if client.group_id != group.pk:
-                changes["group_id"] = group.pk
-            changes |= differing(primary_contact(client), fields)
-            if changes:
-                self.calling(
-                    "clients",
-                    rid,
-                    clients.update_client,
-                    client,
-                    changes,
-                    actor=ACTOR,
-                    rows=from_contact,
-                )
-            changed = bool(changes)
+                found["group_id"] = group.pk
+            return found | differing(primary_contact(client), fields)
+
+        client, created, changed = self.upsert(
+            "clients",
+            rid,
+            self.made("clients", rid),
+            create=partial(
+                clients.create_client, self.company, {"group_id": group.pk, **attributes, **fields}
+            ),
+            update=clients.update_client,
+            changes=changes,
+            rows=from_contact,
+        )
         # Client settings: what Blesta holds, the rest inherits again.
-        now = explicit.get(client.pk, {})
-        writes = {k: val for k, val in settings.items() if now.get(k, object()) != val}
-        writes |= {k: settings_actions.UNSET for k in now if k not in settings}
-        if writes:
-            self.calling(
-                "client_settings",
-                rid,
-                settings_actions.set_client_settings,
-                client,
-                writes,
-                actor=ACTOR,
-            )
-        self.outcome("clients", created, changed or bool(writes))
-        self.ids.remember("clients", rid, client.pk)
+        wrote = self.write_client_settings(
+            "client_settings", rid, client, settings, explicit.get(client.pk, {})
+        )
+        self.done("clients", "clients", rid, client, created, changed or wrote)
         self.ids.remember("contacts", primary["id"], primary_contact(client).pk)
         self.report.count("contacts", "created" if created else "unchanged")
         for contact_row in contacts:
@@ -509,25 +454,15 @@ class _Company(CompanyImport):
     def _other_contact(self, client: Client, row: dict, numbers) -> None:
         role = {"billing": ContactRole.BILLING}.get(row["contact_type"], ContactRole.OTHER)
         fields = self._contact_fields(row, numbers)
-        contact = self.made("contacts", row["id"], client)
-        if contact is None:
-            contact = self.calling(
-                "contacts",
-                row["id"],
-                clients.add_contact,
-                client,
-                {"role": role, **fields},
-                actor=ACTOR,
-            )
-            self.outcome("contacts", True, True)
-        else:
-            changes = differing(contact, fields)
-            if changes:
-                self.calling(
-                    "contacts", row["id"], clients.update_contact, contact, changes, actor=ACTOR
-                )
-            self.outcome("contacts", False, bool(changes))
-        self.ids.remember("contacts", row["id"], contact.pk)
+        contact, created, changed = self.upsert(
+            "contacts",
+            row["id"],
+            self.made("contacts", row["id"], client),
+            create=partial(clients.add_contact, client, {"role": role, **fields}),
+            update=clients.update_contact,
+            changes=lambda contact: differing(contact, fields),
+        )
+        self.done("contacts", "contacts", row["id"], contact, created, changed)
 
     # -- packages and prices
 
@@ -582,33 +517,10 @@ class _Company(CompanyImport):
             self.report.notes.append(f"packages id {rid}: restricted in Blesta, inactive here")
         prices = [self._price(link, pricings) for link in links]
         wanted = {"name": name, "active": row["status"] == "active"}
-        package = self.made("packages", rid)
-        if package is None:
-            package = self.calling(
-                "packages",
-                rid,
-                catalog.create_package,
-                self.company,
-                {**wanted, "prices": prices},
-                actor=ACTOR,
-            )
-            created, changed = True, True
-        else:
-            created = False
-            changes = {k: v for k, v in wanted.items() if getattr(package, k) != v}
-            if changes:
-                self.calling("packages", rid, catalog.update_package, package, changes, actor=ACTOR)
-            have = sorted(
-                (p.unit, p.count, p.currency, p.price, p.setup_fee) for p in package.prices.all()
-            )
-            want = sorted(tuple(p.values()) for p in prices)
-            if have != want:
-                self.calling(
-                    "packages", rid, catalog.set_package_prices, package, prices, actor=ACTOR
-                )
-            changed = bool(changes) or have != want
-        self.outcome("packages", created, changed)
-        self.ids.remember("packages", rid, package.pk)
+        package, created, changed = self.upsert_package(
+            "packages", rid, self.made("packages", rid), wanted, prices
+        )
+        self.done("packages", "packages", rid, package, created, changed)
         by_term = {(p.unit, p.count, p.currency): p for p in package.prices.all()}
         return {
             link["id"]: by_term[(price["unit"], price["count"], price["currency"])]
@@ -671,12 +583,9 @@ class _Company(CompanyImport):
             cancel_at=self.date(t, row, "date_canceled") if scheduled else None,
             canceled_at=canceled if status == "canceled" else None,
         )
-        existing = self.made(t, rid, client)
-        service, changed = self.calling(
-            t, rid, service_actions.import_service, client, data, actor=ACTOR, existing=existing
+        service, _ = self.import_row(
+            "services", t, rid, service_actions.import_service, client, data
         )
-        self.outcome("services", existing is None, changed)
-        self.ids.remember(t, rid, service.pk)
         return service
 
     # -- invoices and transactions
@@ -744,21 +653,17 @@ class _Company(CompanyImport):
             tax_total=total - subtotal,
             paid_at=self.moment(t, row, "date_closed"),
         )
-        existing = self.made(t, rid, client)
         # Blesta's column names, where they differ from Groupbill's field names.
         columns = {"number": "id_value", "issued_on": "date_billed", "lines": "invoice_lines"}
-        invoice, changed = self.calling(
+        invoice, _ = self.import_row(
+            "invoices",
             t,
             rid,
             billing_imports.import_invoice,
             client,
             data,
-            actor=ACTOR,
-            existing=existing,
             rows={field: (t, rid, column) for field, column in columns.items()},
         )
-        self.outcome("invoices", existing is None, changed)
-        self.ids.remember(t, rid, invoice.pk)
         return invoice
 
     def import_transactions(self, clients_by_id, invoices) -> None:
@@ -770,11 +675,7 @@ class _Company(CompanyImport):
             if client is not None:
                 self._transaction(row, client, applied[row["id"]], invoices)
         # Each invoice's paid amount as Blesta has it, and its status, against the money.
-        by_pk = {invoice.pk: source_id for source_id, invoice in invoices.items()}
-        wrong = billing_imports.settle_imported(list(by_pk))
-        if wrong:
-            invoice, why = wrong[0]
-            raise broken("invoices", by_pk[invoice.pk], "date_closed", f"{why}")
+        by_pk = self.settle(invoices, "invoices", "date_closed")
         sources = {r["id"]: r for r in self.data["invoices"]}
         paid = dict(Invoice.objects.filter(pk__in=by_pk).values_list("pk", "amount_paid"))
         for pk, source_id in by_pk.items():
@@ -819,12 +720,9 @@ class _Company(CompanyImport):
             created_at=self.moment(t, row, "date_added"),
             note=note,
         )
-        existing = self.made(t, rid, client)
-        txn, changed = self.calling(
-            t, rid, billing_imports.import_transaction, client, data, actor=ACTOR, existing=existing
+        txn, created = self.import_row(
+            "transactions", t, rid, billing_imports.import_transaction, client, data
         )
-        self.outcome("transactions", existing is None, changed)
-        self.ids.remember(t, rid, txn.pk)
         amounts: dict[int, int] = {}
         for a in applied:
             invoice = invoices.get(a["invoice_id"])
@@ -840,9 +738,7 @@ class _Company(CompanyImport):
             )
         if status != TransactionStatus.APPROVED and amounts:
             raise broken(t, rid, "status", f"is {row['status']} but has amounts applied")
-        changed = self.calling(t, rid, billing_imports.set_applications, txn, amounts)
-        for _ in amounts:
-            self.outcome("applications", existing is None, changed)
+        self.apply_amounts(t, rid, txn, amounts, created)
 
     def _source_notes(self, services: dict, invoices: dict) -> None:
         """What the source holds that Groupbill keeps no place for, said once."""
@@ -896,12 +792,7 @@ class _Company(CompanyImport):
         invoices = self.import_invoices(clients_by_id, services)
         self.import_transactions(clients_by_id, invoices)
         self._source_notes(services, invoices)
-        totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        for rows in balances([c.pk for c in clients_by_id.values()]).values():
-            for balance in rows:
-                totals[balance.currency][0] += balance.due
-                totals[balance.currency][1] += balance.credit
-        self.report.totals = {c: (due, credit) for c, (due, credit) in totals.items()}
+        self.count_totals(clients_by_id.values())
 
 
 # Tables read only to say what of them is not imported (absent tables are fine).

@@ -22,6 +22,7 @@ refundid) is imported as the payment it refunds, net of it."""
 from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,8 +30,6 @@ from groupbill import money
 from groupbill.billing import imports as billing_imports
 from groupbill.billing import lock_objects
 from groupbill.billing.models import Invoice, InvoiceStatus, Transaction
-from groupbill.billing.payments import balances
-from groupbill.catalog import actions as catalog
 from groupbill.catalog.models import Package, PackagePrice
 from groupbill.clients import actions as clients
 from groupbill.clients.models import Client, ClientGroup, Contact, ContactRole
@@ -43,6 +42,7 @@ from groupbill.importers.frame import (
     Ids,
     Report,
     broken,
+    changed_fields,
     differing,
     find,
     run_company,
@@ -50,9 +50,7 @@ from groupbill.importers.frame import (
 from groupbill.importers.whmcs.reader import Reader, read
 from groupbill.services import actions as service_actions
 from groupbill.services.models import Service
-from groupbill.settings_catalog import actions as settings_actions
 from groupbill.settings_catalog import transfer, whmcs
-from groupbill.settings_catalog.models import SettingValue
 
 SYSTEM = "whmcs"
 ACTOR = "import:whmcs"
@@ -120,6 +118,7 @@ class _Install(CompanyImport):
     """The one company a WHMCS install is."""
 
     MADE = MADE
+    ACTOR = ACTOR
 
     def __init__(self, data: dict[str, list[dict]], ids: Ids, report: CompanyReport):
         super().__init__(data, ids, report)
@@ -179,18 +178,15 @@ class _Install(CompanyImport):
             if default
             else "USD",
         }
-        table, rid = "tblconfiguration", "CompanyName"
-        if company is None:
-            wanted["timezone"] = self.timezone
-            company = self.calling(table, rid, create_company, wanted, actor=ACTOR)
-            self.created_company = True
-            self.outcome("companies", True, False)
-        else:
-            changes = {k: v for k, v in wanted.items() if getattr(company, k) != v}
-            if changes:
-                self.calling(table, rid, update_company, company, changes, actor=ACTOR)
-            self.outcome("companies", False, bool(changes))
-        self.ids.remember("companies", INSTALL_ID, company.pk)
+        company, self.created_company, changed = self.upsert(
+            "tblconfiguration",
+            "CompanyName",
+            company,
+            create=partial(create_company, {**wanted, "timezone": self.timezone}),
+            update=update_company,
+            wanted=wanted,
+        )
+        self.done("companies", "companies", INSTALL_ID, company, self.created_company, changed)
         self.company = company
         self.report.company_id = company.pk
         self.report.name = company.name
@@ -213,29 +209,16 @@ class _Install(CompanyImport):
                     "not imported"
                 )
             wanted = {"name": row["groupname"], "color": color}
-            group = existing.get(self.ids.get(t, rid))
-            if group is None:
-                group = self.calling(
-                    t,
-                    rid,
-                    clients.create_group,
-                    self.company,
-                    wanted,
-                    actor=ACTOR,
-                    rows={"name": (t, rid, "groupname"), "color": (t, rid, "groupcolour")},
-                )
-                created, changed = True, True
-            else:
-                created = False
-                changes = {k: v for k, v in wanted.items() if getattr(group, k) != v}
-                if changes:
-                    self.calling(
-                        t, rid, clients.update_group, group, changes, actor=ACTOR,
-                        rows={"name": (t, rid, "groupname"), "color": (t, rid, "groupcolour")},
-                    )  # fmt: skip
-                changed = bool(changes)
-            self.outcome("client_groups", created, changed)
-            self.ids.remember(t, rid, group.pk)
+            group, created, changed = self.upsert(
+                t,
+                rid,
+                existing.get(self.ids.get(t, rid)),
+                create=partial(clients.create_group, self.company, wanted),
+                update=clients.update_group,
+                wanted=wanted,
+                rows={"name": (t, rid, "groupname"), "color": (t, rid, "groupcolour")},
+            )
+            self.done("client_groups", t, rid, group, created, changed)
             groups[rid] = group
         return groups
 
@@ -253,22 +236,18 @@ class _Install(CompanyImport):
             }
             group_source[name] = row["id"]
         document["groups"][groups[0].name] = {}  # "no group": inherits everything
-        plan = transfer.plan_import(self.company, document, dialect="whmcs")
-        if plan.refused:
-            problem = plan.refused[0]
+
+        def locate(problem) -> tuple[str, Any, str]:
             parts = problem.field.split(".")
             if parts[0] == "groups" and len(parts) >= 3:
-                table, rid = "tblclientgroups", group_source.get(parts[1], parts[1])
-                column = ".".join(parts[2:])
-            elif parts[0] == "company" and len(parts) >= 2:
-                table, rid, column = "tblconfiguration", ".".join(parts[1:]), "value"
-            else:  # a cross-key rule: no single row
-                table, rid, column = "tblconfiguration", problem.field, "value"
-            raise broken(table, rid, column, problem.message)
-        for problem in plan.unknown:
-            self.report.unmapped.setdefault(problem.key, problem.message)
-        for problem in plan.notes:
-            self.report.notes.append(f"{problem.field}: {problem.message}")
+                rid = group_source.get(parts[1], parts[1])
+                return "tblclientgroups", rid, ".".join(parts[2:])
+            if parts[0] == "company" and len(parts) >= 2:
+                return "tblconfiguration", ".".join(parts[1:]), "value"
+            return "tblconfiguration", problem.field, "value"  # a cross-key rule: no one row
+
+        plan = transfer.plan_import(self.company, document, dialect="whmcs")
+        self.take_settings(plan, locate)
         self.report.mapped_keys |= {
             name
             for rule in whmcs.COMPANY_RULES
@@ -277,11 +256,6 @@ class _Install(CompanyImport):
         }
         if group_source:
             self.report.mapped_keys |= {"susptermexempt", "separateinvoices"}
-        for action in ("set", "unset", "unchanged"):
-            if plan.count(action):
-                self.report.counts["settings"][action] = plan.count(action)
-        if plan.count("set") + plan.count("unset"):
-            transfer.apply_import(self.company, plan, actor=ACTOR)
 
     # -- clients and contacts
 
@@ -292,11 +266,7 @@ class _Install(CompanyImport):
         contacts: dict[int, list[dict]] = defaultdict(list)
         for c in self.data["tblcontacts"]:
             contacts[c["userid"]].append(c)
-        explicit: dict[int, dict[str, Any]] = defaultdict(dict)
-        for cid, key, value in SettingValue.objects.filter(
-            company=self.company, client__isnull=False
-        ).values_list("client_id", "key", "value"):
-            explicit[cid][key] = value
+        explicit = self.explicit_settings()
         out = {}
         for row in self.data["tblclients"]:
             out[row["id"]] = self._client(row, groups, contacts[row["id"]], explicit)
@@ -334,29 +304,25 @@ class _Install(CompanyImport):
         fields = self._fields(row)
         names = {v: k for k, v in CONTACT_COLUMNS.items()}
         rows = {name: (t, rid, column) for column, name in names.items()}
-        client = self.made(t, rid)
-        if client is None:
-            data = {"group_id": group.pk, **attributes, **fields}
-            client = self.calling(
-                t, rid, clients.create_client, self.company, data, actor=ACTOR, rows=rows
-            )
-            created, changed = True, True
-        else:
-            created = False
-            changes = {k: val for k, val in attributes.items() if getattr(client, k) != val}
+
+        def changes(client: Client) -> dict[str, Any]:
+            found = changed_fields(client, attributes)
             if client.group_id != group.pk:
-                changes["group_id"] = group.pk
-            changes |= differing(primary_contact(client), fields)
-            if changes:
-                self.calling(t, rid, clients.update_client, client, changes, actor=ACTOR, rows=rows)
-            changed = bool(changes)
-        now = explicit.get(client.pk, {})
-        writes = {k: val for k, val in settings.items() if now.get(k, object()) != val}
-        writes |= {k: settings_actions.UNSET for k in now if k not in settings}
-        if writes:
-            self.calling(t, rid, settings_actions.set_client_settings, client, writes, actor=ACTOR)
-        self.outcome("clients", created, changed or bool(writes))
-        self.ids.remember(t, rid, client.pk)
+                found["group_id"] = group.pk
+            return found | differing(primary_contact(client), fields)
+
+        client, created, changed = self.upsert(
+            t,
+            rid,
+            self.made(t, rid),
+            create=partial(clients.create_client, self.company,
+                           {"group_id": group.pk, **attributes, **fields}),
+            update=clients.update_client,
+            changes=changes,
+            rows=rows,
+        )  # fmt: skip
+        wrote = self.write_client_settings(t, rid, client, settings, explicit.get(client.pk, {}))
+        self.done("clients", t, rid, client, created, changed or wrote)
         self.report.count("contacts", "created" if created else "unchanged")
         for contact_row in contacts:
             self._contact(client, contact_row)
@@ -367,28 +333,23 @@ class _Install(CompanyImport):
         role = ContactRole.BILLING if _on(row["invoiceemails"]) else ContactRole.OTHER
         fields = self._fields(row)
         rows = {name: (t, rid, column) for name, column in CONTACT_COLUMNS.items()}
-        contact = self.made(t, rid, client)
-        if contact is None:
-            contact = self.calling(
-                t,
-                rid,
-                clients.add_contact,
-                client,
-                {"role": role, **fields},
-                actor=ACTOR,
-                rows=rows,
-            )
-            self.outcome("contacts", True, True)
-        else:
-            changes = differing(contact, fields)
+
+        def changes(contact: Contact) -> dict[str, Any]:
+            found = differing(contact, fields)
             if contact.role != role:
-                changes["role"] = role
-            if changes:
-                self.calling(
-                    t, rid, clients.update_contact, contact, changes, actor=ACTOR, rows=rows
-                )
-            self.outcome("contacts", False, bool(changes))
-        self.ids.remember(t, rid, contact.pk)
+                found["role"] = role
+            return found
+
+        contact, created, changed = self.upsert(
+            t,
+            rid,
+            self.made(t, rid, client),
+            create=partial(clients.add_contact, client, {"role": role, **fields}),
+            update=clients.update_contact,
+            changes=changes,
+            rows=rows,
+        )
+        self.done("contacts", t, rid, contact, created, changed)
 
     # -- products and pricing
 
@@ -445,31 +406,8 @@ class _Install(CompanyImport):
         prices = self._prices(row, pricing)
         wanted = {"name": (row["name"] or "").strip() or f"Product {rid}",
                   "active": not _on(row["retired"])}  # fmt: skip
-        package = self.made(t, rid)
-        if package is None:
-            package = self.calling(
-                t,
-                rid,
-                catalog.create_package,
-                self.company,
-                {**wanted, "prices": prices},
-                actor=ACTOR,
-            )
-            created, changed = True, True
-        else:
-            created = False
-            changes = {k: v for k, v in wanted.items() if getattr(package, k) != v}
-            if changes:
-                self.calling(t, rid, catalog.update_package, package, changes, actor=ACTOR)
-            have = sorted(
-                (p.unit, p.count, p.currency, p.price, p.setup_fee) for p in package.prices.all()
-            )
-            want = sorted(tuple(p.values()) for p in prices)
-            if have != want:
-                self.calling(t, rid, catalog.set_package_prices, package, prices, actor=ACTOR)
-            changed = bool(changes) or have != want
-        self.outcome("packages", created, changed)
-        self.ids.remember(t, rid, package.pk)
+        package, created, changed = self.upsert_package(t, rid, self.made(t, rid), wanted, prices)
+        self.done("packages", t, rid, package, created, changed)
         return {(p.unit, p.count, p.currency): p for p in package.prices.all()}
 
     # -- services
@@ -536,9 +474,8 @@ class _Install(CompanyImport):
             renew_date=renew,
             suspension_reason="suspended in WHMCS" if status == "suspended" else "",
         )
-        existing = self.made(t, rid, client)
-        service, changed = self.calling(
-            t, rid, service_actions.import_service, client, data, actor=ACTOR, existing=existing,
+        service, _ = self.import_row(
+            "services", t, rid, service_actions.import_service, client, data,
             rows={"pricing": (t, rid, "billingcycle"), "status": (t, rid, "domainstatus")},
         )  # fmt: skip
         if _on(row["overideautosuspend"]):
@@ -546,8 +483,6 @@ class _Install(CompanyImport):
                 f"tblhosting id {rid}: WHMCS's per-service suspension override is not "
                 "imported (Groupbill's is per client)"
             )
-        self.outcome("services", existing is None, changed)
-        self.ids.remember(t, rid, service.pk)
         return service
 
     # -- invoices and transactions
@@ -629,28 +564,19 @@ class _Install(CompanyImport):
             tax_total=tax,
             paid_at=self.moment(t, row, "datepaid") if status == InvoiceStatus.PAID else None,
         )
-        existing = self.made(t, rid, client)
         columns = {"number": "invoicenum", "issued_on": "date", "date_billed": "date",
                    "lines": "tblinvoiceitems", "qty": "tblinvoiceitems"}  # fmt: skip
-        invoice, changed = self.calling(
-            t, rid, billing_imports.import_invoice, client, data, actor=ACTOR, existing=existing,
+        invoice, _ = self.import_row(
+            "invoices", t, rid, billing_imports.import_invoice, client, data,
             rows={f: (t, rid, c) for f, c in columns.items()},
         )  # fmt: skip
-        self.outcome("invoices", existing is None, changed)
-        self.ids.remember(t, rid, invoice.pk)
         return invoice
 
     def _transaction(self, table, rid, client, data, amounts: dict[int, int]) -> None:
-        existing = self.made(table, rid, client)
-        txn, changed = self.calling(
-            table, rid, billing_imports.import_transaction, client, data, actor=ACTOR,
-            existing=existing,
-        )  # fmt: skip
-        self.outcome("transactions", existing is None, changed)
-        self.ids.remember(table, rid, txn.pk)
-        changed = self.calling(table, rid, billing_imports.set_applications, txn, amounts)
-        for _ in amounts:
-            self.outcome("applications", existing is None, changed)
+        txn, created = self.import_row(
+            "transactions", table, rid, billing_imports.import_transaction, client, data
+        )
+        self.apply_amounts(table, rid, txn, amounts, created)
 
     def _account_currency(self, row: dict, client_rows: dict) -> str:
         """A tblaccounts row's currency: its own, or (0) its client's."""
@@ -767,11 +693,7 @@ class _Install(CompanyImport):
                 method="credit", reference="WHMCS credit balance",
             )  # fmt: skip
             self._transaction("tblclients.credit", row["id"], client, data, {})
-        by_pk = {invoice.pk: source_id for source_id, invoice in invoices.items()}
-        wrong = billing_imports.settle_imported(list(by_pk))
-        if wrong:
-            invoice, why = wrong[0]
-            raise broken("tblinvoices", by_pk[invoice.pk], "status", why)
+        self.settle(invoices, "tblinvoices", "status")
         billing_imports.continue_numbering(self.company.pk)
 
     def _source_notes(self) -> None:
@@ -804,12 +726,7 @@ class _Install(CompanyImport):
         invoices = self.import_invoices(client_rows, clients_by_id, services)
         self.import_transactions(client_rows, clients_by_id, invoices)
         self._source_notes()
-        totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        for rows in balances([c.pk for c in clients_by_id.values()]).values():
-            for balance in rows:
-                totals[balance.currency][0] += balance.due
-                totals[balance.currency][1] += balance.credit
-        self.report.totals = {c: (due, credit) for c, (due, credit) in totals.items()}
+        self.count_totals(clients_by_id.values())
 
 
 def run(data: dict[str, list[dict]], *, source: str, commit: bool) -> Report:
