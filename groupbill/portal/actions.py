@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from groupbill.billing import charges, payments
-from groupbill.billing.accounts import add_payment_account, set_autodebit
+from groupbill.billing.accounts import add_payment_account, remove_payment_account, set_autodebit
 from groupbill.billing.gateways.sandbox import tokenize
 from groupbill.billing.models import (
     Invoice,
@@ -159,6 +159,14 @@ def choose_autodebit(account: PaymentAccount, *, actor: str) -> PaymentAccount:
         raise Conflict(f"{account} was disabled for automatic payment ({account.disabled_reason}); "
                        "add another card, or contact us.")  # fmt: skip
     return set_autodebit(account, actor=actor)
+
+
+def remove_account(account: PaymentAccount, *, actor: str) -> str:
+    """A client removes a saved card; removing the one used for automatic payment leaves
+    the client paying by hand until they choose another. Returns what it was, to say so."""
+    name = str(account)
+    remove_payment_account(account, actor=actor)
+    return name
 
 
 # --- Contacts and profile ----------------------------------------------------------------

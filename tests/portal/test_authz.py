@@ -20,7 +20,9 @@ import pytest
 from django.test import Client as HttpClient
 from django.urls import reverse
 
+from groupbill.billing import invoices as billing_invoices
 from groupbill.billing.gateways.stripe import ACTION_MESSAGE
+from groupbill.billing.invoices import NewLine
 from groupbill.billing.models import Invoice, InvoiceSequence, Transaction
 from groupbill.catalog.models import Package, PackagePrice
 from groupbill.clients import actions as clients
@@ -78,12 +80,13 @@ class World:
     bigger: PackagePrice  # a package the service may change to
     addon: PackagePrice  # an addon the service may order
     attempt: Any  # a Stripe payment waiting for 3-D Secure (Stripe is not configured here)
+    credit_note: Any  # of a second invoice, voided
     markers: dict[str, str] = field(default_factory=dict)
 
     def ids(self) -> dict[str, int]:
         return {"service": self.service.pk, "invoice": self.invoice.pk,
                 "account": self.spare.pk, "contact": self.contact.pk,
-                "payment": self.attempt.pk}  # fmt: skip
+                "payment": self.attempt.pk, "credit_note": self.credit_note.pk}  # fmt: skip
 
 
 def _price(package: Package, unit: str, amount: int, count: int = 1) -> PackagePrice:
@@ -133,8 +136,12 @@ def build_world(company, group, name: str, card_last4: str, spare_last4: str,
         currency="EUR", amount=500, method="stripe", reference=f"pi_{name}", actor=ACTOR,
         note=ACTION_MESSAGE,
     )  # fmt: skip
+    extra = billing_invoices.create_invoice(client, [NewLine("Extra work", 500)], actor=ACTOR)
+    billing_invoices.issue_invoice(extra, issued_on=company_today(company), actor=ACTOR)
+    billing_invoices.void_invoice(extra, actor=ACTOR, reason="not wanted")
     return World(
         attempt=attempt,
+        credit_note=extra.credit_notes.get(),
         client=client, service=service, invoice=invoice, card=card, spare=spare,
         contact=contact, term=year, bigger=_price(bigger, "month", 3000, months),
         addon=_price(backup, "month", 500),
@@ -209,6 +216,10 @@ def snapshot(client: Client) -> dict[str, Any]:
 L = "login"  # 302 to /portal/login/?next=<the page asked for>
 
 
+def _unmasked(page: bytes) -> bytes:
+    return re.sub(rb'name="csrfmiddlewaretoken" value="[^"]+"', b"csrf", page)
+
+
 @dataclass(frozen=True)
 class Row:
     name: str
@@ -263,7 +274,7 @@ def _profile(w, me):
     return {"form": "profile", "language": "de", "tax_id": "DE136695976", "invoice_method": "paper"}
 
 
-S, INV, A, C, P = "service", "invoice", "account", "contact", "payment"
+S, INV, A, C, P, CN = "service", "invoice", "account", "contact", "payment", "credit_note"
 MATRIX = [
     #   route                     method  object own  other staff anon
     Row("dashboard",              "GET",  None, 200, 200,  L,    L, shows=("service", "invoice")),
@@ -280,6 +291,7 @@ MATRIX = [
     Row("invoice_list",           "GET",  None, 200, 200,  L,    L, shows=("invoice",)),
     Row("invoice_detail",         "GET",  INV,  200, 404,  L,    L, shows=("invoice", "card")),
     Row("invoice_pdf",            "GET",  INV,  200, 404,  L,    L),
+    Row("credit_note_pdf",        "GET",  CN,   200, 404,  L,    L),
     Row("invoice_pay",            "GET",  INV,  405, 405,  L,    L),
     Row("invoice_pay",            "POST", INV,  302, 404,  L,    L, _pay, to="invoice_detail"),
     Row("account_list",           "GET",  None, 200, 200,  L,    L, shows=("card", "spare")),
@@ -289,6 +301,8 @@ MATRIX = [
     Row("account_add",            "POST", None, 302, 302,  L,    L, _new_card, to="account_list"),
     Row("account_autodebit",      "GET",  A,    405, 405,  L,    L),
     Row("account_autodebit",      "POST", A,    302, 404,  L,    L, to="account_list"),
+    Row("account_remove",         "GET",  A,    405, 405,  L,    L),
+    Row("account_remove",         "POST", A,    302, 404,  L,    L, to="account_list"),
     Row("contact_list",           "GET",  None, 200, 200,  L,    L, shows=("contact", "email")),
     Row("contact_add",            "GET",  None, 200, 200,  L,    L),
     Row("contact_add",            "POST", None, 302, 302,  L,    L, _contact, to="contact_list"),
@@ -323,7 +337,8 @@ def url_of(row: Row, world: World, object_id: int | None = None) -> str:
     if row.obj is None:
         return reverse(f"portal:{row.name}")
     key = {"service": "service_id", "invoice": "invoice_id", "account": "account_id",
-           "contact": "contact_id", "payment": "attempt_id"}[row.obj]  # fmt: skip
+           "contact": "contact_id", "payment": "attempt_id",
+           "credit_note": "credit_note_id"}[row.obj]  # fmt: skip
     pk = world.ids()[row.obj] if object_id is None else object_id
     return reverse(f"portal:{row.name}", kwargs={key: pk})
 
@@ -395,7 +410,10 @@ def test_matrix(row: Row, principal: str, worlds, request):
         missing = url_of(row, target, object_id=10**9)
         response_missing, _ = send(http, row, missing, data)
         assert response_missing.status_code == 404
-        assert response_missing.content == response.content
+        # The same page: the portal's own "Page not found" (its sign-out form's CSRF token
+        # is masked afresh on every page, so it alone differs).
+        assert _unmasked(response_missing.content) == _unmasked(response.content)
+        assert b"<h1>Page not found</h1>" in response.content
 
     for key, world in worlds.items():
         changed = snapshot(world.client) != before[key]

@@ -35,12 +35,18 @@ def client_required(view: Callable) -> Callable:
         with timezone.override(request.client.company.timezone):
             try:
                 return view(request, *args, **kwargs)
-            except NotFound as exc:
-                raise Http404(exc.message) from None
+            except (NotFound, Http404):
+                return not_found(request)
             except Forbidden as exc:
                 return forbidden(request, exc.message)
 
     return wrapper
+
+
+def not_found(request: HttpRequest) -> HttpResponse:
+    """The portal's own 404, the same for what does not exist and what is another
+    client's (so ids reveal nothing)."""
+    return render(request, "portal/not_found.html", status=404)
 
 
 def forbidden(request: HttpRequest, message: str) -> HttpResponse:

@@ -135,3 +135,20 @@ def account_autodebit(request, account_id: int):
 
     run_posted(request, choose)
     return redirect("portal:account_list")
+
+
+@client_required
+@require_POST
+def account_remove(request, account_id: int):
+    account = own(request.client.payment_accounts.all(), request, account_id)
+    was_autodebit = account.is_autodebit
+
+    def remove() -> str:
+        name = actions.remove_account(account, actor=request.actor)
+        if was_autodebit:
+            return (f"{name} removed. Invoices are no longer paid automatically; "
+                    "choose another card for that.")  # fmt: skip
+        return f"{name} removed."
+
+    run_posted(request, remove)
+    return redirect("portal:account_list")
