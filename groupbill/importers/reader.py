@@ -92,6 +92,21 @@ class Reader:
             cursor.execute(f"SELECT {names} FROM `{table}` ORDER BY {order}")
             return list(cursor.fetchall())
 
+    def tables(
+        self,
+        tables: dict[str, tuple[Sequence[str], Sequence[str]]],
+        optional: dict[str, tuple[Sequence[str], Sequence[str]]] | None = None,
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Every row of each table (table → (columns, order_by)), whole; the `optional`
+        ones are [] where the source lacks them."""
+        data = {
+            table: self.rows(table, columns, order_by=order)
+            for table, (columns, order) in tables.items()
+        }
+        for table, (columns, order) in (optional or {}).items():
+            data[table] = self.rows(table, columns, order_by=order, optional=True)
+        return data
+
     def _columns(self, table: str) -> set[str] | None:
         with self.connection.cursor() as cursor:
             cursor.execute(

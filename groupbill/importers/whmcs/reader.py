@@ -121,10 +121,4 @@ NOT_IMPORTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 def read(reader: Reader) -> dict[str, list[dict]]:
     """Every table the importer needs, whole (a ReaderError names what is missing)."""
-    data = {
-        table: reader.rows(table, columns, order_by=order)
-        for table, (columns, order) in TABLES.items()
-    }
-    for table, (columns, order) in NOT_IMPORTED.items():
-        data[table] = reader.rows(table, columns, order_by=order, optional=True)
-    return data
+    return reader.tables(TABLES, NOT_IMPORTED)
