@@ -137,19 +137,15 @@ class LineKind(models.TextChoices):
     CUSTOM = "custom", "Custom"
 
 
-class InvoiceLine(models.Model):
-    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
-    service = models.ForeignKey(
-        "services.Service", on_delete=models.PROTECT, null=True, blank=True, related_name="lines"
-    )
-    kind = models.CharField(max_length=16, choices=LineKind.choices, default=LineKind.CUSTOM)
+class PricedLine(models.Model):
+    """A priced and taxed line as billed (an invoice's, or a credit note's copy of one)."""
+
     description = models.CharField(max_length=500)
     period_start = models.DateField(null=True, blank=True)
     period_end = models.DateField(null=True, blank=True)  # exclusive
     quantity = models.PositiveIntegerField(default=1)
     unit_amount = models.BigIntegerField()
     amount = models.BigIntegerField()  # quantity x unit_amount, stored as billed
-    taxable = models.BooleanField(default=True)
     tax1_rate = models.DecimalField(max_digits=7, decimal_places=4, default=0)
     tax1_amount = models.BigIntegerField(default=0)
     tax2_rate = models.DecimalField(max_digits=7, decimal_places=4, default=0)
@@ -162,6 +158,7 @@ class InvoiceLine(models.Model):
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
+        abstract = True
         ordering = ["position", "id"]
 
     def __str__(self) -> str:
@@ -171,6 +168,15 @@ class InvoiceLine(models.Model):
     def period_last_day(self):
         """Periods are stored half-open [start, end); people read the last day included."""
         return self.period_end - timedelta(days=1) if self.period_end else None
+
+
+class InvoiceLine(PricedLine):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    service = models.ForeignKey(
+        "services.Service", on_delete=models.PROTECT, null=True, blank=True, related_name="lines"
+    )
+    kind = models.CharField(max_length=16, choices=LineKind.choices, default=LineKind.CUSTOM)
+    taxable = models.BooleanField(default=True)
 
 
 class CreditNoteSequence(models.Model):
@@ -223,37 +229,13 @@ class CreditNote(models.Model):
         return Subject("credit_note", self.company_id, self.pk, str(self))
 
 
-class CreditNoteLine(models.Model):
+class CreditNoteLine(PricedLine):
     """An invoice line credited, as it was billed. A line is credited at most once."""
 
     credit_note = models.ForeignKey(CreditNote, on_delete=models.CASCADE, related_name="lines")
     invoice_line = models.OneToOneField(
         InvoiceLine, on_delete=models.PROTECT, related_name="credit_line"
     )
-    description = models.CharField(max_length=500)
-    period_start = models.DateField(null=True, blank=True)
-    period_end = models.DateField(null=True, blank=True)  # exclusive
-    quantity = models.PositiveIntegerField(default=1)
-    unit_amount = models.BigIntegerField()
-    amount = models.BigIntegerField()
-    tax1_rate = models.DecimalField(max_digits=7, decimal_places=4, default=0)
-    tax1_amount = models.BigIntegerField(default=0)
-    tax2_rate = models.DecimalField(max_digits=7, decimal_places=4, default=0)
-    tax2_amount = models.BigIntegerField(default=0)
-    total = models.BigIntegerField(default=0)
-    tax_rule = models.CharField(max_length=16, blank=True, default="")
-    tax_reason = models.CharField(max_length=300, blank=True, default="")
-    position = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        ordering = ["position", "id"]
-
-    def __str__(self) -> str:
-        return self.description
-
-    @property
-    def period_last_day(self):
-        return self.period_end - timedelta(days=1) if self.period_end else None
 
 
 class TransactionKind(models.TextChoices):
