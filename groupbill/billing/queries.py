@@ -8,17 +8,13 @@ from zoneinfo import ZoneInfo
 from django.db.models import (
     BooleanField,
     Case,
-    CharField,
     F,
-    OuterRef,
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
-from django.db.models.functions import Concat, Lower
 
 from groupbill.billing import ledger
 from groupbill.billing.models import (
@@ -33,10 +29,11 @@ from groupbill.billing.models import (
     Transaction,
     TransactionStatus,
 )
-from groupbill.clients.models import Contact, ContactRole
+from groupbill.clients.queries import client_sort, primary_contacts
 from groupbill.companies.models import Company
 from groupbill.companies.queries import company_today
 from groupbill.errors import NotFound
+from groupbill.listing import filtered, ordered
 
 
 def invoices() -> QuerySet[Invoice]:
@@ -167,30 +164,6 @@ def overdue_q(todays: dict[int, date] | None = None) -> Q:
     return Q(status=InvoiceStatus.OPEN) & due
 
 
-def _primary_contacts(prefix: str) -> Prefetch:
-    return Prefetch(
-        f"{prefix}contacts",
-        queryset=Contact.objects.filter(role=ContactRole.PRIMARY),
-        to_attr="primary_contacts",
-    )
-
-
-def _client_sort() -> Subquery:
-    """A client's name as lists sort it: its primary contact's last, first name, company."""
-    names = Contact.objects.filter(client_id=OuterRef("client_id"), role=ContactRole.PRIMARY)
-    key = Concat(Lower("last_name"), Value(" "), Lower("first_name"), Value(" "),
-                 Lower("company"), output_field=CharField())  # fmt: skip
-    return Subquery(names.values_list(key)[:1])
-
-
-def _order(queryset: QuerySet, sort: str, sorts: dict[str, tuple[str, ...]]) -> QuerySet:
-    name = sort.removeprefix("-")
-    fields = sorts.get(name, ())
-    if sort.startswith("-"):
-        return queryset.order_by(*(f"-{f}" for f in fields), "-pk")
-    return queryset.order_by(*fields, "pk")
-
-
 def invoice_list(filters: InvoiceFilter, sort: str = "-id") -> QuerySet[Invoice]:
     """Invoices across clients, filtered and sorted, each with its client (and the client's
     group and primary contact as `client.primary_contacts`), company, `balance` and
@@ -202,7 +175,7 @@ def invoice_list(filters: InvoiceFilter, sort: str = "-id") -> QuerySet[Invoice]
         queryset = queryset.filter(overdue)
     elif filters.status:
         queryset = queryset.filter(status=filters.status)
-    for field, value in (
+    queryset = filtered(queryset, (
         ("company_id", filters.company_id),
         ("client__group_id", filters.group_id),
         ("client_id", filters.client_id),
@@ -211,20 +184,18 @@ def invoice_list(filters: InvoiceFilter, sort: str = "-id") -> QuerySet[Invoice]
         ("issued_on__lte", filters.issued_to),
         ("due_on__gte", filters.due_from),
         ("due_on__lte", filters.due_to),
-    ):
-        if value:
-            queryset = queryset.filter(**{field: value})
+    ))  # fmt: skip
     queryset = queryset.annotate(
         balance=F("total") - F("credited") - F("amount_paid"),
         is_overdue=Case(When(overdue, then=Value(True)), default=Value(False),
                         output_field=BooleanField()),
     )  # fmt: skip
     if sort.removeprefix("-") == "client":
-        queryset = queryset.annotate(client_sort=_client_sort())
+        queryset = queryset.annotate(client_sort=client_sort())
     return (
-        _order(queryset, sort, INVOICE_SORTS)
+        ordered(queryset, sort, INVOICE_SORTS)
         .select_related("company", "client__group")
-        .prefetch_related(_primary_contacts("client__"))
+        .prefetch_related(primary_contacts("client__"))
     )
 
 
@@ -274,8 +245,7 @@ def transaction_list(filters: TransactionFilter, sort: str = "-date") -> QuerySe
     """Transactions across clients, filtered and sorted, with client (group, primary
     contact), company and the invoices they were applied to: a constant number of queries
     per page."""
-    queryset = Transaction.objects.all()
-    for field, value in (
+    queryset = filtered(Transaction.objects.all(), (
         ("kind", filters.kind),
         ("status", filters.status),
         ("method", filters.gateway),
@@ -283,17 +253,15 @@ def transaction_list(filters: TransactionFilter, sort: str = "-date") -> QuerySe
         ("client__group_id", filters.group_id),
         ("client_id", filters.client_id),
         ("currency", filters.currency),
-    ):
-        if value:
-            queryset = queryset.filter(**{field: value})
+    ))  # fmt: skip
     if filters.date_from or filters.date_to:
         queryset = queryset.filter(_day_bounds(_todays(), filters.date_from, filters.date_to))
     if sort.removeprefix("-") == "client":
-        queryset = queryset.annotate(client_sort=_client_sort())
-    return _order(queryset, sort, TRANSACTION_SORTS).select_related(
+        queryset = queryset.annotate(client_sort=client_sort())
+    return ordered(queryset, sort, TRANSACTION_SORTS).select_related(
         "company", "client__group"
     ).prefetch_related(
-        _primary_contacts("client__"),
+        primary_contacts("client__"),
         Prefetch("applications", queryset=Application.objects.select_related("invoice")
                  .order_by("pk")),
     )  # fmt: skip

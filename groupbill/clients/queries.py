@@ -1,6 +1,17 @@
 """Reads about groups and clients that several callers share."""
 
-from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    CharField,
+    Count,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Concat, Lower
 
 from groupbill.clients.models import Client, ClientGroup, Contact, ContactRole
 from groupbill.errors import NotFound
@@ -33,16 +44,27 @@ def get_group(group_id: int) -> ClientGroup:
 
 def clients_with_primary(queryset: QuerySet[Client] | None = None) -> QuerySet[Client]:
     """Clients with their primary contact prefetched as `primary_contacts` (0 or 1 item)."""
-    from django.db.models import Prefetch
-
     queryset = Client.objects.all() if queryset is None else queryset
-    return queryset.select_related("group", "company").prefetch_related(
-        Prefetch(
-            "contacts",
-            queryset=Contact.objects.filter(role=ContactRole.PRIMARY),
-            to_attr="primary_contacts",
-        )
+    return queryset.select_related("group", "company").prefetch_related(primary_contacts())
+
+
+def primary_contacts(prefix: str = "") -> Prefetch:
+    """The primary contact of the client (at `prefix`, e.g. "client__") prefetched as the
+    client's `primary_contacts` (0 or 1 item)."""
+    return Prefetch(
+        f"{prefix}contacts",
+        queryset=Contact.objects.filter(role=ContactRole.PRIMARY),
+        to_attr="primary_contacts",
     )
+
+
+def client_sort() -> Subquery:
+    """The name of a row's client (its `client_id`) as lists sort it: its primary
+    contact's last, first name, company."""
+    names = Contact.objects.filter(client_id=OuterRef("client_id"), role=ContactRole.PRIMARY)
+    key = Concat(Lower("last_name"), Value(" "), Lower("first_name"), Value(" "),
+                 Lower("company"), output_field=CharField())  # fmt: skip
+    return Subquery(names.values_list(key)[:1])
 
 
 def get_client(client_id: int) -> Client:

@@ -3,11 +3,11 @@
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import CharField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Concat, Lower
+from django.db.models import Prefetch, Q, QuerySet
 
-from groupbill.clients.models import Contact, ContactRole
+from groupbill.clients.queries import client_sort, primary_contacts
 from groupbill.errors import NotFound
+from groupbill.listing import filtered, ordered
 from groupbill.services.models import Service, ServiceChange, ServiceOption
 
 
@@ -71,26 +71,10 @@ SERVICE_SORTS = {
 }
 
 
-def _primary_contacts() -> Prefetch:
-    return Prefetch(
-        "client__contacts",
-        queryset=Contact.objects.filter(role=ContactRole.PRIMARY),
-        to_attr="primary_contacts",
-    )
-
-
-def _client_sort() -> Subquery:
-    names = Contact.objects.filter(client_id=OuterRef("client_id"), role=ContactRole.PRIMARY)
-    key = Concat(Lower("last_name"), Value(" "), Lower("first_name"), Value(" "),
-                 Lower("company"), output_field=CharField())  # fmt: skip
-    return Subquery(names.values_list(key)[:1])
-
-
 def service_list(filters: ServiceFilter, sort: str = "-id") -> QuerySet[Service]:
     """Services across clients, filtered and sorted, with package, price, client (group,
     company, primary contact): a constant number of queries per page."""
-    queryset = Service.objects.all()
-    for field, value in (
+    queryset = filtered(Service.objects.all(), (
         ("status", filters.status),
         ("client__company_id", filters.company_id),
         ("client__group_id", filters.group_id),
@@ -99,20 +83,14 @@ def service_list(filters: ServiceFilter, sort: str = "-id") -> QuerySet[Service]
         ("pricing__currency", filters.currency),
         ("renew_date__gte", filters.renew_from),
         ("renew_date__lte", filters.renew_to),
-    ):
-        if value:
-            queryset = queryset.filter(**{field: value})
+    ))  # fmt: skip
     if sort.removeprefix("-") == "client":
-        queryset = queryset.annotate(client_sort=_client_sort())
-    name = sort.removeprefix("-")
-    fields = SERVICE_SORTS.get(name, ())
-    if sort.startswith("-"):
-        queryset = queryset.order_by(*(f"-{f}" for f in fields), "-pk")
-    else:
-        queryset = queryset.order_by(*fields, "pk")
-    return queryset.select_related(
-        "package", "pricing", "client__group", "client__company"
-    ).prefetch_related(_primary_contacts())
+        queryset = queryset.annotate(client_sort=client_sort())
+    return (
+        ordered(queryset, sort, SERVICE_SORTS)
+        .select_related("package", "pricing", "client__group", "client__company")
+        .prefetch_related(primary_contacts("client__"))
+    )
 
 
 def search_services(text: str, limit: int = SEARCH_LIMIT) -> list[Service]:
