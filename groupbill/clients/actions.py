@@ -282,13 +282,26 @@ def _group_of_company(company: Company, group_id: Any, errors: list[FieldError])
     return group_id
 
 
+# A client is someone: at least one of these names them on every list and message.
+IDENTIFYING_FIELDS = ("first_name", "last_name", "company", "email")
+UNNAMED = "Give a name, a company or an email address: the client must be someone."
+
+
+def _check_named(contact_fields: dict[str, Any], errors: list[FieldError]) -> None:
+    named = any(contact_fields.get(f) for f in IDENTIFYING_FIELDS)
+    if not named and not any(e.field in IDENTIFYING_FIELDS for e in errors):
+        errors.append(FieldError("first_name", UNNAMED))
+
+
 def create_client(company: Company, data: dict[str, Any], *, actor: str) -> Client:
-    """A client with its primary contact (the contact fields are flat in `data`)."""
+    """A client with its primary contact (the contact fields are flat in `data`), named
+    by at least a first or last name, a company or an email address."""
     errors: list[FieldError] = []
     group_id = _group_of_company(company, data.get("group_id"), errors)
     attributes, contact_fields = _split_client_data(data, errors)
     if group_id is not None:
         _check_required_on_add(group_id, contact_fields, errors)
+    _check_named(contact_fields, errors)
     v.raise_if(errors)
     attributes.setdefault("default_currency", company.default_currency)
     with transaction.atomic():
@@ -336,6 +349,10 @@ def update_client(client: Client, changes: dict[str, Any], *, actor: str) -> Cli
             contact = primary_contact(client)
             if contact is None:
                 raise ValidationFailed.one("first_name", "this client has no primary contact")
+            named: list[FieldError] = []
+            _check_named({f: getattr(contact, f) for f in IDENTIFYING_FIELDS} | contact_fields,
+                         named)  # fmt: skip
+            v.raise_if(named)
             fields += sorted(_update_contact(contact, contact_fields, actor))
         if fields:
             signals.client_changed.send(Client, client=client, fields=fields)
