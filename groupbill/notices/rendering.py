@@ -48,7 +48,8 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     "notice_third": (
         "Final payment notice: invoice {{ number }}",
         "Hello {{ client_name }},\n\ninvoice {{ number }} remains unpaid. This is the final "
-        "notice before your services may be suspended." + _INVOICE_FOOTER,
+        "notice{% if suspends|default(true) %} before your services may be suspended{% endif %}."
+        + _INVOICE_FOOTER,
     ),
     "autodebit_pending": (
         "Upcoming automatic payment: invoice {{ number }}",
@@ -136,7 +137,11 @@ CONTEXTS: dict[str, dict[str, str]] = {
     "invoice_paid": _INVOICE,
     "notice_first": _INVOICE,
     "notice_second": _INVOICE,
-    "notice_third": _INVOICE,
+    "notice_third": {
+        **_INVOICE,
+        "suspends": "true when unpaid invoices suspend this client's services (its group does "
+        "not say never, the client is not exempt)",
+    },
     "autodebit_pending": _INVOICE,
     "payment_received": {
         **_INVOICE,
@@ -207,6 +212,7 @@ SAMPLE: dict[str, Any] = {
     "period_start": "2026-03-01",
     "transaction_id": 42,
     "dispute": "dp_1Example",
+    "suspends": True,
 }
 
 

@@ -17,6 +17,7 @@ from groupbill.automation.plan import Action
 from groupbill.automation.tasks.autodebit import autodebit_accounts, autodebit_day
 from groupbill.automation.view import CompanyView
 from groupbill.billing.models import Invoice, InvoiceStatus, PaymentAccount
+from groupbill.clients.models import Client
 from groupbill.notices import outbox
 from groupbill.notices.events import invoice_message
 from groupbill.notices.models import MessageStatus, OutboxMessage
@@ -126,14 +127,26 @@ def _key(invoice: Invoice, template: str) -> str:
     return f"notice:{invoice.pk}:{template}"  # once per invoice and notice
 
 
-def _notice(view: CompanyView, invoice: Invoice, template: str, recipients: list) -> Action:
+def _suspends(view: CompanyView, client_id: int, autosuspend: dict[int, bool]) -> bool:
+    """Would the engine suspend this client's services for an unpaid invoice? Not when its
+    settings say `never` or the client is exempt (`autosuspend` off)."""
+    never = view.for_client(client_id).value("suspend_services_days_after_due") == "never"
+    return autosuspend.get(client_id, True) and not never
+
+
+def _notice(
+    view: CompanyView, invoice: Invoice, template: str, recipients: list, suspends: bool
+) -> Action:
     """The action queueing this notice: to be sent, or recorded as suppressed while the
-    client's `send_payment_notices` is off."""
+    client's `send_payment_notices` is off. The final notice says whether services may be
+    suspended (`suspends`)."""
     key = _key(invoice, template)
     on = view.for_client(invoice.client_id).value("send_payment_notices")
     status = MessageStatus.PENDING if on else MessageStatus.SUPPRESSED
     message = invoice_message(invoice, key=key, template=template, status=status,
                               recipients=recipients)  # fmt: skip
+    if template == "notice_third":
+        message.context["suspends"] = suspends
     verb = "Send" if on else "Suppress (notices off)"
     return Action(
         key,
@@ -160,9 +173,17 @@ def plan(view: CompanyView) -> list[Action]:
         )
     )
     wanted = _wanted(view, invoices)
-    recipients = outbox.recipients_for(sorted({i.client_id for i in invoices}))
+    client_ids = sorted({i.client_id for i in invoices})
+    recipients = outbox.recipients_for(client_ids)
+    autosuspend = dict(Client.objects.filter(pk__in=client_ids).values_list("pk", "autosuspend"))
     return [
-        _notice(view, invoice, template, recipients[invoice.client_id])
+        _notice(
+            view,
+            invoice,
+            template,
+            recipients[invoice.client_id],
+            _suspends(view, invoice.client_id, autosuspend),
+        )
         for invoice, template in wanted
         if _key(invoice, template) not in queued
     ]
