@@ -19,6 +19,7 @@ run: export PYTHONUNBUFFERED = 1
 run: install
 	$(BIN)/groupbill migrate --noinput
 	$(BIN)/groupbill demo --if-empty
+	$(BIN)/groupbill deliver
 	$(BIN)/groupbill scheduler & scheduler=$$!; \
 	trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/groupbill serve --port $(PORT)

@@ -197,12 +197,17 @@ STATIC_URL = "static/"
 STATIC_ROOT = os.environ.get("GROUPBILL_STATIC_ROOT") or None
 WHITENOISE_USE_FINDERS = True
 
-# Email: the outbox sender (`groupbill deliver`) prints to the console unless told to use SMTP.
+# Email: the outbox sender (`groupbill deliver`) sends over SMTP when a server is configured;
+# otherwise (local use) it prints one line per message ("summary"); "console" prints whole
+# messages.
 _EMAIL_BACKENDS = {
+    "summary": "groupbill.notices.mail_backends.SummaryEmailBackend",
     "console": "django.core.mail.backends.console.EmailBackend",
     "smtp": "django.core.mail.backends.smtp.EmailBackend",
 }
-_email_backend = os.environ.get("GROUPBILL_EMAIL_BACKEND", "console")
+_email_backend = os.environ.get(
+    "GROUPBILL_EMAIL_BACKEND", "smtp" if os.environ.get("GROUPBILL_SMTP_HOST") else "summary"
+)
 EMAIL_BACKEND = _EMAIL_BACKENDS.get(_email_backend, _email_backend)
 EMAIL_HOST = os.environ.get("GROUPBILL_SMTP_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("GROUPBILL_SMTP_PORT", "25"))

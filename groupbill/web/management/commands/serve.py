@@ -1,3 +1,7 @@
+import socket
+import threading
+import time
+
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -21,7 +25,7 @@ class Command(BaseCommand):
         base = f"http://{host}:{port}"
         lines = [
             "",
-            f"  Groupbill is starting on {base}/",
+            f"  Groupbill is running on {base}/",
             f"  Log in at  {base}/login/",
         ]
         if demo_login_works():
@@ -33,5 +37,27 @@ class Command(BaseCommand):
             f"  API docs   {base}/api/v1/docs  (key: groupbill apikey create --name NAME)",
             "",
         ]
-        self.stdout.write("\n".join(lines))
-        call_command("runserver", f"{host}:{port}", use_reloader=False)
+        # The banner comes last: once the server answers, after runserver's own lines and
+        # the demo's mail (one line each), so the sign-in is the last thing on the screen.
+        stopped = threading.Event()
+        banner = threading.Thread(
+            target=self._banner_when_listening, args=(host, port, "\n".join(lines), stopped)
+        )
+        banner.start()
+        try:
+            call_command("runserver", f"{host}:{port}", use_reloader=False)
+        finally:
+            stopped.set()
+            banner.join()
+
+    def _banner_when_listening(self, host: str, port: int, banner: str, stopped) -> None:
+        """Waits until the port answers (at most 30 s) or the server stopped, then writes
+        the banner."""
+        deadline = time.monotonic() + 30
+        while not stopped.is_set() and time.monotonic() < deadline:
+            try:
+                with socket.create_connection((host, port), timeout=1):
+                    break
+            except OSError:
+                stopped.wait(0.1)
+        self.stdout.write(banner)
