@@ -17,6 +17,7 @@ from ninja import Router, Schema
 from groupbill.api.common import Id, PageQuery, paginate
 from groupbill.billing.models import CreditNote
 from groupbill.billing.queries import credit_notes, get_credit_note
+from groupbill.listing import filtered
 from groupbill.ui.downloads import credit_note_pdf_response
 
 router = Router(tags=["credit notes"])
@@ -90,11 +91,7 @@ def list_credit_notes(
     client_id: Id | None = None,
     invoice_id: Id | None = None,
 ):
-    queryset = credit_notes()
-    if client_id is not None:
-        queryset = queryset.filter(client_id=client_id)
-    if invoice_id is not None:
-        queryset = queryset.filter(invoice_id=invoice_id)
+    queryset = filtered(credit_notes(), (("client_id", client_id), ("invoice_id", invoice_id)))
     return paginate(queryset, page, credit_note_out)
 
 

@@ -40,6 +40,7 @@ from groupbill.billing.queries import invoices as all_invoices
 from groupbill.clients.queries import get_client
 from groupbill.companies.queries import company_today
 from groupbill.errors import FieldError, ValidationFailed
+from groupbill.listing import filtered
 from groupbill.notices.pdf import invoice_pdf
 
 router = Router(tags=["invoices"])
@@ -197,11 +198,7 @@ def list_invoices(
     client_id: Id | None = None,
     status: StatusValue | None = None,
 ):
-    queryset = all_invoices()
-    if client_id is not None:
-        queryset = queryset.filter(client_id=client_id)
-    if status is not None:
-        queryset = queryset.filter(status=status)
+    queryset = filtered(all_invoices(), (("client_id", client_id), ("status", status)))
     return paginate(queryset, page, invoice_out)
 
 

@@ -24,6 +24,7 @@ from groupbill.catalog.queries import get_price
 from groupbill.clients.queries import get_client
 from groupbill.clock import frozen_at, now
 from groupbill.companies.queries import company_today
+from groupbill.listing import filtered
 from groupbill.services import actions
 from groupbill.services.models import Service, ServiceChange, ServiceStatus
 from groupbill.services.queries import changes, get_change, get_service, services
@@ -257,11 +258,7 @@ def list_services(
     client_id: Id | None = None,
     status: StatusValue | None = None,
 ):
-    queryset = services()
-    if client_id is not None:
-        queryset = queryset.filter(client_id=client_id)
-    if status is not None:
-        queryset = queryset.filter(status=status)
+    queryset = filtered(services(), (("client_id", client_id), ("status", status)))
     return paginate(queryset, page, service_out)
 
 
