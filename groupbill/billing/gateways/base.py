@@ -100,6 +100,17 @@ def check_request(amount: object, currency: object, idempotency_key: object) -> 
     check_key(idempotency_key)
 
 
+def check_charge(
+    gateway: str, account: "PaymentAccount", amount: object, currency: object, key: object
+) -> None:
+    """A charge's arguments (`check_request`), and the account is the gateway's own."""
+    check_request(amount, currency, key)
+    if account.gateway != gateway:
+        raise ValueError(
+            f"payment account {account.pk} belongs to gateway {account.gateway!r}, not {gateway!r}"
+        )
+
+
 def check_key(idempotency_key: object) -> None:
     if (
         not isinstance(idempotency_key, str)

@@ -42,6 +42,7 @@ from groupbill.billing.gateways.base import (
     GatewayResult,
     GatewayUnreachable,
     IdempotencyKeyReused,
+    check_charge,
     check_key,
     check_request,
 )
@@ -118,12 +119,7 @@ class SandboxGateway:
         *,
         invoice_ids: Sequence[int] = (),
     ) -> GatewayResult:
-        check_request(amount, currency, idempotency_key)
-        if account.gateway != self.name:
-            raise ValueError(
-                f"payment account {account.pk} belongs to gateway {account.gateway!r}, "
-                f"not {self.name!r}"
-            )
+        check_charge(self.name, account, amount, currency, idempotency_key)
 
         def decide() -> tuple[ChargeOutcome, str]:
             outcome, message, _ = charge_outcome(account.reference)

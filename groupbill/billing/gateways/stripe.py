@@ -54,6 +54,7 @@ from groupbill.billing.gateways.base import (
     GatewayResult,
     GatewayUnreachable,
     IdempotencyKeyReused,
+    check_charge,
     check_key,
     check_request,
 )
@@ -320,12 +321,7 @@ class StripeGateway:
         *,
         invoice_ids: Sequence[int] = (),
     ) -> GatewayResult:
-        check_request(amount, currency, idempotency_key)
-        if account.gateway != self.name:
-            raise ValueError(
-                f"payment account {account.pk} belongs to gateway {account.gateway!r}, "
-                f"not {self.name!r}"
-            )
+        check_charge(self.name, account, amount, currency, idempotency_key)
         customer = customer_of(account.client_id)
         if customer is None:
             return GatewayResult(
