@@ -1,7 +1,18 @@
-"""A webhook receiver on 127.0.0.1 for module tests."""
+"""A webhook receiver on 127.0.0.1 for module tests, and the `deliver` command's run."""
 
+import io
 import threading
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from django.core.management import call_command
+
+
+def deliver() -> str:
+    """What `groupbill deliver` says when it runs now."""
+    out = io.StringIO()
+    call_command("deliver", "--now", datetime.now(UTC).isoformat(), stdout=out)
+    return out.getvalue()
 
 
 class Receiver:

@@ -1,16 +1,13 @@
 """/api/v1/webhook-endpoints: staff register endpoints, read deliveries with their
 responses, and redeliver; the signing secret is shown once."""
 
-import io
 import json
-from datetime import UTC, datetime
 
 import pytest
-from django.core.management import call_command
 
 from groupbill.audit.models import AuditEntry
 from tests.conftest import field_errors
-from tests.webhook_receiver import Receiver
+from tests.webhook_receiver import Receiver, deliver
 
 
 @pytest.fixture
@@ -18,12 +15,6 @@ def receiver():
     r = Receiver()
     yield r
     r.close()
-
-
-def deliver() -> str:
-    out = io.StringIO()
-    call_command("deliver", "--now", datetime.now(UTC).isoformat(), stdout=out)
-    return out.getvalue()
 
 
 def test_crud_shows_the_secret_once(api, company):

@@ -1,17 +1,13 @@
 """The company's Webhooks page: add an endpoint (its secret shown once), see deliveries
 with their last response, Redeliver."""
 
-import io
-from datetime import UTC, datetime
-
 import pytest
-from django.core.management import call_command
 
 from groupbill.companies.actions import create_company
 from groupbill.notices import webhooks
 from groupbill.notices.models import WebhookDelivery
 from tests.conftest import ARTIFACTS, login
-from tests.webhook_receiver import Receiver
+from tests.webhook_receiver import Receiver, deliver
 
 
 @pytest.fixture
@@ -19,12 +15,6 @@ def receiver():
     r = Receiver()
     yield r
     r.close()
-
-
-def deliver() -> str:
-    out = io.StringIO()
-    call_command("deliver", "--now", datetime.now(UTC).isoformat(), stdout=out)
-    return out.getvalue()
 
 
 def test_the_secret_is_shown_on_the_answer_to_the_add_only(staff, company):
