@@ -16,8 +16,9 @@ from groupbill.catalog.actions import add_option, create_package
 from groupbill.clients.actions import add_contact, create_client, create_group
 from groupbill.clients.models import Client
 from groupbill.companies.actions import create_company
-from groupbill.companies.models import Company, TaxRule
+from groupbill.companies.models import Company, StaffMembership, TaxRule
 from groupbill.companies.queries import company_today
+from groupbill.companies.roles import Role
 from groupbill.portal import accounts
 from groupbill.portal.models import PortalAccount
 from groupbill.services.actions import add_service, provision
@@ -190,10 +191,18 @@ def ensure_staff_user() -> bool:
     """Create the demo staff user if missing. True when it exists with the demo password."""
     User = get_user_model()
     user = User.objects.filter(username=DEMO_USERNAME).first()
-    if user is None:
-        User.objects.create_superuser(DEMO_USERNAME, "admin@example.com", DEMO_PASSWORD)
-        return True
-    return user.check_password(DEMO_PASSWORD)
+    created = user is None
+    if created:
+        user = User.objects.create_superuser(DEMO_USERNAME, "admin@example.com", DEMO_PASSWORD)
+    # The demo staff user is an owner of every company (staff roles: companies.roles).
+    StaffMembership.objects.bulk_create(
+        [
+            StaffMembership(user=user, company_id=pk, role=Role.OWNER)
+            for pk in Company.objects.values_list("pk", flat=True)
+        ],
+        ignore_conflicts=True,
+    )
+    return created or user.check_password(DEMO_PASSWORD)
 
 
 def demo_login_works() -> bool:

@@ -101,6 +101,10 @@ INSTALLED_APPS = [
     "groupbill.web",
     "groupbill.importers",
     "axes",  # staff sign-in limits
+    # Staff two-factor sign-in: TOTP devices and recovery codes (groupbill.web.two_factor).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
@@ -112,11 +116,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: it counts the failed staff sign-ins the views above let through.
     "axes.middleware.AxesMiddleware",
 ]
+OTP_TOTP_ISSUER = "Groupbill"
 
 ROOT_URLCONF = "groupbill.urls"
 WSGI_APPLICATION = "groupbill.wsgi.application"

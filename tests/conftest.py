@@ -183,7 +183,7 @@ def browser_page(live_server):
 @pytest.fixture
 def staff_user(django_user_model):
     return django_user_model.objects.create_user(
-        "staff", "staff@example.com", "correct horse", is_staff=True
+        "staff", "staff@example.com", "correct horse", is_staff=True, is_superuser=True
     )
 
 

@@ -15,6 +15,7 @@ from groupbill.audit.actions import record, record_changes, wrap
 from groupbill.companies.models import Company, RoundingMode
 from groupbill.companies.signals import company_created
 from groupbill.currencies import clean_currency
+from groupbill.errors import ValidationFailed
 
 
 @functools.cache
@@ -121,3 +122,46 @@ def update_company(company: Company, changes: dict[str, Any], *, actor: str) -> 
             new=cleaned,
         )
     return company
+
+
+def set_two_factor_required(company: Company, required: bool, *, actor: str) -> Company:
+    """An owner makes a second factor mandatory for the company's staff (or not)."""
+    with transaction.atomic():
+        old = company.two_factor_required
+        company.two_factor_required = bool(required)
+        company.save(update_fields=["two_factor_required"])
+        record_changes(
+            subject=company,
+            actor=actor,
+            action="company.update",
+            old={"two_factor_required": old},
+            new={"two_factor_required": company.two_factor_required},
+        )
+    return company
+
+
+def set_staff_role(company: Company, user, role: str | None, *, actor: str) -> None:
+    """Give a staff user a role in the company (None: take them out of it)."""
+    from groupbill.companies.models import StaffMembership
+    from groupbill.companies.roles import Role
+
+    if role is not None and role not in Role.__members__.values():
+        raise ValidationFailed.one("role", "must be owner, billing or support")
+    with transaction.atomic():
+        current = StaffMembership.objects.filter(company=company, user=user).first()
+        old = current.role if current else None
+        if role is None:
+            StaffMembership.objects.filter(company=company, user=user).delete()
+        else:
+            StaffMembership.objects.update_or_create(
+                company=company, user=user, defaults={"role": role}
+            )
+        if old != role:
+            record(
+                subject=company,
+                actor=actor,
+                action="company.staff_role",
+                key=user.get_username(),
+                old=wrap(old) if old else None,
+                new=wrap(role) if role else None,
+            )

@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.db import models
 
 from groupbill.audit.actions import Subject
+from groupbill.companies.roles import ROLE_LABELS
 
 
 class RoundingMode(models.TextChoices):
@@ -30,6 +32,8 @@ class Company(models.Model):
     # VAT by the EU's rules (domestic, reverse charge, the buyer's country's rate) instead of
     # the company's own tax rules by place.
     charges_eu_vat = models.BooleanField(default=False)
+    # Staff of this company sign in with a second factor (set by an owner).
+    two_factor_required = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -65,3 +69,24 @@ class TaxRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.rate}% ({self.country}{'-' + self.state if self.state else ''})"
+
+
+class StaffMembership(models.Model):
+    """A staff user belongs to a company with a role (groupbill.companies.roles)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(
+        max_length=16, choices=[(role.value, label) for role, label in ROLE_LABELS.items()]
+    )
+
+    class Meta:
+        ordering = ["company_id", "user_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "company"], name="one_role_per_company")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.company}: {self.role}"

@@ -20,6 +20,8 @@ from groupbill.web.views import (
     reports,
     search,
     services,
+    staff,
+    two_factor,
     webhooks,
 )
 
@@ -28,6 +30,9 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/two-factor/", two_factor.verify, name="two_factor_verify"),
+    path("account/two-factor/", two_factor.setup, name="two_factor_setup"),
+    path("companies/<int:company_id>/staff/", staff.company_staff, name="company_staff"),
     path("companies/", companies.company_list, name="company_list"),
     path("companies/<int:company_id>/dashboard/", reports.dashboard, name="company_dashboard"),
     path("reports/", reports.reports_home, name="reports_home"),

@@ -5,26 +5,46 @@ from typing import Any
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 
+from groupbill.companies.roles import staff_actions
 from groupbill.errors import DomainError, FieldError, NotFound, ValidationFailed
 from groupbill.settings_catalog.catalog import CATALOG
 from groupbill.ui.forms import add_domain_errors
-from groupbill.web import settings_form
+from groupbill.ui.permissions import NO_COMPANY, company_of
+from groupbill.web import permissions, settings_form, two_factor
 
 
 def staff_required(view: Callable) -> Callable:
+    """Signed-in staff with the role the request needs in the page's company (one rule for
+    every page: groupbill.web.permissions), past the second factor where they have one or
+    their company requires it."""
+
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs):
         if not request.user.is_staff:
             raise PermissionDenied("Staff only.")
+        second_factor = two_factor.redirect_if_needed(request)
+        if second_factor is not None:
+            return second_factor
+        company_id = company_of(kwargs)
+        action = permissions.needed(request.resolver_match.url_name, request.method)
+        actions = staff_actions(request.user, None if company_id is NO_COMPANY else company_id)
+        request.staff_can = permissions.Can(actions)
+        if action not in actions:
+            return forbidden(request, action)
         try:
             return view(request, *args, **kwargs)
         except NotFound as exc:
             raise Http404(exc.message) from None
 
     return wrapper
+
+
+def forbidden(request: HttpRequest, action: str) -> HttpResponse:
+    return render(request, "web/forbidden.html", {"action": action}, status=403)
 
 
 def actor(request: HttpRequest) -> str:

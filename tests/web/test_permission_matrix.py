@@ -1,0 +1,207 @@
+"""Every staff route, every role, own company / other company: reading (GET) is allowed
+to every role in its own company; a change (POST) only to the roles whose permissions hold
+the action the route declares (groupbill.web.permissions); nothing at all in a company the
+user does not belong to. A route with no row here fails the coverage test."""
+
+from datetime import date
+
+import pytest
+from django.db import transaction
+from django.test import Client as HttpClient
+from django.urls import get_resolver, reverse
+
+from groupbill.automation.models import EngineRun
+from groupbill.billing.models import CreditNote, Invoice
+from groupbill.catalog.models import ConfigOption, Package, PackagePrice
+from groupbill.clients.actions import create_client, create_group
+from groupbill.companies.actions import create_company, set_staff_role
+from groupbill.companies.roles import PERMISSIONS, Action, Role
+from groupbill.notices.models import OutboxMessage, WebhookDelivery, WebhookEndpoint
+from groupbill.services.models import Service
+from groupbill.web.permissions import CHANGES_NEED, OWN_ACCOUNT
+
+ACTOR = "test"
+
+
+def _company(i):
+    return {"company_id": i["company"]}
+
+
+# Route name → its URL's ids, from one company's book (None: a page across companies).
+ROUTES = {
+    "home": None,
+    "company_list": None,
+    "company_dashboard": _company,
+    "reports_home": None,
+    "report_ageing": _company,
+    "report_revenue": _company,
+    "report_tax": _company,
+    "report_mrr": _company,
+    "report_forecast": _company,
+    "company_edit": _company,
+    "company_settings": _company,
+    "company_staff": _company,
+    "webhook_list": _company,
+    "webhook_toggle": lambda i: _company(i) | {"endpoint_id": i["endpoint"]},
+    "webhook_delete": lambda i: _company(i) | {"endpoint_id": i["endpoint"]},
+    "webhook_redeliver": lambda i: _company(i) | {"delivery_id": i["delivery"]},
+    "csv_import": _company,
+    "csv_template": lambda i: _company(i) | {"kind": "clients"},
+    "group_list": _company,
+    "group_add": _company,
+    "group_edit": lambda i: {"group_id": i["group"]},
+    "group_reset": lambda i: {"group_id": i["group"]},
+    "group_delete": lambda i: {"group_id": i["group"]},
+    "client_add": _company,
+    "client_list": None,
+    "client_detail": lambda i: {"client_id": i["client"]},
+    "client_edit": lambda i: {"client_id": i["client"]},
+    "client_delete": lambda i: {"client_id": i["client"]},
+    "contact_add": lambda i: {"client_id": i["client"]},
+    "contact_edit": lambda i: {"contact_id": i["contact"]},
+    "contact_portal_grant": lambda i: {"contact_id": i["contact"]},
+    "contact_portal_link": lambda i: {"contact_id": i["contact"]},
+    "contact_portal_disable": lambda i: {"contact_id": i["contact"]},
+    "contact_portal_enable": lambda i: {"contact_id": i["contact"]},
+    "audit_log": None,
+    "package_list": _company,
+    "package_add": _company,
+    "package_edit": lambda i: {"package_id": i["package"]},
+    "package_deactivate": lambda i: {"package_id": i["package"]},
+    "package_activate": lambda i: {"package_id": i["package"]},
+    "option_add": lambda i: {"package_id": i["package"]},
+    "option_edit": lambda i: {"option_id": i["option"]},
+    "option_delete": lambda i: {"option_id": i["option"]},
+    "client_note_add": lambda i: {"client_id": i["client"]},
+    "client_account_add": lambda i: {"client_id": i["client"]},
+    "client_apply_credit": lambda i: {"client_id": i["client"]},
+    "client_recurring_add": lambda i: {"client_id": i["client"]},
+    "client_recurring_stop": lambda i: {"client_id": i["client"]},
+    "service_order": lambda i: {"client_id": i["client"]},
+    "invoice_new": lambda i: {"client_id": i["client"]},
+    "service_detail": lambda i: {"service_id": i["service"]},
+    "invoice_detail": lambda i: {"invoice_id": i["invoice"]},
+    "invoice_pdf": lambda i: {"invoice_id": i["invoice"]},
+    "credit_note_pdf": lambda i: {"credit_note_id": i["credit_note"]},
+    "print_queue": None,
+    "print_queue_pdf": None,
+    "automation": None,
+    "automation_run": lambda i: {"run_id": i["run"]},
+    "outbox": None,
+    "outbox_resend": lambda i: {"message_id": i["message"]},
+    "message_template_list": _company,
+    "message_template_edit": lambda i: _company(i) | {"key": "invoice_created"},
+    "invoice_list": None,
+    "invoice_bulk": None,
+    "transaction_list": None,
+    "service_list": None,
+    "search": None,
+}
+
+
+def web_route_names() -> set[str]:
+    names = set()
+    for pattern in get_resolver().url_patterns:
+        if getattr(pattern, "namespace", None) == "web":
+            names |= {p.name for p in pattern.url_patterns if p.name}
+    return names
+
+
+def test_every_staff_route_has_a_row_and_a_declared_permission():
+    staff_routes = web_route_names() - OWN_ACCOUNT
+    assert staff_routes - set(ROUTES) == set(), "routes with no row in the matrix"
+    assert set(ROUTES) - staff_routes == set(), "rows for routes that do not exist"
+    assert staff_routes - set(CHANGES_NEED) == set(), "routes with no declared permission"
+
+
+def book(name: str) -> dict:
+    """One company's objects, one of each kind a staff URL can name."""
+    company = create_company({"name": name, "default_currency": "EUR"}, actor=ACTOR)
+    group = create_group(company, {"name": f"{name} resellers"}, actor=ACTOR)
+    client = create_client(
+        company, {"first_name": "Ada", "last_name": name, "email": "ada@example.com"}, actor=ACTOR
+    )
+    package = Package.objects.create(company=company, name="Hosting")
+    price = PackagePrice.objects.create(
+        package=package, unit="month", count=1, currency="EUR", price=1000
+    )
+    option = ConfigOption.objects.create(package=package, name="Disk")
+    service = Service.objects.create(client=client, package=package, pricing=price)
+    invoice = Invoice.objects.create(company=company, client=client, currency="EUR")
+    credit_note = CreditNote.objects.create(
+        company=company,
+        client=client,
+        invoice=invoice,
+        number=1,
+        currency="EUR",
+        issued_on=date(2026, 1, 1),
+    )
+    endpoint = WebhookEndpoint.objects.create(
+        company=company, url="https://example.com/hook", secret="s"
+    )
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, company=company, event_type="invoice.created", event_id="e1", payload={}
+    )
+    message = OutboxMessage.objects.create(
+        company=company, client=client, template="invoice_created", recipients=[], key=f"m{name}"
+    )
+    run = EngineRun.objects.create(
+        company=company, as_of="2026-01-01T12:00Z", actor=ACTOR, status="done"
+    )
+    return {
+        "company": company.pk,
+        "group": group.pk,
+        "client": client.pk,
+        "contact": client.contacts.first().pk,
+        "package": package.pk,
+        "option": option.pk,
+        "service": service.pk,
+        "invoice": invoice.pk,
+        "credit_note": credit_note.pk,
+        "endpoint": endpoint.pk,
+        "delivery": delivery.pk,
+        "message": message.pk,
+        "run": run.pk,
+    }
+
+
+def _call(http, method, url):
+    # A change that is let through runs and is then rolled back: the next row sees the
+    # same book.
+    with transaction.atomic():
+        response = getattr(http, method)(url)
+        transaction.set_rollback(True)
+    return response
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_permission_matrix(role, django_user_model):
+    own, other = book("Own"), book("Other")
+    user = django_user_model.objects.create_user("member", password="pw", is_staff=True)
+    from groupbill.companies.models import Company
+
+    set_staff_role(Company.objects.get(pk=own["company"]), user, role, actor=ACTOR)
+    http = HttpClient(raise_request_exception=False)
+    http.force_login(user)
+    allowed = PERMISSIONS[role]
+    wrong = []
+    for name, ids in ROUTES.items():
+        sites = [("own", own)] + ([("other", other)] if ids else [])
+        for site, book_ids in sites:
+            url = reverse(f"web:{name}", kwargs=ids(book_ids) if ids else None)
+            for method, action in (("get", Action.READ), ("post", CHANGES_NEED[name])):
+                may = site == "own" and action in allowed
+                response = _call(http, method, url)
+                refused = response.status_code == 403
+                if refused == may or (refused and b"Not allowed" not in response.content):
+                    wrong.append(f"{method.upper()} {name} ({site}): {response.status_code}")
+    assert wrong == []
+
+
+def test_staff_without_a_membership_may_do_nothing(django_user_model):
+    own = book("Own")
+    user = django_user_model.objects.create_user("nobody", password="pw", is_staff=True)
+    http = HttpClient()
+    http.force_login(user)
+    assert http.get(reverse("web:client_detail", args=[own["client"]])).status_code == 403
+    assert http.get(reverse("web:home")).status_code == 403
