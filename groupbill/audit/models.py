@@ -1,6 +1,33 @@
 import json
+from typing import Any
 
+from babel.numbers import format_currency
 from django.db import models
+
+from groupbill.currencies import MINOR_UNITS
+from groupbill.money import to_decimal
+
+# Keys of an audited value that hold minor units when the value names its currency.
+MONEY_KEYS = frozenset(
+    {
+        *("total", "subtotal", "tax", "amount", "balance_due", "price", "setup_fee"),
+        *("credit_amount", "unit_amount", "refunded", "applied"),
+    }
+)
+
+
+def _readable(value: Any) -> Any:
+    """{"total": 9900, "currency": "EUR"} reads {"total": "€99.00"}: amounts formatted in
+    the currency the value carries (which then need not be repeated)."""
+    if not isinstance(value, dict) or value.get("currency") not in MINOR_UNITS:
+        return value
+    currency = value["currency"]
+    amounts = {k for k, v in value.items() if k in MONEY_KEYS and isinstance(v, int)}
+    return {
+        k: format_currency(to_decimal(v, currency), currency, locale="en_US") if k in amounts else v
+        for k, v in value.items()
+        if not (k == "currency" and amounts)
+    }
 
 
 class AuditEntry(models.Model):
@@ -30,7 +57,7 @@ class AuditEntry(models.Model):
     def _display(self, side: dict | None) -> str:
         if side is None:
             return "(inherit)" if self.action.startswith("setting.") else "—"
-        return json.dumps(side["value"], default=str)
+        return json.dumps(_readable(side["value"]), default=str, ensure_ascii=False)
 
     @property
     def old_display(self) -> str:

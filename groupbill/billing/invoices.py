@@ -182,7 +182,7 @@ def create_invoice(
             subject=invoice,
             actor=actor,
             action="invoice.create",
-            new=wrap({"total": invoice.total}),
+            new=wrap({"total": invoice.total, "currency": invoice.currency}),
         )
         signals.invoice_created.send(Invoice, invoice=invoice)
     return invoice
@@ -198,7 +198,8 @@ def add_lines(invoice: Invoice, lines: list[NewLine], *, actor: str) -> Invoice:
         recalculate(invoice)
         ledger.settle(invoice)
         record(subject=invoice, actor=actor, action="invoice.lines_add",
-               old=wrap({"total": old}), new=wrap({"total": invoice.total}))  # fmt: skip
+               old=wrap({"total": old, "currency": invoice.currency}),
+               new=wrap({"total": invoice.total, "currency": invoice.currency}))  # fmt: skip
     return invoice
 
 
@@ -252,8 +253,9 @@ def _remove_draft_lines(invoice: Invoice, line_ids: list[int], actor: str, reaso
     if not invoice.lines.exists():
         return _void(invoice, actor, reason or "all its lines were removed")
     record(subject=invoice, actor=actor, action="invoice.lines_remove",
-           old=wrap({"total": old}),
-           new=wrap({"total": invoice.total, "reason": reason}))  # fmt: skip
+           old=wrap({"total": old, "currency": invoice.currency}),
+           new=wrap({"total": invoice.total, "currency": invoice.currency,
+                     "reason": reason}))  # fmt: skip
     return invoice
 
 
@@ -291,7 +293,7 @@ def issue_invoice(
         ledger.settle(invoice)
         record(subject=invoice, actor=actor, action="invoice.issue",
                new=wrap({"number": invoice.number, "total": invoice.total,
-                         "due_on": due_on.isoformat()}))  # fmt: skip
+                         "currency": invoice.currency, "due_on": due_on.isoformat()}))  # fmt: skip
         signals.invoices_issued.send(Invoice, invoices=[invoice], created=False)
     return invoice
 

@@ -16,6 +16,7 @@ from groupbill.billing.models import (
     TransactionStatus,
 )
 from groupbill.clients.models import Client
+from groupbill.money import format_plain
 
 NAME = "apply_credits"
 
@@ -66,7 +67,7 @@ def plan(view: CompanyView) -> list[Action]:
         actions.append(
             Action(
                 f"credit:{client_id}:{currency}:{view.today}",
-                f"Apply up to {amount} {currency} of loose credit",
+                f"Apply up to {format_plain(amount, currency)} {currency} of loose credit",
                 partial(_apply_credit, client_id, currency),
                 client_id,
                 amount,

@@ -22,6 +22,7 @@ from groupbill.billing.models import (
     TransactionStatus,
     shown_number,
 )
+from groupbill.money import format_plain
 
 NAME = "autodebit"
 
@@ -111,7 +112,8 @@ def plan(view: CompanyView) -> list[Action]:
         actions.append(
             Action(
                 key,
-                f"Charge {account} {amount} {currency} for {len(invoices)} invoice(s)",
+                f"Charge {account} {format_plain(amount, currency)} {currency} "
+                f"for {len(invoices)} invoice(s)",
                 partial(_charge, account, currency, invoice_ids, key, limit),
                 client_id,
                 amount,
