@@ -56,6 +56,20 @@ from groupbill.settings_catalog.types import InvalidValue
 SYSTEM = "blesta"
 ACTOR = "import:blesta"
 
+# A contact's columns, named as Groupbill names its fields.
+CONTACT_COLUMNS = (
+    "first_name",
+    "last_name",
+    "title",
+    "company",
+    "email",
+    "address1",
+    "address2",
+    "city",
+    "state",
+    "zip",
+    "country",
+)
 # The tables and columns read (IMPORT.md), each table's rows in id order.
 TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "companies": (("id", "name"), ("id",)),
@@ -68,25 +82,7 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "clients": (("id", "id_format", "id_value", "client_group_id", "status"), ("id",)),
     "client_settings": (("key", "client_id", "value", "encrypted"), ("client_id", "key")),
-    "contacts": (
-        (
-            "id",
-            "client_id",
-            "contact_type",
-            "first_name",
-            "last_name",
-            "title",
-            "company",
-            "email",
-            "address1",
-            "address2",
-            "city",
-            "state",
-            "zip",
-            "country",
-        ),
-        ("id",),
-    ),
+    "contacts": (("id", "client_id", "contact_type", *CONTACT_COLUMNS), ("id",)),
     "contact_numbers": (("id", "contact_id", "number", "type"), ("id",)),
     "currencies": (("code", "company_id", "precision"), ("company_id", "code")),
     "packages": (("id", "company_id", "status"), ("id",)),
@@ -163,19 +159,6 @@ CLIENT_ATTRIBUTE_KEYS = {
     "autosuspend": "autosuspend",
     "autosuspend_date": "suspension_delayed_until",
 }
-CONTACT_COLUMNS = (
-    "first_name",
-    "last_name",
-    "title",
-    "company",
-    "email",
-    "address1",
-    "address2",
-    "city",
-    "state",
-    "zip",
-    "country",
-)
 TRANSACTION_METHODS = {1: "cash", 2: "check", 3: "money_order", 4: "credit"}
 SERVICE_STATUSES = {
     "active": "active",

@@ -152,16 +152,20 @@ class _Install(CompanyImport):
                 raise broken(table, row["id"], column, f"{value!s} is not a date and time")
         return value.replace(tzinfo=ZoneInfo(self.timezone))
 
-    def client_currency(self, client_row: dict) -> str:
-        row = self.currencies.get(client_row["currency"])
-        if row is None:
+    def currency_of(self, table: str, row: dict, column: str = "currency") -> str:
+        """The code of the tblcurrencies row a row's `column` names."""
+        currency_row = self.currencies.get(row[column])
+        if currency_row is None:
             raise broken(
-                "tblclients",
-                client_row["id"],
-                "currency",
-                f"names currency {client_row['currency']}, which tblcurrencies does not hold",
+                table,
+                row["id"],
+                column,
+                f"names currency {row[column]}, which tblcurrencies does not hold",
             )
-        return self.currency("tblcurrencies", row["id"], "code", row["code"])
+        return self.currency("tblcurrencies", currency_row["id"], "code", currency_row["code"])
+
+    def client_currency(self, client_row: dict) -> str:
+        return self.currency_of("tblclients", client_row)
 
     # -- the company and its settings
 
@@ -366,16 +370,7 @@ class _Install(CompanyImport):
     def _prices(self, row: dict, pricing: list[dict]) -> list[dict[str, Any]]:
         prices = []
         for p in pricing:
-            currency_row = self.currencies.get(p["currency"])
-            if currency_row is None:
-                raise broken(
-                    "tblpricing",
-                    p["id"],
-                    "currency",
-                    f"names currency {p['currency']}, which tblcurrencies does not hold",
-                )
-            currency = self.currency("tblcurrencies", currency_row["id"], "code",
-                                     currency_row["code"])  # fmt: skip
+            currency = self.currency_of("tblpricing", p)
             if row["paytype"] == "onetime":
                 cycles = [("onetime", 1, "monthly", "msetupfee")]
             elif row["paytype"] == "free":
@@ -582,15 +577,7 @@ class _Install(CompanyImport):
         """A tblaccounts row's currency: its own, or (0) its client's."""
         if not row["currency"]:
             return self.client_currency(client_rows[row["userid"]])
-        currency_row = self.currencies.get(row["currency"])
-        if currency_row is None:
-            raise broken(
-                "tblaccounts",
-                row["id"],
-                "currency",
-                f"names currency {row['currency']}, which tblcurrencies does not hold",
-            )
-        return self.currency("tblcurrencies", currency_row["id"], "code", currency_row["code"])
+        return self.currency_of("tblaccounts", row)
 
     def import_transactions(self, client_rows, clients_by_id, invoices) -> None:
         by_source = {r["id"]: r for r in self.data["tblinvoices"]}
