@@ -15,6 +15,15 @@ MARIADB = {
 SESSION = uuid.uuid4().hex[:8]
 
 
+def query(connection, sql: str) -> list[dict]:
+    """The rows `sql` reads from the source database, each a dict."""
+    import pymysql.cursors
+
+    with connection.cursor(pymysql.cursors.DictCursor) as cursor:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
+
+
 def _server():
     import pymysql
 

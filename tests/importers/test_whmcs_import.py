@@ -23,6 +23,7 @@ from groupbill.services.models import Service, ServiceEvent
 from groupbill.settings_catalog.catalog import DEFAULTS
 from groupbill.settings_catalog.models import SettingValue
 from groupbill.settings_catalog.resolver import resolve_client, resolve_group, values
+from tests.importers.conftest import query
 
 pytestmark = pytest.mark.django_db
 
@@ -35,14 +36,6 @@ def run(dsn: str, *args: str) -> str:
 
 def imported(table: str, source_id) -> int:
     return ExternalId.objects.get(system="whmcs", table=table, source_id=str(source_id)).object_id
-
-
-def query(connection, sql: str) -> list[dict]:
-    import pymysql.cursors
-
-    with connection.cursor(pymysql.cursors.DictCursor) as cursor:
-        cursor.execute(sql)
-        return list(cursor.fetchall())
 
 
 def execute(connection, *statements: str) -> None:
