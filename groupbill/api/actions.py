@@ -4,19 +4,37 @@ from django.utils import timezone
 from groupbill import validation as v
 from groupbill.api.models import ApiKey, hash_key, new_raw_key
 from groupbill.audit.actions import record
+from groupbill.companies.models import Company
 from groupbill.errors import FieldError, NotFound
 
 
-def create_api_key(name: str, *, actor: str, user=None) -> tuple[ApiKey, str]:
-    """A new key; the raw key is returned once and never stored."""
+def create_api_key(
+    name: str, *, actor: str, user=None, company_id: int | None = None, read_only: bool = False
+) -> tuple[ApiKey, str]:
+    """A new key, for one company (company_id) or all, read-only or read-write; the raw key
+    is returned once and never stored."""
     try:
         name = v.text(name, max_length=100, required=True)
     except ValueError as exc:
         v.raise_if([FieldError("name", str(exc))])
+    if company_id is not None and not Company.objects.filter(pk=company_id).exists():
+        v.raise_if([FieldError("company", f"no company has id {company_id}")])
     raw = new_raw_key()
     with transaction.atomic():
-        key = ApiKey.objects.create(name=name, key_hash=hash_key(raw), prefix=raw[:8], user=user)
-        record(subject=key, actor=actor, action="apikey.create")
+        key = ApiKey.objects.create(
+            name=name,
+            key_hash=hash_key(raw),
+            prefix=raw[:8],
+            user=user,
+            company_id=company_id,
+            read_only=read_only,
+        )
+        record(
+            subject=key,
+            actor=actor,
+            action="apikey.create",
+            new={"value": {"company_id": company_id, "read_only": read_only}},
+        )
     return key, raw
 
 

@@ -5,7 +5,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import StrictBool, StrictStr
 
-from groupbill.api.auth import actor
+from groupbill.api.auth import actor, key_company
 from groupbill.api.common import Id, PageQuery, StrictBody, changes, paginate
 from groupbill.api.fields import (
     BOOLEAN,
@@ -22,6 +22,7 @@ from groupbill.api.fields import (
 from groupbill.companies import actions
 from groupbill.companies.models import Company
 from groupbill.companies.queries import companies, get_company
+from groupbill.errors import Forbidden
 
 router = Router(tags=["companies"])
 
@@ -107,11 +108,15 @@ class CompanyList(Schema):
 
 @router.get("/companies", response=CompanyList)
 def list_companies(request: HttpRequest, page: PageQuery):
-    return paginate(companies(), page, lambda c: c)
+    bound = key_company(request)
+    queryset = companies() if bound is None else companies().filter(pk=bound)
+    return paginate(queryset, page, lambda c: c)
 
 
 @router.post("/companies", response={201: CompanyOut})
 def create_company(request: HttpRequest, body: CompanyIn):
+    if key_company(request) is not None:
+        raise Forbidden("An API key of one company may not create companies.")
     company: Company = actions.create_company(body.model_dump(), actor=actor(request))
     return Status(201, get_company(company.pk))
 

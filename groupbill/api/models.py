@@ -27,6 +27,13 @@ class ApiKey(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True
     )
+    # The company the key works in (None: every company) and whether it may change
+    # anything (groupbill.api.auth answers 403 to a read-only key's change, 404 to a
+    # company-bound key asking about another company's objects).
+    company = models.ForeignKey(
+        "companies.Company", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    read_only = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

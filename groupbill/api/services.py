@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import StrictStr
 
-from groupbill.api.auth import actor
+from groupbill.api.auth import actor, key_company, own_company
 from groupbill.api.common import BodyId, Id, PageQuery, StrictBody, paginate, referenced
 from groupbill.api.fields import Day, WholeNumber, whole_number
 from groupbill.bounds import check_date
@@ -259,6 +259,8 @@ def list_services(
     status: StatusValue | None = None,
 ):
     queryset = filtered(services(), (("client_id", client_id), ("status", status)))
+    if key_company(request) is not None:
+        queryset = queryset.filter(client__company_id=key_company(request))
     return paginate(queryset, page, service_out)
 
 
@@ -267,6 +269,7 @@ def order_service(request: HttpRequest, body: ServiceIn):
     """Order a service: it starts pending, with an issued invoice for its first period (and
     setup fees); provision it once that is settled."""
     client = get_client(body.client_id)
+    own_company(request, client.company_id)
     pricing = referenced(get_price, "pricing_id", body.pricing_id)
     parent = referenced(get_service, "parent_id", body.parent_id) if body.parent_id else None
     service = actions.add_service(
