@@ -108,3 +108,33 @@ def test_client_page_as_support_in_the_browser(browser_page, django_user_model, 
     assert page.locator("main form[method=post]").count() == 0
     assert page.get_by_role("button", name=re.compile("Delete|Add|Order|Create")).count() == 0
     page.screenshot(path=os.path.join(ARTIFACTS, "client-as-support.png"), full_page=True)
+
+
+def test_lists_across_companies_show_only_the_users_companies(django_user_model, ids):
+    other = book("Other")
+    _, billing = member(django_user_model, ids, Role.BILLING, "billing")
+    for name, detail, key in (
+        ("client_list", "client_detail", "client"),
+        ("invoice_list", "invoice_detail", "invoice"),
+        ("service_list", "service_detail", "service"),
+        ("company_list", "company_edit", "company"),
+    ):
+        page = billing.get(reverse(f"web:{name}")).content.decode()
+        assert f'href="{reverse(f"web:{detail}", args=[ids[key]])}"' in page, name
+        assert f'href="{reverse(f"web:{detail}", args=[other[key]])}"' not in page, name
+
+
+def test_who_makes_a_company_owns_it(django_user_model, ids):
+    _, owner = member(django_user_model, ids, Role.OWNER, "owner")
+    made = owner.post(
+        reverse("web:company_list"),
+        {
+            "name": "Second",
+            "timezone": "UTC",
+            "default_currency": "EUR",
+            "rounding_mode": "half_up",
+        },
+    )
+    assert made.status_code == 302
+    second = Company.objects.get(name="Second")
+    assert owner.get(reverse("web:company_edit", args=[second.pk])).status_code == 200

@@ -21,7 +21,7 @@ from groupbill.ui.forms import (
 )
 from groupbill.validation import parse_id
 from groupbill.web.settings_form import build_rows
-from groupbill.web.views.common import actor, save_with_settings, staff_required
+from groupbill.web.views.common import actor, of_my_companies, save_with_settings, staff_required
 
 
 def _required(group_id: int) -> list[str]:
@@ -30,7 +30,7 @@ def _required(group_id: int) -> list[str]:
 
 @staff_required
 def client_list(request):
-    queryset = clients_with_primary().order_by("pk")
+    queryset = of_my_companies(request, clients_with_primary().order_by("pk"))
     company_id = parse_id(request.GET.get("company"))
     group_id = parse_id(request.GET.get("group"))
     if company_id:

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from groupbill.companies.roles import staff_actions
+from groupbill.companies.roles import company_ids_of, staff_actions
 from groupbill.errors import DomainError, FieldError, NotFound, ValidationFailed
 from groupbill.settings_catalog.catalog import CATALOG
 from groupbill.ui.forms import add_domain_errors
@@ -41,6 +41,12 @@ def staff_required(view: Callable) -> Callable:
             raise Http404(exc.message) from None
 
     return wrapper
+
+
+def of_my_companies(request: HttpRequest, queryset, field: str = "company_id"):
+    """A list across companies shows only the rows of the user's companies."""
+    ids = company_ids_of(request.user)
+    return queryset if ids is None else queryset.filter(**{f"{field}__in": ids})
 
 
 def forbidden(request: HttpRequest, action: str) -> HttpResponse:

@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
@@ -10,7 +11,7 @@ from groupbill.settings_catalog.catalog import CATALOG, Source
 from groupbill.settings_catalog.resolver import defaults, resolve_company
 from groupbill.ui.forms import CompanyEditForm, CompanyForm, add_domain_errors
 from groupbill.web.settings_form import build_rows
-from groupbill.web.views.common import actor, save_with_settings, staff_required
+from groupbill.web.views.common import actor, of_my_companies, save_with_settings, staff_required
 
 
 @staff_required
@@ -18,13 +19,17 @@ def company_list(request):
     form = CompanyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            company = actions.create_company(form.cleaned_data, actor=actor(request))
+            with transaction.atomic():  # who makes a company owns it
+                company = actions.create_company(form.cleaned_data, actor=actor(request))
+                if not request.user.is_superuser:
+                    actions.set_staff_role(company, request.user, "owner", actor=actor(request))
         except DomainError as exc:
             add_domain_errors(form, exc)
         else:
             messages.success(request, f'Company "{company.name}" created with group "General".')
             return redirect("web:group_list", company_id=company.pk)
-    return render(request, "web/companies/list.html", {"companies": companies(), "form": form})
+    mine = of_my_companies(request, companies(), "pk")
+    return render(request, "web/companies/list.html", {"companies": mine, "form": form})
 
 
 @staff_required

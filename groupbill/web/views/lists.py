@@ -22,7 +22,7 @@ from groupbill.web.list_forms import (
     csv_response,
     iso,
 )
-from groupbill.web.views.common import actor, staff_required
+from groupbill.web.views.common import actor, of_my_companies, staff_required
 
 CSV_CHUNK = 1000
 
@@ -44,7 +44,7 @@ def _context(form, page, **more) -> dict:
 @staff_required
 def invoice_list(request):
     form = InvoiceFilterForm(request.GET, billing_queries.currencies())
-    invoices = billing_queries.invoice_list(form.filters(), form.sort)
+    invoices = of_my_companies(request, billing_queries.invoice_list(form.filters(), form.sort))
     if request.GET.get("format") == "csv":
         return _invoices_csv(invoices)
     page = form.page(invoices, request.GET.get("page"))
@@ -127,7 +127,7 @@ def _reminded(request, done: reminders.Reminded) -> None:
 @staff_required
 def transaction_list(request):
     form = TransactionFilterForm(request.GET, billing_queries.currencies())
-    txns = billing_queries.transaction_list(form.filters(), form.sort)
+    txns = of_my_companies(request, billing_queries.transaction_list(form.filters(), form.sort))
     if request.GET.get("format") == "csv":
         return _transactions_csv(txns)
     page = form.page(txns, request.GET.get("page"))
@@ -155,6 +155,7 @@ def service_list(request):
     )
     form = ServiceFilterForm(request.GET, currencies)
     services = service_queries.service_list(form.filters(), form.sort)
+    services = of_my_companies(request, services, "client__company_id")
     if request.GET.get("format") == "csv":
         return _services_csv(services)
     page = form.page(services, request.GET.get("page"))
