@@ -22,14 +22,16 @@ REFUSED_BY_STATE = {
     # is issued with at least one line and holds at most 500
     "role", "portal_url", "lines",
     # fields one kind of request uses and another rules out (credit has no method, a
-    # charge of a saved account needs an idempotency key and no method or reference)
-    "method", "reference", "idempotency_key", "payment_account_id", "amount",
+    # charge of a saved account needs an idempotency key and no method or reference; a
+    # card's kind and last four digits are required unless Stripe says them)
+    "method", "reference", "idempotency_key", "payment_account_id", "amount", "kind", "last4",
     # a line's amount times its quantity, a due date before the issue date
     "unit_amount",
     # names unique within their company or option
     "name", "values", "prices", "currency",
-    # package modules that need their webhook settings
-    "webhook_url", "webhook_secret",
+    # package modules that need their webhook settings; a gateway known to Groupbill but not
+    # configured on this server (stripe without its keys)
+    "webhook_url", "webhook_secret", "gateway",
     # an email address's syntax (Django's validator, stricter than any JSON Schema format)
     "notify_email",
 } | set(CONTACT_FIELD_NAMES)  # the group's `required_contact_fields`  # fmt: skip
