@@ -1,16 +1,18 @@
 """Staff two-factor sign-in (django-otp): set up an authenticator app, sign in with its
 code, sign in once with a recovery code; an owner makes it mandatory for the company."""
 
+import os
 import re
 import time
 
+import pytest
 from django.test import Client as HttpClient
 from django.urls import reverse
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from groupbill.companies.actions import set_staff_role, set_two_factor_required
-from tests.conftest import sign_in
+from tests.conftest import ARTIFACTS, login, sign_in
 
 ACTOR = "test"
 
@@ -111,3 +113,24 @@ def test_only_an_owner_makes_it_mandatory(company, django_user_model):
     assert company.two_factor_required
     # The owner is held to it too: without a device of their own, they set one up next.
     assert http.get(staff_page)["Location"].startswith(reverse("web:two_factor_setup"))
+
+
+@pytest.mark.browser
+def test_setting_up_two_factor_in_the_browser(browser_page, company, django_user_model):
+    user = django_user_model.objects.create_user("clerk", password="pw pw pw", is_staff=True)
+    set_staff_role(company, user, "owner", actor=ACTOR)
+    set_two_factor_required(company, True, actor=ACTOR)
+    page = browser_page
+    login(page, "clerk", "pw pw pw")
+    page.goto(reverse("web:company_dashboard", args=[company.pk]))
+    assert page.get_by_role("alert").inner_text().startswith("Your company requires")
+    assert page.locator(".qr svg").is_visible()
+    page.screenshot(path=os.path.join(ARTIFACTS, "two-factor-setup.png"), full_page=True)
+    page.fill("#code", code_now(TOTPDevice.objects.get(user=user)))
+    page.get_by_role("button", name="Turn on two-factor sign-in").click()
+    assert page.locator(".recovery-codes li").count() == 10
+    page.screenshot(path=os.path.join(ARTIFACTS, "two-factor-recovery-codes.png"), full_page=True)
+    page.get_by_role("link", name="Continue").click()
+    assert page.url.endswith(reverse("web:company_dashboard", args=[company.pk]))
+    page.goto(reverse("web:company_staff", args=[company.pk]))
+    page.screenshot(path=os.path.join(ARTIFACTS, "company-staff.png"), full_page=True)

@@ -87,7 +87,7 @@ def setup(request: HttpRequest) -> HttpResponse:
         "web/two_factor/setup.html",
         {
             "done": False,
-            "qr_svg": qr.svg_inline(scale=4),
+            "qr_svg": qr.svg_inline(scale=4, light="#fff"),
             "otpauth": device.config_url,
             "required": two_factor.required_for(user),
             "error": error,
