@@ -552,7 +552,7 @@ def test_cancel_now_takes_only_its_lines_off_an_invoice_shared_with_another_serv
     assert ledger(german_ada) == (0, 430)
     page = http.get(f"/portal/invoices/{invoice.pk}/").content.decode()
     notes = page[page.index('id="credit-notes"') :]
-    assert "Credit note 1</td><td>Feb 7, 2026</td><td>€11.90</td>" in notes
+    assert "Credit note 1</a></td><td>Feb 7, 2026</td><td>€11.90</td>" in notes
     assert '<td id="credited">€11.90</td>' in page
     assert '<td id="balance"><strong>€0.00</strong></td>' in page
 
