@@ -124,6 +124,18 @@ def test_lists_across_companies_show_only_the_users_companies(django_user_model,
         assert f'href="{reverse(f"web:{detail}", args=[other[key]])}"' not in page, name
 
 
+def test_the_audit_log_and_outbox_show_only_the_users_companies(django_user_model, ids, staff):
+    book("Other")
+    assert "Ada Other" in staff.get(reverse("web:audit_log")).content.decode()  # a superuser
+    _, billing = member(django_user_model, ids, Role.BILLING, "billing")
+    audit = billing.get(reverse("web:audit_log")).content.decode()
+    assert "Ada Own" in audit and "Ada Other" not in audit
+    assert "Other" not in audit  # nor in the company filter
+    outbox = billing.get(reverse("web:outbox")).content.decode()
+    assert f'id="message-{ids["message"]}"' in outbox
+    assert f'id="message-{ids["message"] + 1}"' not in outbox  # the other company's
+
+
 def test_who_makes_a_company_owns_it(django_user_model, ids):
     _, owner = member(django_user_model, ids, Role.OWNER, "owner")
     made = owner.post(

@@ -4,12 +4,12 @@ from django.shortcuts import render
 from groupbill.audit.models import AuditEntry
 from groupbill.companies.queries import companies
 from groupbill.validation import parse_id
-from groupbill.web.views.common import staff_required
+from groupbill.web.views.common import of_my_companies, staff_required
 
 
 @staff_required
 def audit_log(request):
-    entries = AuditEntry.objects.all()
+    entries = of_my_companies(request, AuditEntry.objects.all())
     company_id = parse_id(request.GET.get("company"))
     if company_id:
         entries = entries.filter(company_id=company_id)
@@ -20,5 +20,10 @@ def audit_log(request):
     return render(
         request,
         "web/audit.html",
-        {"page": page, "companies": companies(), "company_id": company_id, "key": key},
+        {
+            "page": page,
+            "companies": of_my_companies(request, companies(), "pk"),
+            "company_id": company_id,
+            "key": key,
+        },
     )

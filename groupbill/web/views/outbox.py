@@ -8,13 +8,13 @@ from django.views.decorators.http import require_POST
 from groupbill.errors import DomainError
 from groupbill.notices import actions
 from groupbill.notices.models import MessageStatus, OutboxMessage
-from groupbill.web.views.common import actor, staff_required
+from groupbill.web.views.common import actor, of_my_companies, staff_required
 
 
 @staff_required
 def outbox(request):
     status = request.GET.get("status", "")
-    rows = OutboxMessage.objects.select_related("invoice").order_by("-pk")
+    rows = of_my_companies(request, OutboxMessage.objects.select_related("invoice").order_by("-pk"))
     if status in MessageStatus.values:
         rows = rows.filter(status=status)
     else:
