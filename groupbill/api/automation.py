@@ -7,12 +7,12 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import StrictBool, StrictStr, WithJsonSchema
 
-from groupbill.api.auth import actor
+from groupbill.api.auth import actor, key_company, own_company
 from groupbill.api.common import BodyId, Id, PageQuery, StrictBody, paginate
 from groupbill.automation import engine
 from groupbill.automation.models import EngineRun
 from groupbill.clock import now
-from groupbill.errors import NotFound
+from groupbill.errors import Forbidden, NotFound
 
 router = Router(tags=["automation"])
 
@@ -49,13 +49,19 @@ class RunList(Schema):
 
 @router.get("/automation/runs", response=RunList)
 def list_runs(request: HttpRequest, page: PageQuery):
-    return paginate(EngineRun.objects.order_by("-pk"), page, lambda r: r)
+    queryset = EngineRun.objects.order_by("-pk")
+    if key_company(request) is not None:
+        queryset = queryset.filter(company_id=key_company(request))
+    return paginate(queryset, page, lambda r: r)
 
 
 @router.post("/automation/runs", response={202: RunOut})
 def start_run(request: HttpRequest, body: RunIn):
     """Queue a run (or a dry run) for the workers (`groupbill worker` on PostgreSQL, the
     scheduler on SQLite); poll GET /automation/runs/{id}."""
+    if key_company(request) is not None and body.company_id is None:
+        raise Forbidden("An API key of one company runs the engine for it: give its company_id.")
+    own_company(request, body.company_id)
     as_of = engine.AsOf.parse(body.as_of) if body.as_of else engine.AsOf(moment=now())
     record = engine.start(
         as_of=as_of,

@@ -14,6 +14,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema
 
+from groupbill.api.auth import key_company
 from groupbill.api.common import Id, PageQuery, paginate
 from groupbill.billing.models import CreditNote
 from groupbill.billing.queries import credit_notes, get_credit_note
@@ -92,6 +93,8 @@ def list_credit_notes(
     invoice_id: Id | None = None,
 ):
     queryset = filtered(credit_notes(), (("client_id", client_id), ("invoice_id", invoice_id)))
+    if key_company(request) is not None:
+        queryset = queryset.filter(company_id=key_company(request))
     return paginate(queryset, page, credit_note_out)
 
 

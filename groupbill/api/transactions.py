@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
-from groupbill.api.auth import actor
+from groupbill.api.auth import actor, key_company, own_company
 from groupbill.api.common import BodyId, Id, Page, PageQuery, StrictBody, paginate, referenced
 from groupbill.api.fields import CurrencyCode, PositiveAmount, required_text, text
 from groupbill.billing import payments
@@ -127,12 +127,15 @@ def list_transactions(request: HttpRequest, page: PageQuery, client_id: Id | Non
     queryset = transactions()
     if client_id is not None:
         queryset = queryset.filter(client_id=client_id)
+    if key_company(request) is not None:
+        queryset = queryset.filter(company_id=key_company(request))
     return _page(queryset, page)
 
 
 @router.post("/transactions", response={201: TransactionOut})
 def create_transaction(request: HttpRequest, body: TransactionIn):
     client = get_client(body.client_id)
+    own_company(request, client.company_id)
     if body.kind == TransactionKind.CREDIT:
         sent = body.model_fields_set & {"method", "reference"}
         if sent:

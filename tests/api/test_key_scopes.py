@@ -114,6 +114,9 @@ def test_a_key_of_one_company_lists_and_creates_only_there():
         ("/api/v1/clients", "client"),
         ("/api/v1/invoices", "invoice"),
         ("/api/v1/services", "service"),
+        ("/api/v1/credit-notes", "credit_note"),
+        ("/api/v1/webhook-endpoints", "endpoint"),
+        ("/api/v1/automation/runs", "run"),
     ):
         assert [row["id"] for row in http.get(path).json()["items"]] == [own[idkey]], path
     body = {"company_id": other["company"], "first_name": "Eve", "email": "eve@example.com"}
@@ -121,6 +124,11 @@ def test_a_key_of_one_company_lists_and_creates_only_there():
     new = {"name": "New", "timezone": "UTC", "default_currency": "EUR"}
     refused = http.post("/api/v1/companies", new, content_type="application/json")
     assert refused.status_code == 403
+    hook = {"company_id": other["company"], "url": "https://example.com/h", "event_types": []}
+    made = http.post("/api/v1/webhook-endpoints", hook, content_type="application/json")
+    assert made.status_code == 404
+    run = http.post("/api/v1/automation/runs", {}, content_type="application/json")
+    assert run.status_code == 403 and "give its company_id" in run.json()["detail"]
     every = key_client()
     assert len(every.get("/api/v1/clients").json()["items"]) == 2
 
