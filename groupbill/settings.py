@@ -256,6 +256,9 @@ LOGIN_URL = "web:login"
 # Absolute base of links in portal emails (e.g. https://billing.example.com); empty: the
 # address the request came to.
 PORTAL_BASE_URL = os.environ.get("GROUPBILL_PORTAL_URL", "").rstrip("/")
+# Ask VIES, the EU's VAT register, whether a VAT ID is registered when one is saved. Off by
+# default; an unreachable VIES never blocks a save.
+VIES_CHECK = os.environ.get("GROUPBILL_VIES_CHECK", "0") == "1"
 # Behind a reverse proxy every request comes from the proxy's address; name the request
 # header (as in request.META, e.g. HTTP_X_REAL_IP) that the proxy sets to the client's
 # address, so portal sign-in limits count per real address. Empty: REMOTE_ADDR.

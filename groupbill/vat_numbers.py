@@ -8,6 +8,7 @@ import urllib.request
 from typing import Any
 
 from babel import Locale
+from django.conf import settings
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength, ValidationError
 
@@ -55,11 +56,13 @@ def clean(value: Any) -> str:
     if country is None:
         return text
     number = compact(text)
+    name = Locale("en").territories.get(country, country)
     try:
         eu_vat.validate(number)
     except ValidationError as exc:
-        name = Locale("en").territories.get(country, country)
         raise ValueError(f"is not a valid VAT number of {name}: {_problem(exc)}") from None
+    if settings.VIES_CHECK and vies_registered(number) is False:
+        raise ValueError(f"is not registered in VIES, the EU's VAT register, for {name}")
     return number
 
 

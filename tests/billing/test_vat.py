@@ -118,3 +118,33 @@ def test_the_api_shows_and_edits_the_seller(api, company):
     refused = api.patch(f"/companies/{company.pk}", {"vat_id": "DE 123 456 789"})
     assert refused.status_code == 422
     assert "check digits" in refused.text
+
+
+def test_the_vies_check_refuses_an_unregistered_number_and_never_blocks_when_down(
+    company, make_client, settings, monkeypatch
+):
+    import io
+    import json
+    import urllib.request
+
+    settings.VIES_CHECK = True
+    answers = []
+
+    def vies(url, timeout):
+        answers.append(url)
+        if "403032" in url:
+            raise OSError("VIES is down")
+        return io.BytesIO(json.dumps({"isValid": False}).encode())
+
+    monkeypatch.setattr(urllib.request, "urlopen", vies)
+    with pytest.raises(ValidationFailed) as refused:
+        make_client(country="DE", tax_id="DE136695976")
+    assert refused.value.errors[0].message == (
+        "is not registered in VIES, the EU's VAT register, for Germany"
+    )
+    # VIES cannot be reached: the number is taken on its check digits alone.
+    assert make_client(country="FR", tax_id="FR40303265045").tax_id == "FR40303265045"
+    assert answers == [
+        "https://ec.europa.eu/taxation_customs/vies/rest-api/ms/DE/vat/136695976",
+        "https://ec.europa.eu/taxation_customs/vies/rest-api/ms/FR/vat/40303265045",
+    ]
