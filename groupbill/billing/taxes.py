@@ -106,7 +106,7 @@ class VatTable:
         return self._rates[country][i - 1]
 
 
-def _vat(country: str, rate: Decimal) -> list[AppliedRate]:
+def _vat(rate: Decimal) -> list[AppliedRate]:
     return [AppliedRate(1, "VAT", rate, False)]
 
 
@@ -116,7 +116,7 @@ def decide_eu(seller_country: str, buyer: Buyer, on: date, table: VatTable) -> T
     if not buyer.country or buyer.country == seller_country:
         rate = table.rate(seller_country, on)
         where = f"a buyer in {seller_name}" if buyer.country else "no billing country given"
-        return TaxDecision(_vat(seller_country, rate), Rule.DOMESTIC,
+        return TaxDecision(_vat(rate), Rule.DOMESTIC,
                            f"VAT of {seller_name} at {rate.normalize():f}%: {where}")  # fmt: skip
     buyer_name = country_name(buyer.country)
     if buyer.country not in vat_numbers.EU_COUNTRIES:
@@ -126,7 +126,7 @@ def decide_eu(seller_country: str, buyer: Buyer, on: date, table: VatTable) -> T
         return TaxDecision([], Rule.REVERSE_CHARGE,
                            f"{REVERSE_CHARGE_NOTE} Buyer's VAT ID: {buyer.tax_id}")  # fmt: skip
     rate = table.rate(buyer.country, on)
-    return TaxDecision(_vat(buyer.country, rate), Rule.DESTINATION,
+    return TaxDecision(_vat(rate), Rule.DESTINATION,
                        f"VAT of {buyer_name} at {rate.normalize():f}%: a consumer in "
                        f"{buyer_name}")  # fmt: skip
 
