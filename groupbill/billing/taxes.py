@@ -145,11 +145,9 @@ class Taxes:
     def load(cls, company: Company, client_ids) -> "Taxes":
         ids = list(client_ids)
         clients = Client.objects.filter(pk__in=ids).values_list("pk", "tax_exempt", "tax_id")
-        places = dict(
-            ((cid, (country, state)) for cid, country, state in Contact.objects.filter(
-                client_id__in=ids, role=ContactRole.PRIMARY
-            ).values_list("client_id", "country", "state"))
-        )  # fmt: skip
+        primary = Contact.objects.filter(client_id__in=ids, role=ContactRole.PRIMARY)
+        places = {cid: (country, state) for cid, country, state in primary.values_list(
+            "client_id", "country", "state")}  # fmt: skip
         buyers = {
             pk: Buyer(*places.get(pk, ("", "")), tax_id, exempt) for pk, exempt, tax_id in clients
         }
