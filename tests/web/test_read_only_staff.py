@@ -17,6 +17,15 @@ from tests.web.test_permission_matrix import book
 
 ACTOR = "test"
 
+# Configuration pages whose forms a read-only user still sees (saving them is 403).
+# Add and edit pages are forms through and through; their links are hidden from read-only
+# users on the pages shown to them (client, invoice, service, company).
+STILL_SHOW_FORMS = {
+    "client_add", "client_edit", "company_settings", "contact_add", "contact_edit",
+    "csv_import", "group_add", "group_delete", "group_edit", "option_add", "option_edit",
+    "package_add", "package_edit", "webhook_list",
+}  # fmt: skip
+
 
 class PostForms(HTMLParser):
     """The changing controls of a page: its POST forms' actions (and formaction buttons)."""
@@ -150,3 +159,22 @@ def test_who_makes_a_company_owns_it(django_user_model, ids):
     assert made.status_code == 302
     second = Company.objects.get(name="Second")
     assert owner.get(reverse("web:company_edit", args=[second.pk])).status_code == 200
+
+
+def test_every_page_a_support_user_reads_and_which_still_show_forms(django_user_model, ids):
+    """Every staff page read as support: the pages here must offer no change; the ones in
+    STILL_SHOW_FORMS do (their changes are 403 all the same: test_permission_matrix)."""
+    from tests.web.test_permission_matrix import ROUTES
+
+    _, support = member(django_user_model, ids, Role.SUPPORT, "support")
+    with_forms = set()
+    for name, kwargs in ROUTES.items():
+        path = reverse(f"web:{name}", kwargs=kwargs(ids) if kwargs else None)
+        response = support.get(path)
+        if response.status_code != 200 or "text/html" not in response["Content-Type"]:
+            continue
+        parser = PostForms(path)
+        parser.feed(response.content.decode())
+        if [a for a in parser.actions if a != reverse("web:logout")]:
+            with_forms.add(name)
+    assert sorted(with_forms) == sorted(STILL_SHOW_FORMS)
