@@ -32,8 +32,10 @@ REFUSED_BY_STATE = {
     # package modules that need their webhook settings; a gateway known to Groupbill but not
     # configured on this server (stripe without its keys)
     "webhook_url", "webhook_secret", "gateway",
-    # an email address's syntax (Django's validator, stricter than any JSON Schema format)
-    "notify_email",
+    # an email address's syntax (Django's validator, stricter than any JSON Schema format);
+    # EU VAT needs the company's country to be a member state (another field, or the
+    # company's stored one)
+    "notify_email", "charges_eu_vat",
 } | set(CONTACT_FIELD_NAMES)  # the group's `required_contact_fields`  # fmt: skip
 
 

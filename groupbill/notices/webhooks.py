@@ -79,7 +79,10 @@ def clean_event_types(value: Any) -> list[str]:
     unknown = [t for t in value if t not in EVENT_TYPES]
     if unknown:
         raise ValueError(f"unknown event type {unknown[0]!r}; known: " + ", ".join(EVENT_TYPES))
-    return sorted(set(value), key=list(EVENT_TYPES).index)
+    repeated = sorted({t for t in value if value.count(t) > 1})
+    if repeated:
+        raise ValueError(f"names {repeated[0]!r} more than once")
+    return sorted(value, key=list(EVENT_TYPES).index)
 
 
 _CLEANERS = {

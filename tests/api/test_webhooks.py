@@ -58,6 +58,11 @@ def test_refusals_name_the_field(api, company):
     answer = api.post("/webhook-endpoints", {"company_id": 999999, "url": "https://a.example",
                                              "event_types": ["invoice.paid"]})  # fmt: skip
     assert answer.status_code == 422 and "company_id" in field_errors(answer)
+    twice = ["invoice.paid", "invoice.paid"]
+    answer = api.post("/webhook-endpoints", {"company_id": company.pk, "url": "https://a.example",
+                                             "event_types": twice})  # fmt: skip
+    assert answer.status_code == 422
+    assert field_errors(answer)["event_types"] == "names 'invoice.paid' more than once"
 
 
 def test_deliveries_list_their_responses_and_redeliver(api, company, make_client, receiver):
