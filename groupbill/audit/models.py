@@ -57,7 +57,9 @@ class AuditEntry(models.Model):
     def _display(self, side: dict | None) -> str:
         if side is None:
             return "(inherit)" if self.action.startswith("setting.") else "—"
-        return json.dumps(_readable(side["value"]), default=str, ensure_ascii=False)
+        # Keys sorted: PostgreSQL's jsonb keeps them in its own order, SQLite in the written one.
+        return json.dumps(_readable(side["value"]), default=str, ensure_ascii=False,
+                          sort_keys=True)  # fmt: skip
 
     @property
     def old_display(self) -> str:
