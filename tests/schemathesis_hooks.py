@@ -32,10 +32,11 @@ REFUSED_BY_STATE = {
     # package modules that need their webhook settings; a gateway known to Groupbill but not
     # configured on this server (stripe without its keys)
     "webhook_url", "webhook_secret", "gateway",
-    # an email address's syntax (Django's validator, stricter than any JSON Schema format);
+    # an email address's or a webhook URL's syntax (Django's validators, stricter than any
+    # JSON Schema format: a host name of at most 253 characters);
     # EU VAT needs the company's country to be a member state (another field, or the
     # company's stored one)
-    "notify_email", "charges_eu_vat",
+    "notify_email", "url", "charges_eu_vat",
 } | set(CONTACT_FIELD_NAMES)  # the group's `required_contact_fields`  # fmt: skip
 
 
