@@ -7,8 +7,9 @@ figures that matter beside their floor.
 Per run: seconds, actions applied, invoices written and invoices per second, queries
 (in-process runs), peak memory, and the floor: the same rows the run inserted (invoices,
 lines, billed periods, outbox messages, print jobs, audit entries) written again into
-scratch tables with COPY (PostgreSQL) or executemany in one transaction (SQLite), timed in
-the same process right after the run; the ratio is run seconds / floor seconds.
+scratch tables with the same indexes, with COPY (PostgreSQL) or executemany in one
+transaction (SQLite), timed in the same process right after the run; the ratio is run
+seconds / floor seconds.
 """
 
 import argparse
@@ -68,7 +69,7 @@ def floor(since: dict[str, int]) -> tuple[float, int]:
             if connection.vendor == "postgresql":
                 cursor.execute(f"CREATE TABLE {scratch} (LIKE {table} INCLUDING ALL)")
             else:
-                cursor.execute(f"CREATE TABLE {scratch} AS SELECT * FROM {table} WHERE 0")
+                _sqlite_like(cursor, table, scratch)
             names = ", ".join(f'"{c}"' for c in columns)
             started = time.perf_counter()
             with transaction.atomic():
@@ -85,6 +86,21 @@ def floor(since: dict[str, int]) -> tuple[float, int]:
             rows_written += len(rows)
             cursor.execute(f"DROP TABLE {scratch}")
     return seconds, rows_written
+
+
+def _sqlite_like(cursor, table: str, scratch: str) -> None:
+    """An empty copy of the table with its indexes (like PostgreSQL's LIKE ... INCLUDING
+    ALL): the floor pays the same index upkeep as the run."""
+    cursor.execute(f"CREATE TABLE {scratch} AS SELECT * FROM {table} WHERE 0")
+    cursor.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
+        "AND sql IS NOT NULL",
+        [table],
+    )
+    for name, sql in cursor.fetchall():
+        cursor.execute(
+            sql.replace(f'"{name}"', f'"floor_{name}"').replace(f'"{table}"', f'"{scratch}"')
+        )
 
 
 def _adapted(row: tuple) -> tuple:

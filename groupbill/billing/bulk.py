@@ -52,12 +52,14 @@ def issue_drafts(company: Company, drafts: list[Draft], *, actor: str) -> list[I
                           buyer=buyers[draft.client_id])  # fmt: skip
         decision = tax.decide(draft.client_id, draft.issued_on)
         lines = [
-            invoices.build_line(invoice, line, decision, mode, position)
+            invoices.line_values(line, decision, mode, position)
             for position, line in enumerate(draft.lines, start=1)
         ]
-        invoice.subtotal = sum(line.amount for line in lines)
-        invoice.tax_total = sum(line.tax1_amount + line.tax2_amount for line in lines)
-        invoice.total = sum(line.total for line in lines)
+        invoice.subtotal = sum(line["amount"] for line in lines)
+        invoice.tax_total = sum(
+            line.get("tax1_amount", 0) + line.get("tax2_amount", 0) for line in lines
+        )
+        invoice.total = sum(line["total"] for line in lines)
         if not lines or invoice.total < 0:
             raise ValidationFailed.one("lines", "an invoice needs lines and a total of at least 0")
         if invoice.total == 0:
@@ -70,8 +72,8 @@ def issue_drafts(company: Company, drafts: list[Draft], *, actor: str) -> list[I
     bulk_sql.insert(Invoice, rows)
     for invoice, lines in zip(rows, built, strict=True):
         for line in lines:
-            line.invoice_id = invoice.pk
-    bulk_sql.insert(InvoiceLine, [line for lines in built for line in lines])
+            line["invoice_id"] = invoice.pk
+    bulk_sql.insert_values(InvoiceLine, [line for lines in built for line in lines])
     totals: dict[str, int] = defaultdict(int)
     for invoice in rows:
         totals[invoice.currency] += invoice.total

@@ -103,35 +103,41 @@ def _editable(invoice: Invoice) -> None:
         raise Conflict(f"{invoice} is {invoice.status}; its lines can no longer change.")
 
 
-def build_line(
-    invoice: Invoice, line: NewLine, decision: taxes.TaxDecision, mode: str, position: int
-) -> InvoiceLine:
-    """An invoice line with its taxes (rounded per line) and the decision behind them, not
-    saved."""
+def line_values(
+    line: NewLine, decision: taxes.TaxDecision, mode: str, position: int
+) -> dict[str, Any]:
+    """An invoice line's fields with its taxes (rounded per line) and the decision behind
+    them, as {attname: value}: for `build_line`, and for bulk issuing without instances."""
     amount = line.quantity * line.unit_amount
     applied = decision.rates if line.taxable else []
     line_taxes = taxes.line_taxes(amount, applied, mode)
     exclusive = sum(t for t, r in zip(line_taxes, applied, strict=True) if not r.inclusive)
-    row = InvoiceLine(
-        invoice=invoice,
-        service_id=line.service_id,
-        kind=line.kind,
-        description=line.description,
-        period_start=line.period_start,
-        period_end=line.period_end,
-        quantity=line.quantity,
-        unit_amount=line.unit_amount,
-        amount=amount,
-        taxable=line.taxable,
-        total=amount + exclusive,
-        position=position,
-        tax_rule=decision.rule if line.taxable else "",
-        tax_reason=decision.reason if line.taxable else "",
-    )
+    values = {
+        "service_id": line.service_id,
+        "kind": line.kind,
+        "description": line.description,
+        "period_start": line.period_start,
+        "period_end": line.period_end,
+        "quantity": line.quantity,
+        "unit_amount": line.unit_amount,
+        "amount": amount,
+        "taxable": line.taxable,
+        "total": amount + exclusive,
+        "position": position,
+        "tax_rule": decision.rule if line.taxable else "",
+        "tax_reason": decision.reason if line.taxable else "",
+    }
     for level_rate, tax in zip(applied, line_taxes, strict=True):
-        setattr(row, f"tax{level_rate.level}_rate", level_rate.rate)
-        setattr(row, f"tax{level_rate.level}_amount", tax)
-    return row
+        values[f"tax{level_rate.level}_rate"] = level_rate.rate
+        values[f"tax{level_rate.level}_amount"] = tax
+    return values
+
+
+def build_line(
+    invoice: Invoice, line: NewLine, decision: taxes.TaxDecision, mode: str, position: int
+) -> InvoiceLine:
+    """An invoice line with its taxes and the decision behind them, not saved."""
+    return InvoiceLine(invoice=invoice, **line_values(line, decision, mode, position))
 
 
 def recalculate(invoice: Invoice) -> Invoice:

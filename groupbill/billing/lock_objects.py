@@ -15,7 +15,7 @@ from collections.abc import Hashable, Iterable
 from django.db import connection
 
 from groupbill import external
-from groupbill.billing.models import PREVIEW_NUMBERS, Invoice
+from groupbill.billing.models import BALANCE_DUE, PREVIEW_NUMBERS, Invoice
 from groupbill.clients.models import Client
 
 CLIENT, SERVICES, INVOICES = 1, 2, 3
@@ -109,3 +109,11 @@ def invoices(invoice_ids: Iterable[int]) -> list[Invoice]:
     """Lock the invoices (by id) and return them, read under the lock."""
     enter(INVOICES)
     return list(for_update(Invoice.objects.filter(pk__in=list(invoice_ids))).order_by("pk"))
+
+
+def invoice_rows(invoice_ids: Iterable[int], fields: list[str]) -> list[tuple]:
+    """Lock the invoices (by id) and return `fields` of each as tuples (`balance_due`
+    among them if asked): for set-based work on thousands of invoices."""
+    enter(INVOICES)
+    rows = for_update(Invoice.objects.filter(pk__in=list(invoice_ids))).order_by("pk")
+    return list(rows.annotate(balance_due=BALANCE_DUE).values_list(*fields))

@@ -11,7 +11,7 @@ applied or refunded than its amount, so a client's loose credit is never negativ
 from datetime import timedelta
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from groupbill.audit.actions import Subject
 from groupbill.catalog.models import PricingUnit
@@ -29,6 +29,15 @@ def shown_number(number: int | None) -> int | None:
     if number is not None and number >= PREVIEW_NUMBERS:
         return number - PREVIEW_NUMBERS
     return number
+
+
+def invoice_label(number: int | None, pk: int | None) -> str:
+    """How an invoice is named to people (also for invoices read as tuples, not models)."""
+    return f"Invoice {shown_number(number)}" if number else f"Draft invoice #{pk}"
+
+
+# `Invoice.balance_due` in SQL, for invoices read as tuples.
+BALANCE_DUE = F("total") - F("credited") - F("amount_paid")
 
 
 class InvoiceSequence(models.Model):
@@ -112,9 +121,7 @@ class Invoice(models.Model):
         ]
 
     def __str__(self) -> str:
-        return (
-            f"Invoice {shown_number(self.number)}" if self.number else f"Draft invoice #{self.pk}"
-        )
+        return invoice_label(self.number, self.pk)
 
     def audit_subject(self) -> Subject:
         return Subject("invoice", self.company_id, self.pk, str(self))

@@ -3,7 +3,9 @@
 longer in `delivery_methods`: email queues a message in the outbox, paper puts the invoice
 in the print queue. The invoice records the method used."""
 
+from datetime import date, datetime
 from functools import partial
+from typing import NamedTuple
 
 from django.db import transaction
 
@@ -11,7 +13,7 @@ from groupbill import bulk_sql
 from groupbill.automation.plan import Action
 from groupbill.automation.view import CompanyView
 from groupbill.billing import lock_objects
-from groupbill.billing.models import Invoice, InvoiceStatus
+from groupbill.billing.models import Invoice, InvoiceStatus, invoice_label
 from groupbill.notices import outbox
 from groupbill.notices.events import invoice_message
 from groupbill.notices.models import PrintJob
@@ -37,29 +39,46 @@ def due(view: CompanyView):
     return _undelivered(view).values("client_id")
 
 
+class _Undelivered(NamedTuple):
+    """What delivering an invoice reads of it (the names `invoice_context` uses)."""
+
+    pk: int
+    company_id: int
+    client_id: int
+    number: int
+    currency: str
+    total: int
+    balance_due: int
+    status: str
+    issued_on: date
+    due_on: date
+    delivered_at: datetime | None
+
+
 def _deliver(view: CompanyView, wanted: dict[int, tuple[str, list]]) -> dict[int, str]:
     """Deliver these invoices ({id: (method, recipients)}) not delivered yet, in bulk:
     emails queued, paper invoices in the print queue, the method recorded. Returns the
     method of each invoice delivered now."""
     with transaction.atomic():
-        invoices = [i for i in lock_objects.invoices(wanted) if i.delivered_at is None]
-        messages, jobs = [], []
+        rows = lock_objects.invoice_rows(wanted, list(_Undelivered._fields))
+        invoices = [i for i in map(_Undelivered._make, rows) if i.delivered_at is None]
+        messages, jobs, delivered = [], [], {}
         for invoice in invoices:
             method, recipients = wanted[invoice.pk]
             if method == "paper":
-                jobs.append(PrintJob(invoice=invoice))
+                jobs.append({"invoice_id": invoice.pk})
             else:
                 paid = invoice.status == InvoiceStatus.PAID
                 messages.append(invoice_message(
                     invoice, key=f"invoice:{invoice.pk}:delivery", recipients=recipients,
                     template="invoice_paid" if paid else "invoice_unpaid",
                 ))  # fmt: skip
-            invoice.delivery_method = method
-            invoice.delivered_at = view.as_of
+            delivered[invoice.pk] = method
         outbox.queue_many(messages)
-        bulk_sql.insert(PrintJob, jobs)  # one per invoice: those are locked, undelivered
-        bulk_sql.update(Invoice, invoices, ["delivery_method", "delivered_at"])
-    return {invoice.pk: invoice.delivery_method for invoice in invoices}
+        bulk_sql.insert_values(PrintJob, jobs)  # one per invoice: those are locked, undelivered
+        bulk_sql.update_values(Invoice, ["delivery_method", "delivered_at"],
+                               [(m, view.as_of, pk) for pk, m in delivered.items()])  # fmt: skip
+    return delivered
 
 
 def _outcomes(view: CompanyView, wanted: list[tuple[int, tuple[str, list]]]) -> list:
@@ -76,20 +95,24 @@ def apply_batch(view: CompanyView, actions: list[Action]) -> list:
 
 
 def plan(view: CompanyView) -> list[Action]:
-    pending = list(view.scoped(_undelivered(view)).order_by("pk"))
-    recipients = outbox.recipients_for(sorted({i.client_id for i in pending}))
+    pending = list(
+        view.scoped(_undelivered(view))
+        .order_by("pk")
+        .values_list("pk", "client_id", "number", "total", "currency")
+    )
+    recipients = outbox.recipients_for(sorted({client_id for _, client_id, *_ in pending}))
     actions = []
-    for invoice in pending:
-        method = method_for(view, invoice.client_id)
-        wanted = (invoice.pk, (method, recipients[invoice.client_id]))
+    for pk, client_id, number, total, currency in pending:
+        method = method_for(view, client_id)
+        wanted = (pk, (method, recipients[client_id]))
         actions.append(
             Action(
-                f"deliver:{invoice.pk}",
-                f"Deliver {invoice} by {method}",
+                f"deliver:{pk}",
+                f"Deliver {invoice_label(number, pk)} by {method}",
                 partial(_outcome, view, wanted),
-                invoice.client_id,
-                invoice.total,
-                invoice.currency,
+                client_id,
+                total,
+                currency,
                 {"method": method},
                 payload=wanted,
             )

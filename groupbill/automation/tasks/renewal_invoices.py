@@ -137,8 +137,8 @@ def _bill_batch(view: CompanyView, loaded: _Loaded, client_id: int, items: Items
             continue  # suspended since planning: decided on the period's start
         skip = suspended and _skipped(view, service, start)
         number = loaded.last[service.pk] = loaded.last.get(service.pk, n - 1) + 1
-        billed.append(BilledPeriod(service_id=service.pk, period=number, start=start,
-                                   end=end, skipped=skip))  # fmt: skip
+        billed.append({"service_id": service.pk, "period": number, "start": start,
+                       "end": end, "skipped": skip})  # fmt: skip
         if not skip:
             currency = pricing.currency
             parts = prices.parts(loaded.packages[service.package_id], pricing, service.quantity,
@@ -152,17 +152,18 @@ def _bill_batch(view: CompanyView, loaded: _Loaded, client_id: int, items: Items
     return billed, lines, currency
 
 
-def _write(view: CompanyView, loaded: _Loaded, drafts: list, rows: list[BilledPeriod]) -> list:
+def _write(view: CompanyView, loaded: _Loaded, drafts: list, rows: list[dict]) -> list:
     """Issue the drafts (gap-free numbers), then write the billed periods, each pointing at
     its invoice, and the services' next periods: in bulk. The invoices issued."""
     issued = bulk.issue_drafts(view.company, [d for d, _ in drafts], actor=ENGINE)
     for invoice, (_, billed) in zip(issued, drafts, strict=True):
         for row in billed:
-            row.invoice_id = None if row.skipped else invoice.pk
+            row["invoice_id"] = None if row["skipped"] else invoice.pk
     # A concurrent run that billed one of these periods makes this fail as a whole
     # (numbers too): the engine then goes batch by batch.
-    bulk_sql.insert(BilledPeriod, rows)
-    bulk_sql.update(Service, list(loaded.changed.values()), ["next_period", "renew_date"])
+    bulk_sql.insert_values(BilledPeriod, rows)
+    moved = [(s.next_period, s.renew_date, s.pk) for s in loaded.changed.values()]
+    bulk_sql.update_values(Service, ["next_period", "renew_date"], moved)
     return issued
 
 
@@ -183,7 +184,7 @@ def _invoice_many(view: CompanyView, batches: list[tuple[int, Items]]) -> list[d
             if not billed:
                 outcomes.append(False)
             elif lines:
-                due = min(r.start for r in billed if not r.skipped)
+                due = min(r["start"] for r in billed if not r["skipped"])
                 drafts.append((bulk.Draft(client_id, currency, lines, view.today, due), billed))
                 outcomes.append(len(drafts) - 1)
             else:
