@@ -56,6 +56,28 @@ def staff_actions(user, company_id: int | None) -> frozenset[Action]:
     return frozenset(actions)
 
 
+def company_ids_where(user, action: Action) -> list[int] | None:
+    """The companies where a staff user may do `action`; None for a superuser (every
+    company)."""
+    from groupbill.companies.models import StaffMembership
+
+    if user.is_superuser:
+        return None
+    roles = [role for role, actions in PERMISSIONS.items() if action in actions]
+    memberships = StaffMembership.objects.filter(user=user, role__in=roles)
+    return list(memberships.values_list("company_id", flat=True))
+
+
+def role_in(user, company_id: int) -> Role | None:
+    """A staff user's role in a company (one at most); None when they are no member."""
+    from groupbill.companies.models import StaffMembership
+
+    role = StaffMembership.objects.filter(user=user, company_id=company_id).values_list(
+        "role", flat=True
+    )
+    return Role(role[0]) if role else None
+
+
 def company_ids_of(user) -> list[int] | None:
     """The companies a staff user belongs to; None for a superuser (every company)."""
     from groupbill.companies.models import StaffMembership

@@ -1,6 +1,7 @@
 """What each staff page needs, declared once. One rule for every page (staff_required):
 reading (GET, HEAD) needs "read" in the page's company; any other method needs the action
-named here. A page across companies asks for the action in some company of the user's.
+named here. A page that is only a form to make something (FORM_ONLY) needs that action to
+be read too. A page across companies asks for the action in some company of the user's.
 tests/web/test_permission_matrix.py fails when a route is missing from this table."""
 
 from groupbill.companies.roles import Action
@@ -81,21 +82,40 @@ CHANGES_NEED = {
     "search": BILL,
 }
 
+# Pages that are only a form to make something, with nothing of the company to read: a user
+# whose role may not make it is told so (403) instead of being shown a form. Each says what
+# the page does, for that refusal ("Your role ... cannot add packages").
+FORM_ONLY = {
+    "client_add": "add clients",
+    "contact_add": "add contacts",
+    "group_add": "add client groups",
+    "group_delete": "delete client groups",
+    "package_add": "add packages",
+    "option_add": "add options to packages",
+    "csv_import": "import clients, contacts or services",
+}
+
 
 class Can:
     """What the signed-in staff user may do on this page, for templates:
-    `{% if request.staff_can.bill %}` shows a changing control."""
+    `{% if request.staff_can.bill %}` shows a changing control; `change` is the change the
+    page itself makes (its own form), so a page's template need not name the action."""
 
-    def __init__(self, actions):
+    def __init__(self, actions, url_name: str | None = None):
         self.actions = frozenset(actions)
+        self.url_name = url_name
 
     read = property(lambda self: Action.READ in self.actions)
     bill = property(lambda self: Action.BILL in self.actions)
     configure = property(lambda self: Action.CONFIGURE in self.actions)
     manage_staff = property(lambda self: Action.MANAGE_STAFF in self.actions)
 
+    @property
+    def change(self) -> bool:
+        return needed(self.url_name, "POST") in self.actions
+
 
 def needed(url_name: str | None, method: str) -> Action:
-    if method in ("GET", "HEAD", "OPTIONS"):
+    if method in ("GET", "HEAD", "OPTIONS") and url_name not in FORM_ONLY:
         return Action.READ
     return CHANGES_NEED.get(url_name or "", BILL)

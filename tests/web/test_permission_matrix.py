@@ -1,5 +1,6 @@
 """Every staff route, every role, own company / other company: reading (GET) is allowed
-to every role in its own company; a change (POST) only to the roles whose permissions hold
+to every role in its own company (a page that is only a form to make something needs its
+change: FORM_ONLY); a change (POST) only to the roles whose permissions hold
 the action the route declares (groupbill.web.permissions); nothing at all in a company the
 user does not belong to. A route with no row here fails the coverage test."""
 
@@ -15,10 +16,10 @@ from groupbill.billing.models import CreditNote, Invoice
 from groupbill.catalog.models import ConfigOption, Package, PackagePrice
 from groupbill.clients.actions import create_client, create_group
 from groupbill.companies.actions import create_company, set_staff_role
-from groupbill.companies.roles import PERMISSIONS, Action, Role
+from groupbill.companies.roles import PERMISSIONS, Role
 from groupbill.notices.models import OutboxMessage, WebhookDelivery, WebhookEndpoint
 from groupbill.services.models import Service
-from groupbill.web.permissions import CHANGES_NEED, OWN_ACCOUNT
+from groupbill.web.permissions import CHANGES_NEED, OWN_ACCOUNT, needed
 
 ACTOR = "test"
 
@@ -90,7 +91,7 @@ ROUTES = {
     "outbox": None,
     "outbox_resend": lambda i: {"message_id": i["message"]},
     "message_template_list": _company,
-    "message_template_edit": lambda i: _company(i) | {"key": "invoice_created"},
+    "message_template_edit": lambda i: _company(i) | {"key": "notice_first"},
     "invoice_list": None,
     "invoice_bulk": None,
     "transaction_list": None,
@@ -189,7 +190,8 @@ def test_permission_matrix(role, django_user_model):
         sites = [("own", own)] + ([("other", other)] if ids else [])
         for site, book_ids in sites:
             url = reverse(f"web:{name}", kwargs=ids(book_ids) if ids else None)
-            for method, action in (("get", Action.READ), ("post", CHANGES_NEED[name])):
+            for method in ("get", "post"):
+                action = needed(name, method.upper())
                 may = site == "own" and action in allowed
                 response = _call(http, method, url)
                 refused = response.status_code == 403

@@ -12,48 +12,68 @@ from django.urls import reverse
 from groupbill.companies.actions import set_staff_role
 from groupbill.companies.models import Company
 from groupbill.companies.roles import Role
+from groupbill.web.permissions import FORM_ONLY
 from tests.conftest import ARTIFACTS, login
 from tests.web.test_permission_matrix import book
 
 ACTOR = "test"
 
-# Configuration pages whose forms a read-only user still sees (saving them is 403).
-# Add and edit pages are forms through and through; their links are hidden from read-only
-# users on the pages shown to them (client, invoice, service, company).
-STILL_SHOW_FORMS = {
-    "client_add", "client_edit", "company_settings", "contact_add", "contact_edit",
-    "csv_import", "group_add", "group_delete", "group_edit", "option_add", "option_edit",
-    "package_add", "package_edit", "webhook_list",
-}  # fmt: skip
-
 
 class PostForms(HTMLParser):
-    """The changing controls of a page: its POST forms' actions (and formaction buttons)."""
+    """The changing controls of a page: its POST forms' actions (and formaction buttons),
+    and in `enabled` the inputs and buttons one could use outside a GET form (a search or
+    a filter) and outside the header (sign-out)."""
 
     def __init__(self, page_path):
         super().__init__()
         self.page_path, self.actions, self.in_post = page_path, [], False
+        self.enabled, self.in_get, self.in_main, self.disabled_depth = [], False, False, 0
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        if tag == "form":
-            self.in_post = (attrs.get("method") or "get").lower() == "post"
+        if tag == "main":
+            self.in_main = True
+        elif tag == "form":
+            method = (attrs.get("method") or "get").lower()
+            self.in_post, self.in_get = method == "post", method == "get"
             if self.in_post:
                 self.actions.append(attrs.get("action") or self.page_path)
+        elif tag == "fieldset" and self.disabled_depth:
+            self.disabled_depth += 1
+        elif tag == "fieldset" and "disabled" in attrs:
+            self.disabled_depth = 1
         elif tag == "button" and self.in_post and attrs.get("formaction"):
             self.actions.append(attrs["formaction"])
+        if (
+            tag in ("input", "select", "textarea", "button")
+            and self.in_main
+            and not self.in_get
+            and not self.disabled_depth
+            and "disabled" not in attrs
+            and attrs.get("type") != "hidden"
+        ):
+            self.enabled.append(f"{tag} {attrs.get('name') or attrs.get('type') or ''}".strip())
 
     def handle_endtag(self, tag):
         if tag == "form":
-            self.in_post = False
+            self.in_post = self.in_get = False
+        elif tag == "fieldset" and self.disabled_depth:
+            self.disabled_depth -= 1
+        elif tag == "main":
+            self.in_main = False
 
 
 def post_forms(http, path) -> list[str]:
+    return read(http, path).actions
+
+
+def read(http, path) -> PostForms:
     response = http.get(path)
     assert response.status_code == 200, path
     parser = PostForms(path)
     parser.feed(response.content.decode())
-    return [a for a in parser.actions if a != reverse("web:logout")]
+    parser.actions = [a for a in parser.actions if a != reverse("web:logout")]
+    return parser
 
 
 @pytest.fixture
@@ -161,20 +181,53 @@ def test_who_makes_a_company_owns_it(django_user_model, ids):
     assert owner.get(reverse("web:company_edit", args=[second.pk])).status_code == 200
 
 
-def test_every_page_a_support_user_reads_and_which_still_show_forms(django_user_model, ids):
-    """Every staff page read as support: the pages here must offer no change; the ones in
-    STILL_SHOW_FORMS do (their changes are 403 all the same: test_permission_matrix)."""
+def test_every_page_a_support_user_reads_offers_no_change(django_user_model, ids):
+    """Every staff page read as support: a page that shows something shows it read-only
+    (no form that posts, no control to use); a page that only makes something (add, import,
+    delete) says what their role cannot do, 403."""
     from tests.web.test_permission_matrix import ROUTES
 
     _, support = member(django_user_model, ids, Role.SUPPORT, "support")
-    with_forms = set()
+    shown, refused = set(), set()
     for name, kwargs in ROUTES.items():
         path = reverse(f"web:{name}", kwargs=kwargs(ids) if kwargs else None)
         response = support.get(path)
-        if response.status_code != 200 or "text/html" not in response["Content-Type"]:
-            continue
-        parser = PostForms(path)
-        parser.feed(response.content.decode())
-        if [a for a in parser.actions if a != reverse("web:logout")]:
-            with_forms.add(name)
-    assert sorted(with_forms) == sorted(STILL_SHOW_FORMS)
+        if response.status_code == 403:
+            said = response.content.decode()
+            assert f"Your role, Support (read-only), cannot {FORM_ONLY[name]} here" in said, name
+            refused.add(name)
+        elif response.status_code == 200 and "text/html" in response["Content-Type"]:
+            page = read(support, path)
+            assert (page.actions, page.enabled) == ([], []), name
+            shown.add(name)
+    assert refused == set(FORM_ONLY)
+    # The edit pages show what they edit, read-only.
+    edit_pages = {
+        "client_edit", "contact_edit", "group_edit", "package_edit", "option_edit",
+        "company_edit", "company_settings", "webhook_list", "message_template_edit",
+    }  # fmt: skip
+    assert edit_pages <= shown
+
+
+def test_edit_pages_show_support_the_data_read_only(django_user_model, ids):
+    _, support = member(django_user_model, ids, Role.SUPPORT, "support")
+    client = support.get(reverse("web:client_edit", args=[ids["client"]])).content.decode()
+    assert "<h1>Client #" in client and "Edit client" not in client
+    assert re.search(r'<fieldset class="stacked" disabled>.*name="default_currency" value="EUR"',
+                     client, re.S)  # fmt: skip
+    group = support.get(reverse("web:group_edit", args=[ids["group"]])).content.decode()
+    assert 'value="Own resellers"' in group and "Save group" not in group
+    package = support.get(reverse("web:package_edit", args=[ids["package"]])).content.decode()
+    assert 'value="Hosting"' in package and "Add option" not in package
+    assert "This package can be ordered." in package
+
+
+def test_billing_is_told_it_cannot_add_a_package(django_user_model, ids):
+    _, billing = member(django_user_model, ids, Role.BILLING, "billing")
+    response = billing.get(reverse("web:package_add", args=[ids["company"]]))
+    assert response.status_code == 403
+    assert "Your role, Billing, cannot add packages here." in response.content.decode()
+    packages = billing.get(reverse("web:package_list", args=[ids["company"]])).content.decode()
+    assert reverse("web:package_add", args=[ids["company"]]) not in packages
+    clients = billing.get(reverse("web:client_list")).content.decode()
+    assert reverse("web:client_add", args=[ids["company"]]) in clients

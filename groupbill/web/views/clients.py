@@ -8,6 +8,7 @@ from groupbill.clients import actions
 from groupbill.clients.models import Client, ClientGroup, Contact
 from groupbill.clients.queries import clients_with_primary, get_client, primary_contact
 from groupbill.companies.queries import companies, get_company
+from groupbill.companies.roles import Action, company_ids_where
 from groupbill.errors import DomainError
 from groupbill.settings_catalog.actions import set_client_settings
 from groupbill.settings_catalog.catalog import CLIENT_KEYS, Source
@@ -39,16 +40,19 @@ def client_list(request):
         queryset = queryset.filter(group_id=group_id)
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))
     rows = [(c, primary_contact(c)) for c in page]
+    mine = of_my_companies(request, companies(), "pk")
+    may_add = company_ids_where(request.user, Action.BILL)
     return render(
         request,
         "web/clients/list.html",
         {
             "page": page,
             "rows": rows,
-            "companies": companies(),
-            "groups": ClientGroup.objects.select_related("company").order_by(
-                "company__name", "name"
-            ),
+            "companies": mine,
+            "addable": [c for c in mine if may_add is None or c.pk in may_add],
+            "groups": of_my_companies(
+                request, ClientGroup.objects.select_related("company")
+            ).order_by("company__name", "name"),
             "company_id": company_id,
             "group_id": group_id,
         },

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from groupbill.companies.roles import company_ids_of, staff_actions
+from groupbill.companies.roles import ROLE_LABELS, company_ids_of, role_in, staff_actions
 from groupbill.errors import DomainError, FieldError, NotFound, ValidationFailed
 from groupbill.settings_catalog.catalog import CATALOG
 from groupbill.ui.forms import add_domain_errors
@@ -30,11 +30,12 @@ def staff_required(view: Callable) -> Callable:
         if second_factor is not None:
             return second_factor
         company_id = company_of(kwargs)
-        action = permissions.needed(request.resolver_match.url_name, request.method)
+        url_name = request.resolver_match.url_name
+        action = permissions.needed(url_name, request.method)
         actions = staff_actions(request.user, None if company_id is NO_COMPANY else company_id)
-        request.staff_can = permissions.Can(actions)
+        request.staff_can = permissions.Can(actions, url_name)
         if action not in actions:
-            return forbidden(request, action)
+            return forbidden(request, action, company_id, permissions.FORM_ONLY.get(url_name))
         try:
             return view(request, *args, **kwargs)
         except NotFound as exc:
@@ -49,8 +50,12 @@ def of_my_companies(request: HttpRequest, queryset, field: str = "company_id"):
     return queryset if ids is None else queryset.filter(**{f"{field}__in": ids})
 
 
-def forbidden(request: HttpRequest, action: str) -> HttpResponse:
-    return render(request, "web/forbidden.html", {"action": action}, status=403)
+def forbidden(request: HttpRequest, action: str, company_id, doing: str | None) -> HttpResponse:
+    """403, saying what the role cannot do: on a page that only makes something (`doing`,
+    e.g. "add packages") the user's role in its company is named."""
+    role = role_in(request.user, company_id) if doing and isinstance(company_id, int) else None
+    context = {"action": action, "doing": doing, "role": ROLE_LABELS[role] if role else None}
+    return render(request, "web/forbidden.html", context, status=403)
 
 
 def actor(request: HttpRequest) -> str:
