@@ -113,6 +113,20 @@ class Invoice(models.Model):
         indexes = [
             models.Index(fields=["client", "status", "due_on"]),
             models.Index(fields=["status", "due_on"]),
+            # A company's open invoices by due day, with what ageing sums: the dashboard
+            # and the ageing report read them from the index alone.
+            models.Index(
+                fields=[
+                    "company",
+                    "status",
+                    "due_on",
+                    "currency",
+                    "total",
+                    "credited",
+                    "amount_paid",
+                ],
+                name="invoice_company_ageing",
+            ),
             models.Index(
                 fields=["company"],
                 condition=Q(delivered_at__isnull=True),
@@ -311,6 +325,13 @@ class Transaction(models.Model):
                 fields=["created_at"],
                 condition=Q(status="pending"),
                 name="pending_transactions",
+            ),
+            # A company's transactions by time, with what income and failed charges sum:
+            # the dashboard's months read them from the index alone (a narrower index
+            # sends SQLite back to each row, slower than scanning the table).
+            models.Index(
+                fields=["company", "created_at", "kind", "status", "currency", "amount"],
+                name="transaction_company_income",
             ),
         ]
 
