@@ -156,12 +156,14 @@ def _todays(company_ids: Iterable[int] | None = None) -> dict[int, date]:
 
 
 def overdue_q(todays: dict[int, date] | None = None) -> Q:
-    """Open invoices due before their company's today (each company has its own day)."""
+    """Open invoices with a balance due, due before their company's today (each company has
+    its own day): what the dashboard and the ageing report count as overdue."""
     todays = _todays() if todays is None else todays
     due = Q(pk__in=[])
     for company_id, today in todays.items():
         due |= Q(company_id=company_id, due_on__lt=today)
-    return Q(status=InvoiceStatus.OPEN) & due
+    owed = Q(total__gt=F("credited") + F("amount_paid"))
+    return Q(status=InvoiceStatus.OPEN) & owed & due
 
 
 def invoice_list(filters: InvoiceFilter, sort: str = "-id") -> QuerySet[Invoice]:
@@ -267,27 +269,38 @@ def transaction_list(filters: TransactionFilter, sort: str = "-date") -> QuerySe
     )  # fmt: skip
 
 
-def gateways() -> list[str]:
-    """The methods transactions were made with, for the payments list's filter."""
-    return list(Transaction.objects.order_by("method").values_list("method", flat=True).distinct())
+def _of(queryset, company_ids: list[int] | None):
+    return queryset if company_ids is None else queryset.filter(company_id__in=company_ids)
 
 
-def currencies() -> list[str]:
-    return list(Invoice.objects.order_by("currency").values_list("currency", flat=True).distinct())
+def gateways(company_ids: list[int] | None = None) -> list[str]:
+    """The methods transactions were made with, for the payments list's filter (of these
+    companies; None: every company)."""
+    methods = _of(Transaction.objects, company_ids).order_by("method")
+    return list(methods.values_list("method", flat=True).distinct())
 
 
-def search_invoices(text: str, limit: int = SEARCH_LIMIT) -> list[Invoice]:
+def currencies(company_ids: list[int] | None = None) -> list[str]:
+    """The currencies invoiced in these companies (None: every company)."""
+    invoiced = _of(Invoice.objects, company_ids).order_by("currency")
+    return list(invoiced.values_list("currency", flat=True).distinct())
+
+
+def search_invoices(
+    text: str, limit: int = SEARCH_LIMIT, company_ids: list[int] | None = None
+) -> list[Invoice]:
     """Issued invoices whose number is the number in `text` ("1024", "Invoice 1024",
-    "#1024"), in every company; drafts by their id ("draft 12"). Uses the (company,
-    number) index: one probe per company."""
+    "#1024"), in these companies (None: every company); drafts by their id ("draft 12").
+    Uses the (company, number) index: one probe per company."""
     digits = "".join(ch for ch in text if ch.isdigit())
     if not digits or len(digits) > 18:
         return []
     number = int(digits)
-    company_ids = list(Company.objects.values_list("pk", flat=True))
+    if company_ids is None:
+        company_ids = list(Company.objects.values_list("pk", flat=True))
     found = Q(company_id__in=company_ids, number=number)
     if "draft" in text.lower():
-        found = Q(pk=number, status=InvoiceStatus.DRAFT)
+        found = Q(company_id__in=company_ids, pk=number, status=InvoiceStatus.DRAFT)
     return list(
         invoice_list(InvoiceFilter()).filter(found).order_by("company_id", "pk")[: limit + 1]
     )

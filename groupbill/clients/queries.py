@@ -91,10 +91,13 @@ def primary_contact(client: Client) -> Contact | None:
 SEARCH_LIMIT = 20
 
 
-def search_clients(text: str, limit: int = SEARCH_LIMIT) -> list[Client]:
+def search_clients(
+    text: str, limit: int = SEARCH_LIMIT, company_ids: list[int] | None = None
+) -> list[Client]:
     """Clients one of whose contacts matches every word of `text` in first or last name,
     company or email, or whose tax ID contains `text` (spaces ignored), or whose id it is
-    ("#12"); with their primary contact. One query for the matches, one for the contacts."""
+    ("#12"); with their primary contact; of these companies only (None: every company).
+    One query for the matches, one for the contacts."""
     text = text.strip()
     words = text.split()
     if not words or (len(text) < 2 and not text.isdigit()):
@@ -113,5 +116,7 @@ def search_clients(text: str, limit: int = SEARCH_LIMIT) -> list[Client]:
         found |= Q(tax_id__icontains=compact)
     if text.lstrip("#").isdigit() and len(text) <= 18:
         found |= Q(pk=int(text.lstrip("#")))
-    queryset = clients_with_primary(Client.objects.filter(found)).order_by("pk")
-    return list(queryset[: limit + 1])
+    queryset = Client.objects.filter(found)
+    if company_ids is not None:
+        queryset = queryset.filter(company_id__in=company_ids)
+    return list(clients_with_primary(queryset).order_by("pk")[: limit + 1])

@@ -80,8 +80,13 @@ def role_in(user, company_id: int) -> Role | None:
 
 def company_ids_of(user) -> list[int] | None:
     """The companies a staff user belongs to; None for a superuser (every company)."""
-    from groupbill.companies.models import StaffMembership
+    return company_ids_where(user, Action.READ)
 
-    if user.is_superuser:
-        return None
-    return list(StaffMembership.objects.filter(user=user).values_list("company_id", flat=True))
+
+def in_every_company(user, action: Action = Action.READ) -> bool:
+    """The user may do `action` in every company there is: what something spanning all
+    companies (an engine run of every company) asks."""
+    from groupbill.companies.models import Company
+
+    ids = company_ids_where(user, action)
+    return ids is None or not Company.objects.exclude(pk__in=ids).exists()

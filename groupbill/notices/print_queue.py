@@ -12,13 +12,13 @@ from groupbill.audit.actions import record
 from groupbill.notices.models import PrintJob, PrintStatus
 
 
-def queued() -> QuerySet[PrintJob]:
-    """Jobs waiting to be printed, oldest first, with their invoice and client."""
-    return (
-        PrintJob.objects.filter(status=PrintStatus.QUEUED)
-        .select_related("invoice", "invoice__client", "invoice__company")
-        .order_by("pk")
-    )
+def queued(company_ids: list[int] | None = None) -> QuerySet[PrintJob]:
+    """Jobs waiting to be printed, oldest first, with their invoice and client; of these
+    companies only (None: every company)."""
+    jobs = PrintJob.objects.filter(status=PrintStatus.QUEUED)
+    if company_ids is not None:
+        jobs = jobs.filter(invoice__company_id__in=company_ids)
+    return jobs.select_related("invoice", "invoice__client", "invoice__company").order_by("pk")
 
 
 def queued_invoices(job_ids: Iterable[int] | None = None):

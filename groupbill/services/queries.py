@@ -93,8 +93,11 @@ def service_list(filters: ServiceFilter, sort: str = "-id") -> QuerySet[Service]
     )
 
 
-def search_services(text: str, limit: int = SEARCH_LIMIT) -> list[Service]:
-    """Services by id ("42", "#42") or by label (their package's name, any part of it)."""
+def search_services(
+    text: str, limit: int = SEARCH_LIMIT, company_ids: list[int] | None = None
+) -> list[Service]:
+    """Services by id ("42", "#42") or by label (their package's name, any part of it), of
+    these companies only (None: every company)."""
     text = text.strip()
     digits = text.lstrip("#")
     if digits.isdigit() and len(digits) <= 18:
@@ -103,4 +106,6 @@ def search_services(text: str, limit: int = SEARCH_LIMIT) -> list[Service]:
         found = Q(package__name__icontains=text)
     else:
         return []
+    if company_ids is not None:
+        found &= Q(client__company_id__in=company_ids)
     return list(service_list(ServiceFilter()).filter(found)[: limit + 1])

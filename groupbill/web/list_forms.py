@@ -1,6 +1,7 @@
 """The filter forms of the staff lists (invoices, payments, services): GET parameters read
 into the domain's filters, with a message for each value that cannot be read (that filter
-is then left out)."""
+is then left out). Their choices (companies, groups, packages, gateways, currencies) are
+the user's companies' only: `company_ids`, None for every company."""
 
 import csv
 from collections.abc import Callable, Iterable
@@ -46,18 +47,27 @@ class ListForm(forms.Form):
     default_sort = "-id"
     field_order = ["status", "kind", "gateway", "package"]  # what is filtered most first
 
-    def __init__(self, data, currencies: list[str]):
+    def __init__(self, data, currencies: list[str], company_ids: list[int] | None):
         data = data.copy()
         data.setdefault("per", str(DEFAULT_PAGE_SIZE))  # the select shows the size in use
         super().__init__(data)
-        companies = list(Company.objects.order_by("name").values_list("pk", "name"))
+        self.company_ids = company_ids
+        companies = list(
+            self.mine(Company.objects, "pk").order_by("name").values_list("pk", "name")
+        )
         self.fields["company"].choices = _any(companies)
-        groups = ClientGroup.objects.select_related("company").order_by("company__name", "name")
+        groups = self.mine(ClientGroup.objects).select_related("company")
+        groups = groups.order_by("company__name", "name")
         several = len(companies) > 1
         self.fields["group"].choices = _any(
             (g.pk, f"{g.company.name} · {g.name}" if several else g.name) for g in groups
         )
         self.fields["currency"].choices = _any((c, c) for c in currencies)
+
+    def mine(self, queryset, field: str = "company_id"):
+        """Only the rows of the user's companies."""
+        ids = self.company_ids
+        return queryset if ids is None else queryset.filter(**{f"{field}__in": ids})
 
     def value(self, name: str):
         """A cleaned value; a field that could not be read filters nothing."""
@@ -113,9 +123,10 @@ class TransactionFilterForm(ListForm):
     sorts = billing_queries.TRANSACTION_SORTS
     default_sort = "-date"
 
-    def __init__(self, data, currencies: list[str]):
-        super().__init__(data, currencies)
-        self.fields["gateway"].choices = _any((g, g) for g in billing_queries.gateways())
+    def __init__(self, data, currencies: list[str], company_ids: list[int] | None):
+        super().__init__(data, currencies, company_ids)
+        gateways = billing_queries.gateways(company_ids)
+        self.fields["gateway"].choices = _any((g, g) for g in gateways)
 
     def filters(self) -> billing_queries.TransactionFilter:
         v = self.value
@@ -134,9 +145,9 @@ class ServiceFilterForm(ListForm):
 
     sorts = service_queries.SERVICE_SORTS
 
-    def __init__(self, data, currencies: list[str]):
-        super().__init__(data, currencies)
-        packages = Package.objects.select_related("company").order_by("company__name", "name")
+    def __init__(self, data, currencies: list[str], company_ids: list[int] | None):
+        super().__init__(data, currencies, company_ids)
+        packages = self.mine(Package.objects).order_by("company__name", "name")
         self.fields["package"].choices = _any((p.pk, p.name) for p in packages)
 
     def filters(self) -> service_queries.ServiceFilter:

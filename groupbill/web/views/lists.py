@@ -9,8 +9,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from groupbill import money
 from groupbill.billing import queries as billing_queries
+from groupbill.billing.models import Invoice
 from groupbill.catalog.models import PackagePrice
 from groupbill.clients.queries import primary_contact
+from groupbill.companies.roles import Action, company_ids_of, company_ids_where
 from groupbill.errors import DomainError
 from groupbill.notices import pdf, print_queue, reminders
 from groupbill.services import queries as service_queries
@@ -43,7 +45,8 @@ def _context(form, page, **more) -> dict:
 
 @staff_required
 def invoice_list(request):
-    form = InvoiceFilterForm(request.GET, billing_queries.currencies())
+    mine = company_ids_of(request.user)
+    form = InvoiceFilterForm(request.GET, billing_queries.currencies(mine), mine)
     invoices = of_my_companies(request, billing_queries.invoice_list(form.filters(), form.sort))
     if request.GET.get("format") == "csv":
         return _invoices_csv(invoices)
@@ -86,8 +89,8 @@ def invoice_bulk(request):
     back = HttpResponseRedirect(_back(request))
     if request.method != "POST":
         return back
-    ids = sorted({int(v) for v in request.POST.getlist("invoice") if v.isdigit()})
     action = request.POST.get("action")
+    ids = _mine(request, action, {int(v) for v in request.POST.getlist("invoice") if v.isdigit()})
     if not ids:
         messages.error(request, "Tick the invoices first.")
         return back
@@ -111,6 +114,18 @@ def invoice_bulk(request):
     return back
 
 
+def _mine(request, action, ids: set[int]) -> list[int]:
+    """The ticked invoices the user may act on: of their companies (where they may bill,
+    unless only downloading); another company's are left out as unknown ids are."""
+    need = Action.READ if action == "pdf" else Action.BILL
+    allowed = company_ids_where(request.user, need)
+    if allowed is not None:
+        ids = set(
+            Invoice.objects.filter(pk__in=ids, company_id__in=allowed).values_list("pk", flat=True)
+        )
+    return sorted(ids)
+
+
 def _reminded(request, done: reminders.Reminded) -> None:
     if done.queued:
         messages.success(request, f"Reminder queued for {len(done.queued)} invoice(s): "
@@ -126,7 +141,8 @@ def _reminded(request, done: reminders.Reminded) -> None:
 
 @staff_required
 def transaction_list(request):
-    form = TransactionFilterForm(request.GET, billing_queries.currencies())
+    mine = company_ids_of(request.user)
+    form = TransactionFilterForm(request.GET, billing_queries.currencies(mine), mine)
     txns = of_my_companies(request, billing_queries.transaction_list(form.filters(), form.sort))
     if request.GET.get("format") == "csv":
         return _transactions_csv(txns)
@@ -150,10 +166,12 @@ def _transactions_csv(txns):
 
 @staff_required
 def service_list(request):
-    currencies = list(
-        PackagePrice.objects.order_by("currency").values_list("currency", flat=True).distinct()
-    )
-    form = ServiceFilterForm(request.GET, currencies)
+    mine = company_ids_of(request.user)
+    prices = PackagePrice.objects.order_by("currency")
+    if mine is not None:
+        prices = prices.filter(package__company_id__in=mine)
+    currencies = list(prices.values_list("currency", flat=True).distinct())
+    form = ServiceFilterForm(request.GET, currencies, mine)
     services = service_queries.service_list(form.filters(), form.sort)
     services = of_my_companies(request, services, "client__company_id")
     if request.GET.get("format") == "csv":

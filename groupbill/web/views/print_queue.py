@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from groupbill.billing.models import CreditNote, Invoice
 from groupbill.clients.models import Contact, ContactRole
+from groupbill.companies.roles import Action, company_ids_of, company_ids_where
 from groupbill.notices import pdf, print_queue
 from groupbill.ui.downloads import credit_note_pdf_response, invoice_pdf_response, pdf_response
 from groupbill.web.views.common import actor, staff_required
@@ -27,6 +28,9 @@ def credit_note_pdf(request, credit_note_id: int):
 def print_queue_page(request):
     if request.method == "POST":
         ids = [int(v) for v in request.POST.getlist("job") if v.isdigit()]
+        # Only jobs of companies where the user may bill; another's are as unknown ids.
+        mine = print_queue.queued(company_ids_where(request.user, Action.BILL))
+        ids = list(mine.filter(pk__in=ids).values_list("pk", flat=True))
         if not ids:
             messages.error(request, "Select the invoices you printed and mailed.")
         else:
@@ -39,8 +43,9 @@ def print_queue_page(request):
 
 
 def _page(request):
-    """A page of the queue, oldest first: as many jobs as one PDF holds."""
-    jobs = print_queue.queued().prefetch_related(
+    """A page of the user's companies' queue, oldest first: as many jobs as one PDF
+    holds."""
+    jobs = print_queue.queued(company_ids_of(request.user)).prefetch_related(
         Prefetch("invoice__client__contacts",
                  queryset=Contact.objects.filter(role=ContactRole.PRIMARY),
                  to_attr="primary_contacts")

@@ -19,7 +19,8 @@ from groupbill.money import format_plain
 from groupbill.services import reports as service_reports
 from groupbill.ui import charts
 from groupbill.ui.downloads import csv_response
-from groupbill.web.views.common import actor, staff_required
+from groupbill.web.views.automation import visible_runs
+from groupbill.web.views.common import actor, of_my_companies, staff_required
 
 MONTHS = 12
 
@@ -71,6 +72,7 @@ def dashboard(request, company_id: int):
     income_month = ledger.income_this_month()
     currencies = sorted(set(ledger.income_today) | set(income_month))
     upcoming = forecast.latest(company)
+    last_run = forecast.last_run(company)
     context = {
         "company": company,
         "today": today,
@@ -108,7 +110,10 @@ def dashboard(request, company_id: int):
         "forecast": upcoming,
         "forecast_totals": _forecast_totals(upcoming),
         "forecast_waiting": forecast.waiting(company),
-        "last_run": forecast.last_run(company),
+        "last_run": last_run,
+        # A run of every company opens only for who belongs to every company.
+        "last_run_shown": last_run is not None
+        and visible_runs(request.user).filter(pk=last_run.pk).exists(),
     }
     return render(request, "web/reports/dashboard.html", context)
 
@@ -393,7 +398,8 @@ def _report(request, company, name: str, context: dict):
 @staff_required
 def reports_home(request):
     """The nav's Reports: the one company's first report, or the list of companies."""
-    first = companies().first()
-    if first is not None and companies().count() == 1:
+    mine = of_my_companies(request, companies(), "pk")
+    first = mine.first()
+    if first is not None and mine.count() == 1:
         return redirect("web:report_ageing", company_id=first.pk)
     return redirect("web:company_list")

@@ -1,6 +1,7 @@
 """The top bar's search: clients by name, email, company or tax ID; invoices by number;
-services by id or label (their package's name). Each kind is one query (plus one for the
-clients' primary contacts), at most SEARCH_LIMIT hits shown.
+services by id or label (their package's name), in the user's companies only. Each kind
+is one query (plus one for the clients' primary contacts), at most SEARCH_LIMIT hits
+shown.
 
 Credit notes: when billing has a `CreditNote` with a number, add
 `("credit_notes", "Credit notes", billing_queries.search_credit_notes)` to KINDS and a
@@ -10,6 +11,7 @@ from django.shortcuts import render
 
 from groupbill.billing import queries as billing_queries
 from groupbill.clients import queries as client_queries
+from groupbill.companies.roles import company_ids_of
 from groupbill.services import queries as service_queries
 from groupbill.web.views.common import staff_required
 
@@ -27,8 +29,9 @@ def search(request):
     text = request.GET.get("q", "").strip()[:MAX_QUERY]
     groups = []
     if text:
+        mine = company_ids_of(request.user)
         for key, label, find, limit in KINDS:
-            hits = find(text)
+            hits = find(text, company_ids=mine)
             groups.append({"key": key, "label": label, "hits": hits[:limit],
                            "more": len(hits) > limit, "limit": limit})  # fmt: skip
     found = sum(len(g["hits"]) for g in groups)
