@@ -165,3 +165,29 @@ def set_staff_role(company: Company, user, role: str | None, *, actor: str) -> N
                 old=wrap(old) if old else None,
                 new=wrap(role) if role else None,
             )
+
+
+def reset_two_factor(company: Company, user, *, actor: str) -> int:
+    """An owner takes away a staff member's second factors (authenticator apps and recovery
+    codes), say after a lost phone: they sign in with their password alone until they set
+    one up again, which a company requiring it asks at their next page. Only a member of
+    the company; audited there. Returns how many devices were removed."""
+    from django_otp import devices_for_user
+
+    from groupbill.companies.models import StaffMembership
+
+    if not StaffMembership.objects.filter(company=company, user=user).exists():
+        raise ValidationFailed.one("user", f"{user.get_username()} is not staff of {company}")
+    with transaction.atomic():
+        devices = list(devices_for_user(user, confirmed=None))
+        for device in devices:
+            device.delete()
+        if devices:
+            record(
+                subject=company,
+                actor=actor,
+                action="company.staff_two_factor_reset",
+                key=user.get_username(),
+                old=wrap(sorted(d.name for d in devices)),
+            )
+    return len(devices)

@@ -90,3 +90,13 @@ def in_every_company(user, action: Action = Action.READ) -> bool:
 
     ids = company_ids_where(user, action)
     return ids is None or not Company.objects.exclude(pk__in=ids).exists()
+
+
+def manages_everywhere(user, staff_member) -> bool:
+    """`user` manages staff in every company `staff_member` belongs to (every company, for
+    a superuser): what taking away a second factor asks, since it guards all of them."""
+    theirs = company_ids_of(staff_member)
+    if theirs is None:
+        return in_every_company(user, Action.MANAGE_STAFF)
+    managed = company_ids_where(user, Action.MANAGE_STAFF)
+    return managed is None or set(theirs) <= set(managed)

@@ -6,8 +6,9 @@ from django_otp import user_has_device
 from groupbill.companies import actions
 from groupbill.companies.models import StaffMembership
 from groupbill.companies.queries import get_company
-from groupbill.companies.roles import ROLE_LABELS
+from groupbill.companies.roles import ROLE_LABELS, manages_everywhere
 from groupbill.errors import DomainError
+from groupbill.web import two_factor
 from groupbill.web.views.common import actor, staff_required
 
 
@@ -18,7 +19,9 @@ def company_staff(request, company_id: int):
     company = get_company(company_id)
     if request.method == "POST":
         try:
-            if "two_factor_required" in request.POST:
+            if "reset_two_factor" in request.POST:
+                _reset_two_factor(request, company)
+            elif "two_factor_required" in request.POST:
                 required = request.POST["two_factor_required"] == "on"
                 actions.set_two_factor_required(company, required, actor=actor(request))
                 messages.success(
@@ -40,8 +43,33 @@ def company_staff(request, company_id: int):
         {"user": u, "role": roles.get(u.pk), "two_factor": user_has_device(u)}
         for u in get_user_model().objects.filter(is_staff=True).order_by("username")
     ]
+    for row in staff:
+        row["may_reset"] = (
+            row["two_factor"] and row["role"] and manages_everywhere(request.user, row["user"])
+        )
     return render(
         request,
         "web/companies/staff.html",
         {"company": company, "staff": staff, "roles": ROLE_LABELS.items()},
     )
+
+
+def _reset_two_factor(request, company) -> None:
+    """Take away a member's second factors; only an owner of every company they work in
+    may, since the same second factor guards all of them."""
+    user = get_user_model().objects.get(pk=int(request.POST["reset_two_factor"]), is_staff=True)
+    name = user.get_username()
+    if not manages_everywhere(request.user, user):
+        messages.error(
+            request,
+            f"{name} also works in a company whose staff you do not manage: an owner of "
+            "every company they work in may reset their two-factor sign-in.",
+        )
+        return
+    actions.reset_two_factor(company, user, actor=actor(request))
+    again = (
+        "they set it up again at their next sign-in"
+        if two_factor.required_for(user)
+        else "they sign in with their password alone until they set it up again"
+    )
+    messages.success(request, f"{name}: two-factor sign-in reset; {again}.")
