@@ -87,9 +87,17 @@ def with_credit_left(transactions: QuerySet) -> QuerySet:
 
 
 def available(txn: Transaction) -> int:
-    if txn.status != TransactionStatus.APPROVED or txn.kind not in FUNDS:
-        return 0
-    return txn.amount - used_amounts([txn.pk]).get(txn.pk, 0)
+    return with_available([txn])[0].available
+
+
+def with_available(txns: list[Transaction]) -> list[Transaction]:
+    """The transactions, each with `available` set: what of an approved payment or credit
+    is neither applied nor refunded (0 for anything else). Two queries for any number."""
+    fund_ids = {t.pk for t in txns if t.status == TransactionStatus.APPROVED and t.kind in FUNDS}
+    used = used_amounts(list(fund_ids))
+    for txn in txns:
+        txn.available = txn.amount - used.get(txn.pk, 0) if txn.pk in fund_ids else 0
+    return txns
 
 
 def check_refundable(payment: Transaction, amount: int) -> None:
@@ -112,13 +120,7 @@ def funds(client_id: int, currency: str) -> list[Transaction]:
             status=TransactionStatus.APPROVED,
         ).order_by("created_at", "pk")
     )
-    used = used_amounts([t.pk for t in rows])
-    out = []
-    for txn in rows:
-        txn.available = txn.amount - used.get(txn.pk, 0)
-        if txn.available > 0:
-            out.append(txn)
-    return out
+    return [txn for txn in with_available(rows) if txn.available > 0]
 
 
 def settle(invoice: Invoice) -> Invoice:

@@ -61,6 +61,7 @@ CHANGES_NEED = {
     "client_apply_credit": BILL,
     "client_recurring_add": BILL,
     "client_recurring_stop": BILL,
+    "client_refund": BILL,
     "service_order": BILL,
     "invoice_new": BILL,
     "service_detail": BILL,

@@ -95,6 +95,7 @@ urlpatterns = [
          name="client_recurring_add"),
     path("clients/<int:client_id>/recurring/stop/", client_money.recurring_stop,
          name="client_recurring_stop"),
+    path("clients/<int:client_id>/refund/", client_money.refund, name="client_refund"),
     path("clients/<int:client_id>/services/order/", services.service_order, name="service_order"),
     path("clients/<int:client_id>/invoices/new/", invoices.invoice_new, name="invoice_new"),
     path("services/<int:service_id>/", services.service_detail, name="service_detail"),

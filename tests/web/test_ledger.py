@@ -239,3 +239,23 @@ def test_a_charge_waiting_for_the_gateway_is_shown_and_blocks_a_second(
     charges.settle(pending)
     shown = staff.get(f"/invoices/{invoice.pk}/").content.decode()
     assert "Waiting for the gateway" not in shown and "Paid" in shown
+
+
+def test_refund_from_the_client_page_takes_only_the_unapplied_part(staff, make_client):
+    from groupbill.billing import payments
+    from groupbill.billing.models import Transaction
+
+    ada, bob = make_client(), make_client(first_name="Bob", email="bob@example.com")
+    payment = payments.record_payment(ada, amount=3000, currency="EUR", actor="test")
+    url = f"/clients/{ada.pk}/refund/"
+    page = post(staff, url, transaction=payment.pk, amount="30.01")
+    assert "amount: is more than the unapplied part of the payment" in page
+    page = post(staff, url, transaction=payment.pk, amount="12.5", reference="asked back")
+    assert "Refunded 12.50 EUR of the payment of " in page
+    assert "€12.50 refunded" in page and "€17.50" in page  # left unapplied, the loose credit
+    refund = Transaction.objects.get(refund_of=payment)
+    assert (refund.amount, refund.reference) == (1250, "asked back")
+    # Another client's page cannot name Ada's payment.
+    response = staff.post(f"/clients/{bob.pk}/refund/", {"transaction": payment.pk, "amount": "1"})
+    assert response.status_code == 404
+    assert Transaction.objects.filter(refund_of=payment).count() == 1

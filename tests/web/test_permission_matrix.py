@@ -78,6 +78,7 @@ ROUTES = {
     "client_apply_credit": lambda i: {"client_id": i["client"]},
     "client_recurring_add": lambda i: {"client_id": i["client"]},
     "client_recurring_stop": lambda i: {"client_id": i["client"]},
+    "client_refund": lambda i: {"client_id": i["client"]},
     "service_order": lambda i: {"client_id": i["client"]},
     "invoice_new": lambda i: {"client_id": i["client"]},
     "service_detail": lambda i: {"service_id": i["service"]},

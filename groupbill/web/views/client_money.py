@@ -1,10 +1,14 @@
-"""Money-side actions from a client's overview: notes, payment accounts, applying credit."""
+"""Money-side actions from a client's overview: notes, payment accounts, applying credit,
+refunding a payment."""
+
+from zoneinfo import ZoneInfo
 
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.timezone import localtime
 
 from groupbill import money
 from groupbill.billing import accounts, payments, recurring
-from groupbill.billing.models import RecurringInvoice
+from groupbill.billing.models import RecurringInvoice, Transaction, TransactionStatus
 from groupbill.clients.models import Client
 from groupbill.clients.notes import add_note
 from groupbill.errors import ValidationFailed
@@ -69,3 +73,22 @@ def recurring_stop(request, client: Client) -> str:
     )
     recurring.deactivate(template, actor=actor(request))
     return f"Recurring invoice #{template.pk} stopped."
+
+
+@_post_only
+def refund(request, client: Client) -> str:
+    """Give back part of one of the client's payments that no invoice holds."""
+    payment = get_object_or_404(
+        Transaction, pk=parse_id(request.POST.get("transaction")), client=client
+    )
+    try:
+        amount = money.parse(request.POST.get("amount", ""), payment.currency)
+    except ValueError as exc:
+        raise ValidationFailed.one("amount", str(exc)) from None
+    made = payments.refund(payment, amount=amount, actor=actor(request),
+                           reference=request.POST.get("reference", ""))  # fmt: skip
+    told = f"{format_plain(made.amount, made.currency)} {made.currency}"
+    if made.status == TransactionStatus.PENDING:
+        return f"Refund of {told} sent to the {payment.method} gateway; booked once it answers."
+    paid_on = localtime(payment.created_at, ZoneInfo(client.company.timezone))
+    return f"Refunded {told} of the payment of {paid_on:%Y-%m-%d}."

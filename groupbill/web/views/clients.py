@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 
-from groupbill.billing import charges, payments
+from groupbill.billing import charges, ledger, payments
 from groupbill.catalog.models import PackagePrice
 from groupbill.clients import actions
 from groupbill.clients.models import Client, ClientGroup, Contact
@@ -160,6 +160,7 @@ def _ledger(client: Client) -> dict:
     return {
         "services": client.services.select_related("package", "pricing").order_by("-pk"),
         "invoices": client.invoices.order_by("-pk")[:50],
+        "payments": _payments(client),
         "balances": payments.balances([client.pk])[client.pk],
         "unsettled": charges.pending_attempts(client_id=client.pk),
         "accounts": client.payment_accounts.all(),
@@ -168,6 +169,13 @@ def _ledger(client: Client) -> dict:
         "prices": PackagePrice.objects.filter(package__company_id=client.company_id,
                                               package__active=True).select_related("package"),
     }  # fmt: skip
+
+
+def _payments(client: Client) -> list:
+    """The latest 50 payments, credits and refunds, each with what is left unapplied."""
+    txns = client.transactions.select_related("refund_of")
+    txns = txns.prefetch_related("applications__invoice", "refunds")
+    return ledger.with_available(list(txns.order_by("-pk")[:50]))
 
 
 @staff_required
