@@ -4,7 +4,8 @@ figures that matter beside their floor.
     python -m bench.run --days 3                  # in this process
     python -m bench.run --days 1 --workers 2      # PostgreSQL: two `groupbill worker`s
 
-Per run: seconds, actions applied, invoices written and invoices per second, queries
+Per run: seconds, this process's CPU seconds (on SQLite the database's work too; steadier
+than seconds on a busy machine), actions applied, invoices written and invoices per second, queries
 (in-process runs), peak memory, and the floor: the same rows the run inserted (invoices,
 lines, billed periods, outbox messages, print jobs, audit entries) written again into
 scratch tables with the same indexes, with COPY (PostgreSQL) or executemany in one
@@ -146,7 +147,7 @@ def main() -> None:
     workers = _workers(args.workers)
     print(f"{setup.where()}: {company.name}, {services} services; "
           f"{args.workers or 'no'} worker process(es)")  # fmt: skip
-    print(f"{'day':<10} {'seconds':>8} {'actions':>8} {'invoices':>9} {'inv/s':>8} "
+    print(f"{'day':<10} {'seconds':>8} {'cpu s':>7} {'actions':>8} {'invoices':>9} {'inv/s':>8} "
           f"{'queries':>8} {'peak MB':>8} {'floor s':>8} {'rows':>9} {'ratio':>6}")  # fmt: skip
     try:
         for day in range(args.days):
@@ -154,7 +155,7 @@ def main() -> None:
             since = _last_ids()
             queries = Queries()
             record = engine.start(as_of=as_of, actor="bench", company_id=company.pk)
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             if workers:
                 engine.enqueue(record)
                 while True:
@@ -167,6 +168,7 @@ def main() -> None:
                 with connection.execute_wrapper(queries):
                     doc = engine.run(record)
             seconds = time.perf_counter() - started
+            cpu = time.process_time() - cpu_started
             peak = peak_mb()  # before the floor reads the rows back
             invoices = Invoice.objects.filter(pk__gt=since["billing_invoice"]).count()
             actions = sum(t["applied"] for t in doc["tasks"])
@@ -174,7 +176,7 @@ def main() -> None:
             setup.analyze()
             ratio = seconds / floor_seconds if floor_seconds else 0
             counted = queries.count if not workers else "-"
-            print(f"{as_of!s:<10} {seconds:>8.2f} {actions:>8} {invoices:>9} "
+            print(f"{as_of!s:<10} {seconds:>8.2f} {cpu:>7.2f} {actions:>8} {invoices:>9} "
                   f"{invoices / seconds:>8.0f} {counted:>8} {peak:>8.0f} "
                   f"{floor_seconds:>8.3f} {rows:>9} {ratio:>6.1f}", flush=True)  # fmt: skip
             busy = [f"{t['name']} {t['applied']} in {t['seconds']:.2f}s"

@@ -52,9 +52,13 @@ def documents(*args: str) -> list[dict]:
             [sys.executable, "-m", "groupbill.cli", *args],
             env=env, capture_output=True, text=True, check=False,
         )  # fmt: skip
-    if done.returncode not in (0, 1):
-        raise SnapshotFailed(done.stderr.strip().splitlines()[-1] if done.stderr else "failed")
     out = done.stdout.strip()
     if out.startswith("{") and "\n{" not in out:
-        return [json.loads(out)]
-    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+        found = [json.loads(out)]
+    else:
+        found = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    # Exit 1 is a run with failed actions, and also Python's own exit on a crash: only
+    # the printed documents tell them apart.
+    if done.returncode not in (0, 1) or not found:
+        raise SnapshotFailed(done.stderr.strip().splitlines()[-1] if done.stderr else "failed")
+    return found

@@ -102,7 +102,7 @@ def clients(client_ids: Iterable[int]) -> None:
     ids = sorted(set(client_ids))
     for client_id in ids:
         enter(CLIENT, client_id)
-    list(for_update(Client.objects.filter(pk__in=ids)).order_by("pk").values_list("pk"))
+    list(for_update(Client.objects.filter(pk__one_of=ids)).order_by("pk").values_list("pk"))
 
 
 def invoices(invoice_ids: Iterable[int]) -> list[Invoice]:
@@ -115,5 +115,5 @@ def invoice_rows(invoice_ids: Iterable[int], fields: list[str]) -> list[tuple]:
     """Lock the invoices (by id) and return `fields` of each as tuples (`balance_due`
     among them if asked): for set-based work on thousands of invoices."""
     enter(INVOICES)
-    rows = for_update(Invoice.objects.filter(pk__in=list(invoice_ids))).order_by("pk")
+    rows = for_update(Invoice.objects.filter(pk__one_of=invoice_ids)).order_by("pk")
     return list(rows.annotate(balance_due=BALANCE_DUE).values_list(*fields))

@@ -34,19 +34,28 @@ def seller_of(company: Company) -> dict[str, Any]:
     }
 
 
-def _buyer(contact: Contact | None, tax_id: str) -> dict[str, Any]:
+# What a buyer is made of: their primary contact's fields.
+_CONTACT_FIELDS = ("client_id", "first_name", "last_name", "company", "email", "address1",
+                   "address2", "zip", "city", "state", "country")  # fmt: skip
+
+
+def _buyer(contact: dict[str, Any] | None, tax_id: str) -> dict[str, Any]:
     if contact is None:
         return {"name": "", "address": [], "country": "", "vat_id": tax_id, "email": ""}
-    person = f"{contact.first_name} {contact.last_name}".strip()
+    person = f"{contact['first_name']} {contact['last_name']}".strip()
     return {
-        "name": contact.company or person or contact.email,
-        "attention": person if contact.company else "",
+        "name": contact["company"] or person or contact["email"],
+        "attention": person if contact["company"] else "",
         "address": _address(
-            contact.address1, contact.address2, contact.zip, contact.city, contact.state
+            contact["address1"],
+            contact["address2"],
+            contact["zip"],
+            contact["city"],
+            contact["state"],
         ),
-        "country": contact.country,
+        "country": contact["country"],
         "vat_id": tax_id,
-        "email": contact.email,
+        "email": contact["email"],
     }
 
 
@@ -61,8 +70,7 @@ def of_invoice(invoice) -> tuple[dict[str, Any], dict[str, Any]]:
 def buyers_of(client_ids) -> dict[int, dict[str, Any]]:
     """Each client as a buyer (the primary contact's name and address): two queries."""
     ids = list(client_ids)
-    contacts = {
-        c.client_id: c for c in Contact.objects.filter(client_id__in=ids, role=ContactRole.PRIMARY)
-    }
-    tax_ids = dict(Client.objects.filter(pk__in=ids).values_list("pk", "tax_id"))
+    primary = Contact.objects.filter(client_id__one_of=ids, role=ContactRole.PRIMARY)
+    contacts = {c["client_id"]: c for c in primary.values(*_CONTACT_FIELDS)}
+    tax_ids = dict(Client.objects.filter(pk__one_of=ids).values_list("pk", "tax_id"))
     return {pk: _buyer(contacts.get(pk), tax_ids.get(pk, "")) for pk in ids}

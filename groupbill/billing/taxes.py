@@ -144,8 +144,8 @@ class Taxes:
     @classmethod
     def load(cls, company: Company, client_ids) -> "Taxes":
         ids = list(client_ids)
-        clients = Client.objects.filter(pk__in=ids).values_list("pk", "tax_exempt", "tax_id")
-        primary = Contact.objects.filter(client_id__in=ids, role=ContactRole.PRIMARY)
+        clients = Client.objects.filter(pk__one_of=ids).values_list("pk", "tax_exempt", "tax_id")
+        primary = Contact.objects.filter(client_id__one_of=ids, role=ContactRole.PRIMARY)
         places = {cid: (country, state) for cid, country, state in primary.values_list(
             "client_id", "country", "state")}  # fmt: skip
         buyers = {

@@ -17,7 +17,7 @@ def recipients_for(client_ids: list[int]) -> dict[int, list[dict[str, str]]]:
     billing: dict[int, list[dict[str, str]]] = defaultdict(list)
     primary: dict[int, list[dict[str, str]]] = defaultdict(list)
     for client_id, role, first, last, email in (
-        Contact.objects.filter(client_id__in=client_ids, role__in=[ContactRole.BILLING,
+        Contact.objects.filter(client_id__one_of=client_ids, role__in=[ContactRole.BILLING,
                                                                    ContactRole.PRIMARY])
         .exclude(email="")
         .order_by("pk")

@@ -60,7 +60,7 @@ class _Due:
 def _options(service_ids) -> dict[int, prices.OptionChoice]:
     choices: dict[int, prices.OptionChoice] = defaultdict(dict)
     for service_id, option_id, value_id, quantity in ServiceOption.objects.filter(
-        service_id__in=service_ids
+        service_id__one_of=service_ids
     ).values_list("service_id", "option_id", "value_id", "quantity"):
         choices[service_id][option_id] = (value_id, quantity)
     return choices
@@ -72,7 +72,7 @@ def _last_periods(service_ids) -> dict[int, int]:
     re-anchors the service (its index starts again at 0, and reusing that number would hit
     the unique row of a period billed long ago)."""
     return dict(
-        BilledPeriod.objects.filter(service_id__in=service_ids)
+        BilledPeriod.objects.filter(service_id__one_of=service_ids)
         .values("service_id")
         .annotate(last=Max("period"))
         .values_list("service_id", "last")
@@ -88,7 +88,7 @@ class _Loaded:
     services: dict[int, _Due]
     packages: dict[int, Package]
     pricings: dict[int, PackagePrice]
-    clients: dict[int, Client]
+    languages: dict[int, str]  # client id -> its language
     options: dict[int, prices.OptionChoice]
     catalog: prices.OptionCatalog
     last: dict[int, int]
@@ -101,10 +101,10 @@ def _load(client_ids: list[int], service_ids: list[int]) -> _Loaded:
     # A few packages and prices serve the whole batch.
     packages = Package.objects.in_bulk({s.package_id for s in services.values()})
     pricings = PackagePrice.objects.in_bulk({s.pricing_id for s in services.values()})
-    clients = Client.objects.in_bulk(client_ids)
+    languages = dict(Client.objects.filter(pk__one_of=client_ids).values_list("pk", "language"))
     options = _options(service_ids)
     catalog = prices.OptionCatalog.load(list(options.values()))
-    return _Loaded(services, packages, pricings, clients, options, catalog,
+    return _Loaded(services, packages, pricings, languages, options, catalog,
                    _last_periods(service_ids))  # fmt: skip
 
 
@@ -121,7 +121,6 @@ def _bill_batch(view: CompanyView, loaded: _Loaded, client_id: int, items: Items
     """The batch's periods still to bill, in period order: (their billed-period rows,
     skipped or not; the invoice lines of those billed; their currency). Each service moves
     on to its next period."""
-    client = loaded.clients[client_id]
     settings = view.for_client(client_id)
     show_dates = settings.value("show_option_date_ranges")
     bill_suspended = settings.value("invoice_suspended_services")
@@ -144,7 +143,7 @@ def _bill_batch(view: CompanyView, loaded: _Loaded, client_id: int, items: Items
             parts = prices.parts(loaded.packages[service.package_id], pricing, service.quantity,
                                  loaded.options.get(service.pk, {}), loaded.catalog)  # fmt: skip
             lines += prices.period_lines(parts, service_id=service.pk, start=start, end=end,
-                                         language=client.language,
+                                         language=loaded.languages[client_id],
                                          show_option_dates=show_dates)  # fmt: skip
         service.next_period = n + 1
         service.renew_date = end
