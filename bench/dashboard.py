@@ -19,6 +19,7 @@ view, its queries and its template); the first request warms caches and is not c
 """
 
 import argparse
+import os
 import statistics
 import time
 from datetime import datetime, timedelta
@@ -125,6 +126,7 @@ def main() -> None:
     from django.test import Client as HttpClient
 
     from groupbill.billing.models import Invoice
+    from groupbill.companies.models import StaffMembership
     from groupbill.services.models import Service
 
     company, _ = _book(args.clients, args.months)
@@ -133,18 +135,21 @@ def main() -> None:
     user, _ = get_user_model().objects.get_or_create(
         username="bench-staff", defaults={"is_staff": True}
     )
+    # An owner of the company: staff pages answer 403 to staff without a role there.
+    StaffMembership.objects.get_or_create(user=user, company=company, defaults={"role": "owner"})
     http = HttpClient()
     http.force_login(user)
     url = f"/companies/{company.pk}/dashboard/"
     assert http.get(url).status_code == 200  # warm-up
 
-    timings, counts = [], []
+    timings, cpu, counts = [], [], []
     for _ in range(args.runs):
         queries = Queries()
         with connection.execute_wrapper(queries):
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             response = http.get(url)
             timings.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - started_cpu)
         assert response.status_code == 200
         counts.append(queries.count)
     median = statistics.median(timings)
@@ -152,6 +157,10 @@ def main() -> None:
     print(f"book: {services} services, {invoices} invoices")
     print(f"dashboard: median {median:.3f} s, fastest {min(timings):.3f} s over {args.runs} "
           f"requests; {counts[0]} queries (all runs: {sorted(set(counts))})")  # fmt: skip
+    # On a shared machine the wall time grows with the others' load; this process's CPU
+    # time does not (SQLite's work is in it, a PostgreSQL server's is not).
+    print(f"CPU of this process: median {statistics.median(cpu):.3f} s; load average "
+          f"{' '.join(f'{n:.2f}' for n in os.getloadavg())}")  # fmt: skip
     verdict = "meets" if median < GOAL_SECONDS else "MISSES"
     print(f"goal: under {GOAL_SECONDS:.0f} s with a constant number of queries: {verdict} it")
 
