@@ -139,6 +139,23 @@ def test_client_page_as_support_in_the_browser(browser_page, django_user_model, 
     page.screenshot(path=os.path.join(ARTIFACTS, "client-as-support.png"), full_page=True)
 
 
+@pytest.mark.browser
+def test_edit_pages_as_support_in_the_browser(browser_page, django_user_model, ids):
+    member(django_user_model, ids, Role.SUPPORT, "support")
+    page = browser_page
+    login(page, "support", "pw pw pw")
+    for name, args in (("client_edit", [ids["client"]]), ("group_edit", [ids["group"]]),
+                       ("package_edit", [ids["package"]])):  # fmt: skip
+        page.goto(reverse(f"web:{name}", args=args))
+        assert page.locator("main fieldset[disabled]").first.is_visible()
+        assert page.locator("main button").count() == 0
+        page.screenshot(path=os.path.join(ARTIFACTS, f"{name}-as-support.png"), full_page=True)
+    page.goto(reverse("web:package_add", args=[ids["company"]]))
+    refusal = page.get_by_role("alert").inner_text()
+    assert refusal.startswith("Your role, Support (read-only), cannot add packages here.")
+    page.screenshot(path=os.path.join(ARTIFACTS, "package_add-as-support.png"), full_page=True)
+
+
 def test_lists_across_companies_show_only_the_users_companies(django_user_model, ids):
     other = book("Other")
     _, billing = member(django_user_model, ids, Role.BILLING, "billing")
@@ -212,13 +229,14 @@ def test_every_page_a_support_user_reads_offers_no_change(django_user_model, ids
 def test_edit_pages_show_support_the_data_read_only(django_user_model, ids):
     _, support = member(django_user_model, ids, Role.SUPPORT, "support")
     client = support.get(reverse("web:client_edit", args=[ids["client"]])).content.decode()
-    assert "<h1>Client #" in client and "Edit client" not in client
+    assert '<h1>Ada Own <span class="muted">#' in client and "Edit Ada Own" not in client
     assert re.search(r'<fieldset class="stacked" disabled>.*name="default_currency" value="EUR"',
                      client, re.S)  # fmt: skip
     group = support.get(reverse("web:group_edit", args=[ids["group"]])).content.decode()
     assert 'value="Own resellers"' in group and "Save group" not in group
     package = support.get(reverse("web:package_edit", args=[ids["package"]])).content.decode()
     assert 'value="Hosting"' in package and "Add option" not in package
+    assert len(re.findall(r'name="prices-\d+-price"', package)) == 1  # no empty rows to fill
     assert "This package can be ordered." in package
 
 
