@@ -1,49 +1,6 @@
-from django.db import transaction
-from django.utils import timezone
+"""API keys are made and revoked in the companies app (groupbill.companies.api_keys), where
+the staff pages reach them too; imported here for the API's command and tests."""
 
-from groupbill import validation as v
-from groupbill.api.models import ApiKey, hash_key, new_raw_key
-from groupbill.audit.actions import record
-from groupbill.companies.models import Company
-from groupbill.errors import FieldError, NotFound
+from groupbill.companies.api_keys import create_api_key, revoke_api_key
 
-
-def create_api_key(
-    name: str, *, actor: str, user=None, company_id: int | None = None, read_only: bool = False
-) -> tuple[ApiKey, str]:
-    """A new key, for one company (company_id) or all, read-only or read-write; the raw key
-    is returned once and never stored."""
-    try:
-        name = v.text(name, max_length=100, required=True)
-    except ValueError as exc:
-        v.raise_if([FieldError("name", str(exc))])
-    if company_id is not None and not Company.objects.filter(pk=company_id).exists():
-        v.raise_if([FieldError("company", f"no company has id {company_id}")])
-    raw = new_raw_key()
-    with transaction.atomic():
-        key = ApiKey.objects.create(
-            name=name,
-            key_hash=hash_key(raw),
-            prefix=raw[:8],
-            user=user,
-            company_id=company_id,
-            read_only=read_only,
-        )
-        record(
-            subject=key,
-            actor=actor,
-            action="apikey.create",
-            new={"value": {"company_id": company_id, "read_only": read_only}},
-        )
-    return key, raw
-
-
-def revoke_api_key(key_id: int, *, actor: str) -> ApiKey:
-    key = ApiKey.objects.filter(pk=key_id, revoked_at__isnull=True).first()
-    if key is None:
-        raise NotFound(f"No active API key {key_id}.")
-    with transaction.atomic():
-        key.revoked_at = timezone.now()
-        key.save(update_fields=["revoked_at"])
-        record(subject=key, actor=actor, action="apikey.revoke")
-    return key
+__all__ = ["create_api_key", "revoke_api_key"]

@@ -90,3 +90,40 @@ class StaffMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.company}: {self.role}"
+
+
+class ApiKey(models.Model):
+    """A key to the REST API (groupbill.companies.api_keys makes and revokes them; only its
+    hash is kept). It works in one company (None: every company) and may be read-only:
+    groupbill.api.auth answers 403 to a read-only key's change and 404 to a company-bound
+    key asking about another company's objects. Its table is still the API app's, where it
+    began."""
+
+    name = models.CharField(max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True)
+    # The first characters, shown in lists so staff can tell keys apart.
+    prefix = models.CharField(max_length=12)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True
+    )
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    read_only = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "api_apikey"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def audit_subject(self) -> Subject:
+        return Subject("api_key", self.company_id, self.pk, self.name)
+
+    @property
+    def actor(self) -> str:
+        return f"apikey:{self.name}"
