@@ -1,3 +1,4 @@
+import json
 from datetime import timedelta
 
 from django.conf import settings
@@ -8,7 +9,7 @@ from ninja.security import HttpBearer
 from groupbill.addresses import client_address
 from groupbill.api.models import ApiKey, KeyFailure, hash_key
 from groupbill.errors import Forbidden, NotFound, TooManyRequests
-from groupbill.ui.permissions import NO_COMPANY, company_of
+from groupbill.ui.permissions import ID_NAMES, NO_COMPANY, company_named
 
 _TOUCH_EVERY = timedelta(minutes=1)
 
@@ -52,27 +53,70 @@ class BearerKey(HttpBearer):
 
 def check_scope(request: HttpRequest, key: ApiKey) -> None:
     """A read-only key may only read (403); a key of one company sees nothing of another:
-    a path naming another company's object answers 404, as if it did not exist."""
+    a request naming another company's object, in its path, its query or its body, answers
+    404, as if it did not exist. An id naming nothing is left to the operation to answer."""
     if key.read_only and request.method not in ("GET", "HEAD", "OPTIONS"):
         raise Forbidden(f"API key {key.name} is read-only: it may not {request.method}.")
     if key.company_id is None:
         return
     match = getattr(request, "resolver_match", None)
-    company_id = company_of(match.kwargs if match else {})
-    if company_id is not None and company_id is not NO_COMPANY and company_id != key.company_id:
-        raise NotFound(f"The API has no {request.path} for this key.")
+    if match is not None:
+        for name, value in match.kwargs.items():
+            if name in ID_NAMES and _elsewhere(key, name, value):
+                raise NotFound(f"The API has no {request.path} for this key.")
+    for where, name, value in _named_ids(request):
+        if _elsewhere(key, name, value):
+            raise NotFound(
+                f"No {_NAMED.get(name, name)} {value} for this key (the {where} {name})."
+            )
+
+
+# Ids in bodies named otherwise than in URLs: the URL parameter of the object they name.
+_BODY_NAMES = {"payment_account_id": "account_id", "parent_id": "service_id"}
+# How a refusal names the object.
+_NAMED = {name: name.removesuffix("_id").replace("_", " ") for name in ID_NAMES} | {
+    "pricing_id": "price",
+    "parent_id": "service",
+    "payment_account_id": "payment account",
+    "account_id": "payment account",
+    "recurring_id": "recurring invoice",
+    "change_id": "service change",
+    "line_id": "invoice line",
+    "endpoint_id": "webhook endpoint",
+    "delivery_id": "webhook delivery",
+    "run_id": "engine run",
+}
+
+
+def _named_ids(request: HttpRequest) -> list[tuple[str, str, object]]:
+    """The ids of objects a query and a JSON body name at their top level (a body's ids in
+    its lists and maps are checked by the action against the company it works in)."""
+    named = [("query parameter", n, request.GET[n]) for n in request.GET if n in ID_NAMES]
+    if request.method in ("POST", "PUT", "PATCH") and request.content_type == "application/json":
+        try:
+            body = json.loads(request.body or b"null")
+        except (ValueError, RecursionError):
+            body = None  # the operation answers the malformed body
+        if isinstance(body, dict):
+            named += [
+                ("field", name, value)
+                for name, value in body.items()
+                if (name in ID_NAMES or name in _BODY_NAMES)
+                and type(value) is int  # anything else is the operation's 422
+            ]
+    return named
+
+
+def _elsewhere(key: ApiKey, name: str, value) -> bool:
+    """The id names an object of another company than the key's, or of none (a run of
+    every company)."""
+    company = company_named(_BODY_NAMES.get(name, name), value)
+    return company is not NO_COMPANY and company != key.company_id
 
 
 def key_company(request: HttpRequest) -> int | None:
     """The one company the request's key works in (None: every company)."""
     return getattr(request.auth, "company_id", None)
-
-
-def own_company(request: HttpRequest, company_id: int | None) -> None:
-    """A company named in a body or a query: another company than the key's is not found."""
-    bound = key_company(request)
-    if bound is not None and company_id is not None and int(company_id) != bound:
-        raise NotFound(f"No company {company_id}.")
 
 
 def actor(request: HttpRequest) -> str:

@@ -5,7 +5,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import StrictBool, create_model
 
-from groupbill.api.auth import actor, key_company, own_company
+from groupbill.api.auth import actor, key_company
 from groupbill.api.common import BodyId, Id, PageQuery, StrictBody, changes, paginate
 from groupbill.api.fields import BOOLEAN, CURRENCY, Day, never_null, text
 from groupbill.clients import actions
@@ -127,7 +127,6 @@ def list_clients(
 @router.post("/clients", response={201: ClientOut})
 def create_client(request: HttpRequest, body: ClientIn):  # type: ignore[valid-type]
     data = changes(body)
-    own_company(request, data["company_id"])
     company = get_company(data.pop("company_id"))
     client = actions.create_client(company, data, actor=actor(request))
     return Status(201, client_out(get_client(client.pk)))

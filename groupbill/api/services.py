@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import StrictStr
 
-from groupbill.api.auth import actor, key_company, own_company
+from groupbill.api.auth import actor, key_company
 from groupbill.api.common import BodyId, Id, PageQuery, StrictBody, paginate, referenced
 from groupbill.api.fields import Day, WholeNumber, whole_number
 from groupbill.bounds import check_date
@@ -269,7 +269,6 @@ def order_service(request: HttpRequest, body: ServiceIn):
     """Order a service: it starts pending, with an issued invoice for its first period (and
     setup fees); provision it once that is settled."""
     client = get_client(body.client_id)
-    own_company(request, client.company_id)
     pricing = referenced(get_price, "pricing_id", body.pricing_id)
     parent = referenced(get_service, "parent_id", body.parent_id) if body.parent_id else None
     service = actions.add_service(
