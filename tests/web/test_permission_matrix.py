@@ -4,22 +4,15 @@ change: FORM_ONLY); a change (POST) only to the roles whose permissions hold
 the action the route declares (groupbill.web.permissions); nothing at all in a company the
 user does not belong to. A route with no row here fails the coverage test."""
 
-from datetime import date
-
 import pytest
 from django.db import transaction
 from django.test import Client as HttpClient
 from django.urls import get_resolver, reverse
 
-from groupbill.automation.models import EngineRun
-from groupbill.billing.models import CreditNote, Invoice
-from groupbill.catalog.models import ConfigOption, Package, PackagePrice
-from groupbill.clients.actions import create_client, create_group
-from groupbill.companies.actions import create_company, set_staff_role
+from groupbill.companies.actions import set_staff_role
 from groupbill.companies.roles import PERMISSIONS, Role
-from groupbill.notices.models import OutboxMessage, WebhookDelivery, WebhookEndpoint
-from groupbill.services.models import Service
 from groupbill.web.permissions import CHANGES_NEED, OWN_ACCOUNT, needed
+from tests.permission_book import book
 
 ACTOR = "test"
 
@@ -114,57 +107,6 @@ def test_every_staff_route_has_a_row_and_a_declared_permission():
     assert staff_routes - set(ROUTES) == set(), "routes with no row in the matrix"
     assert set(ROUTES) - staff_routes == set(), "rows for routes that do not exist"
     assert staff_routes - set(CHANGES_NEED) == set(), "routes with no declared permission"
-
-
-def book(name: str) -> dict:
-    """One company's objects, one of each kind a staff URL can name."""
-    company = create_company({"name": name, "default_currency": "EUR"}, actor=ACTOR)
-    group = create_group(company, {"name": f"{name} resellers"}, actor=ACTOR)
-    client = create_client(
-        company, {"first_name": "Ada", "last_name": name, "email": "ada@example.com"}, actor=ACTOR
-    )
-    package = Package.objects.create(company=company, name="Hosting")
-    price = PackagePrice.objects.create(
-        package=package, unit="month", count=1, currency="EUR", price=1000
-    )
-    option = ConfigOption.objects.create(package=package, name="Disk")
-    service = Service.objects.create(client=client, package=package, pricing=price)
-    invoice = Invoice.objects.create(company=company, client=client, currency="EUR")
-    credit_note = CreditNote.objects.create(
-        company=company,
-        client=client,
-        invoice=invoice,
-        number=1,
-        currency="EUR",
-        issued_on=date(2026, 1, 1),
-    )
-    endpoint = WebhookEndpoint.objects.create(
-        company=company, url="https://example.com/hook", secret="s"
-    )
-    delivery = WebhookDelivery.objects.create(
-        endpoint=endpoint, company=company, event_type="invoice.created", event_id="e1", payload={}
-    )
-    message = OutboxMessage.objects.create(
-        company=company, client=client, template="invoice_created", recipients=[], key=f"m{name}"
-    )
-    run = EngineRun.objects.create(
-        company=company, as_of="2026-01-01T12:00Z", actor=ACTOR, status="done"
-    )
-    return {
-        "company": company.pk,
-        "group": group.pk,
-        "client": client.pk,
-        "contact": client.contacts.first().pk,
-        "package": package.pk,
-        "option": option.pk,
-        "service": service.pk,
-        "invoice": invoice.pk,
-        "credit_note": credit_note.pk,
-        "endpoint": endpoint.pk,
-        "delivery": delivery.pk,
-        "message": message.pk,
-        "run": run.pk,
-    }
 
 
 def _call(http, method, url):
