@@ -1,6 +1,7 @@
 """Two companies and a staff user with a role in only one: the pages across companies
 (search, print queue, automation, the lists' filters) show only their company, and
-a run of the other company, or of every company, answers 404 as a missing id does."""
+anything of the other company (a run of every company too) answers 404 as a missing id
+does."""
 
 import re
 
@@ -110,7 +111,7 @@ def test_automation_shows_only_the_users_companies_runs(billing, staff, own, oth
     every = EngineRun.objects.create(as_of="2026-01-02T12:00Z", actor="scheduler", status="done")
     page = billing.get(reverse("web:automation")).content.decode()
     assert {(r[0], r[1]) for r in rows(page, "runs")} == {(f"#{own['run']}", "Own")}
-    for run in (every.pk, 999_999):
+    for run in (other["run"], every.pk, 999_999):
         assert billing.get(reverse("web:automation_run", args=[run])).status_code == 404
     assert billing.get(reverse("web:automation_run", args=[own["run"]])).status_code == 200
     # A superuser sees every run, the one of every company too.
@@ -143,6 +144,17 @@ def test_the_dashboard_links_a_run_of_every_company_only_for_who_sees_it(billing
     assert f"#{every.pk}" in billing.get(dashboard).content.decode()
     assert link not in billing.get(dashboard).content.decode()
     assert link in staff.get(dashboard).content.decode()
+
+
+def test_another_companys_pages_and_objects_answer_404(billing, own, other):
+    for name, kwargs in (
+        ("company_dashboard", {"company_id": other["company"]}),
+        ("client_detail", {"client_id": other["client"]}),
+        ("invoice_pdf", {"invoice_id": other["invoice"]}),
+        ("client_detail", {"client_id": 999_999}),
+    ):
+        assert billing.get(reverse(f"web:{name}", kwargs=kwargs)).status_code == 404, name
+    assert billing.get(reverse("web:client_detail", args=[own["client"]])).status_code == 200
 
 
 def test_home_and_reports_lead_to_the_users_one_company(billing, own, other):

@@ -19,7 +19,8 @@ from groupbill.web import permissions, settings_form, two_factor
 def staff_required(view: Callable) -> Callable:
     """Signed-in staff with the role the request needs in the page's company (one rule for
     every page: groupbill.web.permissions), past the second factor where they have one or
-    their company requires it."""
+    their company requires it. A company the user does not belong to, and anything of it,
+    answers 404 as a missing id does."""
 
     @login_required
     @wraps(view)
@@ -33,6 +34,8 @@ def staff_required(view: Callable) -> Callable:
         url_name = request.resolver_match.url_name
         action = permissions.needed(url_name, request.method)
         actions = staff_actions(request.user, None if company_id is NO_COMPANY else company_id)
+        if isinstance(company_id, int) and not actions:
+            raise Http404("No such page.")
         request.staff_can = permissions.Can(actions, url_name)
         if action not in actions:
             return forbidden(request, action, company_id, permissions.FORM_ONLY.get(url_name))
