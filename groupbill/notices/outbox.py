@@ -67,15 +67,15 @@ def queue(
     return True
 
 
-def queue_many(messages: list[OutboxMessage]) -> set[str]:
-    """Queue many messages at once, skipping keys queued before; returns the keys written.
-    Inside the caller's transaction: a key another process writes meanwhile makes the
-    insert fail as a whole (the engine then applies its actions one by one)."""
-    keys = [m.key for m in messages]
+def queue_many(messages: list[dict[str, Any]]) -> set[str]:
+    """Queue many messages (each the outbox row's values) at once, skipping keys queued
+    before; returns the keys written. Inside the caller's transaction: a key another
+    process writes meanwhile makes the insert fail as a whole (the engine then applies its
+    actions one by one)."""
+    keys = [m["key"] for m in messages]
     queued = set(OutboxMessage.objects.filter(key__in=keys).values_list("key", flat=True))
-    fresh = [m for m in messages if m.key not in queued]
     wait = not_before()
-    for message in fresh:
-        message.next_attempt_at = message.next_attempt_at or wait
-    bulk_sql.insert(OutboxMessage, fresh)
-    return {m.key for m in fresh}
+    fresh = [m | {"next_attempt_at": m.get("next_attempt_at") or wait}
+             for m in messages if m["key"] not in queued]  # fmt: skip
+    bulk_sql.insert_values(OutboxMessage, fresh)
+    return {m["key"] for m in fresh}

@@ -51,7 +51,7 @@ def send_reminders(invoice_ids: list[int], *, actor: str) -> Reminded:
             continue
         message = invoice_message(invoice, key=key_of(invoice), template=TEMPLATE,
                                   recipients=recipients[invoice.client_id])  # fmt: skip
-        messages[message.key] = (invoice, message)
+        messages[message["key"]] = (invoice, message)
     written = _queue([m for _, m in messages.values()], actor)
     for key, (invoice, _) in messages.items():
         (result.queued if key in written else result.already).append(invoice)
@@ -64,28 +64,25 @@ def _queue(messages: list, actor: str) -> set[str]:
     try:
         with transaction.atomic():
             written = outbox.queue_many(messages)
-            _audit([m for m in messages if m.key in written], actor)
+            _audit([m for m in messages if m["key"] in written], actor)
         return written
     except IntegrityError:
         written = set()
         for message in messages:
             with transaction.atomic():
                 if _queue_one(message):
-                    written.add(message.key)
+                    written.add(message["key"])
                     _audit([message], actor)
         return written
 
 
 def _queue_one(message) -> bool:
-    return outbox.queue(key=message.key, company_id=message.company_id,
-                        client_id=message.client_id, invoice_id=message.invoice_id,
-                        template=message.template, recipients=message.recipients,
-                        context=message.context)  # fmt: skip
+    return outbox.queue(**message)
 
 
 def _audit(messages: list, actor: str) -> None:
-    invoices = {i.pk: i for i in Invoice.objects.filter(pk__in=[m.invoice_id for m in messages])}
+    invoices = {i.pk: i for i in Invoice.objects.filter(pk__in=[m["invoice_id"] for m in messages])}
     for message in messages:
-        record(subject=invoices[message.invoice_id], actor=actor, action="invoice.reminder",
-               new={"template": message.template, "key": message.key,
-                    "to": [r["email"] for r in message.recipients]})  # fmt: skip
+        record(subject=invoices[message["invoice_id"]], actor=actor, action="invoice.reminder",
+               new={"template": message["template"], "key": message["key"],
+                    "to": [r["email"] for r in message["recipients"]]})  # fmt: skip

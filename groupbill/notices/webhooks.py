@@ -171,6 +171,11 @@ def envelope(event: Event, created_at: str) -> dict[str, Any]:
             "company_id": event.company_id, "data": event.data}  # fmt: skip
 
 
+def listening(company_ids: Iterable[int]) -> bool:
+    """Has any of these companies an active endpoint (to skip building unwanted events)?"""
+    return WebhookEndpoint.objects.filter(company_id__in=list(company_ids), active=True).exists()
+
+
 def emit(events: Iterable[Event]) -> int:
     """Queue each event for the company's active endpoints subscribed to its type, in the
     caller's transaction; an event id already queued for an endpoint is skipped. One query

@@ -79,14 +79,14 @@ def due(view: CompanyView):
     return [] if invoices is None else invoices.values("client_id")
 
 
-def _queue(messages: list[OutboxMessage]) -> list[bool]:
+def _queue(messages: list[dict]) -> list[bool]:
     """Each message queued unless its key was (once per invoice and notice)."""
     with transaction.atomic():
         written = outbox.queue_many(messages)
-    return [m.key in written for m in messages]
+    return [m["key"] in written for m in messages]
 
 
-def _queue_one(message: OutboxMessage) -> bool:
+def _queue_one(message: dict) -> bool:
     return _queue([message])[0]
 
 
@@ -146,7 +146,7 @@ def _notice(
     message = invoice_message(invoice, key=key, template=template, status=status,
                               recipients=recipients)  # fmt: skip
     if template == "notice_third":
-        message.context["suspends"] = suspends
+        message["context"]["suspends"] = suspends
     verb = "Send" if on else "Suppress (notices off)"
     return Action(
         key,
