@@ -9,7 +9,7 @@ class Action(StrEnum):
     READ = "read"  # see anything of the company
     BILL = "bill"  # clients, invoices, payments, services: the daily work with money
     CONFIGURE = "configure"  # company settings, packages, groups, templates, webhooks
-    MANAGE_STAFF = "manage staff"  # roles and the two-factor requirement
+    MANAGE_STAFF = "manage staff"  # roles, the two-factor requirement and API keys
 
 
 class Role(StrEnum):

@@ -25,6 +25,7 @@ CHANGES_NEED = {
     "company_edit": CONFIGURE,
     "company_settings": CONFIGURE,
     "company_staff": MANAGE_STAFF,
+    "company_api_keys": MANAGE_STAFF,
     "webhook_list": CONFIGURE,
     "webhook_toggle": CONFIGURE,
     "webhook_delete": CONFIGURE,

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from groupbill.web.views import (
+    api_keys,
     audit,
     automation,
     client_money,
@@ -33,6 +34,8 @@ urlpatterns = [
     path("login/two-factor/", two_factor.verify, name="two_factor_verify"),
     path("account/two-factor/", two_factor.setup, name="two_factor_setup"),
     path("companies/<int:company_id>/staff/", staff.company_staff, name="company_staff"),
+    path("companies/<int:company_id>/api-keys/", api_keys.company_api_keys,
+         name="company_api_keys"),
     path("companies/", companies.company_list, name="company_list"),
     path("companies/<int:company_id>/dashboard/", reports.dashboard, name="company_dashboard"),
     path("reports/", reports.reports_home, name="reports_home"),

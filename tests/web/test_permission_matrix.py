@@ -36,6 +36,7 @@ ROUTES = {
     "company_edit": _company,
     "company_settings": _company,
     "company_staff": _company,
+    "company_api_keys": _company,
     "webhook_list": _company,
     "webhook_toggle": lambda i: _company(i) | {"endpoint_id": i["endpoint"]},
     "webhook_delete": lambda i: _company(i) | {"endpoint_id": i["endpoint"]},
