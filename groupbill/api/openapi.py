@@ -2,6 +2,7 @@
 problem+json schema, so that a client generated from it knows them all."""
 
 from groupbill.api.problems import TITLES
+from groupbill.ui.permissions import ID_NAMES
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 PROBLEM_SCHEMA = {
@@ -31,9 +32,13 @@ def _error_statuses(path: str, method: str, operation: dict) -> set[int]:
     statuses = {422}  # query, path and body validation, and the domain's own refusals
     if operation.get("security"):
         statuses |= {401, 429}
-    if "{" in path or "requestBody" in operation:
-        statuses.add(404)  # the object in the path, or one the body names, does not exist
+    queried = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+    if "{" in path or "requestBody" in operation or queried & ID_NAMES:
+        # The object the path, the body or the query names does not exist, or is another
+        # company's than the API key's.
+        statuses.add(404)
     if method != "get":
+        statuses.add(403)  # a read-only API key, or one of one company making a company
         statuses.add(409)  # a state that forbids the change, or an attempt still pending
     if "requestBody" in operation:
         statuses |= {400, 413, 415}  # unparsable, too large, not JSON

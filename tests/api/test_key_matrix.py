@@ -24,6 +24,7 @@ from tests.api.key_matrix import (
     operations,
     params,
     rolled_back,
+    schema,
     snapshot,
     url,
 )
@@ -38,6 +39,20 @@ def test_every_operation_has_a_row():
     assert sorted(set(OPERATIONS) - set(operations())) == [], "rows of no operation"
     named = {p for _, path in operations() for p in params(path)}
     assert named - set(BOOK_OBJECT) == {"key"}, "path ids the book has no object for"
+
+
+@pytest.mark.django_db
+def test_the_openapi_document_states_what_a_key_is_refused():
+    own, unstated = book("Own"), []
+    for method, path in operations():
+        tried = OPERATIONS[(method, path)]
+        body = tried.body(own) if tried.body else None
+        answers = {str(s) for s in schema()["paths"][path][method.lower()]["responses"]}
+        if method in CHANGES and "403" not in answers:
+            unstated.append(f"{method} {path}: 403 (a read-only key)")
+        if _names_objects(path, body, tried.query(own)) and "404" not in answers:
+            unstated.append(f"{method} {path}: 404 (another company's object)")
+    assert unstated == []
 
 
 def _success(method, path, tried, response) -> int:
