@@ -66,7 +66,8 @@ class Try:
     and in another one, when the operation works across companies (POST /companies).
     `objects`: book objects other than the path parameters' usual ones. `prepare`: brings
     the book's objects into the state the operation needs, inside the rolled-back
-    transaction it runs in. `audited`: a change writes the audit log (under the key)."""
+    transaction it runs in. `audited`: a change writes the audit log (under the key);
+    False: what it makes names its maker itself (`actor` in the answer)."""
 
     body: Callable[[Book], dict] | None = None
     query: Callable[[Book], dict] = lambda b: {}
