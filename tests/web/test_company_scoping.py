@@ -3,6 +3,7 @@
 anything of the other company (a run of every company too) answers 404 as a missing id
 does."""
 
+import os
 import re
 
 import pytest
@@ -14,6 +15,7 @@ from groupbill.clients.models import Client
 from groupbill.companies.models import Company
 from groupbill.companies.roles import Role
 from groupbill.notices.models import PrintJob, PrintStatus
+from tests.conftest import ARTIFACTS, login
 from tests.web.lists_helpers import rows
 from tests.web.test_lists import issue
 from tests.web.test_permission_matrix import book
@@ -169,3 +171,38 @@ def test_a_member_of_every_company_sees_the_runs_of_every_company(django_user_mo
     every = EngineRun.objects.create(as_of="2026-01-02T12:00Z", actor="scheduler", status="done")
     _, support = member(django_user_model, own, Role.SUPPORT, "support")
     assert support.get(reverse("web:automation_run", args=[every.pk])).status_code == 200
+
+
+@pytest.mark.browser
+def test_the_pages_across_companies_in_the_browser(
+    browser_page, django_user_model, staff_user, own, other
+):
+    """An owner of Own only, with Other's invoice, print job and runs in the book."""
+    member(django_user_model, own, Role.OWNER, "owner")
+    for ids in (own, other):
+        PrintJob.objects.create(invoice=issue(_client(ids), 1000, due_in=-3))
+    EngineRun.objects.create(as_of="2026-01-02T12:00Z", actor="scheduler", status="done")
+    page = browser_page
+    login(page, "owner", "pw pw pw")
+    shots = {
+        "automation": reverse("web:automation"),
+        "search": "/search/?q=Ada",
+        "print-queue": reverse("web:print_queue"),
+        "invoice-list": reverse("web:invoice_list"),
+        "dashboard": reverse("web:company_dashboard", args=[own["company"]]),
+    }
+    for name, url in shots.items():
+        page.goto(url)
+        assert "Ada Other" not in page.content(), name
+        page.screenshot(path=os.path.join(ARTIFACTS, f"one-company-{name}.png"), full_page=True)
+    page.goto(reverse("web:automation"))
+    page.get_by_role("button", name="Preview tomorrow").click()
+    assert page.locator("main p.muted").first.inner_text().startswith("Own · by staff:owner")
+    page.screenshot(path=os.path.join(ARTIFACTS, "one-company-preview.png"), full_page=True)
+    # A superuser chooses the company, or every company.
+    page.context.clear_cookies()
+    login(page)
+    page.goto(reverse("web:automation"))
+    targets = page.locator("#run-company option").all_inner_texts()
+    assert targets == ["Every company", "Other", "Own"]
+    page.screenshot(path=os.path.join(ARTIFACTS, "automation-every-company.png"), full_page=True)
