@@ -46,43 +46,44 @@ def issue_drafts(company: Company, drafts: list[Draft], *, actor: str) -> list[I
     now = clock.now()
     rows, built = [], []
     for draft in drafts:
-        invoice = Invoice(company_id=company.pk, client_id=draft.client_id, currency=draft.currency,
-                          status=InvoiceStatus.OPEN, issued_on=draft.issued_on,
-                          due_on=draft.due_on, seller=seller,
-                          buyer=buyers[draft.client_id])  # fmt: skip
         decision = tax.decide(draft.client_id, draft.issued_on)
         lines = [
             invoices.line_values(line, decision, mode, position)
             for position, line in enumerate(draft.lines, start=1)
         ]
-        invoice.subtotal = sum(line["amount"] for line in lines)
-        invoice.tax_total = sum(
-            line.get("tax1_amount", 0) + line.get("tax2_amount", 0) for line in lines
-        )
-        invoice.total = sum(line["total"] for line in lines)
-        if not lines or invoice.total < 0:
+        total = sum(line["total"] for line in lines)
+        if not lines or total < 0:
             raise ValidationFailed.one("lines", "an invoice needs lines and a total of at least 0")
-        if invoice.total == 0:
-            invoice.status, invoice.paid_at = InvoiceStatus.PAID, now
-        rows.append(invoice)
+        rows.append({
+            "company_id": company.pk, "client_id": draft.client_id, "currency": draft.currency,
+            "status": InvoiceStatus.PAID if total == 0 else InvoiceStatus.OPEN,
+            "paid_at": now if total == 0 else None,
+            "issued_on": draft.issued_on, "due_on": draft.due_on,
+            "seller": seller, "buyer": buyers[draft.client_id],
+            "subtotal": sum(line["amount"] for line in lines),
+            "tax_total": sum(line.get("tax1_amount", 0) + line.get("tax2_amount", 0)
+                             for line in lines),
+            "total": total,
+        })  # fmt: skip
         built.append(lines)
     first = invoices.reserve_numbers(company.pk, len(rows))
-    for offset, invoice in enumerate(rows):
-        invoice.number = first + offset
-    bulk_sql.insert(Invoice, rows)
-    for invoice, lines in zip(rows, built, strict=True):
+    for offset, values in enumerate(rows):
+        values["number"] = first + offset
+    issued = bulk_sql.insert_models(Invoice, rows)
+    for invoice, lines in zip(issued, built, strict=True):
         for line in lines:
             line["invoice_id"] = invoice.pk
     bulk_sql.insert_values(InvoiceLine, [line for lines in built for line in lines])
     totals: dict[str, int] = defaultdict(int)
-    for invoice in rows:
+    for invoice in issued:
         totals[invoice.currency] += invoice.total
-    batch = Subject("invoice", company.pk, None, f"Invoices {first} to {first + len(rows) - 1}")
+    last = first + len(issued) - 1
+    batch = Subject("invoice", company.pk, None, f"Invoices {first} to {last}")
     record(subject=batch, actor=actor, action="invoice.issue_batch",
-           new=wrap({"count": len(rows), "numbers": [first, first + len(rows) - 1],
+           new=wrap({"count": len(issued), "numbers": [first, last],
                      "totals": dict(sorted(totals.items()))}))  # fmt: skip
-    invoices_issued.send(sender=Invoice, invoices=rows, created=True)
-    for invoice in rows:
+    invoices_issued.send(sender=Invoice, invoices=issued, created=True)
+    for invoice in issued:
         if invoice.status == InvoiceStatus.PAID:
             invoice_paid.send(sender=Invoice, invoice=invoice)
-    return rows
+    return issued

@@ -27,8 +27,9 @@ from groupbill.money import format_plain
 NAME = "autodebit"
 
 
-def autodebit_accounts(view: CompanyView) -> dict[int, PaymentAccount]:
-    """client id -> its enabled auto-debit account (not expired): one query."""
+def autodebit_accounts(view: CompanyView, client_ids=None) -> dict[int, PaymentAccount]:
+    """client id -> its enabled auto-debit account (not expired), of the view's clients
+    or of these: one query."""
     unsettled = Transaction.objects.filter(
         company=view.company, kind=TransactionKind.PAYMENT, status=TransactionStatus.PENDING
     )
@@ -42,6 +43,8 @@ def autodebit_accounts(view: CompanyView) -> dict[int, PaymentAccount]:
         .exclude(client_id__in=unsettled.values("client_id"))
         .select_related("client__company")
     )
+    if client_ids is not None:
+        rows = rows.filter(client_id__one_of=client_ids)
     return {a.client_id: a for a in rows if not accounts.expired(a, view.today)}
 
 
@@ -97,7 +100,9 @@ def _charge(account: PaymentAccount, currency: str, invoice_ids: list[int], key:
 
 
 def plan(view: CompanyView) -> list[Action]:
-    accounts_by_client = autodebit_accounts(view)
+    # Accounts are read (as models, for the charge) only for clients with something due.
+    owing = set(view.scoped(due(view)).values_list("client_id", flat=True))
+    accounts_by_client = autodebit_accounts(view, owing) if owing else {}
     if not accounts_by_client:
         return []
     actions = []

@@ -112,7 +112,7 @@ def _autodebit_pending_due(
 
 def _wanted(view: CompanyView, invoices: list[Invoice]) -> list[tuple[Invoice, str]]:
     """Each notice due today of these invoices, as (invoice, template)."""
-    accounts = autodebit_accounts(view)
+    accounts = autodebit_accounts(view, {i.client_id for i in invoices})
     wanted: list[tuple[Invoice, str]] = []
     for invoice in invoices:
         latest = _latest_due(view, invoice)
