@@ -20,7 +20,16 @@ from groupbill.api.actions import create_api_key
 from groupbill.api.models import ApiKey, KeyFailure
 from groupbill.api.router import api as ninja_api
 from groupbill.audit.models import AuditEntry
+from groupbill.billing import payments
+from groupbill.billing.queries import get_invoice
+from groupbill.clients.queries import get_client, get_group
+from groupbill.companies.models import Company
+from groupbill.companies.queries import company_today
+from groupbill.services import actions
+from groupbill.services.models import Service
+from groupbill.services.queries import get_change, get_service
 from groupbill.settings_catalog import transfer
+from groupbill.settings_catalog.actions import set_client_setting, set_group_setting
 from groupbill.ui.permissions import NO_COMPANY, company_named
 
 ACTOR = "test"
@@ -64,7 +73,8 @@ class Try:
     other company's). `ok`: the answer of a key allowed to (default: the method's
     success); `bound`: what a key of one company is answered instead, in its own company
     and in another one, when the operation works across companies (POST /companies).
-    `objects`: book objects other than the path parameters' usual ones. `prepare`: brings
+    `objects`: book objects other than the path parameters' usual ones; `path`: a
+    setting's key other than SETTING. `prepare`: brings
     the book's objects into the state the operation needs, inside the rolled-back
     transaction it runs in. `audited`: a change writes the audit log (under the key);
     False: what it makes names its maker itself (`actor` in the answer)."""
@@ -84,59 +94,37 @@ def _lines(description="Extra"):
 
 
 def _suspended(b):
-    from groupbill.services import actions
-    from groupbill.services.queries import get_service
-
     actions.suspend(get_service(b["service"]), actor=ACTOR, reason="abuse")
 
 
 def _cancelling(b):
-    from groupbill.services import actions
-    from groupbill.services.queries import get_service
-
     service = get_service(b["service"])
     actions.cancel(service, actor=ACTOR, today=service.renew_date, when="end_of_term")
 
 
 def _renewal_failed(b):
-    from groupbill.services.models import Service
-
     Service.objects.filter(pk=b["service"]).update(renewal_failed=True, renewal_attempts=3)
 
 
 def _change_paid(b):
-    from groupbill.billing import payments
-    from groupbill.billing.queries import get_invoice
-
     invoice = get_invoice(b["open_invoice"])
     payments.pay_invoice(invoice, amount=invoice.balance_due, actor=ACTOR)
 
 
 def _change_dropped(b):
-    from groupbill.services import actions
-    from groupbill.services.queries import get_change
-
     actions.cancel_queued_change(get_change(b["change"]), actor=ACTOR, reason="dropped")
 
 
 def _pending_paid_service(b):
     """The book's service pending again with its first invoice paid: to provision."""
-    from groupbill.services.models import Service
-
     Service.objects.filter(pk=b["service"]).update(status="pending")
 
 
 def _group_overrides(b):
-    from groupbill.clients.queries import get_group
-    from groupbill.settings_catalog.actions import set_group_setting
-
     set_group_setting(get_group(b["group"]), SETTING, True, actor=ACTOR)
 
 
 def _client_overrides(b):
-    from groupbill.clients.queries import get_client
-    from groupbill.settings_catalog.actions import set_client_setting
-
     set_client_setting(get_client(b["client"]), CLIENT_SETTING, False, actor=ACTOR)
 
 
@@ -147,9 +135,6 @@ def _settings_document(b):
 
 
 def _today(b):
-    from groupbill.companies.models import Company
-    from groupbill.companies.queries import company_today
-
     return company_today(Company.objects.get(pk=b["company"])).isoformat()
 
 
