@@ -90,7 +90,12 @@ class ChargeRequest:
             "invoices": sorted(self.invoice_ids) if self.operation == INVOICE else [],
             "amount": self.amount,
         }
-        return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+        return fingerprint(doc)
+
+
+def fingerprint(request: dict) -> str:
+    """What a key is bound to: the request it first came with."""
+    return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
 
 
 def _grace() -> timedelta:
@@ -101,7 +106,7 @@ def _new_gateway_key() -> str:
     return f"gb_{secrets.token_hex(16)}"
 
 
-def _checked_key(key: object) -> str:
+def checked_key(key: object) -> str:
     try:
         check_key(key)
     except ValueError:
@@ -111,15 +116,19 @@ def _checked_key(key: object) -> str:
     return key
 
 
-def _earlier(principal: str, key: str, fingerprint: str) -> Transaction | None:
-    earlier = Transaction.objects.filter(principal=principal, idempotency_key=key).first()
-    if earlier is not None and earlier.request_fingerprint != fingerprint:
+def earlier(
+    principal: str, key: str, bound_to: str, *, undone: str = "nothing was charged"
+) -> Transaction | None:
+    """What this principal's key did before, or None; refused when the key came with
+    another request (`undone` says what did not happen)."""
+    found = Transaction.objects.filter(principal=principal, idempotency_key=key).first()
+    if found is not None and found.request_fingerprint != bound_to:
         raise ValidationFailed.one(
             "idempotency_key",
-            f"was used for another request (transaction #{earlier.pk}); nothing was charged. "
+            f"was used for another request (transaction #{found.pk}); {undone}. "
             "Send a new key with a new request.",
         )
-    return earlier
+    return found
 
 
 def _pending_for(request: ChargeRequest) -> Transaction | None:
@@ -165,13 +174,13 @@ def _begin(request: ChargeRequest) -> tuple[Transaction, bool]:
             f"The {gateway.name} gateway cannot charge an account: there is nothing to call. "
             "Record the payment once it has been received.",
         )
-    key = _checked_key(request.key)
-    fingerprint = request.fingerprint()
+    key = checked_key(request.key)
+    bound_to = request.fingerprint()
     with transaction.atomic():
         lock_objects.client(account.client_id)
-        earlier = _earlier(request.principal, key, fingerprint)
-        if earlier is not None:
-            return earlier, False
+        before = earlier(request.principal, key, bound_to)
+        if before is not None:
+            return before, False
         pending = _pending_for(request)
         if pending is not None:
             raise AttemptPending(pending)
@@ -186,7 +195,7 @@ def _begin(request: ChargeRequest) -> tuple[Transaction, bool]:
             method=account.gateway,
             principal=request.principal,
             idempotency_key=key,
-            request_fingerprint=fingerprint,
+            request_fingerprint=bound_to,
             gateway_key=_new_gateway_key(),
             payment_account=account,
             actor=request.actor,
@@ -382,9 +391,48 @@ def autodebit(
     return _run(txn) if new else None
 
 
-def refund(payment: Transaction, *, amount: int, actor: str) -> Transaction:
+@dataclass(frozen=True)
+class RefundKey:
+    """A caller's key for a refund, bound (`fingerprint`) to the payment, amount and
+    reference it first came with."""
+
+    principal: str
+    key: str
+    fingerprint: str
+
+    def columns(self) -> dict[str, str]:
+        return {"principal": self.principal, "idempotency_key": self.key,
+                "request_fingerprint": self.fingerprint}  # fmt: skip
+
+
+def refund_key(
+    principal: str, key: str | None, payment: Transaction, amount: int, reference: str
+) -> RefundKey | None:
+    """The key of a refund request; None when the caller sent none."""
+    if key is None:
+        return None
+    if not principal:
+        raise ValueError("an idempotency key belongs to a principal")
+    request = {"operation": REFUND, "payment": payment.pk, "amount": amount,
+               "reference": reference}  # fmt: skip
+    return RefundKey(principal, checked_key(key), fingerprint(request))
+
+
+def earlier_refund(key: RefundKey | None) -> Transaction | None:
+    """The refund this key made before (the client locked), or None; a key that came with
+    another request is refused."""
+    if key is None:
+        return None
+    return earlier(key.principal, key.key, key.fingerprint, undone="nothing was refunded")
+
+
+def refund(
+    payment: Transaction, *, amount: int, actor: str, key: RefundKey | None = None
+) -> tuple[Transaction, bool]:
     """Refund part of a gateway payment through its gateway: recorded (pending, which
-    holds the amount) under the client's lock, sent outside it, booked after."""
+    holds the amount) under the client's lock, sent outside it, booked after. A key used
+    before answers its refund (settled first when a crash left it pending), sending nothing.
+    Returns (the refund, whether this call made it)."""
     gateway = get_gateway(payment.method)
     if not gateway.can_charge:
         raise ValidationFailed.one(
@@ -392,26 +440,31 @@ def refund(payment: Transaction, *, amount: int, actor: str) -> Transaction:
         )
     with transaction.atomic():
         lock_objects.client(payment.client_id)
-        ledger.check_refundable(payment, amount)
-        txn = Transaction.objects.create(
-            company_id=payment.company_id,
-            client_id=payment.client_id,
-            kind=TransactionKind.REFUND,
-            status=TransactionStatus.PENDING,
-            currency=payment.currency,
-            amount=amount,
-            method=payment.method,
-            gateway_key=_new_gateway_key(),
-            refund_of=payment,
-            actor=actor,
-        )
-        ledger.audit_transaction(txn, actor, "refund.attempt", of=payment.pk)
+        before = earlier_refund(key)
+        if before is None:
+            ledger.check_refundable(payment, amount)
+            txn = Transaction.objects.create(
+                company_id=payment.company_id,
+                client_id=payment.client_id,
+                kind=TransactionKind.REFUND,
+                status=TransactionStatus.PENDING,
+                currency=payment.currency,
+                amount=amount,
+                method=payment.method,
+                gateway_key=_new_gateway_key(),
+                refund_of=payment,
+                actor=actor,
+                **(key.columns() if key else {}),
+            )
+            ledger.audit_transaction(txn, actor, "refund.attempt", of=payment.pk)
+    if before is not None:
+        return (settle(before) if is_stale(before) else before), False
     external.ensure_outside_transaction(f"A refund through the {payment.method} gateway")
     try:
         result = gateway.refund(payment.reference, amount, payment.currency, txn.gateway_key)
     except GatewayUnreachable:
-        return txn
-    return _book(txn, result)
+        return txn, True
+    return _book(txn, result), True
 
 
 def pending_attempts(*, client_id: int | None = None, invoice_id: int | None = None):

@@ -202,30 +202,61 @@ def unapply(invoice: Invoice, *, actor: str, amount: int | None = None) -> int:
         return taken
 
 
-def refund(payment: Transaction, *, amount: int, actor: str, reference: str = "") -> Transaction:
+def refund(
+    payment: Transaction,
+    *,
+    amount: int,
+    actor: str,
+    reference: str = "",
+    principal: str = "",
+    idempotency_key: str | None = None,
+) -> Transaction:
     """Give back part of a payment that is not applied to any invoice (unapply first).
     A payment taken through a gateway is refunded through it (`charges.refund`); a declined
     refund is kept (status declined, no money moved) and the refusal raised after it is
-    recorded. Any other payment's refund is recorded as made by hand."""
+    recorded. Any other payment's refund is recorded as made by hand.
+
+    With an `idempotency_key` (the principal's, as for charges) the same request sent again
+    answers the refund it made, refunding nothing more; the key sent with another payment,
+    amount or reference is refused on `idempotency_key`."""
+    return make_refund(payment, amount=amount, actor=actor, reference=reference,
+                       principal=principal, idempotency_key=idempotency_key)[0]  # fmt: skip
+
+
+def make_refund(
+    payment: Transaction,
+    *,
+    amount: int,
+    actor: str,
+    reference: str = "",
+    principal: str = "",
+    idempotency_key: str | None = None,
+) -> tuple[Transaction, bool]:
+    """`refund`, also saying whether this call made the refund (False: its key made it
+    before)."""
     amount = _positive(amount)
     # Checked for gateway refunds too, which carry the gateway's own reference instead.
     texts, errors = v.collect({"reference": reference}, _TEXTS)
     v.raise_if(errors)
     if payment.kind != TransactionKind.PAYMENT:
         raise ValidationFailed.one("transaction_id", "only payments can be refunded")
+    key = charges.refund_key(principal, idempotency_key, payment, amount, texts["reference"])
     if payment.payment_account_id is not None:
-        txn = charges.refund(payment, amount=amount, actor=actor)
+        txn, made = charges.refund(payment, amount=amount, actor=actor, key=key)
         if txn.status in (TransactionStatus.DECLINED, TransactionStatus.ERROR):
             raise Conflict(f"The {payment.method} gateway refused the refund: {txn.note}")
-        return txn
+        return txn, made
     with transaction.atomic():
         lock_objects.client(payment.client_id)
+        before = charges.earlier_refund(key)
+        if before is not None:
+            return before, False
         ledger.check_refundable(payment, amount)
         txn = _create(payment.client, TransactionKind.REFUND, amount, payment.currency, actor,
-                      method=payment.method, reference=texts["reference"],
-                      refund_of=payment)  # fmt: skip
+                      method=payment.method, reference=texts["reference"], refund_of=payment,
+                      **(key.columns() if key else {}))  # fmt: skip
         signals.payment_refunded.send(Transaction, txn=txn)
-        return txn
+        return txn, True
 
 
 @dataclass(frozen=True)
