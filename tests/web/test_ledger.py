@@ -10,6 +10,7 @@ from groupbill.billing.models import Invoice
 from groupbill.catalog.models import Package, PackagePrice
 from groupbill.services.models import Service
 from tests.conftest import ARTIFACTS, login
+from tests.web.form_helpers import refund_form
 
 
 @pytest.fixture
@@ -241,21 +242,53 @@ def test_a_charge_waiting_for_the_gateway_is_shown_and_blocks_a_second(
     assert "Waiting for the gateway" not in shown and "Paid" in shown
 
 
+def _refund_form(http, client, payment, **data):
+    """The payment's Refund form on the client page, filled in: (its URL, its fields)."""
+    action, fields = refund_form(http.get(f"/clients/{client.pk}/").content.decode(), payment.pk)
+    return action, fields | data
+
+
 def test_refund_from_the_client_page_takes_only_the_unapplied_part(staff, make_client):
     from groupbill.billing import payments
     from groupbill.billing.models import Transaction
 
     ada, bob = make_client(), make_client(first_name="Bob", email="bob@example.com")
     payment = payments.record_payment(ada, amount=3000, currency="EUR", actor="test")
-    url = f"/clients/{ada.pk}/refund/"
-    page = post(staff, url, transaction=payment.pk, amount="30.01")
+    url, form = _refund_form(staff, ada, payment, amount="30.01")
+    page = post(staff, url, **form)
     assert "amount: is more than the unapplied part of the payment" in page
-    page = post(staff, url, transaction=payment.pk, amount="12.5", reference="asked back")
+    url, form = _refund_form(staff, ada, payment, amount="12.5", reference="asked back")
+    page = post(staff, url, **form)
     assert "Refunded 12.50 EUR of the payment of " in page
     assert "€12.50 refunded" in page and "€17.50" in page  # left unapplied, the loose credit
     refund = Transaction.objects.get(refund_of=payment)
     assert (refund.amount, refund.reference) == (1250, "asked back")
     # Another client's page cannot name Ada's payment.
-    response = staff.post(f"/clients/{bob.pk}/refund/", {"transaction": payment.pk, "amount": "1"})
+    url, form = _refund_form(staff, ada, payment, amount="1")
+    response = staff.post(f"/clients/{bob.pk}/refund/", form)
     assert response.status_code == 404
     assert Transaction.objects.filter(refund_of=payment).count() == 1
+
+
+def test_a_refund_form_sent_again_refunds_once(staff, make_client):
+    """The form sent twice (a double click, the browser's resubmit) is one refund; sent
+    again with another amount, or without its key, it refunds nothing."""
+    from groupbill.billing import payments
+
+    ada = make_client()
+    payment = payments.record_payment(ada, amount=3000, currency="EUR", actor="test")
+    url, form = _refund_form(staff, ada, payment, amount="5")
+    assert "Refunded 5.00 EUR of the payment of " in post(staff, url, **form)
+    page = post(staff, url, **form)
+    assert "This refund was already made. Refunded 5.00 EUR of the payment of " in page
+    refused = (
+        "This form was already sent with another amount or reference, or is incomplete; "
+        "nothing was refunded. Reload the page to refund again."
+    )
+    assert refused in post(staff, url, **form | {"amount": "6"})
+    assert refused in post(staff, url, **{k: v for k, v in form.items() if k != "idempotency_key"})
+    assert list(payment.refunds.values_list("amount", flat=True)) == [500]
+    url, fresh = _refund_form(staff, ada, payment, amount="5")  # the page shown again: a new key
+    assert fresh["idempotency_key"] != form["idempotency_key"]
+    assert "Refunded 5.00 EUR" in post(staff, url, **fresh)
+    assert list(payment.refunds.values_list("amount", flat=True)) == [500, 500]

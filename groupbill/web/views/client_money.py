@@ -11,11 +11,11 @@ from groupbill.billing import accounts, payments, recurring
 from groupbill.billing.models import RecurringInvoice, Transaction, TransactionStatus
 from groupbill.clients.models import Client
 from groupbill.clients.notes import add_note
-from groupbill.errors import ValidationFailed
+from groupbill.errors import Conflict, ValidationFailed
 from groupbill.money import format_plain
 from groupbill.ui.posted import run_posted
 from groupbill.validation import parse_id
-from groupbill.web.views.common import actor, staff_required
+from groupbill.web.views.common import actor, principal, staff_required
 
 
 def _post_only(view):
@@ -77,7 +77,8 @@ def recurring_stop(request, client: Client) -> str:
 
 @_post_only
 def refund(request, client: Client) -> str:
-    """Give back part of one of the client's payments that no invoice holds."""
+    """Give back part of one of the client's payments that no invoice holds. The form's key
+    (new each time the page shows it) makes the same form sent twice one refund."""
     payment = get_object_or_404(
         Transaction, pk=parse_id(request.POST.get("transaction")), client=client
     )
@@ -85,10 +86,22 @@ def refund(request, client: Client) -> str:
         amount = money.parse(request.POST.get("amount", ""), payment.currency)
     except ValueError as exc:
         raise ValidationFailed.one("amount", str(exc)) from None
-    made = payments.refund(payment, amount=amount, actor=actor(request),
-                           reference=request.POST.get("reference", ""))  # fmt: skip
+    posted = {k: request.POST.get(k, "") for k in ("reference", "idempotency_key")}
+    try:
+        made, now = payments.make_refund(
+            payment, amount=amount, actor=actor(request), principal=principal(request), **posted
+        )
+    except ValidationFailed as exc:
+        if [e.field for e in exc.errors] != ["idempotency_key"]:
+            raise
+        raise Conflict(
+            "This form was already sent with another amount or reference, or is incomplete; "
+            "nothing was refunded. Reload the page to refund again."
+        ) from None
     told = f"{format_plain(made.amount, made.currency)} {made.currency}"
     if made.status == TransactionStatus.PENDING:
-        return f"Refund of {told} sent to the {payment.method} gateway; booked once it answers."
+        said = f"Refund of {told} sent to the {payment.method} gateway; booked once it answers."
+        return said if now else f"This refund was already sent. {said}"
     paid_on = localtime(payment.created_at, ZoneInfo(client.company.timezone))
-    return f"Refunded {told} of the payment of {paid_on:%Y-%m-%d}."
+    said = f"Refunded {told} of the payment of {paid_on:%Y-%m-%d}."
+    return said if now else f"This refund was already made. {said}"

@@ -1,3 +1,5 @@
+import secrets
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
@@ -175,7 +177,11 @@ def _payments(client: Client) -> list:
     """The latest 50 payments, credits and refunds, each with what is left unapplied."""
     txns = client.transactions.select_related("refund_of")
     txns = txns.prefetch_related("applications__invoice", "refunds")
-    return ledger.with_available(list(txns.order_by("-pk")[:50]))
+    rows = ledger.with_available(list(txns.order_by("-pk")[:50]))
+    for txn in rows:
+        # Each refund form shown gets its own key: the same form sent twice refunds once.
+        txn.refund_key = secrets.token_urlsafe(16)
+    return rows
 
 
 @staff_required
