@@ -5,6 +5,7 @@ SIGKILL at a chosen moment. Tests that use them commit their data
 
 import contextlib
 import http.client
+import http.cookiejar
 import json
 import os
 import signal
@@ -14,6 +15,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 
@@ -119,6 +121,14 @@ class Served:
 
         threading.Thread(target=send, daemon=True).start()
 
+    def sign_in(self, username: str, password: str) -> "Browser":
+        """A browser signed in to the staff pages through the login form."""
+        browser = Browser(self.base)
+        status, page = browser.post("/login/", {"username": username, "password": password},
+                                    token_from="/login/")  # fmt: skip
+        assert status == 200 and "Log out" in page, page[:2000]
+        return browser
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -128,6 +138,43 @@ class Served:
                 kill(self.process)
         self.process.stdout.close()
         self.process.stderr.close()
+
+
+class Browser:
+    """Pages of a served instance as a browser reaches them: its cookies (session, CSRF,
+    messages) kept, redirects followed."""
+
+    def __init__(self, base: str, jar: http.cookiejar.CookieJar | None = None):
+        self.base, self.jar = base, jar or http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def tab(self) -> "Browser":
+        """Another tab of this browser: the same cookies from now on, its own afterwards
+        (each tab's messages are its own)."""
+        jar = http.cookiejar.CookieJar()
+        for cookie in self.jar:
+            jar.set_cookie(cookie)
+        return Browser(self.base, jar)
+
+    def _open(self, path: str, data: bytes | None) -> tuple[int, str]:
+        try:
+            with self.opener.open(f"{self.base}{path}", data=data, timeout=120) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            with error:
+                return error.code, error.read().decode()
+
+    def get(self, path: str) -> tuple[int, str]:
+        return self._open(path, None)
+
+    def post(self, path: str, fields: dict[str, str], token_from: str | None = None):
+        """POST the fields (a form as the page filled it in, CSRF token included; or take
+        the token from the page at `token_from`)."""
+        if token_from is not None:
+            _, page = self.get(token_from)
+            token = page.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
+            fields = {"csrfmiddlewaretoken": token, **fields}
+        return self._open(path, urllib.parse.urlencode(fields).encode())
 
 
 @contextlib.contextmanager
