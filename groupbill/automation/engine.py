@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,7 +28,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from groupbill import bounds, clock
+from groupbill import bounds, bulk_sql, clock
 from groupbill.automation import queue, shards, snapshot
 from groupbill.automation.effects import recorded
 from groupbill.automation.models import EngineRun, EngineShard, RunStatus, ShardStatus
@@ -115,6 +116,7 @@ def _apply_batch(task, view: CompanyView, actions: list[Action], report: TaskRep
     fails, its actions are applied one by one, so one bad action fails alone."""
     try:
         with transaction.atomic():
+            bulk_sql.commit_without_waiting()
             results = task.apply_batch(view, actions)
     except Exception:
         log.warning("%s: a batch of %d failed; applying them one by one", task.NAME,
@@ -129,23 +131,30 @@ def _apply_batch(task, view: CompanyView, actions: list[Action], report: TaskRep
 def _apply_all(
     task, view: CompanyView, actions: list[Action], report: TaskReport, beat=None
 ) -> None:
-    last_beat = time.monotonic()
-
-    def beat_now_and_then() -> None:
-        # Actions that wait on gateways or webhooks may take a while: keep the claim fresh.
-        nonlocal last_beat
-        if beat is not None and time.monotonic() - last_beat > BEAT_EVERY:
-            beat()
-            last_beat = time.monotonic()
-
     if getattr(task, "apply_batch", None) is None:
         for action in actions:
             _apply(action, report)
-            beat_now_and_then()
+            if beat is not None:
+                beat()  # actions that wait on gateways or webhooks may take a while
         return
     for i in range(0, len(actions), BATCH):
         _apply_batch(task, view, actions[i : i + BATCH], report)
-        beat_now_and_then()
+        if beat is not None:
+            beat()
+
+
+def now_and_then(beat: Callable[[], None], every: float = BEAT_EVERY) -> Callable[[], None]:
+    """`beat`, done at most once every `every` seconds however often it is called: a
+    heartbeat is two writes, and a shard has thousands of moments to give one."""
+    last = time.monotonic()
+
+    def maybe() -> None:
+        nonlocal last
+        if time.monotonic() - last > every:
+            beat()
+            last = time.monotonic()
+
+    return maybe
 
 
 def run_tasks(
@@ -389,7 +398,7 @@ def work(shard: EngineShard) -> EngineShard:
     try:
         with clock.frozen_at(moment):
             run_tasks(shard.company, moment, (shard.first_client, shard.last_client), tasks,
-                      reports, beat=lambda: _heartbeat(shard))  # fmt: skip
+                      reports, beat=now_and_then(partial(_heartbeat, shard)))  # fmt: skip
     except Exception as exc:  # recorded on the shard; the other shards go on
         status, error = ShardStatus.FAILED, "".join(traceback.format_exception_only(exc)).strip()
     EngineShard.objects.filter(pk=shard.pk).update(
