@@ -13,8 +13,9 @@ from typing import Any, Literal
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
+from pydantic import StrictStr
 
-from groupbill.api.auth import actor, key_company
+from groupbill.api.auth import actor, key_company, principal
 from groupbill.api.common import BodyId, Id, Page, PageQuery, StrictBody, paginate, referenced
 from groupbill.api.fields import CurrencyCode, PositiveAmount, required_text, text
 from groupbill.billing import payments
@@ -45,8 +46,13 @@ class ApplyIn(StrictBody):
 
 
 class RefundIn(StrictBody):
+    """`idempotency_key` (optional, yours: each API key has its own keys) binds the
+    request: sent again with the same request it answers the first refund and refunds
+    nothing; with another amount or reference it is refused (422 on `idempotency_key`)."""
+
     amount: PositiveAmount
     reference: text(128) = ""
+    idempotency_key: StrictStr | None = None
 
 
 class ApplyCreditIn(StrictBody):
@@ -168,7 +174,9 @@ def refund_transaction(request: HttpRequest, transaction_id: Id, body: RefundIn)
     """Give back part of a payment that is not applied (unapply it from invoices first). A
     card payment is refunded through its gateway; a refused refund is a 409."""
     refund = payments.refund(get_transaction(transaction_id), amount=body.amount,
-                             actor=actor(request), reference=body.reference)  # fmt: skip
+                             actor=actor(request), reference=body.reference,
+                             principal=principal(request),
+                             idempotency_key=body.idempotency_key)  # fmt: skip
     return Status(201, transaction_out(get_transaction(refund.pk)))
 
 

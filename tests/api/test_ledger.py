@@ -772,6 +772,19 @@ def test_apply_a_payment_to_invoices(api, ada):
     ]
 
 
+def test_a_refund_sent_again_with_its_key_refunds_once(api, ada):
+    invoice = open_invoice(api, ada)
+    pid = api.post(f"/invoices/{invoice['id']}/payments", {"amount": 1500}).json()["id"]
+    body = {"amount": 200, "idempotency_key": "refund-1"}
+    first = api.post(f"/transactions/{pid}/refund", body)
+    again = api.post(f"/transactions/{pid}/refund", body)
+    assert (first.status_code, again.status_code) == (201, 201), again.content
+    assert again.json()["id"] == first.json()["id"]
+    other = api.post(f"/transactions/{pid}/refund", body | {"amount": 300})
+    assert (other.status_code, fields(other)) == (422, ["idempotency_key"])
+    assert api.get(f"/transactions/{pid}").json()["unapplied"] == 300  # 1500 - 1000 - 200
+
+
 def test_refund_the_unapplied_part_of_a_payment(api, ada):
     invoice = open_invoice(api, ada)
     payment = api.post(f"/invoices/{invoice['id']}/payments", {"amount": 1500}).json()
