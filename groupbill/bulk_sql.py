@@ -1,11 +1,12 @@
 """Writing many rows at once, as fast as the database takes them: COPY on PostgreSQL,
 one executemany in the caller's transaction on SQLite. The ORM's bulk_create and
 bulk_update build a statement (or a CASE per row) in Python, which costs more than the
-database's own work by an order of magnitude at engine volumes.
+database's own work by an order of magnitude at engine volumes; so does building a model
+instance per row, so rows are given as {attname: value}.
 
 Both run inside the caller's transaction. Primary keys are taken before the rows are
 written (from the table's sequence on PostgreSQL; on SQLite the transaction holds the
-database's write lock, so the next ids are the table's), and set on the instances.
+database's write lock, so the next ids are the table's).
 """
 
 import operator
@@ -74,32 +75,6 @@ def _adapter(field, connection) -> Callable[[Any], Any] | None:
     if isinstance(field, models.DateField):
         return ops.adapt_datefield_value
     return lambda value: field.get_db_prep_save(value, connection)
-
-
-def _getter(field, connection):
-    """How one field's value is read off an instance as the database takes it."""
-    attname = field.attname
-    if getattr(field, "auto_now_add", False) or getattr(field, "auto_now", False):
-        return lambda obj: field.get_db_prep_save(field.pre_save(obj, True), connection)
-    adapt = _adapter(field, connection)
-    if adapt is None:
-        return lambda obj: getattr(obj, attname)
-    return lambda obj: adapt(getattr(obj, attname))
-
-
-def insert(model, objects: Sequence[models.Model]) -> None:
-    """Insert the instances (their ids set here), every concrete field as Django would
-    save it (defaults, auto_now_add)."""
-    if not objects:
-        return
-    connection = _connection()
-    fields = list(model._meta.concrete_fields)
-    getters = [_getter(f, connection) for f in fields]
-    for obj, pk in zip(objects, _reserve_ids(model, len(objects)), strict=True):
-        obj.pk = pk
-        obj._state.adding, obj._state.db = False, connection.alias
-    rows = (tuple(get(obj) for get in getters) for obj in objects)
-    _write(connection, _table(model), [f.column for f in fields], rows)
 
 
 def _defaults(fields) -> tuple[dict[str, Any], list[tuple[str, Callable[[], Any]]]]:
@@ -174,12 +149,6 @@ def _write(connection, table: str, columns: list[str], rows: Iterable[tuple]) ->
         else:
             marks = ", ".join("?" for _ in columns)
             cursor.cursor.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)
-
-
-def update(model, objects: Sequence[models.Model], field_names: Sequence[str]) -> None:
-    """Write these fields of the instances back, by primary key."""
-    attnames = [model._meta.get_field(name).attname for name in field_names]
-    update_values(model, field_names, [(*(getattr(o, a) for a in attnames), o.pk) for o in objects])
 
 
 def update_values(model, field_names: Sequence[str], rows: Sequence[tuple]) -> None:
