@@ -304,3 +304,23 @@ def search_invoices(
     return list(
         invoice_list(InvoiceFilter()).filter(found).order_by("company_id", "pk")[: limit + 1]
     )
+
+
+def search_credit_notes(
+    text: str, limit: int = SEARCH_LIMIT, company_ids: list[int] | None = None
+) -> list[CreditNote]:
+    """Credit notes whose number is the number in `text` ("7", "Credit note 7", "#7"), in
+    these companies (None: every company), each with its client (and primary contact),
+    company and the invoice it credits. "draft 12" names a draft invoice: no credit note.
+    Uses the (company, number) constraint's index: one probe per company."""
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if not digits or len(digits) > 18 or "draft" in text.lower():
+        return []
+    if company_ids is None:
+        company_ids = list(Company.objects.values_list("pk", flat=True))
+    return list(
+        CreditNote.objects.filter(company_id__in=company_ids, number=int(digits))
+        .select_related("company", "invoice", "client")
+        .prefetch_related(primary_contacts("client__"))
+        .order_by("company_id", "pk")[: limit + 1]
+    )

@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from groupbill.automation.models import EngineRun
+from groupbill.billing import invoices
 from groupbill.billing.models import Transaction
 from groupbill.clients.models import Client
 from groupbill.companies.models import Company
@@ -63,6 +64,21 @@ def test_search_finds_only_the_users_companies(billing, staff, own, other):
     # A superuser is in every company.
     page = staff.get("/search/", {"q": "Ada"}).content.decode()
     assert [r[0] for r in rows(page, "table-clients")] == ["Ada Own", "Ada Other"]
+
+
+def test_search_finds_only_the_users_companies_credit_notes(billing, staff, own, other):
+    notes = []
+    for ids in (own, other):
+        invoice = issue(_client(ids), 1000, due_in=5)
+        invoices.void_invoice(invoice, actor="test", reason="billed twice")
+        notes.append(invoice.credit_notes.get())
+    assert notes[0].number == notes[1].number  # numbered per company: the same number in both
+    text = f"Credit note {notes[0].number}"
+    page = billing.get("/search/", {"q": text}).content.decode()
+    assert [(r[1], r[2]) for r in rows(page, "table-credit_notes")] == [("Ada Own", "Own")]
+    assert "Ada Other" not in page
+    page = staff.get("/search/", {"q": text}).content.decode()
+    assert [r[2] for r in rows(page, "table-credit_notes")] == ["Own", "Other"]
 
 
 def test_the_print_queue_shows_and_marks_only_the_users_companies(billing, own, other):

@@ -3,7 +3,9 @@
 import os
 
 import pytest
+from django.utils.formats import date_format
 
+from groupbill.billing import invoices
 from groupbill.catalog.models import Package, PackagePrice
 from groupbill.services.models import Service
 from tests.conftest import ARTIFACTS, login
@@ -35,7 +37,7 @@ def search(http, text):
     html = response.content.decode()
     return {
         kind: [r[0] for r in rows(html, f"table-{kind}")]
-        for kind in ("clients", "invoices", "services")
+        for kind in ("clients", "invoices", "credit_notes", "services")
     }, html
 
 
@@ -64,6 +66,23 @@ def test_invoices_by_number(staff, found):
     assert "Overdue" in html and "€125.00" in html and "Ada Lovelace" in html
 
 
+def test_credit_notes_by_number(staff, found):
+    invoice = issue(found["bob"], 4250, due_in=4, currency="GBP")
+    invoices.void_invoice(invoice, actor="test", reason="billed twice")
+    note = invoice.credit_notes.get()
+    for text in (str(note.number), f"Credit note {note.number}", f"#{note.number}"):
+        shown, html = search(staff, text)
+        assert shown["credit_notes"] == [f"Credit note {note.number}"]
+    row = rows(html, "table-credit_notes")[0]
+    issued = date_format(note.issued_on)
+    assert row[1:6] == ["Bob Babbage", "Acme Hosting", issued, str(invoice), "£42.50"]
+    # The number leads to the invoice page's row of the note, which lists it.
+    assert f'href="/invoices/{invoice.pk}/#credit-note-{note.pk}"' in html
+    page = staff.get(f"/invoices/{invoice.pk}/").content.decode()
+    assert f'<tr id="credit-note-{note.pk}">' in page
+    assert names(staff, f"draft {note.number}", "credit_notes") == []
+
+
 def test_services_by_id_or_label(staff, found):
     service = found["service"]
     assert names(staff, f"#{service.pk}", "services") == [f"Managed WordPress #{service.pk}"]
@@ -72,7 +91,7 @@ def test_services_by_id_or_label(staff, found):
 
 def test_nothing_found_is_said(staff, found):
     shown, html = search(staff, "zebra")
-    assert shown == {"clients": [], "invoices": [], "services": []}
+    assert shown == {"clients": [], "invoices": [], "credit_notes": [], "services": []}
     assert "Nothing matches “zebra”." in html
 
 
@@ -98,3 +117,11 @@ def test_search_from_the_top_bar_in_the_browser(browser_page, staff_user, found)
     page.goto("/search/?q=example")
     assert page.locator("#found-clients tbody tr").count() == 2
     page.screenshot(path=os.path.join(ARTIFACTS, "search-results.png"), full_page=True)
+    invoices.void_invoice(found["other"], actor="test", reason="billed twice")
+    note = found["other"].credit_notes.get()
+    page.goto(f"/search/?q={note.number}")
+    assert page.locator("#found-credit_notes tbody tr").count() == 1
+    page.screenshot(path=os.path.join(ARTIFACTS, "search-credit-notes.png"), full_page=True)
+    page.click(f"#found-credit_notes a:text('{note}')")
+    page.wait_for_url(f"**/invoices/{found['other'].pk}/#credit-note-{note.pk}")
+    assert page.locator(f"#credit-note-{note.pk}").is_visible()

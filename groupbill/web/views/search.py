@@ -1,11 +1,7 @@
-"""The top bar's search: clients by name, email, company or tax ID; invoices by number;
-services by id or label (their package's name), in the user's companies only. Each kind
-is one query (plus one for the clients' primary contacts), at most SEARCH_LIMIT hits
-shown.
-
-Credit notes: when billing has a `CreditNote` with a number, add
-`("credit_notes", "Credit notes", billing_queries.search_credit_notes)` to KINDS and a
-block for it in web/search.html (the results template iterates KINDS in order)."""
+"""The top bar's search: clients by name, email, company or tax ID; invoices and credit
+notes by number; services by id or label (their package's name), in the user's companies
+only. Each kind is one query (plus one for the clients' primary contacts), at most
+SEARCH_LIMIT hits shown; web/search.html has a block per kind, in KINDS' order."""
 
 from django.shortcuts import render
 
@@ -20,6 +16,12 @@ MAX_QUERY = 100
 KINDS = (
     ("clients", "Clients", client_queries.search_clients, client_queries.SEARCH_LIMIT),
     ("invoices", "Invoices", billing_queries.search_invoices, billing_queries.SEARCH_LIMIT),
+    (
+        "credit_notes",
+        "Credit notes",
+        billing_queries.search_credit_notes,
+        billing_queries.SEARCH_LIMIT,
+    ),
     ("services", "Services", service_queries.search_services, service_queries.SEARCH_LIMIT),
 )
 
