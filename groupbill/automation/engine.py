@@ -418,15 +418,23 @@ def finish(run_id: int) -> EngineRun | None:
         record = EngineRun.objects.select_for_update().get(pk=run_id)
         if record.status in FINAL:
             return record
-        rows = list(record.shards.values("company_id", "status", "report", "error"))
-        if any(r["status"] in (ShardStatus.QUEUED, ShardStatus.RUNNING) for r in rows):
+        # Asked after every shard: the reports are read only once, by the last one.
+        if record.shards.filter(status__in=[ShardStatus.QUEUED, ShardStatus.RUNNING]).exists():
             return None
         _, tasks = select(record.company_id, record.task or None)
         reports = [TaskReport(t.NAME) for t in tasks]
-        for row in rows:
-            for report, doc in zip(reports, row["report"].get("tasks", []), strict=False):
+        counts, errors = [], []  # each shard's counts, without its sample of actions
+        shard_rows = record.shards.values("company_id", "status", "report", "error")
+        # A shard's report holds up to MAX_ACTIONS_KEPT actions per task: read a few at
+        # a time, never all of a large run's at once.
+        for row in shard_rows.iterator(chunk_size=20):
+            docs = row["report"].get("tasks", [])
+            for report, doc in zip(reports, docs, strict=False):
                 report.merge(doc)
-        errors = [r["error"] for r in rows if r["status"] == ShardStatus.FAILED]
+            if row["status"] == ShardStatus.FAILED:
+                errors.append(row["error"])
+            slim = [{k: v for k, v in doc.items() if k != "actions"} for doc in docs]
+            counts.append({"company_id": row["company_id"], "report": {"tasks": slim}})
         record.result = _document(record.as_of_text, record.dry_run, reports)
         if errors:
             record.status, record.error = RunStatus.ERROR, errors[0]
@@ -436,7 +444,7 @@ def finish(run_id: int) -> EngineRun | None:
             record.status = RunStatus.DONE
         record.finished_at = timezone.now()
         record.save(update_fields=["result", "status", "error", "finished_at"])
-        webhooks.run_finished(record, rows)
+        webhooks.run_finished(record, counts)
     if sum(r.applied for r in reports) >= ANALYZE_AFTER:
         _analyze()
     return record
