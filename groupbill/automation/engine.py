@@ -359,7 +359,10 @@ def claim(run_id: int | None = None, shard_id: int | None = None) -> EngineShard
         if shard_id is not None:
             rows = rows.filter(pk=shard_id)
         if connection.features.has_select_for_update_skip_locked:
-            rows = rows.select_for_update(skip_locked=True)
+            # The shard row alone: locking the joined run too made a worker skip every
+            # shard while another worker claimed one or summed the run up (`finish`
+            # locks it), and a skipped shard's job ended leaving it queued for good.
+            rows = rows.select_for_update(skip_locked=True, of=("self",))
         shard = rows.order_by("run_id", "position").first()
         if shard is None:
             # A worker on this host that was killed is known dead at once.

@@ -93,3 +93,29 @@ def test_a_worker_killed_inside_a_shard_leaves_the_book_as_one_process_would(
     assert (shard.status, shard.attempts) == ("done", 2)
     workers_seen = set(EngineShard.objects.filter(run=record).values_list("worker", flat=True))
     assert len(workers_seen) >= 2  # the run was shared
+
+
+def test_a_shard_is_claimed_while_another_session_holds_its_run(company, make_client, monkeypatch):
+    """A worker claims its shard while another session holds the run's row (a worker
+    summing the run up after its own shard, as `finish` does): before, SKIP LOCKED skipped
+    the shard with the run, its job ended, and the shard stayed queued for good (2 of 333
+    shards of a 1M-service run with two workers)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SKIP LOCKED claims run on PostgreSQL (DATABASE_URL)")
+    import psycopg
+
+    monkeypatch.setattr(shards, "SHARD_SIZE", 2)
+    book.build(company, make_client)
+    record = engine.start(as_of=AS_OF, actor="test")
+    first, *_ = engine.plan_shards(record)
+    settings = connection.settings_dict
+    other = psycopg.connect(host=settings["HOST"], port=settings["PORT"], user=settings["USER"],
+                            dbname=settings["NAME"], autocommit=False)  # fmt: skip
+    try:
+        other.execute("SELECT 1 FROM automation_enginerun WHERE id = %s FOR UPDATE", [record.pk])
+        claimed = engine.claim(shard_id=first.pk)
+    finally:
+        other.rollback()
+        other.close()
+    assert claimed is not None and claimed.pk == first.pk
+    assert EngineShard.objects.get(pk=first.pk).status == "running"
