@@ -75,5 +75,15 @@ class CompanyView:
     def for_group(self, group_id: int) -> GroupSettings:
         return GroupSettings(self.groups[group_id])
 
+    def groups_by(self, key: str) -> dict[Any, list[int]]:
+        """A group-level setting's values -> the groups that have each (for SQL that
+        applies each group's own value, instead of the largest for all)."""
+        if key in CLIENT_KEYS:
+            raise LookupError(f"{key} may differ by client; it has no value per group")
+        groups: dict[Any, list[int]] = {}
+        for group_id, values in self.groups.items():
+            groups.setdefault(values[key], []).append(group_id)
+        return groups
+
     def max_of(self, key: str) -> Any:
         return max(g[key] for g in self.groups.values())

@@ -21,7 +21,8 @@ import pytest
 
 from groupbill import clock
 from groupbill.automation.engine import AsOf, execute
-from groupbill.automation.tasks import TASKS
+from groupbill.automation.tasks import TASKS, renewal_invoices
+from groupbill.automation.view import CompanyView
 from groupbill.billing import invoices as invoice_actions
 from groupbill.billing import payments, recurring
 from groupbill.billing.models import Invoice
@@ -205,6 +206,28 @@ def test_invoice_days_before_renewal_sets_the_day_a_renewal_is_invoiced(company,
         date(2026, 4, 10),
         date(2026, 4, 10),
     )
+
+
+def test_a_renewal_is_due_by_its_own_groups_lead_not_the_largest(company, shop, make_client):
+    """On January 28th Bea's renewal (February 10th) is 13 days away: within the Early
+    group's 14 days but not her group's 5. The renewal task does not count her as due, so
+    a run plans no shard for her (with the largest lead for all, every client of a
+    short-lead group was planned for nothing on each of those days)."""
+    ada = make_client(group=group_with(company, "Early", invoice_days_before_renewal=14))
+    bea = make_client(group=group_with(company, "Late", invoice_days_before_renewal=5),
+                      first_name="Bea", email="bea@example.com")  # fmt: skip
+    active_service(ada, shop.hosting), active_service(bea, shop.hosting)
+    simulate(company, JAN10, date(2026, 1, 27))
+    view = CompanyView.load(company, noon(date(2026, 1, 28)))
+    due = {
+        c for part in renewal_invoices.due(view) for c in part.values_list("client_id", flat=True)
+    }
+    assert bea.pk not in due
+    later = CompanyView.load(company, noon(date(2026, 2, 5)))
+    due = {
+        c for part in renewal_invoices.due(later) for c in part.values_list("client_id", flat=True)
+    }
+    assert bea.pk in due
 
 
 def test_missed_periods_are_caught_up_one_invoice_per_period(company, shop, make_client):

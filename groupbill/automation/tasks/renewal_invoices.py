@@ -14,7 +14,7 @@ from datetime import timedelta
 from functools import partial
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 
 from groupbill import bulk_sql
 from groupbill.automation.plan import Action
@@ -228,12 +228,17 @@ def _due_templates(view: CompanyView):
 
 
 def _due_services(view: CompanyView):
-    horizon_max = view.today + timedelta(days=view.max_of("invoice_days_before_renewal"))
+    # Each group's own lead: with the largest for all, the clients of groups with a shorter
+    # one looked due every day before their renewal, and were planned for nothing.
+    within_lead = Q()
+    for lead, group_ids in view.groups_by("invoice_days_before_renewal").items():
+        within_lead |= Q(client__group_id__in=group_ids,
+                         renew_date__lte=view.today + timedelta(days=lead))  # fmt: skip
     return Service.objects.filter(
+        within_lead,
         client__company=view.company,
         status__in=[ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED],
         renew_date__isnull=False,
-        renew_date__lte=horizon_max,
     ).exclude(cancel_at__isnull=False, cancel_at__lte=F("renew_date"))
 
 
