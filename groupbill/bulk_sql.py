@@ -9,6 +9,7 @@ written (from the table's sequence on PostgreSQL; on SQLite the transaction hold
 database's write lock, so the next ids are the table's).
 """
 
+import functools
 import operator
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -44,37 +45,50 @@ def _reserve_ids(model, count: int) -> list[int]:
         return list(range(first, first + count))
 
 
-# Values the drivers take as Python holds them: no per-value conversion for these.
+# Values the drivers take as Python holds them: no per-value conversion for these (SQLite's
+# module adapts a Decimal itself, Django registered `str` for it).
 _NATIVE = {
     "postgresql": (models.IntegerField, models.CharField, models.TextField, models.DateField,
                    models.DateTimeField, models.BooleanField, models.DecimalField,
                    models.ForeignKey),
     "sqlite": (models.IntegerField, models.CharField, models.TextField, models.BooleanField,
-               models.ForeignKey),
+               models.DecimalField, models.ForeignKey),
 }  # fmt: skip
 
 
 def _adapter(field, connection) -> Callable[[Any], Any] | None:
     """How a value of this field becomes what the driver takes (None: as it is). Dates and
     JSON go straight to the backend's adapter: `get_db_prep_save` checks and converts each
-    value in several calls, which costs more than the database's own work at engine volumes."""
+    value in several calls, which costs more than the database's own work at engine volumes.
+    A batch repeats the same few moments and days (its `now`, its periods' bounds), so
+    their conversions are cached."""
     ops = connection.ops
     if isinstance(field, models.JSONField):
-        encoder = field.encoder
-
-        def json_value(value):
-            if value is None:  # SQL NULL or JSON null: the field knows
-                return field.get_db_prep_save(value, connection)
-            return ops.adapt_json_value(value, encoder)
-
-        return json_value
+        return _json_adapter(field, connection)
     if isinstance(field, _NATIVE.get(connection.vendor, ())):
         return None
     if isinstance(field, models.DateTimeField):
-        return ops.adapt_datetimefield_value
+        return functools.lru_cache(maxsize=256)(ops.adapt_datetimefield_value)
     if isinstance(field, models.DateField):
-        return ops.adapt_datefield_value
+        return str  # what every backend's adapt_datefield_value makes of a date
     return lambda value: field.get_db_prep_save(value, connection)
+
+
+def _json_adapter(field, connection) -> Callable[[Any], Any]:
+    """A JSON value's text; a batch's rows often share one value (the seller of every
+    invoice), which is then encoded once: remembered by identity, for this batch only."""
+    encoder, ops = field.encoder, connection.ops
+    encoded: dict[int, tuple[Any, Any]] = {}
+
+    def json_value(value):
+        if value is None:  # SQL NULL or JSON null: the field knows
+            return field.get_db_prep_save(value, connection)
+        known = encoded.get(id(value))
+        if known is None or known[0] is not value:
+            known = encoded[id(value)] = (value, ops.adapt_json_value(value, encoder))
+        return known[1]
+
+    return json_value
 
 
 def _defaults(fields) -> tuple[dict[str, Any], list[tuple[str, Callable[[], Any]]]]:
@@ -117,25 +131,27 @@ def _insert_values(model, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]
     fields = list(model._meta.concrete_fields)
     defaults, fresh = _defaults(fields)
     pk = model._meta.pk.attname
-    read = operator.itemgetter(*(f.attname for f in fields))
     # Only these columns need converting; a NULL stays NULL, except JSON's (JSON null).
-    converted = [(i, adapt, isinstance(f, models.JSONField)) for i, f in enumerate(fields)
-                 if (adapt := _adapter(f, connection)) is not None]  # fmt: skip
+    converted = {i: (adapt, isinstance(f, models.JSONField)) for i, f in enumerate(fields)
+                 if (adapt := _adapter(f, connection)) is not None}  # fmt: skip
     complete = [defaults | row for row in rows]
     for values, row_id in zip(complete, _reserve_ids(model, len(rows)), strict=True):
         values[pk] = row_id
         for name, make in fresh:
             if name not in values:
                 values[name] = make()
-
-    def as_tuple(values: dict[str, Any]) -> tuple:
-        out = list(read(values))
-        for i, adapt, json_null in converted:
-            if out[i] is not None or json_null:
-                out[i] = adapt(out[i])
-        return tuple(out)
-
-    _write(connection, _table(model), [f.column for f in fields], map(as_tuple, complete))
+    # Column by column: a conversion is one tight loop over a column, not a call per row.
+    columns = []
+    for i, f in enumerate(fields):
+        column = list(map(operator.itemgetter(f.attname), complete))
+        if i in converted:
+            adapt, json_null = converted[i]
+            if json_null:
+                column = list(map(adapt, column))
+            else:
+                column = [None if v is None else adapt(v) for v in column]
+        columns.append(column)
+    _write(connection, _table(model), [f.column for f in fields], zip(*columns, strict=True))
     return complete
 
 

@@ -47,6 +47,13 @@ class Term:
         return f"{self.count} {self.unit}{'s' if self.count != 1 else ''}"
 
 
+@functools.cache
+def term_of(unit: str, count: int) -> Term:
+    """The one Term of this unit and count: period caches keyed on a term then find it by
+    identity, without the dataclass's equality in Python."""
+    return Term(TermUnit(unit), count)
+
+
 @functools.lru_cache(maxsize=65536)
 def period_start(anchor: date, term: Term, n: int) -> date:
     # Cached: services share anchors, and a run asks for the same periods again and again.

@@ -5,7 +5,7 @@ from django.db import models
 
 from groupbill.audit.actions import Subject
 from groupbill.companies.models import Company
-from groupbill.periods import Term, TermUnit
+from groupbill.periods import Term, term_of
 
 
 class PricingUnit(models.TextChoices):
@@ -34,7 +34,7 @@ class TermPriced(models.Model):
 
     @property
     def term(self) -> Term | None:
-        return Term(TermUnit(self.unit), self.count) if self.recurring else None
+        return term_of(self.unit, self.count) if self.recurring else None
 
     def term_label(self) -> str:
         return "one time" if not self.recurring else str(self.term)
