@@ -190,7 +190,7 @@ def execute(as_of: AsOf, *, companies, tasks, shard_size: int | None = None):
         with clock.frozen_at(moment):
             view = CompanyView.load(company, moment)
             for first, last, _ in shards.ranges(view, tasks, shard_size):
-                run_tasks(company, moment, (first, last), tasks, reports)
+                run_view_tasks(view.narrowed((first, last)), tasks, reports)
     return reports
 
 

@@ -138,6 +138,7 @@ class Taxes:
     def __init__(self, company: Company, buyers: dict[int, Buyer], rules, table: VatTable | None):
         self.company = company
         self.buyers = buyers
+        self._decided: dict[tuple[Buyer, date], TaxDecision] = {}
         self.rules = rules
         self.table = table
 
@@ -156,7 +157,14 @@ class Taxes:
         return cls(company, buyers, list(TaxRule.objects.filter(company=company)), None)
 
     def decide(self, client_id: int, on: date) -> TaxDecision:
-        buyer = self.buyers[client_id]
+        """The decision for this client's invoice issued on `on`: one object for all the
+        clients that buy alike on that day (so a caller may remember work by it)."""
+        key = (self.buyers[client_id], on)
+        if key not in self._decided:
+            self._decided[key] = self._decide(*key)
+        return self._decided[key]
+
+    def _decide(self, buyer: Buyer, on: date) -> TaxDecision:
         if buyer.exempt:
             return TaxDecision([], Rule.EXEMPT, "Tax-exempt client")
         if self.table is not None:

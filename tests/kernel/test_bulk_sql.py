@@ -39,3 +39,18 @@ def test_update_values_sets_each_row(make_client):
         bulk_sql.update_values(Invoice, ["due_on", "notes"], moved)
     rows = Invoice.objects.filter(pk__in=ids).order_by("pk").values_list("due_on", "notes")
     assert list(rows) == [(due, notes) for due, notes, _ in moved]
+
+
+def test_update_values_sets_rows_sharing_values_together(make_client):
+    ada = make_client()
+    with transaction.atomic():
+        ids = bulk_sql.insert_values(Invoice, [
+            {"company_id": ada.company_id, "client_id": ada.pk, "currency": "EUR"}
+            for _ in range(12)
+        ])  # fmt: skip
+        moved = [(date(2027, 3, 1 + n % 2), "same" if n % 2 else "", pk)
+                 for n, pk in enumerate(ids)]  # fmt: skip
+        bulk_sql.update_values(Invoice, ["due_on", "notes"], moved)
+    rows = Invoice.objects.filter(pk__in=ids).order_by("pk").values_list("due_on", "notes")
+    assert list(rows) == [(due, notes) for due, notes, _ in moved]
+    assert Invoice.objects.exclude(pk__in=ids).filter(notes="same").count() == 0

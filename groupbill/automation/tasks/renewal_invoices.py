@@ -96,6 +96,17 @@ class _Loaded:
     catalog: prices.OptionCatalog
     last: dict[int, int]
     changed: dict[int, _Due] = field(default_factory=dict)
+    priced: dict[tuple, list[prices.Part]] = field(default_factory=dict)
+
+    def parts_of(self, service: _Due) -> list[prices.Part]:
+        """The service's priced parts; services configured alike share them."""
+        options = self.options.get(service.pk, {})
+        key = (service.package_id, service.pricing_id, service.quantity, *sorted(options.items()))
+        if key not in self.priced:
+            self.priced[key] = prices.parts(self.packages[service.package_id],
+                                            self.pricings[service.pricing_id], service.quantity,
+                                            options, self.catalog)  # fmt: skip
+        return self.priced[key]
 
 
 def _load(client_ids: list[int], service_ids: list[int]) -> _Loaded:
@@ -143,8 +154,7 @@ def _bill_batch(view: CompanyView, loaded: _Loaded, client_id: int, items: Items
                        "end": end, "skipped": skip})  # fmt: skip
         if not skip:
             currency = pricing.currency
-            parts = prices.parts(loaded.packages[service.package_id], pricing, service.quantity,
-                                 loaded.options.get(service.pk, {}), loaded.catalog)  # fmt: skip
+            parts = loaded.parts_of(service)
             lines += prices.period_lines(parts, service_id=service.pk, start=start, end=end,
                                          language=loaded.languages[client_id],
                                          show_option_dates=show_dates)  # fmt: skip
@@ -296,15 +306,15 @@ def _batches(view: CompanyView) -> dict[tuple, Items]:
     """The due periods of the view's services, batched by what goes on one invoice:
     (client id, currency, period start[, service id unless `invoice_services_together`])
     -> [(service id, period index)]."""
-    candidates = view.scoped(_due_services(view)).order_by("pk")
-    pricings = PackagePrice.objects.in_bulk(
-        candidates.order_by().values_list("pricing_id", flat=True).distinct()
-    )
+    candidates = list(
+        view.scoped(_due_services(view)).order_by("pk").values_list(
+            "pk", "client_id", "status", "pricing_id", "anchor_date", "next_period",
+            "cancel_at", "parent__cancel_at")
+    )  # fmt: skip
+    # Their prices, once the rows are read: a query of its own repeated the due query.
+    pricings = PackagePrice.objects.in_bulk({row[3] for row in candidates})
     batches: dict[tuple, Items] = defaultdict(list)
-    for pk, client_id, status, pricing_id, anchor, n, cancel_at, parent_cancel_at in (
-        candidates.values_list("pk", "client_id", "status", "pricing_id", "anchor_date",
-                               "next_period", "cancel_at", "parent__cancel_at")
-    ):  # fmt: skip
+    for pk, client_id, status, pricing_id, anchor, n, cancel_at, parent_cancel_at in candidates:
         pricing = pricings[pricing_id]
         horizon = _horizon(view, client_id, status)
         together = view.for_client(client_id).value("invoice_services_together")
