@@ -46,6 +46,12 @@ class CompanyView:
         today = local_date(as_of, company.timezone)
         return cls(company, as_of, today, groups, overrides, clients)
 
+    def narrowed(self, clients: tuple[int, int]) -> "CompanyView":
+        """This view of the whole company, limited to a range of its clients (a shard):
+        the settings read once serve every shard."""
+        return CompanyView(self.company, self.as_of, self.today, self.groups,
+                           self.client_overrides, clients)  # fmt: skip
+
     def scoped(self, queryset: QuerySet, client_field: str = "client_id") -> QuerySet:
         """The queryset limited to this view's clients (all of the company's by default;
         the caller filters by company)."""
