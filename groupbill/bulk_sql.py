@@ -205,7 +205,7 @@ def update_values(model, field_names: Sequence[str], rows: Sequence[tuple]) -> N
             arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
             names = ", ".join(columns)
             cursor.execute(
-                f'UPDATE "{table}" AS t SET ({names}) = ({", ".join(f"u.{c}" for c in columns)}) '
+                f'UPDATE "{table}" AS t SET {", ".join(f"{c} = u.{c}" for c in columns)} '
                 f"FROM unnest({arrays}, %s::bigint[]) AS u({names}, id) WHERE t.id = u.id",
                 [*([adapt(row[i]) for row in rows] for i, adapt in enumerate(adapters)),
                  [row[-1] for row in rows]],
@@ -215,6 +215,17 @@ def update_values(model, field_names: Sequence[str], rows: Sequence[tuple]) -> N
                         for row in rows]  # fmt: skip
             sets = ", ".join(f"{c} = ?" for c in columns)
             cursor.cursor.executemany(f'UPDATE "{table}" SET {sets} WHERE id = ?', prepared)
+
+
+def check_constraints_now() -> None:
+    """Check the deferred constraints (foreign keys) of the rows written so far in this
+    transaction now, not at its commit; later rows are checked at the commit as usual
+    (PostgreSQL; SQLite has one writer at a time)."""
+    connection = _connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # checks what is pending
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def commit_without_waiting() -> None:

@@ -9,6 +9,7 @@ taxes computed as `invoices.create_invoice` does, and one audit entry sums the b
 """
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -33,19 +34,52 @@ class Draft:
     due_on: date
 
 
-def issue_drafts(company: Company, drafts: list[Draft], *, actor: str) -> list[Invoice]:
+def issue_drafts(
+    company: Company,
+    drafts: list[Draft],
+    *,
+    actor: str,
+    along: Callable[[list[Invoice]], None] | None = None,
+) -> list[Invoice]:
     """Issue every draft as an open invoice (paid at once when its total is 0), numbered
     in the order given. Refused as a whole (ValidationFailed) if any draft has no lines or
-    a negative total: the caller then issues them one by one to find which."""
+    a negative total: the caller then issues them one by one to find which. `along`
+    writes the caller's rows that go with the invoices (given them, with their ids)
+    before they are numbered."""
     if not drafts:
         return []
+    rows, built = _invoice_rows(company, drafts)
+    issued = bulk_sql.insert_models(Invoice, rows)
+    for invoice, lines in zip(issued, built, strict=True):
+        for line in lines:
+            line["invoice_id"] = invoice.pk
+    bulk_sql.insert_values(InvoiceLine, [line for lines in built for line in lines])
+    if along is not None:
+        along(issued)
+    _number(company, issued)
+    totals: dict[str, int] = defaultdict(int)
+    for invoice in issued:
+        totals[invoice.currency] += invoice.total
+    first, last = issued[0].number, issued[-1].number
+    batch = Subject("invoice", company.pk, None, f"Invoices {first} to {last}")
+    record(subject=batch, actor=actor, action="invoice.issue_batch",
+           new=wrap({"count": len(issued), "numbers": [first, last],
+                     "totals": dict(sorted(totals.items()))}))  # fmt: skip
+    invoices_issued.send(sender=Invoice, invoices=issued, created=True)
+    for invoice in issued:
+        if invoice.status == InvoiceStatus.PAID:
+            invoice_paid.send(sender=Invoice, invoice=invoice)
+    return issued
+
+
+def _invoice_rows(company: Company, drafts: list[Draft]) -> tuple[list[dict], list[list[dict]]]:
+    """Each draft's invoice row (not numbered yet) and its lines' rows, taxes computed."""
     client_ids = {d.client_id for d in drafts}
     tax = taxes.Taxes.load(company, client_ids)
     seller, buyers = parties.seller_of(company), parties.buyers_of(client_ids)
-    mode = company.rounding_mode
     now = clock.now()
     rows, built = [], []
-    same_lines = _SameLines(mode)
+    same_lines = _SameLines(company.rounding_mode)
     for draft in drafts:
         decision = tax.decide(draft.client_id, draft.issued_on)
         lines = [same_lines.values(line, decision, position)
@@ -65,27 +99,19 @@ def issue_drafts(company: Company, drafts: list[Draft], *, actor: str) -> list[I
             "total": total,
         })  # fmt: skip
         built.append(lines)
-    first = invoices.reserve_numbers(company.pk, len(rows))
-    for offset, values in enumerate(rows):
-        values["number"] = first + offset
-    issued = bulk_sql.insert_models(Invoice, rows)
-    for invoice, lines in zip(issued, built, strict=True):
-        for line in lines:
-            line["invoice_id"] = invoice.pk
-    bulk_sql.insert_values(InvoiceLine, [line for lines in built for line in lines])
-    totals: dict[str, int] = defaultdict(int)
-    for invoice in issued:
-        totals[invoice.currency] += invoice.total
-    last = first + len(issued) - 1
-    batch = Subject("invoice", company.pk, None, f"Invoices {first} to {last}")
-    record(subject=batch, actor=actor, action="invoice.issue_batch",
-           new=wrap({"count": len(issued), "numbers": [first, last],
-                     "totals": dict(sorted(totals.items()))}))  # fmt: skip
-    invoices_issued.send(sender=Invoice, invoices=issued, created=True)
-    for invoice in issued:
-        if invoice.status == InvoiceStatus.PAID:
-            invoice_paid.send(sender=Invoice, invoice=invoice)
-    return issued
+    return rows, built
+
+
+def _number(company: Company, issued: list[Invoice]) -> None:
+    """Number the invoices written in this transaction, last: the company's numbers are
+    taken under its sequence's lock, held to the commit, so every other batch of the
+    company waits from here on. Everything else is written and checked before (deferred
+    foreign keys included), and the lock covers only one update of the numbers."""
+    bulk_sql.check_constraints_now()
+    first = invoices.reserve_numbers(company.pk, len(issued))
+    for offset, invoice in enumerate(issued):
+        invoice.number = first + offset
+    bulk_sql.update_values(Invoice, ["number"], [(i.number, i.pk) for i in issued])
 
 
 class _SameLines:

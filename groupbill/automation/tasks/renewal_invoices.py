@@ -165,18 +165,23 @@ def _bill_batch(view: CompanyView, loaded: _Loaded, client_id: int, items: Items
 
 
 def _write(view: CompanyView, loaded: _Loaded, drafts: list, rows: list[dict]) -> list:
-    """Issue the drafts (gap-free numbers), then write the billed periods, each pointing at
-    its invoice, and the services' next periods: in bulk. The invoices issued."""
-    issued = bulk.issue_drafts(view.company, [d for d, _ in drafts], actor=ENGINE)
-    for invoice, (_, billed) in zip(issued, drafts, strict=True):
-        for row in billed:
-            row["invoice_id"] = None if row["skipped"] else invoice.pk
-    # A concurrent run that billed one of these periods makes this fail as a whole
-    # (numbers too): the engine then goes batch by batch.
-    bulk_sql.insert_values(BilledPeriod, rows)
-    moved = [(s.next_period, s.renew_date, s.pk) for s in loaded.changed.values()]
-    bulk_sql.update_values(Service, ["next_period", "renew_date"], moved)
-    return issued
+    """Issue the drafts (gap-free numbers) with the billed periods, each pointing at its
+    invoice, and the services' next periods: in bulk. The invoices issued."""
+
+    def periods(issued: list) -> None:
+        for invoice, (_, billed) in zip(issued, drafts, strict=True):
+            for row in billed:
+                row["invoice_id"] = None if row["skipped"] else invoice.pk
+        # A concurrent run that billed one of these periods makes this fail as a whole
+        # (invoices too): the engine then goes batch by batch.
+        bulk_sql.insert_values(BilledPeriod, rows)
+        moved = [(s.next_period, s.renew_date, s.pk) for s in loaded.changed.values()]
+        bulk_sql.update_values(Service, ["next_period", "renew_date"], moved)
+
+    if not drafts:  # skipped periods only
+        periods([])
+        return []
+    return bulk.issue_drafts(view.company, [d for d, _ in drafts], actor=ENGINE, along=periods)
 
 
 def _invoice_many(view: CompanyView, batches: list[tuple[int, Items]]) -> list[dict | bool]:
