@@ -483,37 +483,46 @@ def _analyze() -> None:
         cursor.execute(f"ANALYZE {tables}")
 
 
-_HAS_STATISTICS: set[str] = set()  # SQLite databases seen with planner statistics
+# SQLite database -> the services its planner statistics counted, as last read.
+_STATISTICS: dict[str, int] = {}
 
 
 def planner_statistics() -> None:
     """SQLite has no planner statistics until something runs ANALYZE, and nothing does.
-    Without them it plans a shard's due services from its clients, scanning for each
-    client the shard's whole range of services (quadratic: 73 ms for 900 clients with a
-    service each, 2 ms with statistics; minutes a day for a book of 100,000). A run that
-    finds services and no statistics takes them, from a sample of each index; the
-    relative sizes they record hold as the tables grow."""
+    Without them (or with those of a table of one or two services) it plans a shard's due
+    services from its clients, scanning for each client the shard's whole range of
+    services: quadratic, 73 ms for 900 clients with a service each where it takes 2 ms
+    with statistics, and minutes a day for a book of 100,000. A run takes them when there
+    are none and again whenever the services have doubled since, each time from a sample
+    of each index (a millisecond or so, whatever the size): a few times in a book's life."""
     if connection.vendor != "sqlite":
         return  # PostgreSQL's autovacuum analyses, and a busy run too (`_analyze`)
-    database = connection.settings_dict["NAME"]
-    if database in _HAS_STATISTICS:
-        return
-    services = Service._meta.db_table
+    database, services = connection.settings_dict["NAME"], Service._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
-        if cursor.fetchone() is not None:
-            cursor.execute("SELECT 1 FROM sqlite_stat1 WHERE tbl = %s LIMIT 1", [services])
-            if cursor.fetchone() is not None:
-                # Known only once read back: an ANALYZE in a transaction that was rolled
-                # back (a preview's) left none.
-                _HAS_STATISTICS.add(database)
-                return
-        cursor.execute(f'SELECT 1 FROM "{services}" LIMIT 1')
-        if cursor.fetchone() is None:
-            return  # nothing to plan yet: statistics of empty tables would say nothing
-        cursor.execute("PRAGMA analysis_limit = 1000")
-        cursor.execute("ANALYZE")
-        cursor.execute("PRAGMA analysis_limit = 0")
+        # The largest id stands for the size: it is read from the index at once.
+        cursor.execute(f'SELECT MAX(id) FROM "{services}"')
+        size = cursor.fetchone()[0] or 0
+        if size == 0 or size < 2 * _STATISTICS.get(database, 0):
+            return  # nothing to plan yet, or statistics still near enough
+        # Read back, not remembered from our own ANALYZE: one in a transaction that was
+        # rolled back (a preview's) left none; another process may have taken them.
+        counted = _counted(cursor, services)
+        if counted is None or size >= 2 * counted:
+            cursor.execute("PRAGMA analysis_limit = 1000")
+            cursor.execute("ANALYZE")
+            cursor.execute("PRAGMA analysis_limit = 0")
+            counted = _counted(cursor, services)
+        if counted:
+            _STATISTICS[database] = counted
+
+
+def _counted(cursor, table: str) -> int | None:
+    """The rows of `table` as SQLite's statistics last counted them (None: never)."""
+    cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
+    if cursor.fetchone() is None:
+        return None
+    cursor.execute("SELECT MAX(CAST(stat AS INTEGER)) FROM sqlite_stat1 WHERE tbl = %s", [table])
+    return cursor.fetchone()[0]
 
 
 def abandon_stale() -> list[int]:

@@ -63,7 +63,7 @@ def test_a_larger_book_costs_the_database_no_more_per_invoice(db, monkeypatch):
     if connection.vendor != "sqlite":
         pytest.skip("counts SQLite's own steps")
     connection.ensure_connection()
-    monkeypatch.setattr(engine, "_HAS_STATISTICS", set())  # a database never analysed
+    monkeypatch.setattr(engine, "_STATISTICS", {})  # a database never analysed
     small, large = _book("Small", 100), _book("Large", 800)
     per_invoice_small = _steps_per_invoice(small)
     per_invoice_large = _steps_per_invoice(large)
