@@ -11,13 +11,12 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from groupbill.clients.models import Client, ClientGroup
+from groupbill.clients.models import Client
 from groupbill.companies.models import Company
 from groupbill.periods import local_date
 from groupbill.settings_catalog.catalog import CLIENT_KEYS
 from groupbill.settings_catalog.effective import ClientSettings, GroupSettings
-from groupbill.settings_catalog.models import SettingValue
-from groupbill.settings_catalog.resolver import resolve_groups
+from groupbill.settings_catalog.resolver import resolve_company_groups
 
 
 @dataclass
@@ -33,16 +32,8 @@ class CompanyView:
     def load(
         cls, company: Company, as_of: datetime, clients: tuple[int, int] | None = None
     ) -> "CompanyView":
-        resolved = resolve_groups(ClientGroup.objects.filter(company=company))
+        resolved, overrides = resolve_company_groups(company.pk, clients)
         groups = {gid: {k: e.value for k, e in r.items()} for gid, r in resolved.items()}
-        overrides: dict[int, dict[str, Any]] = {}
-        client_values = SettingValue.objects.filter(
-            company=company, client__isnull=False, key__in=CLIENT_KEYS
-        )
-        if clients is not None:
-            client_values = client_values.filter(client__gte=clients[0], client__lte=clients[1])
-        for client_id, key, value in client_values.values_list("client_id", "key", "value"):
-            overrides.setdefault(client_id, {})[key] = value
         today = local_date(as_of, company.timezone)
         return cls(company, as_of, today, groups, overrides, clients)
 

@@ -112,6 +112,24 @@ def resolve_groups(group_ids: Iterable[int] | QuerySet) -> dict[int, Resolved]:
     return _resolve_group_rows(groups, by_company, by_group)
 
 
+def resolve_company_groups(
+    company_id: int, clients: tuple[int, int] | None = None
+) -> tuple[dict[int, Resolved], dict[int, dict[str, Any]]]:
+    """Every group of a company resolved, and the explicit client-level values of its
+    clients (those from `clients[0]` to `clients[1]`, ids, if given): two queries, each
+    on the company alone (a value's row is its company's, whatever its level)."""
+    from groupbill.clients.models import ClientGroup
+
+    group_ids = ClientGroup.objects.filter(company_id=company_id).values_list("pk", flat=True)
+    client_rows = Q(client__isnull=False, key__in=CLIENT_KEYS)
+    if clients is not None:
+        client_rows &= Q(client_id__gte=clients[0], client_id__lte=clients[1])
+    rows = SettingValue.objects.filter(Q(client__isnull=True) | client_rows, company_id=company_id)
+    by_company, by_group, by_client = _split(rows.values_list(*_ROW))
+    groups = [(group_id, company_id) for group_id in group_ids]
+    return _resolve_group_rows(groups, by_company, by_group), dict(by_client)
+
+
 def resolve_clients(client_ids: Iterable[int] | QuerySet) -> dict[int, Resolved]:
     """Two queries, whatever the number of clients: pass a queryset for large batches so the
     client filter stays a subquery instead of a parameter list."""
