@@ -75,8 +75,9 @@ def issue_drafts(
 def _invoice_rows(company: Company, drafts: list[Draft]) -> tuple[list[dict], list[list[dict]]]:
     """Each draft's invoice row (not numbered yet) and its lines' rows, taxes computed."""
     client_ids = {d.client_id for d in drafts}
-    tax = taxes.Taxes.load(company, client_ids)
-    seller, buyers = parties.seller_of(company), parties.buyers_of(client_ids)
+    known = parties.read(client_ids)  # for their taxes and as buyers
+    tax = taxes.Taxes.load(company, client_ids, known)
+    seller, buyers = parties.seller_of(company), parties.buyers_of(client_ids, known)
     now = clock.now()
     rows, built = [], []
     same_lines = _SameLines(company.rounding_mode)

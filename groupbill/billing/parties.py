@@ -67,10 +67,23 @@ def of_invoice(invoice) -> tuple[dict[str, Any], dict[str, Any]]:
     return seller, buyer
 
 
-def buyers_of(client_ids) -> dict[int, dict[str, Any]]:
-    """Each client as a buyer (the primary contact's name and address): two queries."""
+# Each client's primary contact (client id -> its fields), and (tax id, tax-exempt).
+Known = tuple[dict[int, dict[str, Any]], dict[int, tuple[str, bool]]]
+
+
+def read(client_ids) -> Known:
+    """What issuing to these clients needs of them, as buyers and for their taxes (the
+    place is the primary contact's): two queries."""
     ids = list(client_ids)
     primary = Contact.objects.filter(client_id__one_of=ids, role=ContactRole.PRIMARY)
     contacts = {c["client_id"]: c for c in primary.values(*_CONTACT_FIELDS)}
-    tax_ids = dict(Client.objects.filter(pk__one_of=ids).values_list("pk", "tax_id"))
-    return {pk: _buyer(contacts.get(pk), tax_ids.get(pk, "")) for pk in ids}
+    clients = Client.objects.filter(pk__one_of=ids).values_list("pk", "tax_id", "tax_exempt")
+    return contacts, {pk: (tax_id, exempt) for pk, tax_id, exempt in clients}
+
+
+def buyers_of(client_ids, known: Known | None = None) -> dict[int, dict[str, Any]]:
+    """Each client as a buyer (the primary contact's name and address): two queries, or
+    none with what `read` returned for them."""
+    ids = list(client_ids)
+    contacts, clients = known or read(ids)
+    return {pk: _buyer(contacts.get(pk), clients.get(pk, ("", False))[0]) for pk in ids}

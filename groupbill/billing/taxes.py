@@ -22,8 +22,9 @@ from fractions import Fraction
 from babel import Locale
 
 from groupbill import money, vat_numbers
+from groupbill.billing import parties
 from groupbill.billing.models import VatRate
-from groupbill.clients.models import Client, Contact, ContactRole
+from groupbill.clients.models import Client
 from groupbill.companies.models import Company, TaxRule
 from groupbill.errors import ValidationFailed
 
@@ -143,15 +144,14 @@ class Taxes:
         self.table = table
 
     @classmethod
-    def load(cls, company: Company, client_ids) -> "Taxes":
-        ids = list(client_ids)
-        clients = Client.objects.filter(pk__one_of=ids).values_list("pk", "tax_exempt", "tax_id")
-        primary = Contact.objects.filter(client_id__one_of=ids, role=ContactRole.PRIMARY)
-        places = {cid: (country, state) for cid, country, state in primary.values_list(
-            "client_id", "country", "state")}  # fmt: skip
-        buyers = {
-            pk: Buyer(*places.get(pk, ("", "")), tax_id, exempt) for pk, exempt, tax_id in clients
-        }
+    def load(cls, company: Company, client_ids, known: parties.Known | None = None) -> "Taxes":
+        """What the clients' decisions need (`known`: as `parties.read` gave it for them)."""
+        contacts, clients = known or parties.read(client_ids)
+        no_place = {"country": "", "state": ""}
+        buyers = {}
+        for pk, (tax_id, exempt) in clients.items():
+            place = contacts.get(pk, no_place)
+            buyers[pk] = Buyer(place["country"], place["state"], tax_id, exempt)
         if company.charges_eu_vat:
             return cls(company, buyers, [], VatTable.load())
         return cls(company, buyers, list(TaxRule.objects.filter(company=company)), None)
