@@ -114,11 +114,31 @@ def peak_mb(who=resource.RUSAGE_SELF) -> float:
 
 
 def _workers(count: int) -> list[subprocess.Popen]:
-    return [
+    """`count` worker processes, once each has registered with the queue: a run timed
+    while they start up would count their start (a second or two) as its own."""
+    if not count:
+        return []
+    from django.db import connection
+
+    def registered_after(since: int) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM procrastinate_workers WHERE id > %s", [since])
+            return cursor.fetchone()[0]
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM procrastinate_workers")
+        since = cursor.fetchone()[0]
+    workers = [
         subprocess.Popen([sys.executable, "-m", "groupbill.cli", "worker", "--no-schedule"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(count)
     ]  # fmt: skip
+    deadline = time.monotonic() + 60
+    while registered_after(since) < count:
+        if time.monotonic() > deadline or any(w.poll() is not None for w in workers):
+            sys.exit("the workers did not start")
+        time.sleep(0.1)
+    return workers
 
 
 def main() -> None:
