@@ -24,6 +24,9 @@ class TaskReport:
 
     def record(self, action: Action, outcome: str, result: Any = None, error: str = "") -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
+        if len(self.actions) >= MAX_ACTIONS_KEPT and outcome != "failed":
+            self.omitted += 1  # described only if kept: most of a large run's are not
+            return
         entry = action.describe() | {"outcome": outcome}
         if isinstance(result, dict):
             entry |= result
