@@ -192,7 +192,9 @@ def _invoice_many(view: CompanyView, batches: list[tuple[int, Items]]) -> list[d
     run got there first."""
     client_ids = sorted({client_id for client_id, _ in batches})
     service_ids = sorted({sid for _, items in batches for sid, _ in items})
-    with transaction.atomic():
+    # No savepoint of its own (two statements): a failure here fails the transaction of the
+    # batch, or of the one action, that it runs in, as a whole.
+    with transaction.atomic(savepoint=False):
         loaded = _load(client_ids, service_ids)
         drafts, rows, outcomes = [], [], []
         for client_id, items in batches:
