@@ -113,7 +113,18 @@ def _apply(action: Action, report: TaskReport) -> None:
 
 def _apply_batch(task, view: CompanyView, actions: list[Action], report: TaskReport) -> None:
     """A task that applies set-based does a whole batch in one transaction; if the batch
-    fails, its actions are applied one by one, so one bad action fails alone."""
+    fails, its actions are applied one by one, so one bad action fails alone. Its actions
+    without a payload (a recurring invoice among renewals) are applied alone, after: in
+    the batch's transaction they would lock their client after the batch's services."""
+    alone = [a for a in actions if a.payload is None]
+    actions = [a for a in actions if a.payload is not None]
+    if actions:
+        _apply_together(task, view, actions, report)
+    for action in alone:
+        _apply(action, report)
+
+
+def _apply_together(task, view: CompanyView, actions: list[Action], report: TaskReport):
     try:
         with transaction.atomic():
             bulk_sql.commit_without_waiting()
@@ -121,6 +132,7 @@ def _apply_batch(task, view: CompanyView, actions: list[Action], report: TaskRep
     except Exception:
         log.warning("%s: a batch of %d failed; applying them one by one", task.NAME,
                     len(actions), exc_info=True)  # fmt: skip
+        report.batches_one_by_one += 1
         for action in actions:
             _apply(action, report)
         return

@@ -21,6 +21,9 @@ class TaskReport:
     seconds: float = 0.0
     actions: list[dict[str, Any]] = field(default_factory=list)
     omitted: int = 0
+    # Batches that failed as a whole and were applied action by action (a conflict with
+    # another run, or a fault of the set-based path: slow, so shown).
+    batches_one_by_one: int = 0
 
     def record(self, action: Action, outcome: str, result: Any = None, error: str = "") -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
@@ -61,6 +64,7 @@ class TaskReport:
             setattr(self, name, getattr(self, name) + doc[name])
         self.seconds += doc["seconds"]
         self.omitted += doc.get("actions_omitted", 0)
+        self.batches_one_by_one += doc.get("batches_one_by_one", 0)
         for entry in doc["actions"]:
             self._keep(entry)
 
@@ -78,4 +82,6 @@ class TaskReport:
         omitted = self.omitted + len(self.actions) - len(actions)
         if omitted:
             doc["actions_omitted"] = omitted
+        if self.batches_one_by_one:
+            doc["batches_one_by_one"] = self.batches_one_by_one
         return doc

@@ -56,12 +56,14 @@ JAN10 = date(2026, 1, 10)
 def simulate(company, first: date, last: date, *, may_fail: bool = False) -> list[dict]:
     """Run every task of the engine once a day from `first` to `last` (both included), at
     noon in the company's time zone. No action may fail unless `may_fail`; the failed ones
-    are returned (with the day)."""
+    are returned (with the day), and no batch may have fallen back to one by one."""
     failures, day = [], first
     while day <= last:
         reports = execute(AsOf(day=day), companies=[company], tasks=TASKS)
         failed = [a | {"day": day} for r in reports for a in r.actions if a["outcome"] == "failed"]
         assert may_fail or not failed, failed
+        # The set-based path did the work: a batch applied one by one means it failed.
+        assert may_fail or not [r.name for r in reports if r.batches_one_by_one]
         failures += failed
         day += timedelta(days=1)
     return failures

@@ -227,17 +227,8 @@ def _invoice(view: CompanyView, client_id: int, items: Items) -> dict | bool:
 
 
 def apply_batch(view: CompanyView, actions: list[Action]) -> list:
-    """The engine's set-based path: every service batch of `actions` at once (recurring
-    templates one by one, in the same transaction)."""
-    batched = [a for a in actions if a.payload is not None]
-    done = dict(
-        zip(
-            (a.key for a in batched),
-            _invoice_many(view, [(a.client_id, a.payload) for a in batched]),
-            strict=True,
-        )
-    )
-    return [done[a.key] if a.key in done else a.apply() for a in actions]
+    """The engine's set-based path: every service batch of `actions` at once."""
+    return _invoice_many(view, [(a.client_id, a.payload) for a in actions])
 
 
 def _due_templates(view: CompanyView):
