@@ -200,6 +200,8 @@ def main() -> None:
                   f"{invoices / seconds:>8.0f} {counted:>8} {peak:>8.0f} "
                   f"{floor_seconds:>8.3f} {rows:>9} {ratio:>6.1f}", flush=True)  # fmt: skip
             busy = [f"{t['name']} {t['applied']} in {t['seconds']:.2f}s"
+                    + (f" ({t['batches_one_by_one']} batches one by one!)"
+                       if t.get("batches_one_by_one") else "")
                     for t in doc["tasks"] if t["planned"] or t["seconds"] > 0.1]  # fmt: skip
             print(f"{'':<10} {', '.join(busy) or 'nothing due'}", flush=True)
     finally:
