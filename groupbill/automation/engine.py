@@ -273,8 +273,12 @@ def select(company_id: int | None, task: str | None):
         companies = companies.filter(pk=company_id)
         if not companies.exists():
             raise ValidationFailed.one("company", f"no company {company_id}")
-    tasks = [t for t in TASKS if task in (None, t.NAME)]
-    return list(companies), tasks
+    return list(companies), _tasks(task)
+
+
+def _tasks(task: str | None) -> list:
+    """The tasks of a run (every one, or the one named), in order."""
+    return [t for t in TASKS if task in (None, t.NAME)]
 
 
 def start(
@@ -352,10 +356,13 @@ def plan_shards(record: EngineRun) -> list[EngineShard]:
     now = timezone.now()
     with transaction.atomic():
         EngineShard.objects.bulk_create(rows)
-        EngineRun.objects.filter(pk=record.pk, status=RunStatus.QUEUED).update(
+        started = EngineRun.objects.filter(pk=record.pk, status=RunStatus.QUEUED).update(
             status=RunStatus.RUNNING, started_at=now, heartbeat_at=now
         )
-    record.refresh_from_db()
+    if started:
+        record.status, record.started_at, record.heartbeat_at = RunStatus.RUNNING, now, now
+    else:
+        record.refresh_from_db()
     queue.defer_shards(record, rows)
     return rows
 
@@ -368,7 +375,9 @@ def claim(run_id: int | None = None, shard_id: int | None = None) -> EngineShard
         status=ShardStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER
     )
     with transaction.atomic():
-        rows = EngineShard.objects.filter(claimable, run__status=RunStatus.RUNNING)
+        # With its run and company: `work` needs both (two queries a shard otherwise).
+        shards = EngineShard.objects.select_related("run", "company")
+        rows = shards.filter(claimable, run__status=RunStatus.RUNNING)
         if run_id is not None:
             rows = rows.filter(run_id=run_id)
         if shard_id is not None:
@@ -381,9 +390,7 @@ def claim(run_id: int | None = None, shard_id: int | None = None) -> EngineShard
         shard = rows.order_by("run_id", "position").first()
         if shard is None:
             # A worker on this host that was killed is known dead at once.
-            running = EngineShard.objects.filter(
-                status=ShardStatus.RUNNING, run__status=RunStatus.RUNNING
-            )
+            running = shards.filter(status=ShardStatus.RUNNING, run__status=RunStatus.RUNNING)
             if run_id is not None:
                 running = running.filter(run_id=run_id)
             if shard_id is not None:
@@ -408,8 +415,15 @@ def _heartbeat(shard: EngineShard) -> None:
 def work(shard: EngineShard) -> EngineShard:
     """Run a claimed shard's tasks for its clients, record what they did, and finish the
     run when it was the last."""
+    _work(shard)
+    shard.refresh_from_db()
+    return shard
+
+
+def _work(shard: EngineShard) -> EngineRun | None:
+    """`work`, answering what `finish` did after the shard (the run, once it is over)."""
     record = shard.run
-    _, tasks = select(record.company_id, record.task or None)
+    tasks = _tasks(record.task or None)
     moment = AsOf.parse(record.as_of_text).for_company(shard.company)
     reports = [TaskReport(t.NAME) for t in tasks]
     status, error = ShardStatus.DONE, ""
@@ -427,9 +441,7 @@ def work(shard: EngineShard) -> EngineShard:
     )
     if _written_doubled(shard.position, sum(r.applied for r in reports)):
         _analyze()
-    finish(record.pk)
-    shard.refresh_from_db()
-    return shard
+    return finish(record.pk)
 
 
 def finish(run_id: int) -> EngineRun | None:
@@ -441,8 +453,7 @@ def finish(run_id: int) -> EngineRun | None:
         # Asked after every shard: the reports are read only once, by the last one.
         if record.shards.filter(status__in=[ShardStatus.QUEUED, ShardStatus.RUNNING]).exists():
             return None
-        _, tasks = select(record.company_id, record.task or None)
-        reports = [TaskReport(t.NAME) for t in tasks]
+        reports = [TaskReport(t.NAME) for t in _tasks(record.task or None)]
         counts, errors = [], []  # each shard's counts, without its sample of actions
         shard_rows = record.shards.values("company_id", "status", "report", "error")
         # A shard's report holds up to MAX_ACTIONS_KEPT actions per task: read a few at
@@ -582,9 +593,8 @@ def run(
         plan_shards(record)
     while True:
         shard = claim(record.pk)
-        if shard is not None:
-            work(shard)
-        finished = finish(record.pk)
+        # A shard's work ends with `finish`: asked again only when there was none.
+        finished = _work(shard) if shard is not None else finish(record.pk)
         if progress_to is not None:
             progress_to(*progress(record))
         if finished is not None:
