@@ -24,7 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -531,9 +531,14 @@ def planner_statistics() -> None:
         # rolled back (a preview's) left none; another process may have taken them.
         counted = _counted(cursor, services)
         if counted is None or size >= 2 * counted:
-            cursor.execute("PRAGMA analysis_limit = 1000")
-            cursor.execute("ANALYZE")
-            cursor.execute("PRAGMA analysis_limit = 0")
+            try:
+                cursor.execute("PRAGMA analysis_limit = 1000")
+                cursor.execute("ANALYZE")
+            except OperationalError:  # the database stayed locked: the next run takes them
+                log.warning("planner statistics not taken", exc_info=True)
+                return
+            finally:
+                cursor.execute("PRAGMA analysis_limit = 0")
             counted = _counted(cursor, services)
         if counted:
             _STATISTICS[database] = counted

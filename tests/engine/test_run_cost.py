@@ -1,6 +1,8 @@
 """What a run costs the database as the book grows: the same work per invoice for a small
 book and a larger one, on a database nobody has tuned."""
 
+import subprocess
+import sys
 from datetime import date, timedelta
 
 import pytest
@@ -69,3 +71,43 @@ def test_a_larger_book_costs_the_database_no_more_per_invoice(db, monkeypatch):
     per_invoice_large = _steps_per_invoice(large)
     assert Invoice.objects.filter(company=large).count() == 800
     assert per_invoice_large <= per_invoice_small, (per_invoice_small, per_invoice_large)
+
+
+# Holds SQLite's write lock (BEGIN IMMEDIATE) until told to let go on its standard input.
+_HOLD_THE_LOCK = """
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+sys.stdin.readline()
+db.execute("COMMIT")
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_locked_by_another_process_leaves_planning_to_go_on(monkeypatch):
+    """Taking statistics writes: while another process holds SQLite's write lock, a run's
+    planning goes on without them (its batches wait for the lock, as any writer does), and
+    the next run takes them."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's write lock")
+    company = _book("Locked", 20)
+    monkeypatch.setattr(engine, "_STATISTICS", {})
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_THE_LOCK, str(connection.settings_dict["NAME"])],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA busy_timeout = 300")  # not the 30 s a writer waits
+        engine.planner_statistics()  # refused the lock: no error
+        assert engine._STATISTICS == {}
+    finally:
+        holder.communicate("go\n", timeout=10)
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout = 30000")
+    execute(AsOf(day=DAY), companies=[company], tasks=[renewal_invoices])
+    assert Invoice.objects.filter(company=company).count() == 20
+    engine.planner_statistics()  # read back: taken by the run
+    assert engine._STATISTICS, "the run after the lock took statistics"
