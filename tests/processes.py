@@ -109,7 +109,11 @@ class Served:
                 return response.status, json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as error:
             with error:
-                return error.code, json.loads(error.read() or b"{}")
+                body = error.read()
+            try:
+                return error.code, json.loads(body or b"{}")
+            except ValueError:  # a server error's page, not JSON: shown as it came
+                return error.code, {"page": body.decode(errors="replace")}
 
     def api_in_background(self, method: str, path: str, body: dict | None, key: str) -> None:
         """A request the test will cut off by killing the server: its broken connection

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from groupbill import clock, external, money
@@ -131,6 +131,21 @@ def earlier(
     return found
 
 
+def taken_meanwhile(
+    error: IntegrityError, principal: str, key: str, bound_to: str, *, undone: str
+) -> Transaction:
+    """What took this principal's key while this request was deciding, its insert under
+    the key having failed on the key's unique constraint (the transaction rolled back).
+    The client's lock orders one client's requests only: requests for two clients both
+    find the key free, and the second to insert waits for the first to commit. Answered
+    as `earlier` answers a key used before (refused when it came with another request);
+    `error` again when the key is free, another constraint having failed."""
+    found = earlier(principal, key, bound_to, undone=undone)
+    if found is None:
+        raise error
+    return found
+
+
 def _pending_for(request: ChargeRequest) -> Transaction | None:
     pending = Transaction.objects.filter(
         client_id=request.account.client_id,
@@ -176,37 +191,41 @@ def _begin(request: ChargeRequest) -> tuple[Transaction, bool]:
         )
     key = checked_key(request.key)
     bound_to = request.fingerprint()
-    with transaction.atomic():
-        lock_objects.client(account.client_id)
-        before = earlier(request.principal, key, bound_to)
-        if before is not None:
-            return before, False
-        pending = _pending_for(request)
-        if pending is not None:
-            raise AttemptPending(pending)
-        due = _due(request)
-        txn = Transaction.objects.create(
-            company_id=due[0][0].company_id,
-            client_id=account.client_id,
-            kind=TransactionKind.PAYMENT,
-            status=TransactionStatus.PENDING,
-            currency=request.currency,
-            amount=sum(amount for _, amount in due),
-            method=account.gateway,
-            principal=request.principal,
-            idempotency_key=key,
-            request_fingerprint=bound_to,
-            gateway_key=_new_gateway_key(),
-            payment_account=account,
-            actor=request.actor,
-        )
-        ChargeTarget.objects.bulk_create(
-            ChargeTarget(transaction=txn, invoice=invoice, amount=amount, position=n)
-            for n, (invoice, amount) in enumerate(due)
-        )
-        ledger.audit_transaction(
-            txn, request.actor, "payment.attempt", invoices=[i.pk for i, _ in due]
-        )
+    try:
+        with transaction.atomic():
+            lock_objects.client(account.client_id)
+            before = earlier(request.principal, key, bound_to)
+            if before is not None:
+                return before, False
+            pending = _pending_for(request)
+            if pending is not None:
+                raise AttemptPending(pending)
+            due = _due(request)
+            txn = Transaction.objects.create(
+                company_id=due[0][0].company_id,
+                client_id=account.client_id,
+                kind=TransactionKind.PAYMENT,
+                status=TransactionStatus.PENDING,
+                currency=request.currency,
+                amount=sum(amount for _, amount in due),
+                method=account.gateway,
+                principal=request.principal,
+                idempotency_key=key,
+                request_fingerprint=bound_to,
+                gateway_key=_new_gateway_key(),
+                payment_account=account,
+                actor=request.actor,
+            )
+            ChargeTarget.objects.bulk_create(
+                ChargeTarget(transaction=txn, invoice=invoice, amount=amount, position=n)
+                for n, (invoice, amount) in enumerate(due)
+            )
+            ledger.audit_transaction(
+                txn, request.actor, "payment.attempt", invoices=[i.pk for i, _ in due]
+            )
+    except IntegrityError as error:  # rolled back whole: nothing of this attempt is kept
+        return taken_meanwhile(error, request.principal, key, bound_to,
+                               undone="nothing was charged"), False  # fmt: skip
     return txn, True
 
 
@@ -426,6 +445,14 @@ def earlier_refund(key: RefundKey | None) -> Transaction | None:
     return earlier(key.principal, key.key, key.fingerprint, undone="nothing was refunded")
 
 
+def refund_taken_meanwhile(error: IntegrityError, key: RefundKey | None) -> Transaction:
+    """`taken_meanwhile` for a refund's key."""
+    if key is None:
+        raise error
+    return taken_meanwhile(error, key.principal, key.key, key.fingerprint,
+                           undone="nothing was refunded")  # fmt: skip
+
+
 def refund(
     payment: Transaction, *, amount: int, actor: str, key: RefundKey | None = None
 ) -> tuple[Transaction, bool]:
@@ -438,25 +465,28 @@ def refund(
         raise ValidationFailed.one(
             "gateway", f"The {gateway.name} gateway cannot send a refund: there is nothing to call."
         )
-    with transaction.atomic():
-        lock_objects.client(payment.client_id)
-        before = earlier_refund(key)
-        if before is None:
-            ledger.check_refundable(payment, amount)
-            txn = Transaction.objects.create(
-                company_id=payment.company_id,
-                client_id=payment.client_id,
-                kind=TransactionKind.REFUND,
-                status=TransactionStatus.PENDING,
-                currency=payment.currency,
-                amount=amount,
-                method=payment.method,
-                gateway_key=_new_gateway_key(),
-                refund_of=payment,
-                actor=actor,
-                **(key.columns() if key else {}),
-            )
-            ledger.audit_transaction(txn, actor, "refund.attempt", of=payment.pk)
+    try:
+        with transaction.atomic():
+            lock_objects.client(payment.client_id)
+            before = earlier_refund(key)
+            if before is None:
+                ledger.check_refundable(payment, amount)
+                txn = Transaction.objects.create(
+                    company_id=payment.company_id,
+                    client_id=payment.client_id,
+                    kind=TransactionKind.REFUND,
+                    status=TransactionStatus.PENDING,
+                    currency=payment.currency,
+                    amount=amount,
+                    method=payment.method,
+                    gateway_key=_new_gateway_key(),
+                    refund_of=payment,
+                    actor=actor,
+                    **(key.columns() if key else {}),
+                )
+                ledger.audit_transaction(txn, actor, "refund.attempt", of=payment.pk)
+    except IntegrityError as error:
+        before = refund_taken_meanwhile(error, key)
     if before is not None:
         return (settle(before) if is_stale(before) else before), False
     external.ensure_outside_transaction(f"A refund through the {payment.method} gateway")

@@ -5,7 +5,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from groupbill import validation as v
@@ -246,17 +246,20 @@ def make_refund(
         if txn.status in (TransactionStatus.DECLINED, TransactionStatus.ERROR):
             raise Conflict(f"The {payment.method} gateway refused the refund: {txn.note}")
         return txn, made
-    with transaction.atomic():
-        lock_objects.client(payment.client_id)
-        before = charges.earlier_refund(key)
-        if before is not None:
-            return before, False
-        ledger.check_refundable(payment, amount)
-        txn = _create(payment.client, TransactionKind.REFUND, amount, payment.currency, actor,
-                      method=payment.method, reference=texts["reference"], refund_of=payment,
-                      **(key.columns() if key else {}))  # fmt: skip
-        signals.payment_refunded.send(Transaction, txn=txn)
-        return txn, True
+    try:
+        with transaction.atomic():
+            lock_objects.client(payment.client_id)
+            before = charges.earlier_refund(key)
+            if before is not None:
+                return before, False
+            ledger.check_refundable(payment, amount)
+            txn = _create(payment.client, TransactionKind.REFUND, amount, payment.currency,
+                          actor, method=payment.method, reference=texts["reference"],
+                          refund_of=payment, **(key.columns() if key else {}))  # fmt: skip
+            signals.payment_refunded.send(Transaction, txn=txn)
+            return txn, True
+    except IntegrityError as error:  # another client's refund took the key meanwhile
+        return charges.refund_taken_meanwhile(error, key), False
 
 
 @dataclass(frozen=True)
