@@ -64,6 +64,12 @@ def _transaction_block():
 
 
 def enter(level: int, client_id: int | None = None) -> None:
+    _enter(level, () if client_id is None else (client_id,))
+
+
+def _enter(level: int, client_ids: Iterable[int]) -> None:
+    """Check the order for locking these rows (any clients among them: at once, however
+    many a batch locks) and remember them as held."""
     if external.is_simulated():
         # A dry run or the demo load chains many actions in one transaction, each in the
         # order; the chain as a whole is not (and rolls back, or runs alone at set-up).
@@ -72,16 +78,17 @@ def enter(level: int, client_id: int | None = None) -> None:
     held = getattr(block, "_groupbill_locks", None)
     if held is None:
         held = block._groupbill_locks = {"level": 0, "clients": set()}
-    if level == CLIENT and client_id in held["clients"]:
-        return  # locked already in this transaction: taking it again waits for nothing
+    if level == CLIENT:
+        client_ids = [c for c in client_ids if c not in held["clients"]]
+        if not client_ids:
+            return  # locked already in this transaction: taking it again waits for nothing
     if level < held["level"]:
         raise LockOrderError(
             f"{_NAMES[level]} locked after {_NAMES[held['level']]}: lock the client first, "
             "then its services, then invoices (groupbill.billing.lock_objects)"
         )
     held["level"] = level
-    if client_id is not None:
-        held["clients"].add(client_id)
+    held["clients"].update(client_ids)
 
 
 def for_update(queryset):
@@ -100,8 +107,8 @@ def client(client_id: int) -> None:
 def clients(client_ids: Iterable[int]) -> None:
     """Lock many clients (by id, in one statement), before any of their services."""
     ids = sorted(set(client_ids))
-    for client_id in ids:
-        enter(CLIENT, client_id)
+    if ids:
+        _enter(CLIENT, ids)
     list(for_update(Client.objects.filter(pk__one_of=ids)).order_by("pk").values_list("pk"))
 
 
