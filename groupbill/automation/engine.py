@@ -29,7 +29,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from groupbill import bounds, bulk_sql, clock
-from groupbill.automation import queue, shards, snapshot
+from groupbill.automation import collector, queue, shards, snapshot
 from groupbill.automation.effects import recorded
 from groupbill.automation.models import EngineRun, EngineShard, RunStatus, ShardStatus
 from groupbill.automation.plan import Action, Failed
@@ -184,13 +184,14 @@ def run_tasks(
 def run_view_tasks(
     view: CompanyView, tasks, reports: list[TaskReport], beat: Callable[[], None] | None = None
 ) -> None:
-    for task, report in zip(tasks, reports, strict=True):
-        with report.timed():
-            actions = task.plan(view)
-            report.planned += len(actions)
-            _apply_all(task, view, actions, report, beat)
-        if beat is not None:
-            beat()
+    with collector.paused():
+        for task, report in zip(tasks, reports, strict=True):
+            with report.timed():
+                actions = task.plan(view)
+                report.planned += len(actions)
+                _apply_all(task, view, actions, report, beat)
+            if beat is not None:
+                beat()
 
 
 def execute(as_of: AsOf, *, companies, tasks, shard_size: int | None = None):
