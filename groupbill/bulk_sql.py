@@ -41,7 +41,11 @@ def _sequence(connection, table: str) -> str:
     return _sequences[key]
 
 
-def _reserve_ids(model, count: int) -> list[int]:
+def reserve_ids(model, count: int) -> list[int]:
+    """Ids for rows of `model` to be inserted in this transaction (a row given its id
+    keeps it): rows that point at them can be written first."""
+    if not count:
+        return []
     table, connection = _table(model), _connection()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -123,8 +127,8 @@ def _defaults(fields) -> tuple[dict[str, Any], list[tuple[str, Callable[[], Any]
 
 def insert_values(model, rows: Sequence[dict[str, Any]]) -> list[int]:
     """Insert rows given as {field attname: value}, without building model instances (the
-    ORM's `__init__` costs ~10 µs a row); fields a row leaves out take their defaults.
-    Returns the new rows' ids, in order."""
+    ORM's `__init__` costs ~10 µs a row); fields a row leaves out take their defaults,
+    and the id one reserved (`reserve_ids`) unless it has one. Returns the rows' ids."""
     return [obj[model._meta.pk.attname] for obj in _insert_values(model, rows)]
 
 
@@ -149,8 +153,10 @@ def _insert_values(model, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]
     converted = {i: (adapt, isinstance(f, models.JSONField)) for i, f in enumerate(fields)
                  if (adapt := _adapter(f, connection)) is not None}  # fmt: skip
     complete = [defaults | row for row in rows]
-    for values, row_id in zip(complete, _reserve_ids(model, len(rows)), strict=True):
+    without_id = [values for values in complete if values.get(pk) is None]
+    for values, row_id in zip(without_id, reserve_ids(model, len(without_id)), strict=True):
         values[pk] = row_id
+    for values in complete:
         for name, make in fresh:
             if name not in values:
                 values[name] = make()
@@ -215,17 +221,6 @@ def update_values(model, field_names: Sequence[str], rows: Sequence[tuple]) -> N
                         for row in rows]  # fmt: skip
             sets = ", ".join(f"{c} = ?" for c in columns)
             cursor.cursor.executemany(f'UPDATE "{table}" SET {sets} WHERE id = ?', prepared)
-
-
-def check_constraints_now() -> None:
-    """Check the deferred constraints (foreign keys) of the rows written so far in this
-    transaction now, not at its commit; later rows are checked at the commit as usual
-    (PostgreSQL; SQLite has one writer at a time)."""
-    connection = _connection()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # checks what is pending
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def commit_without_waiting() -> None:

@@ -39,28 +39,36 @@ def issue_drafts(
     drafts: list[Draft],
     *,
     actor: str,
-    along: Callable[[list[Invoice]], None] | None = None,
+    along: Callable[[list[int]], None] | None = None,
 ) -> list[Invoice]:
     """Issue every draft as an open invoice (paid at once when its total is 0), numbered
     in the order given. Refused as a whole (ValidationFailed) if any draft has no lines or
     a negative total: the caller then issues them one by one to find which. `along`
-    writes the caller's rows that go with the invoices (given them, with their ids)
-    before they are numbered."""
+    writes the caller's rows that go with the invoices (given their ids) before them.
+
+    The invoices are written last: their numbers are taken under the company's sequence
+    lock, held to the commit, so every other batch of the company waits from there on;
+    their lines and the caller's rows are written before (they point at the invoices'
+    reserved ids, checked at the commit)."""
     if not drafts:
         return []
     rows, built = _invoice_rows(company, drafts)
-    issued = bulk_sql.insert_models(Invoice, rows)
-    for invoice, lines in zip(issued, built, strict=True):
+    ids = bulk_sql.reserve_ids(Invoice, len(rows))
+    for values, lines, invoice_id in zip(rows, built, ids, strict=True):
+        values["id"] = invoice_id
         for line in lines:
-            line["invoice_id"] = invoice.pk
+            line["invoice_id"] = invoice_id
     bulk_sql.insert_values(InvoiceLine, [line for lines in built for line in lines])
     if along is not None:
-        along(issued)
-    _number(company, issued)
+        along(ids)
+    first = invoices.reserve_numbers(company.pk, len(rows))
+    for offset, values in enumerate(rows):
+        values["number"] = first + offset
+    issued = bulk_sql.insert_models(Invoice, rows)
     totals: dict[str, int] = defaultdict(int)
     for invoice in issued:
         totals[invoice.currency] += invoice.total
-    first, last = issued[0].number, issued[-1].number
+    last = first + len(issued) - 1
     batch = Subject("invoice", company.pk, None, f"Invoices {first} to {last}")
     record(subject=batch, actor=actor, action="invoice.issue_batch",
            new=wrap({"count": len(issued), "numbers": [first, last],
@@ -101,18 +109,6 @@ def _invoice_rows(company: Company, drafts: list[Draft]) -> tuple[list[dict], li
         })  # fmt: skip
         built.append(lines)
     return rows, built
-
-
-def _number(company: Company, issued: list[Invoice]) -> None:
-    """Number the invoices written in this transaction, last: the company's numbers are
-    taken under its sequence's lock, held to the commit, so every other batch of the
-    company waits from here on. Everything else is written and checked before (deferred
-    foreign keys included), and the lock covers only one update of the numbers."""
-    bulk_sql.check_constraints_now()
-    first = invoices.reserve_numbers(company.pk, len(issued))
-    for offset, invoice in enumerate(issued):
-        invoice.number = first + offset
-    bulk_sql.update_values(Invoice, ["number"], [(i.number, i.pk) for i in issued])
 
 
 class _SameLines:

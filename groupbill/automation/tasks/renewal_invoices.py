@@ -168,10 +168,10 @@ def _write(view: CompanyView, loaded: _Loaded, drafts: list, rows: list[dict]) -
     """Issue the drafts (gap-free numbers) with the billed periods, each pointing at its
     invoice, and the services' next periods: in bulk. The invoices issued."""
 
-    def periods(issued: list) -> None:
-        for invoice, (_, billed) in zip(issued, drafts, strict=True):
+    def periods(invoice_ids: list[int]) -> None:
+        for invoice_id, (_, billed) in zip(invoice_ids, drafts, strict=True):
             for row in billed:
-                row["invoice_id"] = None if row["skipped"] else invoice.pk
+                row["invoice_id"] = None if row["skipped"] else invoice_id
         # A concurrent run that billed one of these periods makes this fail as a whole
         # (invoices too): the engine then goes batch by batch.
         bulk_sql.insert_values(BilledPeriod, rows)
