@@ -223,6 +223,39 @@ def update_values(model, field_names: Sequence[str], rows: Sequence[tuple]) -> N
             cursor.cursor.executemany(f'UPDATE "{table}" SET {sets} WHERE id = ?', prepared)
 
 
+def check_references_now(but_to) -> None:
+    """Check the foreign keys of the rows written so far in this transaction now, not at
+    its commit, except those that point at `but_to`'s table (its rows are written later):
+    the commit then checks only what follows (PostgreSQL; SQLite has one writer)."""
+    connection = _connection()
+    if connection.vendor != "postgresql":
+        return
+    names = ", ".join(f'"{n}"' for n in _deferred_keys(connection, _table(but_to)))
+    if not names:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET CONSTRAINTS {names} IMMEDIATE")  # checks what is pending
+        cursor.execute(f"SET CONSTRAINTS {names} DEFERRED")
+
+
+_deferred: dict[tuple[str, str], list[str]] = {}
+
+
+def _deferred_keys(connection, but_to: str) -> list[str]:
+    """The deferrable foreign keys of the schema, but those pointing at table `but_to`."""
+    key = (connection.settings_dict["NAME"], but_to)
+    if key not in _deferred:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT conname FROM pg_constraint WHERE contype = 'f' AND condeferrable "
+                "AND connamespace = current_schema()::regnamespace "
+                "AND confrelid <> %s::regclass ORDER BY conname",
+                [but_to],
+            )
+            _deferred[key] = [row[0] for row in cursor.fetchall()]
+    return _deferred[key]
+
+
 def commit_without_waiting() -> None:
     """Let the current transaction's commit return before its WAL reaches the disk
     (PostgreSQL's `synchronous_commit = off`, for this transaction only): a bulk batch

@@ -48,8 +48,8 @@ def issue_drafts(
 
     The invoices are written last: their numbers are taken under the company's sequence
     lock, held to the commit, so every other batch of the company waits from there on;
-    their lines and the caller's rows are written before (they point at the invoices'
-    reserved ids, checked at the commit)."""
+    their lines and the caller's rows are written and checked before (but their keys to
+    the invoices' reserved ids, checked at the commit)."""
     if not drafts:
         return []
     rows, built = _invoice_rows(company, drafts)
@@ -61,6 +61,7 @@ def issue_drafts(
     bulk_sql.insert_values(InvoiceLine, [line for lines in built for line in lines])
     if along is not None:
         along(ids)
+    bulk_sql.check_references_now(but_to=Invoice)  # before the lock, not at the commit
     first = invoices.reserve_numbers(company.pk, len(rows))
     for offset, values in enumerate(rows):
         values["number"] = first + offset
