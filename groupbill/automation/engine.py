@@ -24,12 +24,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import OperationalError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from groupbill import bounds, bulk_sql, clock
-from groupbill.automation import collector, queue, shards, snapshot
+from groupbill.automation import collector, queue, shards, snapshot, statistics
 from groupbill.automation.effects import recorded
 from groupbill.automation.models import EngineRun, EngineShard, RunStatus, ShardStatus
 from groupbill.automation.plan import Action, Failed
@@ -37,20 +37,16 @@ from groupbill.automation.reports import MAX_ACTIONS_KEPT, TaskReport
 from groupbill.automation.tasks import TASK_NAMES, TASKS
 from groupbill.automation.view import CompanyView
 from groupbill.billing import lock_objects
-from groupbill.billing.models import Application, Invoice, InvoiceLine, Transaction
 from groupbill.clients.models import Client
 from groupbill.companies.models import Company
 from groupbill.errors import FieldError, ValidationFailed
 from groupbill.notices import webhooks
-from groupbill.notices.models import OutboxMessage
-from groupbill.services.models import BilledPeriod, Service
 
 log = logging.getLogger("groupbill.engine")
 STALE_AFTER = timedelta(minutes=2)  # a shard this long without a heartbeat is claimed again
 BEAT_EVERY = 30  # seconds between heartbeats while a shard works through its actions
 ABANDON_AFTER = timedelta(minutes=10)  # a run this long without a heartbeat is abandoned
 BATCH = 500  # actions applied together by a task that applies set-based
-ANALYZE_AFTER = 10_000  # actions applied by a run, after which statistics are refreshed
 FINAL = (RunStatus.DONE, RunStatus.FAILED, RunStatus.ERROR, RunStatus.ABANDONED)
 
 __all__ = ["MAX_ACTIONS_KEPT", "AsOf", "TaskReport", "execute", "preview", "run", "start"]
@@ -196,7 +192,7 @@ def run_view_tasks(
 
 def execute(as_of: AsOf, *, companies, tasks, shard_size: int | None = None):
     """Everything due, in this process, shard after shard; returns a report per task."""
-    planner_statistics()
+    statistics.for_planning()
     reports = [TaskReport(t.NAME) for t in tasks]
     for company in companies:
         moment = as_of.for_company(company)
@@ -213,7 +209,7 @@ def previewed(days: list[AsOf], *, companies, tasks) -> list[list[TaskReport]]:
     at once, in a transaction rolled back at its end. It takes no explicit locks and
     leaves the invoice numbers untaken; the rows it changes (a batch's invoices and
     services) stay locked for one batch, so a writer waits a moment at most."""
-    planner_statistics()
+    statistics.for_planning()
     reports = [[TaskReport(t.NAME) for t in tasks] for _ in days]
     with lock_objects.none_taken():
         _preview_batches(days, companies, tasks, reports)
@@ -344,7 +340,7 @@ def plan_shards(record: EngineRun) -> list[EngineShard]:
     """Record the run's shards (and start it); a run with nothing due has none."""
     companies, tasks = select(record.company_id, record.task or None)
     as_of = AsOf.parse(record.as_of_text)
-    planner_statistics()
+    statistics.for_planning()
     rows: list[EngineShard] = []
     for company in companies:
         moment = as_of.for_company(company)
@@ -440,8 +436,8 @@ def _work(shard: EngineShard) -> EngineRun | None:
         report={"tasks": [r.as_json() for r in reports]},
         finished_at=timezone.now(),
     )
-    if _written_doubled(shard.position, sum(r.applied for r in reports)):
-        _analyze()
+    if statistics.written_doubled(shard.position, sum(r.applied for r in reports)):
+        statistics.refresh()
     return finish(record.pk)
 
 
@@ -477,83 +473,9 @@ def finish(run_id: int) -> EngineRun | None:
         record.finished_at = timezone.now()
         record.save(update_fields=["result", "status", "error", "finished_at"])
         webhooks.run_finished(record, counts)
-    if sum(r.applied for r in reports) >= ANALYZE_AFTER:
-        _analyze()
+    if sum(r.applied for r in reports) >= statistics.REFRESH_AFTER:
+        statistics.refresh()
     return record
-
-
-def _written_doubled(position: int, applied: int) -> bool:
-    """After shards 4, 8, 16, 32... of a busy run, the rows it wrote have about doubled
-    since the last statistics: refreshed then, planning queries keep their plans (the
-    tables were nearly empty when last analysed, on a first day) at a few ANALYZEs a run."""
-    done = position + 1
-    return applied >= ANALYZE_AFTER // 10 and done >= 4 and done & (done - 1) == 0
-
-
-def _analyze() -> None:
-    """Fresh planner statistics after a large run: stale ones made one planning query take
-    seconds instead of milliseconds once thousands of rows had been inserted. What the
-    engine's plans need is the tables' sizes, not fine histograms: a small sample (a tenth
-    of the default) costs a tenth as much, and autovacuum analyses the tables in full once
-    the run has changed a good part of them."""
-    if connection.vendor != "postgresql":
-        return
-    tables = ", ".join(
-        m._meta.db_table
-        for m in (Invoice, InvoiceLine, BilledPeriod, OutboxMessage, Transaction, Application)
-    )
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL default_statistics_target = 10")
-        cursor.execute(f"ANALYZE {tables}")
-
-
-# SQLite database -> the services its planner statistics counted, as last read.
-_STATISTICS: dict[str, int] = {}
-
-
-def planner_statistics() -> None:
-    """SQLite has no planner statistics until something runs ANALYZE, and nothing does.
-    Without them (or with those of a table of one or two services) it plans a shard's due
-    services from its clients, scanning for each client the shard's whole range of
-    services: quadratic in a shard's clients, 73 ms for 900 clients with a service each
-    where it takes 2 ms with statistics (a run over 5,000 such clients: 1.08 s of CPU
-    without, 0.84 s with; more where clients have several services). A run takes them
-    when there are none and again whenever the services have doubled since, each time
-    from a sample of each index (a millisecond or so, whatever the size): a few times in a
-    book's life."""
-    if connection.vendor != "sqlite":
-        return  # PostgreSQL's autovacuum analyses, and a busy run too (`_analyze`)
-    database, services = connection.settings_dict["NAME"], Service._meta.db_table
-    with connection.cursor() as cursor:
-        # The largest id stands for the size: it is read from the index at once.
-        cursor.execute(f'SELECT MAX(id) FROM "{services}"')
-        size = cursor.fetchone()[0] or 0
-        if size == 0 or size < 2 * _STATISTICS.get(database, 0):
-            return  # nothing to plan yet, or statistics still near enough
-        # Read back, not remembered from our own ANALYZE: one in a transaction that was
-        # rolled back (a preview's) left none; another process may have taken them.
-        counted = _counted(cursor, services)
-        if counted is None or size >= 2 * counted:
-            try:
-                cursor.execute("PRAGMA analysis_limit = 1000")
-                cursor.execute("ANALYZE")
-            except OperationalError:  # the database stayed locked: the next run takes them
-                log.warning("planner statistics not taken", exc_info=True)
-                return
-            finally:
-                cursor.execute("PRAGMA analysis_limit = 0")
-            counted = _counted(cursor, services)
-        if counted:
-            _STATISTICS[database] = counted
-
-
-def _counted(cursor, table: str) -> int | None:
-    """The rows of `table` as SQLite's statistics last counted them (None: never)."""
-    cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
-    if cursor.fetchone() is None:
-        return None
-    cursor.execute("SELECT MAX(CAST(stat AS INTEGER)) FROM sqlite_stat1 WHERE tbl = %s", [table])
-    return cursor.fetchone()[0]
 
 
 def abandon_stale() -> list[int]:

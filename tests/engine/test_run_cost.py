@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from django.db import connection
 
-from groupbill.automation import engine
+from groupbill.automation import statistics
 from groupbill.automation.engine import AsOf, execute
 from groupbill.automation.tasks import renewal_invoices
 from groupbill.billing.models import Invoice
@@ -65,7 +65,7 @@ def test_a_larger_book_costs_the_database_no_more_per_invoice(db, monkeypatch):
     if connection.vendor != "sqlite":
         pytest.skip("counts SQLite's own steps")
     connection.ensure_connection()
-    monkeypatch.setattr(engine, "_STATISTICS", {})  # a database never analysed
+    monkeypatch.setattr(statistics, "_STATISTICS", {})  # a database never analysed
     small, large = _book("Small", 100), _book("Large", 800)
     per_invoice_small = _steps_per_invoice(small)
     per_invoice_large = _steps_per_invoice(large)
@@ -92,7 +92,7 @@ def test_a_database_locked_by_another_process_leaves_planning_to_go_on(monkeypat
     if connection.vendor != "sqlite":
         pytest.skip("SQLite's write lock")
     company = _book("Locked", 20)
-    monkeypatch.setattr(engine, "_STATISTICS", {})
+    monkeypatch.setattr(statistics, "_STATISTICS", {})
     holder = subprocess.Popen(
         [sys.executable, "-c", _HOLD_THE_LOCK, str(connection.settings_dict["NAME"])],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
@@ -101,13 +101,13 @@ def test_a_database_locked_by_another_process_leaves_planning_to_go_on(monkeypat
         assert holder.stdout.readline().strip() == "locked"
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA busy_timeout = 300")  # not the 30 s a writer waits
-        engine.planner_statistics()  # refused the lock: no error
-        assert engine._STATISTICS == {}
+        statistics.for_planning()  # refused the lock: no error
+        assert statistics._STATISTICS == {}
     finally:
         holder.communicate("go\n", timeout=10)
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA busy_timeout = 30000")
     execute(AsOf(day=DAY), companies=[company], tasks=[renewal_invoices])
     assert Invoice.objects.filter(company=company).count() == 20
-    engine.planner_statistics()  # read back: taken by the run
-    assert engine._STATISTICS, "the run after the lock took statistics"
+    statistics.for_planning()  # read back: taken by the run
+    assert statistics._STATISTICS, "the run after the lock took statistics"
