@@ -27,7 +27,7 @@ class TaskReport:
 
     def record(self, action: Action, outcome: str, result: Any = None, error: str = "") -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
-        if len(self.actions) >= MAX_ACTIONS_KEPT and outcome != "failed":
+        if self._no_room_for(outcome):
             self.omitted += 1  # described only if kept: most of a large run's are not
             return
         entry = action.describe() | {"outcome": outcome}
@@ -37,8 +37,15 @@ class TaskReport:
             entry["error"] = error
         self._keep(entry)
 
+    def _no_room_for(self, outcome: str) -> bool:
+        """The sample is full, and this is no failure (a failure takes an applied one's
+        place)."""
+        return len(self.actions) >= MAX_ACTIONS_KEPT and outcome != "failed"
+
     def _keep(self, entry: dict[str, Any]) -> None:
-        if len(self.actions) < MAX_ACTIONS_KEPT:
+        if self._no_room_for(entry["outcome"]):
+            self.omitted += 1
+        elif len(self.actions) < MAX_ACTIONS_KEPT:
             self.actions.append(entry)
         elif entry["outcome"] == "failed":
             # A failure says more than an applied action: it takes the place of one.
@@ -46,8 +53,6 @@ class TaskReport:
                 if self.actions[i]["outcome"] != "failed":
                     self.actions[i] = entry
                     break
-            self.omitted += 1
-        else:
             self.omitted += 1
 
     @contextlib.contextmanager
