@@ -29,16 +29,22 @@ def _table(model) -> str:
     return model._meta.db_table
 
 
-_sequences: dict[tuple[str, str], str] = {}
+_catalog: dict[tuple, list] = {}
+
+
+def _from_catalog(connection, sql: str, params: list) -> list:
+    """The first column of a catalog query, asked once per database and process: sequence
+    and constraint names do not change while it runs."""
+    key = (connection.settings_dict["NAME"], sql, *params)
+    if key not in _catalog:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            _catalog[key] = [row[0] for row in cursor.fetchall()]
+    return _catalog[key]
 
 
 def _sequence(connection, table: str) -> str:
-    key = (connection.settings_dict["NAME"], table)
-    if key not in _sequences:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
-            _sequences[key] = cursor.fetchone()[0]
-    return _sequences[key]
+    return _from_catalog(connection, "SELECT pg_get_serial_sequence(%s, 'id')", [table])[0]
 
 
 def reserve_ids(model, count: int) -> list[int]:
@@ -238,22 +244,15 @@ def check_references_now(but_to) -> None:
         cursor.execute(f"SET CONSTRAINTS {names} DEFERRED")
 
 
-_deferred: dict[tuple[str, str], list[str]] = {}
-
-
 def _deferred_keys(connection, but_to: str) -> list[str]:
     """The deferrable foreign keys of the schema, but those pointing at table `but_to`."""
-    key = (connection.settings_dict["NAME"], but_to)
-    if key not in _deferred:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT conname FROM pg_constraint WHERE contype = 'f' AND condeferrable "
-                "AND connamespace = current_schema()::regnamespace "
-                "AND confrelid <> %s::regclass ORDER BY conname",
-                [but_to],
-            )
-            _deferred[key] = [row[0] for row in cursor.fetchall()]
-    return _deferred[key]
+    return _from_catalog(
+        connection,
+        "SELECT conname FROM pg_constraint WHERE contype = 'f' AND condeferrable "
+        "AND connamespace = current_schema()::regnamespace "
+        "AND confrelid <> %s::regclass ORDER BY conname",
+        [but_to],
+    )
 
 
 def commit_without_waiting() -> None:
