@@ -29,7 +29,12 @@ router = Router(tags=["transactions"])
 
 class TransactionIn(StrictBody):
     """A payment received (`method` defaults to manual) or credit granted (no method or
-    reference: a `note` says why). Either is loose credit until applied."""
+    reference: a `note` says why). Either is loose credit until applied.
+
+    `idempotency_key` (optional, yours: each API key has its own keys) binds the request:
+    sent again with the same request it answers the first transaction and records
+    nothing; with another client, kind, amount, currency or text it is refused (422 on
+    `idempotency_key`)."""
 
     client_id: BodyId
     kind: Literal["payment", "credit"]
@@ -38,6 +43,7 @@ class TransactionIn(StrictBody):
     method: required_text(32) | None = None
     reference: text(128) | None = None
     note: text(500) = ""
+    idempotency_key: StrictStr | None = None
 
 
 class ApplyIn(StrictBody):
@@ -146,11 +152,15 @@ def create_transaction(request: HttpRequest, body: TransactionIn):
         if sent:
             raise ValidationFailed([FieldError(f, "is not used for credit") for f in sorted(sent)])
         txn = payments.add_credit(client, amount=body.amount, currency=body.currency,
-                                  actor=actor(request), note=body.note)  # fmt: skip
+                                  actor=actor(request), note=body.note,
+                                  principal=principal(request),
+                                  idempotency_key=body.idempotency_key)  # fmt: skip
     else:
         txn = payments.record_payment(client, amount=body.amount, currency=body.currency,
                                       actor=actor(request), method=body.method or "manual",
-                                      reference=body.reference or "", note=body.note)  # fmt: skip
+                                      reference=body.reference or "", note=body.note,
+                                      principal=principal(request),
+                                      idempotency_key=body.idempotency_key)  # fmt: skip
     return Status(201, transaction_out(get_transaction(txn.pk)))
 
 

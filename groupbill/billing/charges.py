@@ -47,6 +47,7 @@ from groupbill.errors import Conflict, ValidationFailed
 
 INVOICE, AUTODEBIT, REFUND = "invoice", "autodebit", "refund"
 NEVER_SENT = "The gateway never received this attempt: nothing was charged."
+NOT_REFUNDED = "nothing was refunded"
 
 
 class AttemptPending(Conflict):
@@ -411,9 +412,9 @@ def autodebit(
 
 
 @dataclass(frozen=True)
-class RefundKey:
-    """A caller's key for a refund, bound (`fingerprint`) to the payment, amount and
-    reference it first came with."""
+class RequestKey:
+    """A caller's key for a refund, or for a payment or credit recorded by hand, bound
+    (`fingerprint`) to the request it first came with."""
 
     principal: str
     key: str
@@ -424,37 +425,44 @@ class RefundKey:
                 "request_fingerprint": self.fingerprint}  # fmt: skip
 
 
-def refund_key(
-    principal: str, key: str | None, payment: Transaction, amount: int, reference: str
-) -> RefundKey | None:
-    """The key of a refund request; None when the caller sent none."""
+def request_key(principal: str, key: str | None, request: dict) -> RequestKey | None:
+    """The key of a request (`request` names its operation and values); None when the
+    caller sent none."""
     if key is None:
         return None
     if not principal:
         raise ValueError("an idempotency key belongs to a principal")
+    return RequestKey(principal, checked_key(key), fingerprint(request))
+
+
+def refund_key(
+    principal: str, key: str | None, payment: Transaction, amount: int, reference: str
+) -> RequestKey | None:
+    """The key of a refund request; None when the caller sent none."""
     request = {"operation": REFUND, "payment": payment.pk, "amount": amount,
                "reference": reference}  # fmt: skip
-    return RefundKey(principal, checked_key(key), fingerprint(request))
+    return request_key(principal, key, request)
 
 
-def earlier_refund(key: RefundKey | None) -> Transaction | None:
-    """The refund this key made before (the client locked), or None; a key that came with
-    another request is refused."""
+def earlier_request(key: RequestKey | None, *, undone: str) -> Transaction | None:
+    """What this key made before (the client locked), or None; a key that came with
+    another request is refused (`undone` says what did not happen)."""
     if key is None:
         return None
-    return earlier(key.principal, key.key, key.fingerprint, undone="nothing was refunded")
+    return earlier(key.principal, key.key, key.fingerprint, undone=undone)
 
 
-def refund_taken_meanwhile(error: IntegrityError, key: RefundKey | None) -> Transaction:
-    """`taken_meanwhile` for a refund's key."""
+def request_taken_meanwhile(
+    error: IntegrityError, key: RequestKey | None, *, undone: str
+) -> Transaction:
+    """`taken_meanwhile` for a request's key."""
     if key is None:
         raise error
-    return taken_meanwhile(error, key.principal, key.key, key.fingerprint,
-                           undone="nothing was refunded")  # fmt: skip
+    return taken_meanwhile(error, key.principal, key.key, key.fingerprint, undone=undone)
 
 
 def refund(
-    payment: Transaction, *, amount: int, actor: str, key: RefundKey | None = None
+    payment: Transaction, *, amount: int, actor: str, key: RequestKey | None = None
 ) -> tuple[Transaction, bool]:
     """Refund part of a gateway payment through its gateway: recorded (pending, which
     holds the amount) under the client's lock, sent outside it, booked after. A key used
@@ -468,7 +476,7 @@ def refund(
     try:
         with transaction.atomic():
             lock_objects.client(payment.client_id)
-            before = earlier_refund(key)
+            before = earlier_request(key, undone=NOT_REFUNDED)
             if before is None:
                 ledger.check_refundable(payment, amount)
                 txn = Transaction.objects.create(
@@ -486,7 +494,7 @@ def refund(
                 )
                 ledger.audit_transaction(txn, actor, "refund.attempt", of=payment.pk)
     except IntegrityError as error:
-        before = refund_taken_meanwhile(error, key)
+        before = request_taken_meanwhile(error, key, undone=NOT_REFUNDED)
     if before is not None:
         return (settle(before) if is_stale(before) else before), False
     external.ensure_outside_transaction(f"A refund through the {payment.method} gateway")

@@ -47,10 +47,14 @@ _TEXTS = {
 }
 
 
-def _create(client: Client, kind: str, amount: int, currency: str, actor: str, **fields):
-    texts, errors = v.collect({k: fields[k] for k in _TEXTS if k in fields}, _TEXTS)
+def _texts(**fields: Any) -> dict[str, str]:
+    texts, errors = v.collect(fields, _TEXTS)
     v.raise_if(errors)
-    fields |= texts
+    return texts
+
+
+def _create(client: Client, kind: str, amount: int, currency: str, actor: str, **fields):
+    fields |= _texts(**{k: fields[k] for k in _TEXTS if k in fields})
     txn = Transaction.objects.create(
         company_id=client.company_id,
         client=client,
@@ -65,6 +69,36 @@ def _create(client: Client, kind: str, amount: int, currency: str, actor: str, *
     return txn
 
 
+NOT_RECORDED = "nothing was recorded"
+
+
+def _once(client_id: int, key: charges.RequestKey | None, make) -> tuple[Transaction, bool]:
+    """`make()` under the client's lock, unless the key made its transaction before:
+    (that transaction, False). The lock orders one client's requests; a key sent at once
+    for two clients fails the second insert on the key's unique constraint, and that
+    request is rolled back whole and answered as a key used before."""
+    try:
+        with transaction.atomic():
+            lock_objects.client(client_id)
+            before = charges.earlier_request(key, undone=NOT_RECORDED)
+            if before is not None:
+                return before, False
+            return make(), True
+    except IntegrityError as error:
+        return charges.request_taken_meanwhile(error, key, undone=NOT_RECORDED), False
+
+
+def _record(client: Client, kind: str, amount: int, currency: str, actor: str,
+            key: charges.RequestKey | None, **fields) -> Transaction:  # fmt: skip
+    """`_create`, once for its key."""
+    columns = key.columns() if key else {}
+
+    def make() -> Transaction:
+        return _create(client, kind, amount, currency, actor, **fields, **columns)
+
+    return _once(client.pk, key, make)[0]
+
+
 def record_payment(
     client: Client,
     *,
@@ -75,24 +109,43 @@ def record_payment(
     reference: str = "",
     note: str = "",
     payment_account: PaymentAccount | None = None,
+    principal: str = "",
     idempotency_key: str | None = None,
 ) -> Transaction:
-    """An approved payment; until applied it is loose credit."""
+    """An approved payment; until applied it is loose credit.
+
+    With an `idempotency_key` (the principal's, as for charges and refunds) the same
+    request sent again answers the payment it recorded, recording nothing more; the key
+    sent with another request is refused on `idempotency_key`."""
     amount, currency = _positive(amount), _currency(currency)
-    with transaction.atomic():
-        lock_objects.client(client.pk)
-        return _create(client, TransactionKind.PAYMENT, amount, currency, actor, method=method,
-                       reference=reference, note=note, payment_account=payment_account,
-                       idempotency_key=idempotency_key)  # fmt: skip
+    texts = _texts(method=method, reference=reference, note=note)
+    account_id = payment_account.pk if payment_account is not None else None
+    request = {"operation": "payment", "client": client.pk, "amount": amount,
+               "currency": currency, "account": account_id, **texts}  # fmt: skip
+    key = charges.request_key(principal, idempotency_key, request)
+    return _record(client, TransactionKind.PAYMENT, amount, currency, actor, key,
+                   payment_account=payment_account, **texts)  # fmt: skip
 
 
-def add_credit(client: Client, *, amount: int, currency: str, actor: str, note: str = ""):
-    """Credit granted by staff (or by a downgrade), usable on any invoice of the currency."""
+def add_credit(
+    client: Client,
+    *,
+    amount: int,
+    currency: str,
+    actor: str,
+    note: str = "",
+    principal: str = "",
+    idempotency_key: str | None = None,
+) -> Transaction:
+    """Credit granted by staff (or by a downgrade), usable on any invoice of the currency.
+    An `idempotency_key` makes it once, as for `record_payment`."""
     amount, currency = _positive(amount), _currency(currency)
-    with transaction.atomic():
-        lock_objects.client(client.pk)
-        return _create(client, TransactionKind.CREDIT, amount, currency, actor,
-                       method="credit", note=note)  # fmt: skip
+    texts = _texts(note=note)
+    request = {"operation": "credit", "client": client.pk, "amount": amount,
+               "currency": currency, **texts}  # fmt: skip
+    key = charges.request_key(principal, idempotency_key, request)
+    return _record(client, TransactionKind.CREDIT, amount, currency, actor, key,
+                   method="credit", **texts)  # fmt: skip
 
 
 def _check_open(invoice: Invoice) -> None:
@@ -131,13 +184,33 @@ def pay_invoice(
     note: str = "",
 ) -> Transaction:
     """Record a payment and apply it to this invoice; any excess stays as loose credit."""
+    return make_invoice_payment(invoice, amount=amount, actor=actor, method=method,
+                                reference=reference, note=note)[0]  # fmt: skip
+
+
+def make_invoice_payment(
+    invoice: Invoice,
+    *,
+    amount: int,
+    actor: str,
+    method: str = "manual",
+    reference: str = "",
+    note: str = "",
+    principal: str = "",
+    idempotency_key: str | None = None,
+) -> tuple[Transaction, bool]:
+    """`pay_invoice`, also saying whether this call recorded the payment (False: its key
+    recorded it before, whatever became of the invoice since)."""
     amount = _positive(amount)
-    with transaction.atomic():
-        lock_objects.client(invoice.client_id)
+    texts = _texts(method=method, reference=reference, note=note)
+    request = {"operation": "invoice_payment", "invoice": invoice.pk, "amount": amount, **texts}
+    key = charges.request_key(principal, idempotency_key, request)
+
+    def make() -> Transaction:
         invoice.refresh_from_db()
         _check_open(invoice)
         txn = _create(invoice.client, TransactionKind.PAYMENT, amount, invoice.currency, actor,
-                      method=method, reference=reference, note=note)  # fmt: skip
+                      **texts, **(key.columns() if key else {}))  # fmt: skip
         part = min(amount, invoice.balance_due)
         ledger.add_application(txn, invoice, part)
         ledger.settle(invoice)
@@ -146,6 +219,8 @@ def pay_invoice(
             Transaction, txn=txn, invoice=invoice, paid_on=company_today(invoice.company)
         )
         return txn
+
+    return _once(invoice.client_id, key, make)
 
 
 def apply_credit(
@@ -249,7 +324,7 @@ def make_refund(
     try:
         with transaction.atomic():
             lock_objects.client(payment.client_id)
-            before = charges.earlier_refund(key)
+            before = charges.earlier_request(key, undone=charges.NOT_REFUNDED)
             if before is not None:
                 return before, False
             ledger.check_refundable(payment, amount)
@@ -259,7 +334,7 @@ def make_refund(
             signals.payment_refunded.send(Transaction, txn=txn)
             return txn, True
     except IntegrityError as error:  # another client's refund took the key meanwhile
-        return charges.refund_taken_meanwhile(error, key), False
+        return charges.request_taken_meanwhile(error, key, undone=charges.NOT_REFUNDED), False
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ Every endpoint's happy path and its main refusals (401, 404, 409, 422 naming the
 then the whole story over the API alone, to the minor unit."""
 
 import pytest
+from django.test import Client as HttpClient
 
+from groupbill.api.actions import create_api_key
 from groupbill.billing import payments
 from groupbill.billing.models import Invoice, PaymentAccount, Transaction
 from groupbill.catalog.models import (
@@ -783,6 +785,65 @@ def test_a_refund_sent_again_with_its_key_refunds_once(api, ada):
     other = api.post(f"/transactions/{pid}/refund", body | {"amount": 300})
     assert (other.status_code, fields(other)) == (422, ["idempotency_key"])
     assert api.get(f"/transactions/{pid}").json()["unapplied"] == 300  # 1500 - 1000 - 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"kind": "payment", "method": "bank transfer", "reference": "SEPA-7", "note": "January"},
+        {"kind": "credit", "note": "goodwill"},
+    ],
+    ids=["payment", "credit"],
+)
+def test_a_payment_or_credit_sent_again_with_its_key_is_recorded_once(api, ada, body, make_client):
+    """A client retrying after a timeout is answered the first transaction (201, as a
+    charge or refund sent again is); the key with another request records nothing."""
+    body = body | {"client_id": ada.pk, "amount": 500, "currency": "EUR", "idempotency_key": "k-1"}
+    first = api.post("/transactions", body)
+    assert first.status_code == 201, first.content
+    assert (first.json()["kind"], first.json()["idempotency_key"]) == (body["kind"], "k-1")
+    again = api.post("/transactions", body | {"currency": "eur"})  # the same currency
+    assert (again.status_code, again.json()) == (201, first.json())
+    bob = make_client(first_name="Bob", email="bob@example.com")
+    changes = [{"amount": 501}, {"currency": "USD"}, {"note": "another"}, {"client_id": bob.pk}]
+    if body["kind"] == "payment":
+        changes += [{"reference": "SEPA-8"}, {"method": "cash"}]
+    else:
+        changes += [{"kind": "payment"}]
+    for change in changes:
+        other = api.post("/transactions", body | change)
+        assert (other.status_code, other.json()["errors"]) == (
+            422,
+            [{"field": "idempotency_key",
+              "message": f"was used for another request (transaction #{first.json()['id']}); "
+                         "nothing was recorded. Send a new key with a new request."}],
+        ), change  # fmt: skip
+    assert Transaction.objects.count() == 1
+    assert api.get(f"/clients/{ada.pk}/balance").json()["items"] == [
+        {"currency": "EUR", "due": 0, "credit": 500}
+    ]
+
+
+def test_a_transaction_key_belongs_to_the_api_key_that_sends_it(api, ada):
+    """Another API key's same key is its own; a key this API key used for a refund is not
+    a payment's key."""
+    body = {"client_id": ada.pk, "kind": "payment", "amount": 500, "currency": "EUR",
+            "idempotency_key": "k-1"}  # fmt: skip
+    mine = api.post("/transactions", body).json()
+    _, other_key = create_api_key("other", actor=ACTOR)
+    theirs = HttpClient(HTTP_AUTHORIZATION=f"Bearer {other_key}").post(
+        "/api/v1/transactions", body, content_type="application/json"
+    )
+    assert theirs.status_code == 201, theirs.content
+    assert theirs.json()["id"] != mine["id"]
+    refund = api.post(f"/transactions/{mine['id']}/refund", {"amount": 100, "idempotency_key": "r"})
+    assert refund.status_code == 201, refund.content
+    r = api.post("/transactions", body | {"idempotency_key": "r"})
+    assert (r.status_code, fields(r)) == (422, ["idempotency_key"])
+    for key in ("", "k" * 129, "a\x00b", 5):
+        r = api.post("/transactions", body | {"idempotency_key": key})
+        assert (r.status_code, fields(r)) == (422, ["idempotency_key"]), key
+    assert Transaction.objects.filter(kind="payment").count() == 2
 
 
 def test_refund_the_unapplied_part_of_a_payment(api, ada):
