@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from groupbill import bulk_sql, clock
 from groupbill.audit.actions import Subject, record, wrap
@@ -23,6 +24,15 @@ from groupbill.companies.models import Company
 from groupbill.errors import ValidationFailed
 
 BATCH_SIZE = 1000
+
+
+class Issued(NamedTuple):
+    """What a caller learns of an invoice issued in bulk (no model instance: those cost
+    more than writing the row)."""
+
+    pk: int
+    number: int
+    total: int
 
 
 @dataclass
@@ -40,7 +50,7 @@ def issue_drafts(
     *,
     actor: str,
     along: Callable[[list[int]], None] | None = None,
-) -> list[Invoice]:
+) -> list[Issued]:
     """Issue every draft as an open invoice (paid at once when its total is 0), numbered
     in the order given. Refused as a whole (ValidationFailed) if any draft has no lines or
     a negative total: the caller then issues them one by one to find which. `along`
@@ -65,20 +75,21 @@ def issue_drafts(
     first = invoices.reserve_numbers(company.pk, len(rows))
     for offset, values in enumerate(rows):
         values["number"] = first + offset
-    issued = bulk_sql.insert_models(Invoice, rows)
+    bulk_sql.insert_values(Invoice, rows)
     totals: dict[str, int] = defaultdict(int)
-    for invoice in issued:
-        totals[invoice.currency] += invoice.total
-    last = first + len(issued) - 1
+    for values in rows:
+        totals[values["currency"]] += values["total"]
+    last = first + len(rows) - 1
     batch = Subject("invoice", company.pk, None, f"Invoices {first} to {last}")
     record(subject=batch, actor=actor, action="invoice.issue_batch",
-           new=wrap({"count": len(issued), "numbers": [first, last],
+           new=wrap({"count": len(rows), "numbers": [first, last],
                      "totals": dict(sorted(totals.items()))}))  # fmt: skip
-    invoices_issued.send(sender=Invoice, invoices=issued, created=True)
-    for invoice in issued:
-        if invoice.status == InvoiceStatus.PAID:
+    invoices_issued.send(sender=Invoice, company_id=company.pk, invoice_ids=ids, created=True)
+    paid = [values["id"] for values in rows if values["status"] == InvoiceStatus.PAID]
+    if paid:  # a total of 0, paid at once: rare enough to read back
+        for invoice in Invoice.objects.filter(pk__one_of=paid).order_by("pk"):
             invoice_paid.send(sender=Invoice, invoice=invoice)
-    return issued
+    return [Issued(values["id"], values["number"], values["total"]) for values in rows]
 
 
 def _invoice_rows(company: Company, drafts: list[Draft]) -> tuple[list[dict], list[list[dict]]]:

@@ -300,7 +300,9 @@ def issue_invoice(
         record(subject=invoice, actor=actor, action="invoice.issue",
                new=wrap({"number": invoice.number, "total": invoice.total,
                          "currency": invoice.currency, "due_on": due_on.isoformat()}))  # fmt: skip
-        signals.invoices_issued.send(Invoice, invoices=[invoice], created=False)
+        signals.invoices_issued.send(
+            Invoice, company_id=invoice.company_id, invoice_ids=[invoice.pk], created=False
+        )
     return invoice
 
 

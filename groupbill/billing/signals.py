@@ -6,8 +6,9 @@ from django.dispatch import Signal
 
 # A draft invoice was created (kwargs: invoice).
 invoice_created = Signal()
-# Invoices were numbered and opened (kwargs: invoices, created: True when they were made
-# issued, without a draft: renewals).
+# Invoices of a company were numbered and opened (kwargs: company_id, invoice_ids, created:
+# True when they were made issued, without a draft: renewals). Ids, not instances: the
+# engine issues thousands at once, and a receiver reads only what it needs.
 invoices_issued = Signal()
 # An invoice was voided (kwargs: invoice, reason).
 invoice_voided = Signal()

@@ -2,6 +2,7 @@
 queued (notices.webhooks.emit) in the transaction of the change, once per event id and
 endpoint. Events that may happen again to the same object get a fresh id each time."""
 
+from groupbill.billing.models import Invoice
 from groupbill.notices import webhooks
 from groupbill.notices.webhooks import Event
 
@@ -10,11 +11,12 @@ def invoice_created(sender, invoice, **kwargs) -> None:
     webhooks.emit([_invoice("invoice.created", invoice)])
 
 
-def invoices_issued(sender, invoices, created=False, **kwargs) -> None:
-    # The engine issues thousands at once: their events are built only if someone listens.
-    if not webhooks.listening({i.company_id for i in invoices}):
+def invoices_issued(sender, company_id, invoice_ids, created=False, **kwargs) -> None:
+    # The engine issues thousands at once: they are read only if someone listens.
+    if not webhooks.listening([company_id]):
         return
     types = ["invoice.created", "invoice.issued"] if created else ["invoice.issued"]
+    invoices = Invoice.objects.filter(pk__one_of=invoice_ids).order_by("pk")
     webhooks.emit(_invoice(t, i) for i in invoices for t in types)
 
 
