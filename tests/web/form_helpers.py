@@ -38,3 +38,11 @@ def refund_form(html: str, payment_id: int) -> tuple[str, dict[str, str]]:
         if action.endswith("/refund/") and fields.get("transaction") == str(payment_id)
     ]
     return form
+
+
+def pay_form(html: str) -> tuple[str, dict[str, str]]:
+    """The invoice page's Record payment form, as the page filled it in."""
+    [form] = [
+        (action, fields) for action, fields in post_forms(html) if fields.get("action") == "pay"
+    ]
+    return form

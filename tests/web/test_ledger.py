@@ -2,15 +2,16 @@
 page; every action through its form."""
 
 import os
+from datetime import date
 
 import pytest
 
 from groupbill.billing import invoices
-from groupbill.billing.models import Invoice
+from groupbill.billing.models import Invoice, Transaction
 from groupbill.catalog.models import Package, PackagePrice
 from groupbill.services.models import Service
 from tests.conftest import ARTIFACTS, login
-from tests.web.form_helpers import refund_form
+from tests.web.form_helpers import pay_form, refund_form
 
 
 @pytest.fixture
@@ -27,6 +28,18 @@ def post(http, url, **data):
     return response.content.decode()
 
 
+def _pay_form(http, invoice, **data):
+    """The invoice page's Record payment form, filled in: (its URL, its fields)."""
+    action, fields = pay_form(http.get(f"/invoices/{invoice.pk}/").content.decode())
+    return action or f"/invoices/{invoice.pk}/", fields | data
+
+
+def pay(http, invoice, **data):
+    """Record a payment through the invoice page's form, as the page gave it."""
+    url, form = _pay_form(http, invoice, **data)
+    return post(http, url, **form)
+
+
 def test_order_pay_and_void_from_the_pages(staff, make_client, hosting_at_12_50):
     ada = make_client()
     page = post(
@@ -41,9 +54,9 @@ def test_order_pay_and_void_from_the_pages(staff, make_client, hosting_at_12_50)
     invoice = Invoice.objects.get(client=ada)
     assert invoice.total == 2500
 
-    page = post(staff, f"/invoices/{invoice.pk}/", action="pay", amount="10.005")
+    page = pay(staff, invoice, amount="10.005")
     assert "at most 2 decimal place" in page
-    page = post(staff, f"/invoices/{invoice.pk}/", action="pay", amount="10.00", reference="wire")
+    page = pay(staff, invoice, amount="10.00", reference="wire")
     invoice.refresh_from_db()
     assert (invoice.amount_paid, invoice.status) == (1000, "open")
     assert "€15.00" in page  # balance due
@@ -64,7 +77,7 @@ def test_the_invoice_page_shows_its_credit_notes(staff, make_client, hosting_at_
     invoice = Invoice.objects.get(client=ada)
     url = f"/invoices/{invoice.pk}/"
     post(staff, url, action="add_line", description="Migration", unit_amount="40.00")
-    post(staff, url, action="pay", amount="20.00")
+    pay(staff, invoice, amount="20.00")
     _, migration = invoice.lines.order_by("position")
     invoices.remove_lines(invoice, [migration.pk], actor="test", reason="not needed")
     page = staff.get(url).content.decode()
@@ -292,3 +305,35 @@ def test_a_refund_form_sent_again_refunds_once(staff, make_client):
     assert fresh["idempotency_key"] != form["idempotency_key"]
     assert "Refunded 5.00 EUR" in post(staff, url, **fresh)
     assert list(payment.refunds.values_list("amount", flat=True)) == [500, 500]
+
+
+def test_a_payment_form_sent_again_records_once(staff, make_client):
+    """The invoice page's Record payment sent twice (a double click, the browser's
+    resubmit) is one payment, even once the first paid the invoice; sent again with
+    another amount, or without its key, it records nothing."""
+    ada = make_client()
+    invoice = invoices.create_invoice(ada, [invoices.NewLine("Hosting", 3000)], actor="test")
+    invoices.issue_invoice(invoice, issued_on=date(2026, 3, 2), actor="test")
+    url, form = _pay_form(staff, invoice, amount="10.00", reference="wire")
+    page = post(staff, url, **form)
+    [payment] = invoice.applications.values_list("transaction_id", flat=True)
+    assert f"Payment #{payment} recorded." in page
+    page = post(staff, url, **form)
+    assert f"This payment was already recorded. Payment #{payment} recorded." in page
+    refused = (
+        "This form was already sent with another amount or reference, or is incomplete; "
+        "nothing was recorded. Reload the page to record another payment."
+    )
+    assert refused in post(staff, url, **form | {"amount": "11.00"})
+    assert refused in post(staff, url, **{k: v for k, v in form.items() if k != "idempotency_key"})
+    invoice.refresh_from_db()
+    assert (invoice.amount_paid, invoice.status) == (1000, "open")
+    # The page shown again has a new key: the rest is a new payment, and its form sent
+    # again after it paid the invoice is answered with it, not refused as paid.
+    url, rest = _pay_form(staff, invoice, reference="wire 2")
+    assert rest["idempotency_key"] != form["idempotency_key"] and rest["amount"] == "20.00"
+    assert "Payment #" in post(staff, url, **rest)
+    assert "This payment was already recorded." in post(staff, url, **rest)
+    invoice.refresh_from_db()
+    assert (invoice.amount_paid, invoice.status) == (3000, "paid")
+    assert Transaction.objects.filter(client=ada).count() == 2

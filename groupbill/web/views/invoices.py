@@ -1,6 +1,8 @@
 """The invoice page: lines (credited ones marked), taxes, totals, payments, credit notes;
 issue, pay, void (an issued invoice through a credit note), edit a draft's lines."""
 
+import secrets
+
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 
@@ -10,7 +12,7 @@ from groupbill.billing.models import Invoice, InvoiceStatus, PaymentAccount, Tra
 from groupbill.clients.models import Client
 from groupbill.clients.queries import get_client
 from groupbill.companies.queries import company_today
-from groupbill.errors import DomainError, ValidationFailed
+from groupbill.errors import Conflict, DomainError, ValidationFailed
 from groupbill.ui.posted import run_posted
 from groupbill.validation import parse_id
 from groupbill.web.views.common import actor, principal, staff_required
@@ -43,10 +45,7 @@ def _act(request, invoice: Invoice) -> str:
         credited = f" {note} credits it." if note else ""
         return f"Invoice voided; payments on it are now loose credit.{credited}"
     if action == "pay":
-        amount = _amount(request, invoice.currency)
-        reference = request.POST.get("reference", "")
-        txn = payments.pay_invoice(invoice, amount=amount, actor=who, reference=reference)
-        return f"Payment #{txn.pk} recorded."
+        return _pay(request, invoice)
     if action == "charge":
         account = get_object_or_404(PaymentAccount, pk=parse_id(request.POST.get("account")),
                                     client_id=invoice.client_id)  # fmt: skip
@@ -76,6 +75,26 @@ def _act(request, invoice: Invoice) -> str:
         invoices.remove_lines(invoice, [line_id], actor=who)
         return "Line removed."
     raise ValidationFailed.one("action", "unknown action")
+
+
+def _pay(request, invoice: Invoice) -> str:
+    """Record a payment received by hand. The form's key (new each time the page shows it)
+    makes the same form sent twice one payment."""
+    amount = _amount(request, invoice.currency)
+    posted = {k: request.POST.get(k, "") for k in ("reference", "idempotency_key")}
+    try:
+        txn, now = payments.make_invoice_payment(
+            invoice, amount=amount, actor=actor(request), principal=principal(request), **posted
+        )
+    except ValidationFailed as exc:
+        if [e.field for e in exc.errors] != ["idempotency_key"]:
+            raise
+        raise Conflict(
+            "This form was already sent with another amount or reference, or is incomplete; "
+            "nothing was recorded. Reload the page to record another payment."
+        ) from None
+    said = f"Payment #{txn.pk} recorded."
+    return said if now else f"This payment was already recorded. {said}"
 
 
 def _delete_draft(request, invoice: Invoice) -> str:
@@ -112,6 +131,8 @@ def invoice_detail(request, invoice_id: int):
             # A new key for each try: the same form sent twice is one charge, a try after
             # a decline is a new one.
             "nonce": invoice.charge_targets.count(),
+            # Each Record payment form shown gets its own key: sent twice, it records once.
+            "pay_key": secrets.token_urlsafe(16),
         },
     )
 
