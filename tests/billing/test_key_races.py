@@ -3,7 +3,9 @@ client, whose lock does not order them): one request takes the key, every other 
 refused on `idempotency_key` as when they come one after the other, never a server
 error. Real requests to a served instance; the end state is read from the database.
 SQLite orders all writers, so there the requests take turns; on PostgreSQL they decide
-at once and all but the first to commit find their insert refused on the key."""
+at once and all but the first to commit find their insert refused on the key. The same
+request sent several times at once (a client's retries) is made once and each is answered
+with it."""
 
 import re
 import threading
@@ -196,3 +198,43 @@ def test_one_form_key_sent_with_refunds_of_six_clients_at_once(make_client, djan
     [refund] = Transaction.objects.filter(kind="refund")
     assert refund.idempotency_key == key
     assert SandboxCharge.objects.filter(operation="refund").count() == 1
+
+
+@pytest.mark.parametrize("kind", ["payment", "credit"])
+def test_one_key_recording_the_same_payment_or_credit_six_times_at_once(kind, make_client):
+    """A client retrying POST /transactions six times at once (the same 5.00 EUR payment or
+    credit, the same key): one is recorded, and all six are answered with it (201, as a
+    charge sent again is)."""
+    client = make_client()
+    body = {"client_id": client.pk, "kind": kind, "amount": 500, "currency": "EUR",
+            "note": "retried", "idempotency_key": KEY}  # fmt: skip
+    _, api_key = create_api_key("racing", actor=ACTOR)
+
+    with processes.served() as server:
+        answers = _at_once(lambda send: server.api("POST", "/transactions", send, api_key),
+                           [body] * CLIENTS)  # fmt: skip
+
+    assert [status for status, _ in answers] == [201] * CLIENTS, answers
+    [recorded] = Transaction.objects.all()
+    assert [doc["id"] for _, doc in answers] == [recorded.pk] * CLIENTS
+    assert (recorded.kind, recorded.amount, recorded.idempotency_key) == (kind, 500, KEY)
+    assert payments.balances([client.pk])[client.pk][0].credit == 500
+
+
+def test_one_key_recording_payments_and_credits_for_six_clients_at_once(make_client):
+    """One key sent at once with three payments and three credits, each for another
+    client: one is recorded, five refused on the key; no client but one has credit."""
+    clients = _clients(make_client)
+    sends = [{"client_id": client.pk, "kind": "payment" if n < 3 else "credit",
+              "amount": 500, "currency": "EUR", "idempotency_key": KEY}
+             for n, client in enumerate(clients)]  # fmt: skip
+    _, api_key = create_api_key("racing", actor=ACTOR)
+
+    with processes.served() as server:
+        answers = _at_once(lambda send: server.api("POST", "/transactions", send, api_key), sends)
+
+    taken = _one_taker(answers, "nothing was recorded")
+    assert taken["amount"] == 500
+    assert Transaction.objects.count() == 1
+    credit = payments.balances([c.pk for c in clients])
+    assert sorted(sum(b.credit for b in credit[c.pk]) for c in clients) == [0] * 5 + [500]

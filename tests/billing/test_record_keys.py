@@ -1,7 +1,11 @@
 """A payment or credit recorded by hand is recorded once per key, as a charge or refund is:
 the same request sent again answers the first transaction, the key sent with another
-request is refused and records nothing, and each principal has its own keys."""
+request is refused and records nothing, and each principal has its own keys. The staff
+page's Record payment form carries a key, so the form sent many times at once records
+one payment."""
 
+import re
+import threading
 from datetime import date
 
 import pytest
@@ -10,7 +14,9 @@ from groupbill.billing import invoices, payments
 from groupbill.billing.invoices import NewLine
 from groupbill.billing.models import Transaction
 from groupbill.errors import ValidationFailed
+from tests import processes
 from tests.conftest import ACTOR, failure_fields
+from tests.web.form_helpers import pay_form
 
 STAFF = "staff:1"
 
@@ -23,6 +29,11 @@ def _record(kind: str, client, **change) -> Transaction:
     fields = {"amount": 500, "currency": "EUR", "actor": ACTOR, "note": "goodwill",
               "principal": STAFF, "idempotency_key": "k-1"}  # fmt: skip
     return payments.add_credit(client, **(fields | change))
+
+
+def message(page: str) -> str:
+    """The message the page shows after a posted action."""
+    return re.search(r'role="status">([^<]*)</li>', page)[1]
 
 
 def _refused(first: Transaction) -> dict[str, str]:
@@ -105,3 +116,48 @@ def test_an_invoice_payment_sent_again_answers_the_first_once_the_invoice_is_pai
     invoice.refresh_from_db()
     assert (invoice.status, invoice.amount_paid) == ("paid", 1000)
     assert Transaction.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_payment_form_sent_six_times_at_once_records_once(make_client, django_user_model):
+    """The invoice page's Record payment form, as the page gave it (its session, CSRF
+    token and key), sent six times at once to a served instance: 6 x 5.00 EUR would fit in
+    the 30.00 due, only the form's key keeps it to one payment."""
+    client = make_client()
+    invoice = invoices.create_invoice(client, [NewLine("Hosting", 3000)], actor=ACTOR)
+    invoices.issue_invoice(invoice, issued_on=date(2026, 3, 2), actor=ACTOR)
+    django_user_model.objects.create_user(
+        "clerk", "clerk@example.com", "correct horse", is_staff=True, is_superuser=True
+    )
+    answers, start = [], threading.Barrier(6)
+
+    with processes.served() as server:
+        browser = server.sign_in("clerk", "correct horse")
+        url = f"/invoices/{invoice.pk}/"
+        _, page = browser.get(url)
+        action, fields = pay_form(page)
+        fields |= {"amount": "5.00", "reference": "wire"}
+        tabs = [browser.tab() for _ in range(6)]
+
+        def send(tab: processes.Browser) -> None:
+            start.wait()
+            answers.append(tab.post(action or url, fields))
+
+        threads = [threading.Thread(target=send, args=(tab,)) for tab in tabs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+
+    assert [status for status, _ in answers] == [200] * 6
+    [payment] = Transaction.objects.all()
+    said = sorted(message(page) for _, page in answers)
+    made = f"Payment #{payment.pk} recorded."
+    assert said == [made] + [f"This payment was already recorded. {made}"] * 5, said
+    assert (payment.amount, payment.reference, payment.idempotency_key) == (
+        500,
+        "wire",
+        fields["idempotency_key"],
+    )
+    invoice.refresh_from_db()
+    assert (invoice.amount_paid, invoice.status) == (500, "open")
