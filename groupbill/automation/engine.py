@@ -46,7 +46,10 @@ log = logging.getLogger("groupbill.engine")
 STALE_AFTER = timedelta(minutes=2)  # a shard this long without a heartbeat is claimed again
 BEAT_EVERY = 30  # seconds between heartbeats while a shard works through its actions
 ABANDON_AFTER = timedelta(minutes=10)  # a run this long without a heartbeat is abandoned
-BATCH = 500  # actions applied together by a task that applies set-based
+# Actions applied together by a task that applies set-based: a shard's renewal day in
+# one or two batches. A batch pays ~10 ms of its own (building its ~25 statements), which
+# batches of 500 paid three times per shard.
+BATCH = 2000
 FINAL = (RunStatus.DONE, RunStatus.FAILED, RunStatus.ERROR, RunStatus.ABANDONED)
 
 __all__ = ["MAX_ACTIONS_KEPT", "AsOf", "TaskReport", "execute", "preview", "run", "start"]

@@ -44,7 +44,7 @@ from tests import processes
 from tests.conftest import skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[2]
-CLIENTS = 1500  # two shards (SHARD_SIZE is 1000 clients), of a few batches of 500 each
+CLIENTS = 1500  # two shards (SHARD_SIZE is 1000 clients)
 AS_OF = "2027-03-15"  # bench.book's renewal day: every period is due, and auto-debited
 # Settings that keep WAL in the buffers until a backend flushes it: no autovacuum (its
 # ANALYZE commits durably at random moments), no checkpoint, no background writer
