@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+import orjson
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.utils import timezone
 
@@ -100,8 +101,14 @@ def _adapter(field, connection) -> Callable[[Any], Any] | None:
 
 def _json_adapter(field, connection) -> Callable[[Any], Any]:
     """A JSON value's text; a batch's rows often share one value (the seller of every
-    invoice), which is then encoded once: remembered by identity, for this batch only."""
-    encoder, ops = field.encoder, connection.ops
+    invoice), which is then encoded once: remembered by identity, for this batch only.
+    orjson encodes a few times faster than `json`, a tenth of a delivery's cost (the
+    message's context); a field with an encoder of its own keeps Django's way."""
+    encode = (
+        _json_text
+        if field.encoder is None
+        else functools.partial(connection.ops.adapt_json_value, encoder=field.encoder)
+    )
     encoded: dict[int, tuple[Any, Any]] = {}
 
     def json_value(value):
@@ -109,10 +116,16 @@ def _json_adapter(field, connection) -> Callable[[Any], Any]:
             return field.get_db_prep_save(value, connection)
         known = encoded.get(id(value))
         if known is None or known[0] is not value:
-            known = encoded[id(value)] = (value, ops.adapt_json_value(value, encoder))
+            known = encoded[id(value)] = (value, encode(value))
         return known[1]
 
     return json_value
+
+
+def _json_text(value) -> str:
+    # Text, not bytes: bytes would be written as a BLOB (SQLite) or bytea (COPY); keys
+    # that are not strings become strings, as `json` makes them.
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def _defaults(fields) -> tuple[dict[str, Any], list[tuple[str, Callable[[], Any]]]]:
