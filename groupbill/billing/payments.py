@@ -72,20 +72,23 @@ def _create(client: Client, kind: str, amount: int, currency: str, actor: str, *
 NOT_RECORDED = "nothing was recorded"
 
 
-def _once(client_id: int, key: charges.RequestKey | None, make) -> tuple[Transaction, bool]:
+def _once(
+    client_id: int, key: charges.RequestKey | None, make, undone: str = NOT_RECORDED
+) -> tuple[Transaction, bool]:
     """`make()` under the client's lock, unless the key made its transaction before:
     (that transaction, False). The lock orders one client's requests; a key sent at once
     for two clients fails the second insert on the key's unique constraint, and that
-    request is rolled back whole and answered as a key used before."""
+    request is rolled back whole and answered as a key used before (`undone` says what
+    did not happen)."""
     try:
         with transaction.atomic():
             lock_objects.client(client_id)
-            before = charges.earlier_request(key, undone=NOT_RECORDED)
+            before = charges.earlier_request(key, undone=undone)
             if before is not None:
                 return before, False
             return make(), True
     except IntegrityError as error:
-        return charges.request_taken_meanwhile(error, key, undone=NOT_RECORDED), False
+        return charges.request_taken_meanwhile(error, key, undone=undone), False
 
 
 def _record(client: Client, kind: str, amount: int, currency: str, actor: str,
@@ -310,9 +313,7 @@ def make_refund(
     """`refund`, also saying whether this call made the refund (False: its key made it
     before)."""
     amount = _positive(amount)
-    # Checked for gateway refunds too, which carry the gateway's own reference instead.
-    texts, errors = v.collect({"reference": reference}, _TEXTS)
-    v.raise_if(errors)
+    texts = _texts(reference=reference)  # gateway refunds too, though they carry their own
     if payment.kind != TransactionKind.PAYMENT:
         raise ValidationFailed.one("transaction_id", "only payments can be refunded")
     key = charges.refund_key(principal, idempotency_key, payment, amount, texts["reference"])
@@ -321,20 +322,16 @@ def make_refund(
         if txn.status in (TransactionStatus.DECLINED, TransactionStatus.ERROR):
             raise Conflict(f"The {payment.method} gateway refused the refund: {txn.note}")
         return txn, made
-    try:
-        with transaction.atomic():
-            lock_objects.client(payment.client_id)
-            before = charges.earlier_request(key, undone=charges.NOT_REFUNDED)
-            if before is not None:
-                return before, False
-            ledger.check_refundable(payment, amount)
-            txn = _create(payment.client, TransactionKind.REFUND, amount, payment.currency,
-                          actor, method=payment.method, reference=texts["reference"],
-                          refund_of=payment, **(key.columns() if key else {}))  # fmt: skip
-            signals.payment_refunded.send(Transaction, txn=txn)
-            return txn, True
-    except IntegrityError as error:  # another client's refund took the key meanwhile
-        return charges.request_taken_meanwhile(error, key, undone=charges.NOT_REFUNDED), False
+
+    def make() -> Transaction:
+        ledger.check_refundable(payment, amount)
+        txn = _create(payment.client, TransactionKind.REFUND, amount, payment.currency, actor,
+                      method=payment.method, reference=texts["reference"], refund_of=payment,
+                      **(key.columns() if key else {}))  # fmt: skip
+        signals.payment_refunded.send(Transaction, txn=txn)
+        return txn
+
+    return _once(payment.client_id, key, make, undone=charges.NOT_REFUNDED)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Money-side actions from a client's overview: notes, payment accounts, applying credit,
 refunding a payment."""
 
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.shortcuts import get_object_or_404, redirect
@@ -11,11 +12,11 @@ from groupbill.billing import accounts, payments, recurring
 from groupbill.billing.models import RecurringInvoice, Transaction, TransactionStatus
 from groupbill.clients.models import Client
 from groupbill.clients.notes import add_note
-from groupbill.errors import Conflict, ValidationFailed
+from groupbill.errors import ValidationFailed
 from groupbill.money import format_plain
 from groupbill.ui.posted import run_posted
 from groupbill.validation import parse_id
-from groupbill.web.views.common import actor, principal, staff_required
+from groupbill.web.views.common import actor, keyed_form, principal, staff_required
 
 
 def _post_only(view):
@@ -87,17 +88,11 @@ def refund(request, client: Client) -> str:
     except ValueError as exc:
         raise ValidationFailed.one("amount", str(exc)) from None
     posted = {k: request.POST.get(k, "") for k in ("reference", "idempotency_key")}
-    try:
-        made, now = payments.make_refund(
-            payment, amount=amount, actor=actor(request), principal=principal(request), **posted
-        )
-    except ValidationFailed as exc:
-        if [e.field for e in exc.errors] != ["idempotency_key"]:
-            raise
-        raise Conflict(
-            "This form was already sent with another amount or reference, or is incomplete; "
-            "nothing was refunded. Reload the page to refund again."
-        ) from None
+    made, now = keyed_form(
+        partial(payments.make_refund, payment, amount=amount, actor=actor(request),
+                principal=principal(request), **posted),
+        undone="nothing was refunded", again="refund again",
+    )  # fmt: skip
     told = f"{format_plain(made.amount, made.currency)} {made.currency}"
     if made.status == TransactionStatus.PENDING:
         said = f"Refund of {told} sent to the {payment.method} gateway; booked once it answers."

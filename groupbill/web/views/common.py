@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from groupbill.companies.roles import ROLE_LABELS, company_ids_of, role_in, staff_actions
-from groupbill.errors import DomainError, FieldError, NotFound, ValidationFailed
+from groupbill.errors import Conflict, DomainError, FieldError, NotFound, ValidationFailed
 from groupbill.settings_catalog.catalog import CATALOG
 from groupbill.ui.forms import add_domain_errors
 from groupbill.ui.permissions import NO_COMPANY, company_of
@@ -63,6 +63,20 @@ def forbidden(request: HttpRequest, action: str, company_id, doing: str | None) 
 
 def actor(request: HttpRequest) -> str:
     return f"staff:{request.user.get_username()}"
+
+
+def keyed_form(call: Callable[[], Any], undone: str, again: str) -> Any:
+    """`call()` for a form that carries its own idempotency key; the key refused (the
+    form sent before with other values, or without its key) says so as a conflict."""
+    try:
+        return call()
+    except ValidationFailed as exc:
+        if [e.field for e in exc.errors] != ["idempotency_key"]:
+            raise
+        raise Conflict(
+            "This form was already sent with another amount or reference, or is incomplete; "
+            f"{undone}. Reload the page to {again}."
+        ) from None
 
 
 def principal(request: HttpRequest) -> str:

@@ -2,6 +2,7 @@
 issue, pay, void (an issued invoice through a credit note), edit a draft's lines."""
 
 import secrets
+from functools import partial
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,10 +13,10 @@ from groupbill.billing.models import Invoice, InvoiceStatus, PaymentAccount, Tra
 from groupbill.clients.models import Client
 from groupbill.clients.queries import get_client
 from groupbill.companies.queries import company_today
-from groupbill.errors import Conflict, DomainError, ValidationFailed
+from groupbill.errors import DomainError, ValidationFailed
 from groupbill.ui.posted import run_posted
 from groupbill.validation import parse_id
-from groupbill.web.views.common import actor, principal, staff_required
+from groupbill.web.views.common import actor, keyed_form, principal, staff_required
 
 
 def _amount(request, currency: str, field: str = "amount") -> int:
@@ -82,17 +83,11 @@ def _pay(request, invoice: Invoice) -> str:
     makes the same form sent twice one payment."""
     amount = _amount(request, invoice.currency)
     posted = {k: request.POST.get(k, "") for k in ("reference", "idempotency_key")}
-    try:
-        txn, now = payments.make_invoice_payment(
-            invoice, amount=amount, actor=actor(request), principal=principal(request), **posted
-        )
-    except ValidationFailed as exc:
-        if [e.field for e in exc.errors] != ["idempotency_key"]:
-            raise
-        raise Conflict(
-            "This form was already sent with another amount or reference, or is incomplete; "
-            "nothing was recorded. Reload the page to record another payment."
-        ) from None
+    txn, now = keyed_form(
+        partial(payments.make_invoice_payment, invoice, amount=amount, actor=actor(request),
+                principal=principal(request), **posted),
+        undone="nothing was recorded", again="record another payment",
+    )  # fmt: skip
     said = f"Payment #{txn.pk} recorded."
     return said if now else f"This payment was already recorded. {said}"
 
