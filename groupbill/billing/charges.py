@@ -22,6 +22,7 @@ it never charges again. An attempt the gateway never saw is void: nothing was ch
 import hashlib
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 
@@ -147,6 +148,48 @@ def taken_meanwhile(
     return found
 
 
+@dataclass(frozen=True)
+class RequestKey:
+    """A caller's key for a charge, a refund, or a payment or credit recorded by hand, bound
+    (`fingerprint`) to the request it first came with."""
+
+    principal: str
+    key: str
+    fingerprint: str
+
+    def columns(self) -> dict[str, str]:
+        return {"principal": self.principal, "idempotency_key": self.key,
+                "request_fingerprint": self.fingerprint}  # fmt: skip
+
+
+def key_columns(key: RequestKey | None) -> dict:
+    """What a transaction made under this key stores of it (nothing without a key)."""
+    return key.columns() if key is not None else {}
+
+
+def once_for_key(
+    client_id: int, key: RequestKey | None, make: Callable[[], Transaction], *, undone: str
+) -> tuple[Transaction, bool]:
+    """`make()` under the client's lock, unless the key made its transaction before:
+    (that transaction, False); a key that came with another request is refused. The lock
+    orders one client's requests; a key sent at once for two clients fails the second
+    insert on the key's unique constraint, and that request is rolled back whole and
+    answered as a key used before (`undone` says what did not happen)."""
+    try:
+        with transaction.atomic():
+            lock_objects.client(client_id)
+            if key is not None:
+                before = earlier(key.principal, key.key, key.fingerprint, undone=undone)
+                if before is not None:
+                    return before, False
+            return make(), True
+    except IntegrityError as error:
+        if key is None:
+            raise
+        before = taken_meanwhile(error, key.principal, key.key, key.fingerprint, undone=undone)
+        return before, False
+
+
 def _pending_for(request: ChargeRequest) -> Transaction | None:
     pending = Transaction.objects.filter(
         client_id=request.account.client_id,
@@ -190,44 +233,37 @@ def _begin(request: ChargeRequest) -> tuple[Transaction, bool]:
             f"The {gateway.name} gateway cannot charge an account: there is nothing to call. "
             "Record the payment once it has been received.",
         )
-    key = checked_key(request.key)
-    bound_to = request.fingerprint()
-    try:
-        with transaction.atomic():
-            lock_objects.client(account.client_id)
-            before = earlier(request.principal, key, bound_to)
-            if before is not None:
-                return before, False
-            pending = _pending_for(request)
-            if pending is not None:
-                raise AttemptPending(pending)
-            due = _due(request)
-            txn = Transaction.objects.create(
-                company_id=due[0][0].company_id,
-                client_id=account.client_id,
-                kind=TransactionKind.PAYMENT,
-                status=TransactionStatus.PENDING,
-                currency=request.currency,
-                amount=sum(amount for _, amount in due),
-                method=account.gateway,
-                principal=request.principal,
-                idempotency_key=key,
-                request_fingerprint=bound_to,
-                gateway_key=_new_gateway_key(),
-                payment_account=account,
-                actor=request.actor,
-            )
-            ChargeTarget.objects.bulk_create(
-                ChargeTarget(transaction=txn, invoice=invoice, amount=amount, position=n)
-                for n, (invoice, amount) in enumerate(due)
-            )
-            ledger.audit_transaction(
-                txn, request.actor, "payment.attempt", invoices=[i.pk for i, _ in due]
-            )
-    except IntegrityError as error:  # rolled back whole: nothing of this attempt is kept
-        return taken_meanwhile(error, request.principal, key, bound_to,
-                               undone="nothing was charged"), False  # fmt: skip
-    return txn, True
+    key = RequestKey(request.principal, checked_key(request.key), request.fingerprint())
+
+    def attempt() -> Transaction:
+        pending = _pending_for(request)
+        if pending is not None:
+            raise AttemptPending(pending)
+        due = _due(request)
+        txn = Transaction.objects.create(
+            company_id=due[0][0].company_id,
+            client_id=account.client_id,
+            kind=TransactionKind.PAYMENT,
+            status=TransactionStatus.PENDING,
+            currency=request.currency,
+            amount=sum(amount for _, amount in due),
+            method=account.gateway,
+            **key.columns(),
+            gateway_key=_new_gateway_key(),
+            payment_account=account,
+            actor=request.actor,
+        )
+        ChargeTarget.objects.bulk_create(
+            ChargeTarget(transaction=txn, invoice=invoice, amount=amount, position=n)
+            for n, (invoice, amount) in enumerate(due)
+        )
+        ledger.audit_transaction(
+            txn, request.actor, "payment.attempt", invoices=[i.pk for i, _ in due]
+        )
+        return txn
+
+    # Rolled back whole when the key was taken meanwhile: nothing of this attempt is kept.
+    return once_for_key(account.client_id, key, attempt, undone="nothing was charged")
 
 
 def _call(txn: Transaction) -> GatewayResult | None:
@@ -411,20 +447,6 @@ def autodebit(
     return _run(txn) if new else None
 
 
-@dataclass(frozen=True)
-class RequestKey:
-    """A caller's key for a refund, or for a payment or credit recorded by hand, bound
-    (`fingerprint`) to the request it first came with."""
-
-    principal: str
-    key: str
-    fingerprint: str
-
-    def columns(self) -> dict[str, str]:
-        return {"principal": self.principal, "idempotency_key": self.key,
-                "request_fingerprint": self.fingerprint}  # fmt: skip
-
-
 def request_key(principal: str, key: str | None, request: dict) -> RequestKey | None:
     """The key of a request (`request` names its operation and values); None when the
     caller sent none."""
@@ -444,23 +466,6 @@ def refund_key(
     return request_key(principal, key, request)
 
 
-def earlier_request(key: RequestKey | None, *, undone: str) -> Transaction | None:
-    """What this key made before (the client locked), or None; a key that came with
-    another request is refused (`undone` says what did not happen)."""
-    if key is None:
-        return None
-    return earlier(key.principal, key.key, key.fingerprint, undone=undone)
-
-
-def request_taken_meanwhile(
-    error: IntegrityError, key: RequestKey | None, *, undone: str
-) -> Transaction:
-    """`taken_meanwhile` for a request's key."""
-    if key is None:
-        raise error
-    return taken_meanwhile(error, key.principal, key.key, key.fingerprint, undone=undone)
-
-
 def refund(
     payment: Transaction, *, amount: int, actor: str, key: RequestKey | None = None
 ) -> tuple[Transaction, bool]:
@@ -473,30 +478,28 @@ def refund(
         raise ValidationFailed.one(
             "gateway", f"The {gateway.name} gateway cannot send a refund: there is nothing to call."
         )
-    try:
-        with transaction.atomic():
-            lock_objects.client(payment.client_id)
-            before = earlier_request(key, undone=NOT_REFUNDED)
-            if before is None:
-                ledger.check_refundable(payment, amount)
-                txn = Transaction.objects.create(
-                    company_id=payment.company_id,
-                    client_id=payment.client_id,
-                    kind=TransactionKind.REFUND,
-                    status=TransactionStatus.PENDING,
-                    currency=payment.currency,
-                    amount=amount,
-                    method=payment.method,
-                    gateway_key=_new_gateway_key(),
-                    refund_of=payment,
-                    actor=actor,
-                    **(key.columns() if key else {}),
-                )
-                ledger.audit_transaction(txn, actor, "refund.attempt", of=payment.pk)
-    except IntegrityError as error:
-        before = request_taken_meanwhile(error, key, undone=NOT_REFUNDED)
-    if before is not None:
-        return (settle(before) if is_stale(before) else before), False
+
+    def attempt() -> Transaction:
+        ledger.check_refundable(payment, amount)
+        txn = Transaction.objects.create(
+            company_id=payment.company_id,
+            client_id=payment.client_id,
+            kind=TransactionKind.REFUND,
+            status=TransactionStatus.PENDING,
+            currency=payment.currency,
+            amount=amount,
+            method=payment.method,
+            gateway_key=_new_gateway_key(),
+            refund_of=payment,
+            actor=actor,
+            **key_columns(key),
+        )
+        ledger.audit_transaction(txn, actor, "refund.attempt", of=payment.pk)
+        return txn
+
+    txn, made = once_for_key(payment.client_id, key, attempt, undone=NOT_REFUNDED)
+    if not made:
+        return (settle(txn) if is_stale(txn) else txn), False
     external.ensure_outside_transaction(f"A refund through the {payment.method} gateway")
     try:
         result = gateway.refund(payment.reference, amount, payment.currency, txn.gateway_key)

@@ -5,7 +5,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 
 from groupbill import validation as v
@@ -72,34 +72,14 @@ def _create(client: Client, kind: str, amount: int, currency: str, actor: str, *
 NOT_RECORDED = "nothing was recorded"
 
 
-def _once(
-    client_id: int, key: charges.RequestKey | None, make, undone: str = NOT_RECORDED
-) -> tuple[Transaction, bool]:
-    """`make()` under the client's lock, unless the key made its transaction before:
-    (that transaction, False). The lock orders one client's requests; a key sent at once
-    for two clients fails the second insert on the key's unique constraint, and that
-    request is rolled back whole and answered as a key used before (`undone` says what
-    did not happen)."""
-    try:
-        with transaction.atomic():
-            lock_objects.client(client_id)
-            before = charges.earlier_request(key, undone=undone)
-            if before is not None:
-                return before, False
-            return make(), True
-    except IntegrityError as error:
-        return charges.request_taken_meanwhile(error, key, undone=undone), False
-
-
 def _record(client: Client, kind: str, amount: int, currency: str, actor: str,
             key: charges.RequestKey | None, **fields) -> Transaction:  # fmt: skip
     """`_create`, once for its key."""
-    columns = key.columns() if key else {}
 
     def make() -> Transaction:
-        return _create(client, kind, amount, currency, actor, **fields, **columns)
+        return _create(client, kind, amount, currency, actor, **fields, **charges.key_columns(key))
 
-    return _once(client.pk, key, make)[0]
+    return charges.once_for_key(client.pk, key, make, undone=NOT_RECORDED)[0]
 
 
 def record_payment(
@@ -213,7 +193,7 @@ def make_invoice_payment(
         invoice.refresh_from_db()
         _check_open(invoice)
         txn = _create(invoice.client, TransactionKind.PAYMENT, amount, invoice.currency, actor,
-                      **texts, **(key.columns() if key else {}))  # fmt: skip
+                      **texts, **charges.key_columns(key))  # fmt: skip
         part = min(amount, invoice.balance_due)
         ledger.add_application(txn, invoice, part)
         ledger.settle(invoice)
@@ -223,7 +203,7 @@ def make_invoice_payment(
         )
         return txn
 
-    return _once(invoice.client_id, key, make)
+    return charges.once_for_key(invoice.client_id, key, make, undone=NOT_RECORDED)
 
 
 def apply_credit(
@@ -327,11 +307,11 @@ def make_refund(
         ledger.check_refundable(payment, amount)
         txn = _create(payment.client, TransactionKind.REFUND, amount, payment.currency, actor,
                       method=payment.method, reference=texts["reference"], refund_of=payment,
-                      **(key.columns() if key else {}))  # fmt: skip
+                      **charges.key_columns(key))  # fmt: skip
         signals.payment_refunded.send(Transaction, txn=txn)
         return txn
 
-    return _once(payment.client_id, key, make, undone=charges.NOT_REFUNDED)
+    return charges.once_for_key(payment.client_id, key, make, undone=charges.NOT_REFUNDED)
 
 
 @dataclass(frozen=True)
